@@ -1,0 +1,277 @@
+"""Independent, vectorized evaluation of a plan: power, energy, carbon, latency,
+accuracy and every violated constraint, named.
+
+It shares no code with any optimizer beyond the compiled arrays, so it checks
+them: power follows :mod:`slimplace.problem.energy`, latency
+:mod:`slimplace.problem.latency` at each node's *actual* utilisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.plan import Plan, node_busy_s_per_s
+from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.energy import server_power_w
+from slimplace.problem.latency import LatencySource, mg1_response_time_s
+from slimplace.scenario.model import TIERS
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+TOL = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken constraint: its kind, where, and by how much."""
+
+    kind: str
+    where: str
+    message: str
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Everything a plan does, per the model. Power in W (averaged over the
+    horizon), energy in J, carbon in gCO2e per hour."""
+
+    feasible: bool
+    violations: tuple[Violation, ...]
+    power_w: float
+    static_w: float
+    dynamic_w: float
+    network_w: float
+    power_by_tier: dict[str, dict[str, float]]
+    energy_j: float
+    carbon_g_per_h: float
+    servers_on: int
+    slo_met_fraction: float
+    served_fraction: float
+    mean_accuracy: float
+    app_accuracy: FloatArray
+    demand_latency_s: FloatArray
+    demand_accuracy: FloatArray
+    node_utilisation: FloatArray
+    node_power_w: FloatArray
+    latency_source_share: dict[str, float]
+
+    def objective(self, objective: str) -> float:
+        """The value optimizers minimise: average W (energy) or gCO2e/h (carbon)."""
+        return self.power_w if objective == "energy" else self.carbon_g_per_h
+
+
+def evaluate(
+    problem: CompiledProblem,
+    plan: Plan,
+    *,
+    rate_per_s: FloatArray | None = None,
+    region_g_per_kwh: FloatArray | None = None,
+    horizon_s: float | None = None,
+) -> Evaluation:
+    """Evaluate ``plan`` on ``problem`` (optionally at other request rates or grid
+    intensities, as the simulator does at each step)."""
+    p = problem
+    rate = p.demand_rate_per_s if rate_per_s is None else rate_per_s
+    x = plan.x
+    flow = rate[p.cand_demand] * x
+    busy = node_busy_s_per_s(p, x, rate)
+    on = np.where(p.node_always_on, p.node_count, plan.servers_on).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
+    node_static, node_dynamic = _node_power(p, on, util, busy)
+    net_w_per_cand = flow * p.cand_net_energy_j
+    network_w = float(net_w_per_cand.sum())
+    g_per_j = p.node_carbon_g_per_j(region_g_per_kwh)
+    carbon_g_per_s = float(((node_static + node_dynamic) * g_per_j).sum()) + float(
+        (net_w_per_cand * g_per_j[p.demand_source[p.cand_demand]]).sum()
+    )
+    cand_lat = _candidate_latency(p, util)
+    served = np.where(util > 1.0, 1.0 / np.maximum(util, 1.0), 1.0)[p.cand_node]
+    total_flow = max(float(flow.sum()), 1e-300)
+    met = cand_lat <= p.demand_slo_s[p.cand_demand] * (1 + TOL)
+    acc_flow = flow * p.cand_accuracy
+    d_flow = np.bincount(p.cand_demand, weights=flow, minlength=p.n_demands)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_acc = np.bincount(p.cand_demand, weights=acc_flow, minlength=p.n_demands) / d_flow
+        d_lat = np.bincount(p.cand_demand, weights=flow * np.where(np.isfinite(cand_lat), cand_lat, 0), minlength=p.n_demands) / d_flow
+    d_lat = np.where(np.bincount(p.cand_demand, weights=flow * ~np.isfinite(cand_lat), minlength=p.n_demands) > 0, np.inf, d_lat)
+    a_flow = np.bincount(p.demand_app, weights=d_flow, minlength=len(p.app_ids))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a_acc = np.bincount(p.demand_app, weights=np.nan_to_num(d_acc * d_flow), minlength=len(p.app_ids)) / a_flow
+    violations = _violations(p, plan, on, busy, flow, a_acc, rate)
+    static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
+    power_w = static_w + dynamic_w + network_w
+    horizon = p.horizon_s if horizon_s is None else horizon_s
+    return Evaluation(
+        feasible=not violations,
+        violations=tuple(violations),
+        power_w=power_w,
+        static_w=static_w,
+        dynamic_w=dynamic_w,
+        network_w=network_w,
+        power_by_tier=_by_tier(p, node_static, node_dynamic, network_w),
+        energy_j=power_w * horizon,
+        carbon_g_per_h=carbon_g_per_s * 3600.0,
+        servers_on=int(on[(p.node_profile >= 0) & ~p.node_always_on].sum()),
+        slo_met_fraction=float((flow * met * served).sum()) / total_flow,
+        served_fraction=float((flow * served).sum()) / total_flow,
+        mean_accuracy=float(acc_flow.sum()) / total_flow,
+        app_accuracy=a_acc,
+        demand_latency_s=d_lat,
+        demand_accuracy=d_acc,
+        node_utilisation=util,
+        node_power_w=node_static + node_dynamic,
+        latency_source_share={
+            s.name.lower(): float(flow[p.cand_latency_source == s].sum()) / total_flow
+            for s in LatencySource
+        },
+    )
+
+
+def _node_power(p: CompiledProblem, on: FloatArray, util: FloatArray, busy: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Static (idle of servers on, sleep of servers off) and dynamic power per node, with PUE."""
+    off = np.maximum(p.node_count - on, 0)
+    static = p.node_pue * (p.node_idle_w * on + p.node_sleep_w * off)
+    dynamic = p.node_pue * (p.node_peak_w - p.node_idle_w) * np.minimum(busy, on)
+    for i, profile in enumerate(p.profiles):
+        if profile.power_curve is None:
+            continue
+        nodes = np.nonzero(p.node_profile == i)[0]
+        per_server = server_power_w(util[nodes], p.node_idle_w[nodes], p.node_peak_w[nodes], profile.power_curve)
+        dynamic[nodes] = p.node_pue[nodes] * on[nodes] * (per_server - p.node_idle_w[nodes])
+    return static, dynamic
+
+
+def _candidate_latency(p: CompiledProblem, util: FloatArray) -> FloatArray:
+    rho = util[p.cand_node]
+    wait = mg1_response_time_s(p.cand_service_s, rho, p.service_cv2) - p.cand_service_s
+    return p.cand_net_latency_s + p.cand_compute_s + wait
+
+
+def _by_tier(p: CompiledProblem, static: FloatArray, dynamic: FloatArray, network_w: float) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for t, tier in enumerate(TIERS):
+        mask = p.node_tier == t
+        out[tier] = {"static": float(static[mask].sum()), "dynamic": float(dynamic[mask].sum())}
+    out["network"] = {"static": 0.0, "dynamic": network_w}
+    return out
+
+
+def _violations(
+    p: CompiledProblem, plan: Plan, on: FloatArray, busy: FloatArray, flow: FloatArray,
+    app_acc: FloatArray, rate: FloatArray,
+) -> list[Violation]:
+    out: list[Violation] = []
+    x = plan.x
+    if (x < -TOL).any() or (x > 1 + TOL).any():
+        out.append(Violation("share", "plan", "shares must lie in [0, 1]"))
+    cover = np.bincount(p.cand_demand, weights=x, minlength=p.n_demands)
+    for d in np.nonzero(np.abs(cover - 1.0) > 1e-4)[0][:20]:
+        out.append(Violation("coverage", p.demand_label(int(d)), f"shares sum to {cover[d]:.4f}, not 1"))
+    used = x > TOL
+    split = np.bincount(p.cand_demand[used], minlength=p.n_demands) > 1
+    for d in np.nonzero(split & ~p.app_splittable[p.demand_app])[0][:20]:
+        out.append(Violation("unsplittable", p.demand_label(int(d)), "traffic split over several placements"))
+    over_count = on > p.node_count
+    cap = p.max_utilisation * on
+    over_cap = busy > cap * (1 + TOL) + 1e-12
+    for v in np.nonzero(over_count | over_cap)[0][:20]:
+        what = (f"{on[v]:.0f} servers on but only {p.node_count[v]} present" if over_count[v] else
+                f"load {busy[v]:.3f} server-s/s exceeds {p.max_utilisation:.2f} x {on[v]:.0f} servers on")
+        out.append(Violation("capacity", p.node_ids[v], what))
+    hard_bad = used & ~p.app_average[p.demand_app[p.cand_demand]] & (
+        p.cand_accuracy < p.app_floor[p.demand_app[p.cand_demand]] - TOL)
+    for c in np.nonzero(hard_bad)[0][:20]:
+        out.append(Violation("accuracy", p.demand_label(int(p.cand_demand[c])),
+                             f"variant accuracy {p.cand_accuracy[c]:.3f} below floor"))
+    avg_bad = p.app_average & (app_acc < p.app_floor - TOL)
+    for a in np.nonzero(avg_bad)[0]:
+        out.append(Violation("accuracy", p.app_ids[a],
+                             f"average accuracy {app_acc[a]:.4f} below floor {p.app_floor[a]:.4f}"))
+    out += _memory_violations(p, used)
+    out += _slo_violations(p, on, busy, flow)
+    out += _bandwidth_violations(p, flow, rate)
+    return out
+
+
+def _memory_violations(p: CompiledProblem, used: npt.NDArray[np.bool_]) -> list[Violation]:
+    pairs = np.unique(p.cand_node[used] * p.n_models + p.cand_model[used])
+    node, model = pairs // p.n_models, pairs % p.n_models
+    loaded = np.bincount(node, weights=p.model_memory_bytes[model], minlength=p.n_nodes)
+    bad = loaded > p.node_memory_bytes * (1 + TOL)
+    return [Violation("memory", p.node_ids[v],
+                      f"models loaded need {loaded[v] / 1e9:.2f} GB, a server has {p.node_memory_bytes[v] / 1e9:.2f} GB")
+            for v in np.nonzero(bad)[0][:20]]
+
+
+def _slo_violations(p: CompiledProblem, on: FloatArray, busy: FloatArray, flow: FloatArray) -> list[Violation]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
+    lat = _candidate_latency(p, util)
+    late = (flow > 0) & (lat > p.demand_slo_s[p.cand_demand] * (1 + TOL))
+    out = []
+    for c in np.nonzero(late)[0][:20]:
+        d = int(p.cand_demand[c])
+        out.append(Violation("slo", p.demand_label(d),
+                             f"latency {lat[c] * 1e3:.1f} ms at {p.node_ids[p.cand_node[c]]} exceeds SLO {p.demand_slo_s[d] * 1e3:.1f} ms"))
+    return out
+
+
+def link_loads_bps(p: CompiledProblem, flow: FloatArray) -> FloatArray:
+    """Traffic on every directed link (2L: index 2l for a->b, 2l+1 for b->a) in bit/s.
+
+    Requests travel source -> server, responses back. Core paths are summed by
+    accumulating each root's shortest-path tree from the leaves up, so the cost
+    is O(depth x roots x nodes) whatever the number of candidates.
+    """
+    r = p.routes
+    n_links = len(p.link_a)
+    loads = np.zeros(2 * n_links)
+    req = flow * p.demand_request_bits[p.cand_demand]
+    resp = flow * p.demand_response_bits[p.cand_demand]
+    src = p.demand_source[p.cand_demand]
+    away = p.cand_node != src
+    leaf = r.source_leaf_link[src]
+    on_leaf = away & (leaf >= 0)
+    lf = leaf[on_leaf]
+    up = np.where(p.link_a[lf] == src[on_leaf], 0, 1)
+    np.add.at(loads, 2 * lf + up, req[on_leaf])
+    np.add.at(loads, 2 * lf + (1 - up), resp[on_leaf])
+    row = r.source_root_row[src]
+    core = away & (p.cand_node != r.roots[row])
+    n = p.n_nodes
+    for bits, forward in ((req, True), (resp, False)):
+        agg = np.bincount(row[core] * n + p.cand_node[core], weights=bits[core],
+                          minlength=len(r.roots) * n).reshape(len(r.roots), n)
+        max_depth = int(r.hops.max()) if r.hops.size else 0
+        for level in range(max_depth, 0, -1):
+            rr, vv = np.nonzero(r.hops == level)
+            if len(rr) == 0:
+                continue
+            parent = r.pred[rr, vv]
+            np.add.at(agg, (rr, parent), agg[rr, vv])
+            link = r.link_between(parent, vv)
+            a_to_b = p.link_a[link] == parent
+            direction = np.where(a_to_b == forward, 0, 1)
+            np.add.at(loads, 2 * link + direction, agg[rr, vv])
+    return loads
+
+
+def _bandwidth_violations(p: CompiledProblem, flow: FloatArray, rate: FloatArray) -> list[Violation]:
+    finite = np.isfinite(p.link_bandwidth_bps)
+    if not finite.any() or not (flow > 0).any():
+        return []
+    loads = link_loads_bps(p, flow)
+    cap = np.repeat(p.link_bandwidth_bps, 2)
+    bad = loads > cap * (1 + TOL)
+    out = []
+    for arc in np.nonzero(bad)[0][:20]:
+        link = arc // 2
+        a, b = p.node_ids[p.link_a[link]], p.node_ids[p.link_b[link]]
+        ends = f"{a}->{b}" if arc % 2 == 0 else f"{b}->{a}"
+        out.append(Violation("bandwidth", ends, f"{loads[arc] / 1e6:.1f} Mbit/s over {cap[arc] / 1e6:.1f} Mbit/s"))
+    return out

@@ -1,0 +1,81 @@
+"""A placement plan: traffic shares per candidate and servers switched on per node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.problem.compiled import CompiledProblem
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class Status(StrEnum):
+    """How a method ended."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    TIME_LIMIT = "time-limit"
+    INFEASIBLE = "infeasible"
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """Shares ``x`` (one per candidate; each demand's sum to 1) and ``servers_on`` per node.
+
+    ``objective`` and ``bound`` are what the method reported, in the problem's
+    objective unit (average W for energy, gCO2e/h for carbon); the evaluator
+    recomputes the objective independently.
+    """
+
+    x: FloatArray
+    servers_on: IntArray
+    method: str
+    status: Status = Status.FEASIBLE
+    objective: float | None = None
+    bound: float | None = None
+    seconds: float = 0.0
+    reason: str = ""
+    info: dict[str, float] = field(default_factory=dict)
+
+
+def node_busy_s_per_s(problem: CompiledProblem, x: FloatArray, rate_per_s: FloatArray | None = None) -> FloatArray:
+    """Server-seconds of work per second arriving at each node under shares ``x``."""
+    rate = problem.demand_rate_per_s if rate_per_s is None else rate_per_s
+    flow = rate[problem.cand_demand] * x
+    return np.bincount(problem.cand_node, weights=flow * problem.cand_service_s, minlength=problem.n_nodes)
+
+
+def servers_needed(problem: CompiledProblem, busy_s_per_s: FloatArray) -> IntArray:
+    """Fewest servers that keep each node at or below rho_max; always-on nodes keep all.
+
+    Not clipped to the servers present: an overloaded plan asks for more and the
+    evaluator reports it.
+    """
+    need = np.ceil(busy_s_per_s / problem.max_utilisation - 1e-9).astype(np.int64)
+    need = np.maximum(need, 0)
+    return np.where(problem.node_always_on, problem.node_count, need)
+
+
+def plan_from_choice(
+    problem: CompiledProblem,
+    chosen: IntArray,
+    method: str,
+    *,
+    seconds: float = 0.0,
+    status: Status = Status.FEASIBLE,
+    reason: str = "",
+) -> Plan:
+    """A plan that sends each demand wholly to one candidate (``chosen``: candidate index
+    per demand, -1 for none) with servers sized for the load."""
+    x = np.zeros(problem.n_candidates)
+    ok = chosen >= 0
+    x[chosen[ok]] = 1.0
+    on = np.minimum(servers_needed(problem, node_busy_s_per_s(problem, x)), problem.node_count)
+    if not ok.all():
+        status, reason = Status.INFEASIBLE, reason or f"{int((~ok).sum())} demand(s) unplaced"
+    return Plan(x=x, servers_on=on, method=method, status=status, seconds=seconds, reason=reason)

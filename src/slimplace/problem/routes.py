@@ -1,0 +1,189 @@
+"""Shortest routes, computed once, and path sums over them, vectorized.
+
+Routes minimise propagation latency (ties broken by hop count) with Dijkstra
+(:func:`scipy.sparse.csgraph.dijkstra`). Path sums of any per-link quantity
+(latency, energy per bit, seconds per bit) follow from the predecessor matrix by
+pointer jumping (Wyllie 1979; JaJa, *An Introduction to Parallel Algorithms*,
+1992, sec. 3.1), so no Python loop runs over nodes or pairs.
+
+Degree-one source nodes that serve nobody else (user devices hanging off an
+antenna) are folded into their neighbour, the *root*: every path from such a
+leaf starts with its one link. Routing then runs from the few roots over the
+core graph only, which keeps the tables small when there are 10^5 devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Added per hop to routing weights: breaks latency ties by hop count and makes
+#: zero-latency links real edges for the sparse graph routines.
+HOP_EPSILON_S = 1e-9
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Routes:
+    """Shortest-path tables from each root to every node (rows: roots, columns: nodes).
+
+    ``latency_s``, ``energy_j_per_bit`` and ``seconds_per_bit`` are sums over the
+    links of the path (``inf`` where unreachable); ``pred`` is the predecessor of
+    each node on the path from the root (-1 at the root and where unreachable).
+    ``source_root_row`` maps every node that is a traffic source to its root row;
+    ``source_leaf_link`` is the link from a folded leaf to its root (-1 when the
+    source is a root itself).
+    """
+
+    roots: IntArray
+    latency_s: FloatArray
+    energy_j_per_bit: FloatArray
+    seconds_per_bit: FloatArray
+    hops: IntArray
+    pred: IntArray
+    edge_key: IntArray
+    edge_link: IntArray
+    n_nodes: int
+    source_root_row: IntArray
+    source_leaf_link: IntArray
+
+    def link_between(self, u: IntArray, v: IntArray) -> IntArray:
+        """Index of the link joining node pairs (u, v) (vectorized lookup)."""
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        key = lo * self.n_nodes + hi
+        pos = np.searchsorted(self.edge_key, key)
+        return self.edge_link[pos]
+
+    def path_links(self, rows: IntArray, targets: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Links on the paths root(rows) -> targets, as COO (pair index, link, direction).
+
+        Direction is 0 when the path crosses the link from ``a`` to ``b``, 1 otherwise,
+        needed to tell request traffic (root to target) from responses.
+        """
+        cur = targets.astype(np.int64).copy()
+        pair = np.arange(len(targets), dtype=np.int64)
+        out_pair, out_link, out_from = [], [], []
+        active = cur != self.roots[rows]
+        while active.any():
+            p, r, c = pair[active], rows[active], cur[active]
+            parent = self.pred[r, c]
+            ok = parent >= 0
+            p, c, parent = p[ok], c[ok], parent[ok]
+            out_pair.append(p)
+            out_link.append(self.link_between(parent, c))
+            out_from.append(parent)
+            cur[p] = parent
+            active = np.zeros(len(targets), dtype=bool)
+            active[p] = cur[p] != self.roots[rows[p]]
+        if not out_pair:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        return np.concatenate(out_pair), np.concatenate(out_link), np.concatenate(out_from)
+
+
+def _fold_leaves(
+    n_nodes: int, link_a: IntArray, link_b: IntArray, sources: IntArray, is_target: npt.NDArray[np.bool_]
+) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """Map each source to (root node, leaf link or -1); mark folded nodes."""
+    degree = np.bincount(link_a, minlength=n_nodes) + np.bincount(link_b, minlength=n_nodes)
+    is_source = np.zeros(n_nodes, dtype=bool)
+    is_source[sources] = True
+    foldable = is_source & (degree == 1) & ~is_target
+    root_of = np.arange(n_nodes, dtype=np.int64)
+    leaf_link = np.full(n_nodes, -1, dtype=np.int64)
+    links = np.arange(len(link_a), dtype=np.int64)
+    for end, other in ((link_a, link_b), (link_b, link_a)):
+        hit = foldable[end] & ~foldable[other]
+        root_of[end[hit]] = other[hit]
+        leaf_link[end[hit]] = links[hit]
+    folded = leaf_link >= 0
+    return root_of, leaf_link, folded
+
+
+def _path_sums(pred: IntArray, edge_value: FloatArray) -> FloatArray:
+    """Sum ``edge_value`` (the value of the link into each node) along every root path.
+
+    Pointer jumping: val <- val + val[anc]; anc <- anc[anc] until every ancestor
+    is a root, ceil(log2(depth)) rounds.
+    """
+    rows = np.arange(pred.shape[0])[:, None]
+    anc = np.where(pred >= 0, pred, np.arange(pred.shape[1])[None, :])
+    val = edge_value.copy()
+    while True:
+        nxt = anc[rows, anc]
+        if np.array_equal(nxt, anc):
+            return val
+        val = val + val[rows, anc]
+        anc = nxt
+
+
+def compute_routes(
+    n_nodes: int,
+    link_a: IntArray,
+    link_b: IntArray,
+    link_latency_s: FloatArray,
+    link_energy_j_per_bit: FloatArray,
+    link_bandwidth_bps: FloatArray,
+    sources: IntArray,
+    is_target: npt.NDArray[np.bool_],
+) -> Routes:
+    """Shortest routes from every traffic source (through its root) to every node."""
+    root_of, leaf_link, folded = _fold_leaves(n_nodes, link_a, link_b, sources, is_target)
+    keep = ~(folded[link_a] | folded[link_b])
+    a, b = link_a[keep], link_b[keep]
+    weight = link_latency_s[keep] + HOP_EPSILON_S
+    graph = csr_matrix((np.concatenate([weight, weight]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+                       shape=(n_nodes, n_nodes))
+    graph.sum_duplicates()
+    roots = np.unique(root_of[sources])
+    _, pred = dijkstra(graph, directed=True, indices=roots, return_predecessors=True)
+    pred = np.where(pred < 0, -1, pred).astype(np.int64)
+    lo, hi = np.minimum(link_a, link_b), np.maximum(link_a, link_b)
+    key = lo.astype(np.int64) * n_nodes + hi
+    # keep the fastest of parallel links
+    order = np.lexsort((link_latency_s, key))
+    key_sorted = key[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key_sorted[1:] != key_sorted[:-1]
+    edge_key, edge_link = key_sorted[first], order[first].astype(np.int64)
+    routes = Routes(
+        roots=roots.astype(np.int64),
+        latency_s=np.empty(0), energy_j_per_bit=np.empty(0), seconds_per_bit=np.empty(0),
+        hops=np.empty(0, dtype=np.int64), pred=pred, edge_key=edge_key, edge_link=edge_link,
+        n_nodes=n_nodes, source_root_row=np.empty(0, dtype=np.int64),
+        source_leaf_link=np.empty(0, dtype=np.int64),
+    )
+    reach = (pred >= 0) | (np.arange(n_nodes)[None, :] == roots[:, None])
+    into = np.where(pred >= 0, routes.link_between(np.maximum(pred, 0), np.arange(n_nodes)[None, :]), -1)
+    sums = {}
+    per_link = {
+        "latency": link_latency_s,
+        "energy": link_energy_j_per_bit,
+        "spb": np.where(np.isinf(link_bandwidth_bps), 0.0, 1.0 / link_bandwidth_bps),
+        "hops": np.ones(len(link_a)),
+    }
+    for name, values in per_link.items():
+        edge_value = np.where(into >= 0, values[np.maximum(into, 0)], 0.0)
+        total = _path_sums(pred, edge_value)
+        sums[name] = np.where(reach, total, np.inf)
+    row_of_root = np.full(n_nodes, -1, dtype=np.int64)
+    row_of_root[roots] = np.arange(len(roots))
+    return Routes(
+        roots=roots.astype(np.int64),
+        latency_s=sums["latency"],
+        energy_j_per_bit=sums["energy"],
+        seconds_per_bit=sums["spb"],
+        hops=np.where(reach, sums["hops"], -1).astype(np.int64),
+        pred=pred,
+        edge_key=edge_key,
+        edge_link=edge_link,
+        n_nodes=n_nodes,
+        source_root_row=row_of_root[root_of],
+        source_leaf_link=leaf_link,
+    )

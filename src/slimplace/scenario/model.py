@@ -1,0 +1,236 @@
+"""Domain values of a scenario: immutable, SI units, no behaviour beyond lookups.
+
+Everything the solvers, the evaluator and the simulator need is reached from a
+:class:`Scenario`. Units are SI throughout (s, W, J, bit/s, bytes, FLOP); the
+names carry them. Scenario files accept unit strings and are converted at the
+boundary (:mod:`slimplace.scenario.io`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Tier = Literal["device", "edge", "metro", "cloud"]
+TIERS: tuple[Tier, ...] = ("device", "edge", "metro", "cloud")
+AccuracyMode = Literal["hard", "average"]
+Objective = Literal["energy", "carbon"]
+
+
+@dataclass(frozen=True, slots=True)
+class PowerCurve:
+    """Measured per-server power against utilisation, interpolated piecewise-linearly.
+
+    ``utilisation`` rises from 0 to 1; ``power_w`` is the wall power of one
+    server at that load (SPECpower-style load profile).
+    """
+
+    utilisation: tuple[float, ...]
+    power_w: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareProfile:
+    """One server (or device) type: effective inference speed, memory and power.
+
+    Power between idle and peak is linear in utilisation unless ``power_curve``
+    gives a measured profile (Barroso & Hoelzle, *The Datacenter as a Computer*,
+    2009, sec. 5.4; Fan et al., ISCA 2007).
+    """
+
+    name: str
+    tier: Tier
+    throughput_flops: float
+    memory_bytes: float
+    idle_power_w: float
+    peak_power_w: float
+    wake_time_s: float = 0.0
+    wake_energy_j: float = 0.0
+    sleep_power_w: float = 0.0
+    device_class: str | None = None
+    power_curve: PowerCurve | None = None
+    description: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkKind:
+    """Defaults for a class of link (5G, 4G, WiFi, fibre access, metro, core)."""
+
+    name: str
+    bandwidth_bps: float
+    latency_s: float
+    energy_j_per_bit: float
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredLatency:
+    """A published or measured latency of a variant on a device class at a batch size."""
+
+    device_class: str
+    latency_s: float
+    batch_size: int = 1
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One servable model: accuracy, compute and memory per inference.
+
+    ``flops`` counts floating-point operations (2 x multiply-accumulates).
+    ``memory_bytes`` is the resident size of its weights.
+    """
+
+    name: str
+    accuracy: float
+    flops: float
+    params: float
+    memory_bytes: float
+    kind: str = "model"
+    width: float | None = None
+    resolution: int | None = None
+    precision: str = "fp32"
+    measured: tuple[MeasuredLatency, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFamily:
+    """A set of variants for one task.
+
+    In a weight-sharing family (slimmable, Once-for-All) one set of weights is
+    loaded and variants switch in ``switch_time_s``; otherwise each variant is a
+    separate model that costs ``load_time_s`` (plus weight transfer) to load.
+    """
+
+    name: str
+    variants: tuple[Variant, ...]
+    weight_sharing: bool = False
+    switch_time_s: float = 1e-3
+    load_time_s: float = 1.0
+    task: str = "imagenet-classification"
+    source: str = ""
+
+    def variant(self, name: str) -> Variant:
+        """Return the variant called ``name``."""
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A grid region and its carbon intensity (gCO2e per kWh)."""
+
+    code: str
+    carbon_g_per_kwh: float
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A site: a pool of ``count`` identical servers of one hardware profile.
+
+    A node without hardware is a network element only (router, antenna, PoP).
+    ``always_on`` servers cannot be switched off (user devices); ``local_only``
+    nodes serve only requests that originate at themselves (device-local
+    inference).
+    """
+
+    id: str
+    tier: Tier
+    hardware: str | None = None
+    count: int = 1
+    pue: float = 1.0
+    region: str = "WORLD"
+    position: tuple[float, float] | None = None
+    always_on: bool = False
+    local_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An undirected link, full duplex: ``bandwidth_bps`` in each direction."""
+
+    a: str
+    b: str
+    kind: str
+    bandwidth_bps: float
+    latency_s: float
+    energy_j_per_bit: float
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an application's requests enter the network, and how many per second."""
+
+    node: str
+    rate_per_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """A stream of inference requests with a latency SLO and an accuracy floor.
+
+    ``accuracy_mode`` "hard" requires every request to be served at or above
+    the floor; "average" requires the traffic-weighted mean accuracy of the
+    application to reach it. ``splittable`` lets one source's traffic be
+    split across several placements.
+    """
+
+    id: str
+    family: str
+    sources: tuple[Source, ...]
+    request_bytes: float
+    response_bytes: float
+    latency_slo_s: float
+    accuracy_floor: float = 0.0
+    accuracy_mode: AccuracyMode = "hard"
+    splittable: bool = True
+    workload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Scenario-wide modelling settings.
+
+    ``max_utilisation`` is the target utilisation rho_max each server may be
+    loaded to; ``service_cv2`` the squared coefficient of variation of service
+    time in the M/G/1 queueing delay (0: deterministic, M/D/1).
+    """
+
+    max_utilisation: float = 0.7
+    service_cv2: float = 0.0
+    horizon_s: float = 3600.0
+    objective: Objective = "energy"
+    default_region: str = "WORLD"
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A whole continuum: infrastructure, model families, applications, settings."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    links: tuple[Link, ...]
+    hardware: tuple[HardwareProfile, ...]
+    link_kinds: tuple[LinkKind, ...]
+    families: tuple[ModelFamily, ...]
+    applications: tuple[Application, ...]
+    regions: tuple[Region, ...]
+    settings: Settings = field(default_factory=Settings)
+    description: str = ""
+
+    def hardware_by_name(self) -> dict[str, HardwareProfile]:
+        """Profiles keyed by name."""
+        return {h.name: h for h in self.hardware}
+
+    def family_by_name(self) -> dict[str, ModelFamily]:
+        """Families keyed by name."""
+        return {f.name: f for f in self.families}
+
+    def region_by_code(self) -> dict[str, Region]:
+        """Regions keyed by code."""
+        return {r.code: r for r in self.regions}
