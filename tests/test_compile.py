@@ -1,3 +1,4 @@
+import itertools
 from dataclasses import replace
 
 import networkx as nx
@@ -13,8 +14,12 @@ def _brute_force(scenario):
     """Admissible (app, source, node, variant) by plain loops over the model's definition."""
     g = nx.Graph()
     for link in scenario.links:
-        g.add_edge(link.a, link.b, lat=link.latency_s,
-                   spb=0.0 if np.isinf(link.bandwidth_bps) else 1 / link.bandwidth_bps)
+        g.add_edge(
+            link.a,
+            link.b,
+            lat=link.latency_s,
+            spb=0.0 if np.isinf(link.bandwidth_bps) else 1 / link.bandwidth_bps,
+        )
     hw = scenario.hardware_by_name()
     fam = scenario.family_by_name()
     rho = scenario.settings.max_utilisation
@@ -25,9 +30,13 @@ def _brute_force(scenario):
             for node in scenario.nodes:
                 if node.hardware is None or (node.local_only and node.id != src.node):
                     continue
-                path = nx.dijkstra_path(g, src.node, node.id, weight=lambda u, v, d: d["lat"] + 1e-9)
-                edges = list(zip(path[:-1], path[1:], strict=True))
-                net = 2 * sum(g[u][v]["lat"] for u, v in edges) + bits * sum(g[u][v]["spb"] for u, v in edges)
+                path = nx.dijkstra_path(
+                    g, src.node, node.id, weight=lambda u, v, d: d["lat"] + 1e-9
+                )
+                edges = list(itertools.pairwise(path))
+                net = 2 * sum(g[u][v]["lat"] for u, v in edges) + bits * sum(
+                    g[u][v]["spb"] for u, v in edges
+                )
                 profile = hw[node.hardware]
                 for v in fam[app.family].variants:
                     if app.accuracy_mode == "hard" and v.accuracy < app.accuracy_floor:
@@ -45,7 +54,12 @@ def test_candidates_match_brute_force(seed: int) -> None:
     scenario = tiny_scenario(8, seed=seed)
     p = compile_problem(scenario, variants="all")
     got = {
-        (p.app_ids[p.demand_app[d]], p.node_ids[p.demand_source[d]], p.node_ids[n], p.variant_names[k].split("/")[1])
+        (
+            p.app_ids[p.demand_app[d]],
+            p.node_ids[p.demand_source[d]],
+            p.node_ids[n],
+            p.variant_names[k].split("/")[1],
+        )
         for d, n, k in zip(p.cand_demand, p.cand_node, p.cand_variant, strict=True)
     }
     assert got == _brute_force(scenario)

@@ -1,3 +1,4 @@
+import itertools
 from dataclasses import replace
 
 import networkx as nx
@@ -83,8 +84,10 @@ def test_feasible_plan_never_exceeds_a_capacity(seed: int, scale: float) -> None
     exceeded = (busy > p.max_utilisation * on + 1e-9).any() or (on > p.node_count).any()
     if e.feasible:
         assert not exceeded
-        assert np.all(link_loads_bps(p, p.demand_rate_per_s[p.cand_demand] * plan.x)
-                      <= np.repeat(p.link_bandwidth_bps, 2) * (1 + 1e-6))
+        assert np.all(
+            link_loads_bps(p, p.demand_rate_per_s[p.cand_demand] * plan.x)
+            <= np.repeat(p.link_bandwidth_bps, 2) * (1 + 1e-6)
+        )
     if exceeded:
         assert any(v.kind == "capacity" for v in e.violations)
 
@@ -99,9 +102,13 @@ def test_link_loads_match_explicit_paths() -> None:
     expect = np.zeros(2 * len(p.link_a))
     for c in np.nonzero(flow)[0]:
         d = p.cand_demand[c]
-        path = nx.dijkstra_path(g, int(p.demand_source[d]), int(p.cand_node[c]),
-                                weight=lambda u, v, data: data["lat"] + 1e-9)
-        for u, v in zip(path[:-1], path[1:], strict=True):
+        path = nx.dijkstra_path(
+            g,
+            int(p.demand_source[d]),
+            int(p.cand_node[c]),
+            weight=lambda u, v, data: data["lat"] + 1e-9,
+        )
+        for u, v in itertools.pairwise(path):
             link = g[u][v]["idx"]
             fwd = 0 if p.link_a[link] == u else 1
             expect[2 * link + fwd] += flow[c] * p.demand_request_bits[d]
@@ -118,8 +125,13 @@ def test_violations_are_named() -> None:
     bad = replace(base, x=x, servers_on=np.zeros_like(base.servers_on))
     kinds = {v.kind for v in evaluate(p, bad).violations}
     assert {"coverage", "capacity"} <= kinds
-    narrow = replace(p.scenario, links=tuple(
-        replace(link, bandwidth_bps=1.1e7) if link.kind == "fibre" else link for link in p.scenario.links))
+    narrow = replace(
+        p.scenario,
+        links=tuple(
+            replace(link, bandwidth_bps=1.1e7) if link.kind == "fibre" else link
+            for link in p.scenario.links
+        ),
+    )
     q = compile_problem(narrow, strict=False)
     e = evaluate(q, cloud_only(q))
     assert any(v.kind == "bandwidth" for v in e.violations)

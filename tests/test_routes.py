@@ -1,3 +1,5 @@
+import itertools
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -26,13 +28,19 @@ def test_path_sums_match_networkx(seed: int) -> None:
         g[u][v]["spb"] = 0.0 if np.isinf(bw[i]) else 1.0 / bw[i]
     for s in sources:
         row = r.source_root_row[s]
-        dist, paths = nx.single_source_dijkstra(g, int(s), weight=lambda u, v, d: d["lat"] + 1e-9)
+        _dist, paths = nx.single_source_dijkstra(g, int(s), weight=lambda u, v, d: d["lat"] + 1e-9)
         for t in range(n):
             path = paths[t]
-            edges = list(zip(path[:-1], path[1:], strict=True))
-            assert r.latency_s[row, t] == pytest.approx(sum(g[u][v]["lat"] for u, v in edges), abs=1e-12)
-            assert r.energy_j_per_bit[row, t] == pytest.approx(sum(g[u][v]["e"] for u, v in edges), rel=1e-9)
-            assert r.seconds_per_bit[row, t] == pytest.approx(sum(g[u][v]["spb"] for u, v in edges), rel=1e-9)
+            edges = list(itertools.pairwise(path))
+            assert r.latency_s[row, t] == pytest.approx(
+                sum(g[u][v]["lat"] for u, v in edges), abs=1e-12
+            )
+            assert r.energy_j_per_bit[row, t] == pytest.approx(
+                sum(g[u][v]["e"] for u, v in edges), rel=1e-9
+            )
+            assert r.seconds_per_bit[row, t] == pytest.approx(
+                sum(g[u][v]["spb"] for u, v in edges), rel=1e-9
+            )
             assert r.hops[row, t] == len(edges)
 
 
@@ -40,20 +48,29 @@ def test_leaves_fold_into_their_neighbour_and_paths_list_links() -> None:
     # chain 0-1-2-3 with a leaf source 4 on node 1
     a, b = np.array([0, 1, 2, 1]), np.array([1, 2, 3, 4])
     lat = np.array([1.0, 2.0, 3.0, 0.5])
-    r = compute_routes(5, a, b, lat, np.ones(4), np.full(4, np.inf), np.array([4, 0]),
-                       np.array([True, False, True, True, False]))
+    r = compute_routes(
+        5,
+        a,
+        b,
+        lat,
+        np.ones(4),
+        np.full(4, np.inf),
+        np.array([4, 0]),
+        np.array([True, False, True, True, False]),
+    )
     assert r.source_leaf_link[4] == 3
     assert r.roots[r.source_root_row[4]] == 1
     assert r.latency_s[r.source_root_row[4], 3] == pytest.approx(5.0)
-    pair, link, parent = r.path_links(np.array([r.source_root_row[0]]), np.array([3]))
+    _pair, link, parent = r.path_links(np.array([r.source_root_row[0]]), np.array([3]))
     assert sorted(link.tolist()) == [0, 1, 2]
     assert set(parent.tolist()) == {0, 1, 2}
 
 
 def test_unreachable_nodes_are_infinite() -> None:
     a, b = np.array([0, 2]), np.array([1, 3])
-    r = compute_routes(4, a, b, np.ones(2), np.ones(2), np.full(2, np.inf), np.array([0]),
-                       np.ones(4, dtype=bool))
+    r = compute_routes(
+        4, a, b, np.ones(2), np.ones(2), np.full(2, np.inf), np.array([0]), np.ones(4, dtype=bool)
+    )
     row = r.source_root_row[0]
     assert np.isinf(r.latency_s[row, 2]) and np.isinf(r.latency_s[row, 3])
     assert r.latency_s[row, 1] == 1.0

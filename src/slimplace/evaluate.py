@@ -97,11 +97,28 @@ def evaluate(
     d_flow = np.bincount(p.cand_demand, weights=flow, minlength=p.n_demands)
     with np.errstate(divide="ignore", invalid="ignore"):
         d_acc = np.bincount(p.cand_demand, weights=acc_flow, minlength=p.n_demands) / d_flow
-        d_lat = np.bincount(p.cand_demand, weights=flow * np.where(np.isfinite(cand_lat), cand_lat, 0), minlength=p.n_demands) / d_flow
-    d_lat = np.where(np.bincount(p.cand_demand, weights=flow * ~np.isfinite(cand_lat), minlength=p.n_demands) > 0, np.inf, d_lat)
+        d_lat = (
+            np.bincount(
+                p.cand_demand,
+                weights=flow * np.where(np.isfinite(cand_lat), cand_lat, 0),
+                minlength=p.n_demands,
+            )
+            / d_flow
+        )
+    d_lat = np.where(
+        np.bincount(p.cand_demand, weights=flow * ~np.isfinite(cand_lat), minlength=p.n_demands)
+        > 0,
+        np.inf,
+        d_lat,
+    )
     a_flow = np.bincount(p.demand_app, weights=d_flow, minlength=len(p.app_ids))
     with np.errstate(divide="ignore", invalid="ignore"):
-        a_acc = np.bincount(p.demand_app, weights=np.nan_to_num(d_acc * d_flow), minlength=len(p.app_ids)) / a_flow
+        a_acc = (
+            np.bincount(
+                p.demand_app, weights=np.nan_to_num(d_acc * d_flow), minlength=len(p.app_ids)
+            )
+            / a_flow
+        )
     violations = _violations(p, plan, on, busy, flow, a_acc, rate)
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
     power_w = static_w + dynamic_w + network_w
@@ -132,7 +149,9 @@ def evaluate(
     )
 
 
-def _node_power(p: CompiledProblem, on: FloatArray, util: FloatArray, busy: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _node_power(
+    p: CompiledProblem, on: FloatArray, util: FloatArray, busy: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Static (idle of servers on, sleep of servers off) and dynamic power per node, with PUE."""
     off = np.maximum(p.node_count - on, 0)
     static = p.node_pue * (p.node_idle_w * on + p.node_sleep_w * off)
@@ -141,7 +160,9 @@ def _node_power(p: CompiledProblem, on: FloatArray, util: FloatArray, busy: Floa
         if profile.power_curve is None:
             continue
         nodes = np.nonzero(p.node_profile == i)[0]
-        per_server = server_power_w(util[nodes], p.node_idle_w[nodes], p.node_peak_w[nodes], profile.power_curve)
+        per_server = server_power_w(
+            util[nodes], p.node_idle_w[nodes], p.node_peak_w[nodes], profile.power_curve
+        )
         dynamic[nodes] = p.node_pue[nodes] * on[nodes] * (per_server - p.node_idle_w[nodes])
     return static, dynamic
 
@@ -152,7 +173,9 @@ def _candidate_latency(p: CompiledProblem, util: FloatArray) -> FloatArray:
     return p.cand_net_latency_s + p.cand_compute_s + wait
 
 
-def _by_tier(p: CompiledProblem, static: FloatArray, dynamic: FloatArray, network_w: float) -> dict[str, dict[str, float]]:
+def _by_tier(
+    p: CompiledProblem, static: FloatArray, dynamic: FloatArray, network_w: float
+) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for t, tier in enumerate(TIERS):
         mask = p.node_tier == t
@@ -162,8 +185,13 @@ def _by_tier(p: CompiledProblem, static: FloatArray, dynamic: FloatArray, networ
 
 
 def _violations(
-    p: CompiledProblem, plan: Plan, on: FloatArray, busy: FloatArray, flow: FloatArray,
-    app_acc: FloatArray, rate: FloatArray,
+    p: CompiledProblem,
+    plan: Plan,
+    on: FloatArray,
+    busy: FloatArray,
+    flow: FloatArray,
+    app_acc: FloatArray,
+    rate: FloatArray,
 ) -> list[Violation]:
     out: list[Violation] = []
     x = plan.x
@@ -171,27 +199,50 @@ def _violations(
         out.append(Violation("share", "plan", "shares must lie in [0, 1]"))
     cover = np.bincount(p.cand_demand, weights=x, minlength=p.n_demands)
     for d in np.nonzero(np.abs(cover - 1.0) > 1e-4)[0][:20]:
-        out.append(Violation("coverage", p.demand_label(int(d)), f"shares sum to {cover[d]:.4f}, not 1"))
+        out.append(
+            Violation("coverage", p.demand_label(int(d)), f"shares sum to {cover[d]:.4f}, not 1")
+        )
     used = x > TOL
     split = np.bincount(p.cand_demand[used], minlength=p.n_demands) > 1
     for d in np.nonzero(split & ~p.app_splittable[p.demand_app])[0][:20]:
-        out.append(Violation("unsplittable", p.demand_label(int(d)), "traffic split over several placements"))
+        out.append(
+            Violation(
+                "unsplittable", p.demand_label(int(d)), "traffic split over several placements"
+            )
+        )
     over_count = on > p.node_count
     cap = p.max_utilisation * on
     over_cap = busy > cap * (1 + TOL) + 1e-12
     for v in np.nonzero(over_count | over_cap)[0][:20]:
-        what = (f"{on[v]:.0f} servers on but only {p.node_count[v]} present" if over_count[v] else
-                f"load {busy[v]:.3f} server-s/s exceeds {p.max_utilisation:.2f} x {on[v]:.0f} servers on")
+        what = (
+            f"{on[v]:.0f} servers on but only {p.node_count[v]} present"
+            if over_count[v]
+            else f"load {busy[v]:.3f} server-s/s exceeds "
+            f"{p.max_utilisation:.2f} x {on[v]:.0f} servers on"
+        )
         out.append(Violation("capacity", p.node_ids[v], what))
-    hard_bad = used & ~p.app_average[p.demand_app[p.cand_demand]] & (
-        p.cand_accuracy < p.app_floor[p.demand_app[p.cand_demand]] - TOL)
+    hard_bad = (
+        used
+        & ~p.app_average[p.demand_app[p.cand_demand]]
+        & (p.cand_accuracy < p.app_floor[p.demand_app[p.cand_demand]] - TOL)
+    )
     for c in np.nonzero(hard_bad)[0][:20]:
-        out.append(Violation("accuracy", p.demand_label(int(p.cand_demand[c])),
-                             f"variant accuracy {p.cand_accuracy[c]:.3f} below floor"))
+        out.append(
+            Violation(
+                "accuracy",
+                p.demand_label(int(p.cand_demand[c])),
+                f"variant accuracy {p.cand_accuracy[c]:.3f} below floor",
+            )
+        )
     avg_bad = p.app_average & (app_acc < p.app_floor - TOL)
     for a in np.nonzero(avg_bad)[0]:
-        out.append(Violation("accuracy", p.app_ids[a],
-                             f"average accuracy {app_acc[a]:.4f} below floor {p.app_floor[a]:.4f}"))
+        out.append(
+            Violation(
+                "accuracy",
+                p.app_ids[a],
+                f"average accuracy {app_acc[a]:.4f} below floor {p.app_floor[a]:.4f}",
+            )
+        )
     out += _memory_violations(p, used)
     out += _slo_violations(p, on, busy, flow)
     out += _bandwidth_violations(p, flow, rate)
@@ -203,12 +254,20 @@ def _memory_violations(p: CompiledProblem, used: npt.NDArray[np.bool_]) -> list[
     node, model = pairs // p.n_models, pairs % p.n_models
     loaded = np.bincount(node, weights=p.model_memory_bytes[model], minlength=p.n_nodes)
     bad = loaded > p.node_memory_bytes * (1 + TOL)
-    return [Violation("memory", p.node_ids[v],
-                      f"models loaded need {loaded[v] / 1e9:.2f} GB, a server has {p.node_memory_bytes[v] / 1e9:.2f} GB")
-            for v in np.nonzero(bad)[0][:20]]
+    return [
+        Violation(
+            "memory",
+            p.node_ids[v],
+            f"models loaded need {loaded[v] / 1e9:.2f} GB, "
+            f"a server has {p.node_memory_bytes[v] / 1e9:.2f} GB",
+        )
+        for v in np.nonzero(bad)[0][:20]
+    ]
 
 
-def _slo_violations(p: CompiledProblem, on: FloatArray, busy: FloatArray, flow: FloatArray) -> list[Violation]:
+def _slo_violations(
+    p: CompiledProblem, on: FloatArray, busy: FloatArray, flow: FloatArray
+) -> list[Violation]:
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
     lat = _candidate_latency(p, util)
@@ -216,8 +275,14 @@ def _slo_violations(p: CompiledProblem, on: FloatArray, busy: FloatArray, flow: 
     out = []
     for c in np.nonzero(late)[0][:20]:
         d = int(p.cand_demand[c])
-        out.append(Violation("slo", p.demand_label(d),
-                             f"latency {lat[c] * 1e3:.1f} ms at {p.node_ids[p.cand_node[c]]} exceeds SLO {p.demand_slo_s[d] * 1e3:.1f} ms"))
+        out.append(
+            Violation(
+                "slo",
+                p.demand_label(d),
+                f"latency {lat[c] * 1e3:.1f} ms at {p.node_ids[p.cand_node[c]]} "
+                f"exceeds SLO {p.demand_slo_s[d] * 1e3:.1f} ms",
+            )
+        )
     return out
 
 
@@ -245,8 +310,9 @@ def link_loads_bps(p: CompiledProblem, flow: FloatArray) -> FloatArray:
     core = away & (p.cand_node != r.roots[row])
     n = p.n_nodes
     for bits, forward in ((req, True), (resp, False)):
-        agg = np.bincount(row[core] * n + p.cand_node[core], weights=bits[core],
-                          minlength=len(r.roots) * n).reshape(len(r.roots), n)
+        agg = np.bincount(
+            row[core] * n + p.cand_node[core], weights=bits[core], minlength=len(r.roots) * n
+        ).reshape(len(r.roots), n)
         max_depth = int(r.hops.max()) if r.hops.size else 0
         for level in range(max_depth, 0, -1):
             rr, vv = np.nonzero(r.hops == level)
@@ -261,7 +327,9 @@ def link_loads_bps(p: CompiledProblem, flow: FloatArray) -> FloatArray:
     return loads
 
 
-def _bandwidth_violations(p: CompiledProblem, flow: FloatArray, rate: FloatArray) -> list[Violation]:
+def _bandwidth_violations(
+    p: CompiledProblem, flow: FloatArray, rate: FloatArray
+) -> list[Violation]:
     finite = np.isfinite(p.link_bandwidth_bps)
     if not finite.any() or not (flow > 0).any():
         return []
@@ -273,5 +341,9 @@ def _bandwidth_violations(p: CompiledProblem, flow: FloatArray, rate: FloatArray
         link = arc // 2
         a, b = p.node_ids[p.link_a[link]], p.node_ids[p.link_b[link]]
         ends = f"{a}->{b}" if arc % 2 == 0 else f"{b}->{a}"
-        out.append(Violation("bandwidth", ends, f"{loads[arc] / 1e6:.1f} Mbit/s over {cap[arc] / 1e6:.1f} Mbit/s"))
+        out.append(
+            Violation(
+                "bandwidth", ends, f"{loads[arc] / 1e6:.1f} Mbit/s over {cap[arc] / 1e6:.1f} Mbit/s"
+            )
+        )
     return out

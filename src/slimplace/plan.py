@@ -43,11 +43,16 @@ class Plan:
     info: dict[str, float] = field(default_factory=dict)
 
 
-def node_busy_s_per_s(problem: CompiledProblem, x: FloatArray, rate_per_s: FloatArray | None = None) -> FloatArray:
+def node_busy_s_per_s(
+    problem: CompiledProblem, x: FloatArray, rate_per_s: FloatArray | None = None
+) -> FloatArray:
     """Server-seconds of work per second arriving at each node under shares ``x``."""
     rate = problem.demand_rate_per_s if rate_per_s is None else rate_per_s
     flow = rate[problem.cand_demand] * x
-    return np.bincount(problem.cand_node, weights=flow * problem.cand_service_s, minlength=problem.n_nodes)
+    busy = np.bincount(
+        problem.cand_node, weights=flow * problem.cand_service_s, minlength=problem.n_nodes
+    )
+    return busy.astype(np.float64, copy=False)
 
 
 def servers_needed(problem: CompiledProblem, busy_s_per_s: FloatArray) -> IntArray:

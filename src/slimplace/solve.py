@@ -20,8 +20,18 @@ log = logging.getLogger(__name__)
 
 #: Columns every comparison table has, in order.
 COMPARE_COLUMNS = (
-    "method", "kind", "status", "feasible", "power_w", "energy_kwh", "carbon_g_per_h",
-    "slo_met_fraction", "mean_accuracy", "servers_on", "seconds", "gap",
+    "method",
+    "kind",
+    "status",
+    "feasible",
+    "power_w",
+    "energy_kwh",
+    "carbon_g_per_h",
+    "slo_met_fraction",
+    "mean_accuracy",
+    "servers_on",
+    "seconds",
+    "gap",
 )
 
 
@@ -83,7 +93,9 @@ def compare(
     return results
 
 
-def comparison_table(problem: CompiledProblem, results: Sequence[Result], registry: Registry | None = None) -> pd.DataFrame:
+def comparison_table(
+    problem: CompiledProblem, results: Sequence[Result], registry: Registry | None = None
+) -> pd.DataFrame:
     """One row per method; ``gap`` is relative to the best lower bound any method reported."""
     reg = registry or default_registry()
     objective = problem.objective
@@ -93,21 +105,27 @@ def comparison_table(problem: CompiledProblem, results: Sequence[Result], regist
     for r in results:
         e = r.evaluation
         value = e.objective(objective)
-        gap = (value - bound) / abs(value) if bound is not None and e.feasible and value > 0 else np.nan
-        rows.append({
-            "method": r.method,
-            "kind": reg.info(r.method).kind if r.method in reg else "",
-            "status": str(r.plan.status),
-            "feasible": e.feasible,
-            "power_w": e.power_w,
-            "energy_kwh": e.energy_j / 3.6e6,
-            "carbon_g_per_h": e.carbon_g_per_h,
-            "slo_met_fraction": e.slo_met_fraction,
-            "mean_accuracy": e.mean_accuracy,
-            "servers_on": e.servers_on,
-            "seconds": r.plan.seconds,
-            "gap": gap,
-        })
+        gap = (
+            (value - bound) / abs(value)
+            if bound is not None and e.feasible and value > 0
+            else np.nan
+        )
+        rows.append(
+            {
+                "method": r.method,
+                "kind": reg.info(r.method).kind if r.method in reg else "",
+                "status": str(r.plan.status),
+                "feasible": e.feasible,
+                "power_w": e.power_w,
+                "energy_kwh": e.energy_j / 3.6e6,
+                "carbon_g_per_h": e.carbon_g_per_h,
+                "slo_met_fraction": e.slo_met_fraction,
+                "mean_accuracy": e.mean_accuracy,
+                "servers_on": e.servers_on,
+                "seconds": r.plan.seconds,
+                "gap": gap,
+            }
+        )
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
 
 
@@ -128,8 +146,11 @@ def plan_summary(problem: CompiledProblem, result: Result) -> dict[str, Any]:
         }
         for c in used
     ]
-    servers = {p.node_ids[v]: int(plan.servers_on[v]) for v in np.nonzero(plan.servers_on)[0]
-               if not p.node_always_on[v]}
+    servers = {
+        p.node_ids[v]: int(plan.servers_on[v])
+        for v in np.nonzero(plan.servers_on)[0]
+        if not p.node_always_on[v]
+    }
     return {
         "scenario": p.scenario.name,
         "method": plan.method,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Final
+from typing import Any, Final
 
 import pint
 
@@ -52,7 +52,7 @@ class UnitError(ValueError):
 
 @cache
 def _registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("FLOP = [operations] = flop")
     ureg.define("MAC = 2 * FLOP = mac")
     ureg.define("req = [] = request")
@@ -73,7 +73,7 @@ def _parse_text(text: str, kind: str) -> float:
         except ValueError:
             clean = clean[:-1] + " percent"
     try:
-        quantity = ureg.Quantity(clean)
+        quantity: Any = ureg.Quantity(clean)
     except Exception as exc:  # pint raises many types for bad text
         raise UnitError(f"cannot read {text!r} as a quantity ({exc})") from None
     target = SI_UNITS[kind]

@@ -15,8 +15,12 @@ from slimplace.cli.app import app, console, guarded
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Objective
 
-MethodOpt = Annotated[str | None, typer.Option("--method", "-m", help="Method name (see `slimplace methods`).")]
-ObjectiveOpt = Annotated[str | None, typer.Option("--objective", help="energy or carbon (default: the scenario's).")]
+MethodOpt = Annotated[
+    str | None, typer.Option("--method", "-m", help="Method name (see `slimplace methods`).")
+]
+ObjectiveOpt = Annotated[
+    str | None, typer.Option("--objective", help="energy or carbon (default: the scenario's).")
+]
 TimeLimitOpt = Annotated[float, typer.Option("--time-limit", help="Seconds each method may take.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for stochastic methods.")]
 
@@ -30,7 +34,9 @@ def load_problem(file: Path, objective: str | None) -> CompiledProblem:
     scenario = load_scenario(file)
     if objective is not None:
         if objective not in ("energy", "carbon"):
-            raise InputError("--objective", [Problem("", f"expected energy or carbon, got {objective!r}")])
+            raise InputError(
+                "--objective", [Problem("", f"expected energy or carbon, got {objective!r}")]
+            )
         obj: Objective = "energy" if objective == "energy" else "carbon"
         scenario = replace(scenario, settings=replace(scenario.settings, objective=obj))
     return compile_problem(scenario, file=str(file))
@@ -44,7 +50,9 @@ def _options(time_limit: float) -> dict[str, Any]:
 def solve(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     method: MethodOpt = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the plan and its evaluation as JSON.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the plan and its evaluation as JSON.")
+    ] = None,
     objective: ObjectiveOpt = None,
     time_limit: TimeLimitOpt = 60.0,
     seed: SeedOpt = 0,
@@ -58,9 +66,11 @@ def solve(
         problem = load_problem(file, objective)
         result = run_solve(problem, method, seed=seed, **_options(time_limit))
     e = result.evaluation
-    console.print(f"[bold]{problem.scenario.name}[/] solved by [bold]{result.method}[/] "
-                  f"({result.plan.status}, {result.plan.seconds:.2f} s): "
-                  f"{'feasible' if e.feasible else '[red]INFEASIBLE[/]'}")
+    console.print(
+        f"[bold]{problem.scenario.name}[/] solved by [bold]{result.method}[/] "
+        f"({result.plan.status}, {result.plan.seconds:.2f} s): "
+        f"{'feasible' if e.feasible else '[red]INFEASIBLE[/]'}"
+    )
     console.print(_breakdown_table(e.power_by_tier, e.power_w))
     console.print(
         f"energy over {problem.horizon_s / 3600:.3g} h: {e.energy_j / 3.6e6:.4g} kWh   "
@@ -71,14 +81,18 @@ def solve(
     for v in e.violations[:10]:
         console.print(f"[red]violation[/] {v.kind} at {v.where}: {v.message}", highlight=False)
     if json_out is not None:
-        atomic_write_text(json_out, json.dumps(plan_summary(problem, result), indent=2, default=float))
+        atomic_write_text(
+            json_out, json.dumps(plan_summary(problem, result), indent=2, default=float)
+        )
         console.print(f"plan written to {json_out}")
 
 
 @app.command()
 def compare(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    methods: Annotated[str | None, typer.Option("--methods", help="Comma-separated names (default: all).")] = None,
+    methods: Annotated[
+        str | None, typer.Option("--methods", help="Comma-separated names (default: all).")
+    ] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV.")] = None,
     objective: ObjectiveOpt = None,
     time_limit: TimeLimitOpt = 60.0,
@@ -116,17 +130,40 @@ def methods() -> None:
 def render_comparison(table: Any, objective: str) -> Table:
     """A rich table of :func:`slimplace.solve.comparison_table`'s frame."""
     out = Table(title=f"methods compared (objective: {objective})")
-    for col in ("method", "status", "feasible", "power W", "kWh", "gCO2e/h", "SLO met",
-                "accuracy", "servers on", "seconds", "gap"):
+    for col in (
+        "method",
+        "status",
+        "feasible",
+        "power W",
+        "kWh",
+        "gCO2e/h",
+        "SLO met",
+        "accuracy",
+        "servers on",
+        "seconds",
+        "gap",
+    ):
         out.add_column(col, justify="left" if col in ("method", "status") else "right")
     best = table.loc[table.feasible, "power_w"].min() if table.feasible.any() else np.nan
     for row in table.itertuples():
-        style = "bold green" if row.feasible and row.power_w == best else ("red" if not row.feasible else "")
+        style = (
+            "bold green"
+            if row.feasible and row.power_w == best
+            else ("red" if not row.feasible else "")
+        )
         out.add_row(
-            row.method, row.status, "yes" if row.feasible else "no", f"{row.power_w:,.1f}",
-            f"{row.energy_kwh:,.3f}", f"{row.carbon_g_per_h:,.1f}", f"{row.slo_met_fraction:.1%}",
-            f"{row.mean_accuracy:.2%}", str(row.servers_on), f"{row.seconds:.2f}",
-            "" if np.isnan(row.gap) else f"{row.gap:.2%}", style=style,
+            row.method,
+            row.status,
+            "yes" if row.feasible else "no",
+            f"{row.power_w:,.1f}",
+            f"{row.energy_kwh:,.3f}",
+            f"{row.carbon_g_per_h:,.1f}",
+            f"{row.slo_met_fraction:.1%}",
+            f"{row.mean_accuracy:.2%}",
+            str(row.servers_on),
+            f"{row.seconds:.2f}",
+            "" if np.isnan(row.gap) else f"{row.gap:.2%}",
+            style=style,
         )
     return out
 
@@ -137,8 +174,13 @@ def _breakdown_table(by_tier: dict[str, dict[str, float]], total_w: float) -> Ta
         sub = parts["static"] + parts["dynamic"]
         if sub == 0:
             continue
-        table.add_row(tier, f"{parts['static']:,.2f}", f"{parts['dynamic']:,.2f}", f"{sub:,.2f}",
-                      f"{sub / total_w:.1%}" if total_w else "")
+        table.add_row(
+            tier,
+            f"{parts['static']:,.2f}",
+            f"{parts['dynamic']:,.2f}",
+            f"{sub:,.2f}",
+            f"{sub / total_w:.1%}" if total_w else "",
+        )
     table.add_row("[bold]all", "", "", f"[bold]{total_w:,.2f}", "")
     return table
 
@@ -155,5 +197,7 @@ def _placement_table(problem: CompiledProblem, x: np.ndarray) -> Table:
 
     for key in np.nonzero(sums > 1e-9)[0][:25]:
         tier, variant = divmod(int(key), len(p.variant_names))
-        table.add_row(TIERS[tier], p.variant_names[variant], f"{sums[key]:,.1f}", f"{sums[key] / total:.1%}")
+        table.add_row(
+            TIERS[tier], p.variant_names[variant], f"{sums[key]:,.1f}", f"{sums[key] / total:.1%}"
+        )
     return table

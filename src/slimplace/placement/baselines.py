@@ -78,7 +78,12 @@ def no_compression(problem: CompiledProblem, *, seed: int = 0) -> Plan:
 def random_placement(problem: CompiledProblem, *, seed: int = 0) -> Plan:
     """A uniformly random admissible candidate per demand (seeded), capacity permitting."""
     rng = np.random.default_rng(seed)
-    return _run(problem, "random", rng.random(problem.n_candidates), np.ones(problem.n_candidates, dtype=bool))
+    return _run(
+        problem,
+        "random",
+        rng.random(problem.n_candidates),
+        np.ones(problem.n_candidates, dtype=bool),
+    )
 
 
 BASELINES = {

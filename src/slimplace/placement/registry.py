@@ -60,7 +60,9 @@ class Registry:
     def __init__(self) -> None:
         self._methods: dict[str, MethodInfo] = {}
 
-    def register(self, name: str, factory: Callable[..., Solver], *, kind: Kind, description: str = "") -> None:
+    def register(
+        self, name: str, factory: Callable[..., Solver], *, kind: Kind, description: str = ""
+    ) -> None:
         """Add (or replace) a method; ``factory(**options)`` builds a :class:`Solver`."""
         self._methods[name] = MethodInfo(name, factory, kind, description)
 
@@ -69,14 +71,16 @@ class Registry:
         if name not in self._methods:
             close = difflib.get_close_matches(name, self._methods, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise UnknownMethodError(f"unknown method {name!r}{hint}; known: {', '.join(self._methods)}")
+            raise UnknownMethodError(
+                f"unknown method {name!r}{hint}; known: {', '.join(self._methods)}"
+            )
         return self._methods[name]
 
     def create(self, name: str, **options: Any) -> Solver:
         """Build method ``name`` with the ``options`` its factory accepts (others are ignored)."""
         factory = self.info(name).factory
         try:
-            params = inspect.signature(factory).parameters
+            params = dict(inspect.signature(factory).parameters)
         except (TypeError, ValueError):
             params = {}
         takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
@@ -104,8 +108,12 @@ def default_registry() -> Registry:
 
     registry = Registry()
     for name, function in BASELINES.items():
-        registry.register(name, _function_factory(function), kind="baseline",
-                          description=(function.__doc__ or "").strip().splitlines()[0])
+        registry.register(
+            name,
+            _function_factory(function),
+            kind="baseline",
+            description=(function.__doc__ or "").strip().splitlines()[0],
+        )
     _register_optimizers(registry)
     for ep in entry_points(group="slimplace.methods"):
         try:

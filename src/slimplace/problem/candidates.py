@@ -79,7 +79,7 @@ def pareto_keep(
     earlier = (np.arange(n)[:, None] < np.arange(n)[None, :])[None]
     weakly = s & m & a
     strictly = s_strict | m_strict | a_strict
-    dominated = (weakly & (strictly | earlier)).any(axis=1)
+    dominated = np.asarray((weakly & (strictly | earlier)).any(axis=1), dtype=bool)
     return ~dominated
 
 
@@ -109,11 +109,22 @@ def enumerate_app(
     step = max(1, CHUNK_CELLS // max(1, len(targets)))
     for lo in range(0, len(demands), step):
         parts.append(
-            _chunk(demands[lo : lo + step], variants, keep, targets, tp, view, lat_at_rho,
-                   model_memory_bytes, routes)
+            _chunk(
+                demands[lo : lo + step],
+                variants,
+                keep,
+                targets,
+                tp,
+                view,
+                lat_at_rho,
+                model_memory_bytes,
+                routes,
+            )
         )
     parts.append(_local(demands, variants, keep, view, lat_at_rho, model_memory_bytes))
-    return CandidateSet(*(np.concatenate([getattr(p, f) for p in parts]) for f in CandidateSet.__slots__))
+    return CandidateSet(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in CandidateSet.__slots__)
+    )
 
 
 def _path_tables(
@@ -124,13 +135,18 @@ def _path_tables(
     leaf = routes.source_leaf_link[src]
     has_leaf = leaf >= 0
     leaf_i = np.maximum(leaf, 0)
-    prop = routes.latency_s[row][:, targets] + np.where(has_leaf, view.link_latency_s[leaf_i], 0.0)[:, None]
-    spb = routes.seconds_per_bit[row][:, targets] + np.where(
-        has_leaf, view.link_seconds_per_bit[leaf_i], 0.0
-    )[:, None]
-    ebit = routes.energy_j_per_bit[row][:, targets] + np.where(
-        has_leaf, view.link_energy_j_per_bit[leaf_i], 0.0
-    )[:, None]
+    prop = (
+        routes.latency_s[row][:, targets]
+        + np.where(has_leaf, view.link_latency_s[leaf_i], 0.0)[:, None]
+    )
+    spb = (
+        routes.seconds_per_bit[row][:, targets]
+        + np.where(has_leaf, view.link_seconds_per_bit[leaf_i], 0.0)[:, None]
+    )
+    ebit = (
+        routes.energy_j_per_bit[row][:, targets]
+        + np.where(has_leaf, view.link_energy_j_per_bit[leaf_i], 0.0)[:, None]
+    )
     return prop, spb, ebit
 
 
@@ -161,8 +177,11 @@ def _chunk(
     r = np.concatenate(out_d)
     c = np.concatenate(out_t)
     return CandidateSet(
-        demand=d[r], node=targets[c], variant=np.concatenate(out_k),
-        net_latency_s=net[r, c], energy_j_per_bit=ebit[r, c],
+        demand=d[r],
+        node=targets[c],
+        variant=np.concatenate(out_k),
+        net_latency_s=net[r, c],
+        energy_j_per_bit=ebit[r, c],
     )
 
 
@@ -188,6 +207,9 @@ def _local(
     idx = np.concatenate(out_d)
     n = len(idx)
     return CandidateSet(
-        demand=d[idx], node=s[idx], variant=np.concatenate(out_k),
-        net_latency_s=np.zeros(n), energy_j_per_bit=np.zeros(n),
+        demand=d[idx],
+        node=s[idx],
+        variant=np.concatenate(out_k),
+        net_latency_s=np.zeros(n),
+        energy_j_per_bit=np.zeros(n),
     )

@@ -56,8 +56,14 @@ def compile_problem(
     table = (latency_model or FlopsLatencyModel()).service_table(nodes["profiles"], fam["variants"])
     is_target = (nodes["profile"] >= 0) & ~nodes["local_only"]
     routes = compute_routes(
-        len(scenario.nodes), links["a"], links["b"], links["latency"], links["energy"],
-        links["bandwidth"], np.unique(dem["source"]), is_target,
+        len(scenario.nodes),
+        links["a"],
+        links["b"],
+        links["latency"],
+        links["energy"],
+        links["bandwidth"],
+        np.unique(dem["source"]),
+        is_target,
     )
     t1 = time.perf_counter()
     cands, unservable = _all_candidates(scenario, nodes, links, fam, dem, table, routes, variants)
@@ -67,13 +73,17 @@ def compile_problem(
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
-        scenario.name, problem.n_demands, problem.n_candidates, t1 - t0, t2 - t1,
+        scenario.name,
+        problem.n_demands,
+        problem.n_candidates,
+        t1 - t0,
+        t2 - t1,
         time.perf_counter() - t0,
     )
     return problem
 
 
-def _node_arrays(scenario: Scenario) -> dict:  # type: ignore[type-arg]
+def _node_arrays(scenario: Scenario) -> dict:
     profiles = scenario.hardware
     prof_index = {p.name: i for i, p in enumerate(profiles)}
     regions = scenario.regions
@@ -108,7 +118,7 @@ def _node_arrays(scenario: Scenario) -> dict:  # type: ignore[type-arg]
     }
 
 
-def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:  # type: ignore[type-arg]
+def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:
     ls = scenario.links
     return {
         "a": np.array([index[link.a] for link in ls], dtype=np.int64),
@@ -120,7 +130,7 @@ def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:  # type: ig
     }
 
 
-def _family_arrays(scenario: Scenario) -> dict:  # type: ignore[type-arg]
+def _family_arrays(scenario: Scenario) -> dict:
     variants, v_family, v_model, names = [], [], [], []
     m_family, m_memory, m_load = [], [], []
     for f_idx, family in enumerate(scenario.families):
@@ -151,7 +161,7 @@ def _family_arrays(scenario: Scenario) -> dict:  # type: ignore[type-arg]
     }
 
 
-def _demand_arrays(scenario: Scenario, index: dict[str, int], fam_index: dict[str, int]) -> dict:  # type: ignore[type-arg]
+def _demand_arrays(scenario: Scenario, index: dict[str, int], fam_index: dict[str, int]) -> dict:
     apps = scenario.applications
     app_of = [a for a, app in enumerate(apps) for _ in app.sources]
     srcs = [index[s.node] for app in apps for s in app.sources]
@@ -176,16 +186,27 @@ def _demand_arrays(scenario: Scenario, index: dict[str, int], fam_index: dict[st
 
 
 def _all_candidates(
-    scenario: Scenario, nodes: dict, links: dict, fam: dict, dem: dict,  # type: ignore[type-arg]
-    table: ServiceTable, routes: Routes, pruning: VariantPruning,
+    scenario: Scenario,
+    nodes: dict,
+    links: dict,
+    fam: dict,
+    dem: dict,
+    table: ServiceTable,
+    routes: Routes,
+    pruning: VariantPruning,
 ) -> tuple[CandidateSet, list[Unservable]]:
     s = scenario.settings
     spb = np.where(np.isinf(links["bandwidth"]), 0.0, 1.0 / links["bandwidth"])
     view = DemandView(
-        source=dem["source"], slo_s=dem["slo"], bits=dem["request_bits"] + dem["response_bits"],
-        node_profile=nodes["profile"], node_memory_bytes=nodes["memory"],
-        node_local_only=nodes["local_only"], link_latency_s=links["latency"],
-        link_seconds_per_bit=spb, link_energy_j_per_bit=links["energy"],
+        source=dem["source"],
+        slo_s=dem["slo"],
+        bits=dem["request_bits"] + dem["response_bits"],
+        node_profile=nodes["profile"],
+        node_memory_bytes=nodes["memory"],
+        node_local_only=nodes["local_only"],
+        link_latency_s=links["latency"],
+        link_seconds_per_bit=spb,
+        link_energy_j_per_bit=links["energy"],
     )
     targets = np.nonzero((nodes["profile"] >= 0) & ~nodes["local_only"])[0]
     model_memory = fam["model_memory"][fam["model"]]
@@ -195,28 +216,51 @@ def _all_candidates(
         demands = np.nonzero(dem["app"] == a)[0]
         in_family = np.nonzero(fam["family"] == dem["app_family"][a])[0]
         hard = app.accuracy_mode == "hard"
-        variants = in_family[fam["accuracy"][in_family] >= app.accuracy_floor] if hard else in_family
+        variants = (
+            in_family[fam["accuracy"][in_family] >= app.accuracy_floor] if hard else in_family
+        )
         accuracy = None if (pruning == "cheapest" and hard) else fam["accuracy"][variants]
         keep = pareto_keep(table.service_s[:, variants], model_memory[variants], accuracy)
         if pruning == "all":
             keep = np.ones_like(keep)
-        got = enumerate_app(demands, variants, keep, targets, view, table, model_memory, routes,
-                            s.max_utilisation, s.service_cv2)
+        got = enumerate_app(
+            demands,
+            variants,
+            keep,
+            targets,
+            view,
+            table,
+            model_memory,
+            routes,
+            s.max_utilisation,
+            s.service_cv2,
+        )
         parts.append(got)
         missing = np.setdiff1d(demands, got.demand)
         if len(missing):
-            unservable += _diagnose(scenario, a, missing, variants, targets, view, table,
-                                    model_memory, routes, nodes)
+            unservable += _diagnose(
+                scenario, a, missing, variants, targets, view, table, model_memory, routes, nodes
+            )
     empty = np.zeros(0, dtype=np.int64)
     if not parts:
         return CandidateSet(empty, empty, empty, np.zeros(0), np.zeros(0)), unservable
-    merged = CandidateSet(*(np.concatenate([getattr(p, f) for p in parts]) for f in CandidateSet.__slots__))
+    merged = CandidateSet(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in CandidateSet.__slots__)
+    )
     return merged, unservable
 
 
 def _diagnose(
-    scenario: Scenario, a: int, missing: IntArray, variants: IntArray, targets: IntArray,
-    view: DemandView, table: ServiceTable, model_memory: FloatArray, routes: Routes, nodes: dict,  # type: ignore[type-arg]
+    scenario: Scenario,
+    a: int,
+    missing: IntArray,
+    variants: IntArray,
+    targets: IntArray,
+    view: DemandView,
+    table: ServiceTable,
+    model_memory: FloatArray,
+    routes: Routes,
+    nodes: dict,
 ) -> list[Unservable]:
     """The tightest reason each demand of application ``a`` has no candidate."""
     from slimplace.problem.candidates import _path_tables
@@ -233,8 +277,11 @@ def _diagnose(
     mem_ok = model_memory[variants][None, :] <= view.node_memory_bytes[targets][:, None]
     rho = scenario.settings.max_utilisation
     service = table.service_s[:, variants]
-    lat = table.compute_s[:, variants] + mg1_response_time_s(service, np.full_like(service, rho),
-                                                             scenario.settings.service_cv2) - service
+    lat = (
+        table.compute_s[:, variants]
+        + mg1_response_time_s(service, np.full_like(service, rho), scenario.settings.service_cv2)
+        - service
+    )
     lat_t = np.where(mem_ok, lat[tp], np.inf)
     best_k = np.argmin(lat_t, axis=1) if len(targets) else np.zeros(0, dtype=np.int64)
     best_lat_t = lat_t[np.arange(len(targets)), best_k] if len(targets) else np.zeros(0)
@@ -249,16 +296,20 @@ def _diagnose(
             reason = "no node that can serve it is reachable"
         elif not np.isfinite(total).any():
             need = model_memory[variants].min() / 1e6
-            reason = (f"memory: the smallest admissible variant needs {need:.1f} MB, more than any "
-                      "reachable server has")
+            reason = (
+                f"memory: the smallest admissible variant needs {need:.1f} MB, more than any "
+                "reachable server has"
+            )
         else:
             j = int(np.argmin(total))
             where = ids[targets[j]] if j < len(targets) else ids[src]
             variant = scenario.family_by_name()[app.family].variants[0].name
             if j < len(targets):
                 variant = _variant_name(scenario, app.family, variants, int(best_k[j]))
-            reason = (f"SLO {app.latency_slo_s * 1e3:.1f} ms: best achievable {total[j] * 1e3:.1f} ms "
-                      f"({variant} on {where})")
+            reason = (
+                f"SLO {app.latency_slo_s * 1e3:.1f} ms: best achievable {total[j] * 1e3:.1f} ms "
+                f"({variant} on {where})"
+            )
         out.append(Unservable(app.id, ids[src], reason))
     return out
 
@@ -269,8 +320,15 @@ def _variant_name(scenario: Scenario, family: str, variants: IntArray, j: int) -
 
 
 def _assemble(
-    scenario: Scenario, nodes: dict, links: dict, fam: dict, dem: dict, table: ServiceTable,  # type: ignore[type-arg]
-    routes: Routes, c: CandidateSet, unservable: list[Unservable],
+    scenario: Scenario,
+    nodes: dict,
+    links: dict,
+    fam: dict,
+    dem: dict,
+    table: ServiceTable,
+    routes: Routes,
+    c: CandidateSet,
+    unservable: list[Unservable],
 ) -> CompiledProblem:
     order = np.lexsort((c.variant, c.node, c.demand))
     cd, cn, ck = c.demand[order], c.node[order], c.variant[order]
@@ -279,36 +337,75 @@ def _assemble(
     compute = table.compute_s[cp, ck] if len(cp) else np.zeros(0)
     s = scenario.settings
     net = c.net_latency_s[order]
-    lat = net + compute + mg1_response_time_s(service, np.full_like(service, s.max_utilisation),
-                                              s.service_cv2) - service
+    lat = (
+        net
+        + compute
+        + mg1_response_time_s(service, np.full_like(service, s.max_utilisation), s.service_cv2)
+        - service
+    )
     bits = dem["request_bits"][cd] + dem["response_bits"][cd]
     ptr = np.searchsorted(cd, np.arange(len(dem["app"]) + 1)).astype(np.int64)
     return CompiledProblem(
-        scenario=scenario, max_utilisation=s.max_utilisation, service_cv2=s.service_cv2,
-        horizon_s=s.horizon_s, objective=s.objective,
-        node_ids=nodes["ids"], node_tier=nodes["tier"], node_profile=nodes["profile"],
-        node_count=nodes["count"], node_always_on=nodes["always_on"],
-        node_local_only=nodes["local_only"], node_pue=nodes["pue"], node_idle_w=nodes["idle"],
-        node_peak_w=nodes["peak"], node_sleep_w=nodes["sleep"], node_memory_bytes=nodes["memory"],
-        node_wake_time_s=nodes["wake_time"], node_wake_energy_j=nodes["wake_energy"],
-        node_region=nodes["region"], profiles=nodes["profiles"], region_codes=nodes["region_codes"],
+        scenario=scenario,
+        max_utilisation=s.max_utilisation,
+        service_cv2=s.service_cv2,
+        horizon_s=s.horizon_s,
+        objective=s.objective,
+        node_ids=nodes["ids"],
+        node_tier=nodes["tier"],
+        node_profile=nodes["profile"],
+        node_count=nodes["count"],
+        node_always_on=nodes["always_on"],
+        node_local_only=nodes["local_only"],
+        node_pue=nodes["pue"],
+        node_idle_w=nodes["idle"],
+        node_peak_w=nodes["peak"],
+        node_sleep_w=nodes["sleep"],
+        node_memory_bytes=nodes["memory"],
+        node_wake_time_s=nodes["wake_time"],
+        node_wake_energy_j=nodes["wake_energy"],
+        node_region=nodes["region"],
+        profiles=nodes["profiles"],
+        region_codes=nodes["region_codes"],
         region_carbon_g_per_kwh=nodes["region_carbon"],
-        link_a=links["a"], link_b=links["b"], link_bandwidth_bps=links["bandwidth"],
-        link_latency_s=links["latency"], link_energy_j_per_bit=links["energy"], link_kind=links["kind"],
-        app_ids=tuple(a.id for a in scenario.applications), app_family=dem["app_family"],
-        app_floor=dem["app_floor"], app_average=dem["app_average"],
-        app_splittable=dem["app_splittable"], families=scenario.families,
-        variant_names=fam["names"], variant_family=fam["family"], variant_accuracy=fam["accuracy"],
-        variant_flops=fam["flops"], variant_model=fam["model"], model_family=fam["model_family"],
-        model_memory_bytes=fam["model_memory"], model_load_time_s=fam["model_load"],
-        demand_app=dem["app"], demand_source=dem["source"], demand_rate_per_s=dem["rate"],
-        demand_request_bits=dem["request_bits"], demand_response_bits=dem["response_bits"],
-        demand_slo_s=dem["slo"], demand_ptr=ptr,
-        cand_demand=cd, cand_node=cn, cand_variant=ck, cand_service_s=service,
-        cand_compute_s=compute, cand_net_latency_s=net, cand_latency_s=lat,
+        link_a=links["a"],
+        link_b=links["b"],
+        link_bandwidth_bps=links["bandwidth"],
+        link_latency_s=links["latency"],
+        link_energy_j_per_bit=links["energy"],
+        link_kind=links["kind"],
+        app_ids=tuple(a.id for a in scenario.applications),
+        app_family=dem["app_family"],
+        app_floor=dem["app_floor"],
+        app_average=dem["app_average"],
+        app_splittable=dem["app_splittable"],
+        families=scenario.families,
+        variant_names=fam["names"],
+        variant_family=fam["family"],
+        variant_accuracy=fam["accuracy"],
+        variant_flops=fam["flops"],
+        variant_model=fam["model"],
+        model_family=fam["model_family"],
+        model_memory_bytes=fam["model_memory"],
+        model_load_time_s=fam["model_load"],
+        demand_app=dem["app"],
+        demand_source=dem["source"],
+        demand_rate_per_s=dem["rate"],
+        demand_request_bits=dem["request_bits"],
+        demand_response_bits=dem["response_bits"],
+        demand_slo_s=dem["slo"],
+        demand_ptr=ptr,
+        cand_demand=cd,
+        cand_node=cn,
+        cand_variant=ck,
+        cand_service_s=service,
+        cand_compute_s=compute,
+        cand_net_latency_s=net,
+        cand_latency_s=lat,
         cand_dyn_energy_j=dynamic_energy_j(service, nodes["idle"][cn], nodes["peak"][cn]),
         cand_net_energy_j=bits * c.energy_j_per_bit[order],
         cand_accuracy=fam["accuracy"][ck],
         cand_latency_source=table.source[cp, ck] if len(cp) else np.zeros(0, dtype=np.int8),
-        routes=routes, unservable=tuple(unservable),
+        routes=routes,
+        unservable=tuple(unservable),
     )

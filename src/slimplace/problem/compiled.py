@@ -136,7 +136,9 @@ class CompiledProblem:
         intensity = self.region_carbon_g_per_kwh if region_g_per_kwh is None else region_g_per_kwh
         return intensity[self.node_region] / 3.6e6
 
-    def cand_cost(self, objective: Objective | None = None, region_g_per_kwh: FloatArray | None = None) -> FloatArray:
+    def cand_cost(
+        self, objective: Objective | None = None, region_g_per_kwh: FloatArray | None = None
+    ) -> FloatArray:
         """Objective per inference of every candidate: J for energy, gCO2e for carbon.
 
         Network energy is charged at the grid intensity of the request's source.
@@ -148,7 +150,9 @@ class CompiledProblem:
         network = self.cand_net_energy_j * g_per_j[self.demand_source[self.cand_demand]]
         return compute + network
 
-    def node_static_cost(self, objective: Objective | None = None, region_g_per_kwh: FloatArray | None = None) -> FloatArray:
+    def node_static_cost(
+        self, objective: Objective | None = None, region_g_per_kwh: FloatArray | None = None
+    ) -> FloatArray:
         """Objective rate of one server switched on: W (energy) or gCO2e/s (carbon)."""
         static_w = self.node_pue * self.node_idle_w
         if (objective or self.objective) == "energy":

@@ -20,7 +20,9 @@ FloatArray = npt.NDArray[np.float64]
 J_PER_KWH = 3.6e6
 
 
-def dynamic_energy_j(service_s: FloatArray, idle_power_w: FloatArray, peak_power_w: FloatArray) -> FloatArray:
+def dynamic_energy_j(
+    service_s: FloatArray, idle_power_w: FloatArray, peak_power_w: FloatArray
+) -> FloatArray:
     """Energy per inference above idle under the linear model: (P_peak - P_idle) * busy time."""
     return (np.asarray(peak_power_w) - np.asarray(idle_power_w)) * np.asarray(service_s)
 

@@ -54,8 +54,8 @@ def mg1_response_time_s(service_s: FloatArray, utilisation: FloatArray, cv2: flo
 def network_latency_s(
     propagation_s: FloatArray,
     seconds_per_bit: FloatArray,
-    request_bits: FloatArray,
-    response_bits: FloatArray,
+    request_bits: FloatArray | float,
+    response_bits: FloatArray | float,
 ) -> FloatArray:
     """Round trip over a path: propagation both ways plus store-and-forward transfer.
 

@@ -88,7 +88,11 @@ class Routes:
 
 
 def _fold_leaves(
-    n_nodes: int, link_a: IntArray, link_b: IntArray, sources: IntArray, is_target: npt.NDArray[np.bool_]
+    n_nodes: int,
+    link_a: IntArray,
+    link_b: IntArray,
+    sources: IntArray,
+    is_target: npt.NDArray[np.bool_],
 ) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
     """Map each source to (root node, leaf link or -1); mark folded nodes."""
     degree = np.bincount(link_a, minlength=n_nodes) + np.bincount(link_b, minlength=n_nodes)
@@ -138,8 +142,10 @@ def compute_routes(
     keep = ~(folded[link_a] | folded[link_b])
     a, b = link_a[keep], link_b[keep]
     weight = link_latency_s[keep] + HOP_EPSILON_S
-    graph = csr_matrix((np.concatenate([weight, weight]), (np.concatenate([a, b]), np.concatenate([b, a]))),
-                       shape=(n_nodes, n_nodes))
+    graph = csr_matrix(
+        (np.concatenate([weight, weight]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+        shape=(n_nodes, n_nodes),
+    )
     graph.sum_duplicates()
     roots = np.unique(root_of[sources])
     _, pred = dijkstra(graph, directed=True, indices=roots, return_predecessors=True)
@@ -154,13 +160,21 @@ def compute_routes(
     edge_key, edge_link = key_sorted[first], order[first].astype(np.int64)
     routes = Routes(
         roots=roots.astype(np.int64),
-        latency_s=np.empty(0), energy_j_per_bit=np.empty(0), seconds_per_bit=np.empty(0),
-        hops=np.empty(0, dtype=np.int64), pred=pred, edge_key=edge_key, edge_link=edge_link,
-        n_nodes=n_nodes, source_root_row=np.empty(0, dtype=np.int64),
+        latency_s=np.empty(0),
+        energy_j_per_bit=np.empty(0),
+        seconds_per_bit=np.empty(0),
+        hops=np.empty(0, dtype=np.int64),
+        pred=pred,
+        edge_key=edge_key,
+        edge_link=edge_link,
+        n_nodes=n_nodes,
+        source_root_row=np.empty(0, dtype=np.int64),
         source_leaf_link=np.empty(0, dtype=np.int64),
     )
     reach = (pred >= 0) | (np.arange(n_nodes)[None, :] == roots[:, None])
-    into = np.where(pred >= 0, routes.link_between(np.maximum(pred, 0), np.arange(n_nodes)[None, :]), -1)
+    into = np.where(
+        pred >= 0, routes.link_between(np.maximum(pred, 0), np.arange(n_nodes)[None, :]), -1
+    )
     sums = {}
     per_link = {
         "latency": link_latency_s,

@@ -20,12 +20,39 @@ from slimplace.scenario.model import (
 
 _PROFILES = (
     HardwareProfile("tiny-device", "device", 5e9, 2e9, 2.0, 6.0, source="test"),
-    HardwareProfile("tiny-edge", "edge", 5e11, 8e9, 10.0, 30.0, wake_time_s=20.0,
-                    wake_energy_j=300.0, source="test"),
-    HardwareProfile("tiny-metro", "metro", 4e12, 32e9, 60.0, 150.0, wake_time_s=60.0,
-                    wake_energy_j=6000.0, source="test"),
-    HardwareProfile("tiny-cloud", "cloud", 2e13, 80e9, 150.0, 450.0, wake_time_s=120.0,
-                    wake_energy_j=30000.0, source="test"),
+    HardwareProfile(
+        "tiny-edge",
+        "edge",
+        5e11,
+        8e9,
+        10.0,
+        30.0,
+        wake_time_s=20.0,
+        wake_energy_j=300.0,
+        source="test",
+    ),
+    HardwareProfile(
+        "tiny-metro",
+        "metro",
+        4e12,
+        32e9,
+        60.0,
+        150.0,
+        wake_time_s=60.0,
+        wake_energy_j=6000.0,
+        source="test",
+    ),
+    HardwareProfile(
+        "tiny-cloud",
+        "cloud",
+        2e13,
+        80e9,
+        150.0,
+        450.0,
+        wake_time_s=120.0,
+        wake_energy_j=30000.0,
+        source="test",
+    ),
 )
 _KINDS = (
     LinkKind("wifi", 1e8, 0.005, 3e-7),
@@ -64,22 +91,40 @@ def tiny_scenario(n_devices: int = 6, *, seed: int = 0, rate_scale: float = 1.0)
         lk = k[kind]
         return Link(a, b, kind, lk.bandwidth_bps, lk.latency_s, lk.energy_j_per_bit)
 
-    links = [link("cloud", "pop", "core"), link("metro", "pop", "fibre"),
-             link("edge-0", "pop", "fibre"), link("edge-1", "pop", "fibre")]
+    links = [
+        link("cloud", "pop", "core"),
+        link("metro", "pop", "fibre"),
+        link("edge-0", "pop", "fibre"),
+        link("edge-1", "pop", "fibre"),
+    ]
     for i in range(n_devices):
-        nodes.append(Node(f"dev-{i}", "device", "tiny-device", region="A", always_on=True, local_only=True))
+        nodes.append(
+            Node(f"dev-{i}", "device", "tiny-device", region="A", always_on=True, local_only=True)
+        )
         links.append(link(f"dev-{i}", f"edge-{i % 2}", "wifi"))
     rates = rng.uniform(2.0, 20.0, size=n_devices) * rate_scale
     half = n_devices // 2
     apps = (
-        Application("detect", "tiny-slim",
-                    tuple(Source(f"dev-{i}", float(rates[i])) for i in range(half)),
-                    request_bytes=50e3, response_bytes=1e3, latency_slo_s=0.1,
-                    accuracy_floor=0.6, accuracy_mode="hard"),
-        Application("classify", "tiny-slim",
-                    tuple(Source(f"dev-{i}", float(rates[i])) for i in range(half, n_devices)),
-                    request_bytes=20e3, response_bytes=1e3, latency_slo_s=0.3,
-                    accuracy_floor=0.68, accuracy_mode="average"),
+        Application(
+            "detect",
+            "tiny-slim",
+            tuple(Source(f"dev-{i}", float(rates[i])) for i in range(half)),
+            request_bytes=50e3,
+            response_bytes=1e3,
+            latency_slo_s=0.1,
+            accuracy_floor=0.6,
+            accuracy_mode="hard",
+        ),
+        Application(
+            "classify",
+            "tiny-slim",
+            tuple(Source(f"dev-{i}", float(rates[i])) for i in range(half, n_devices)),
+            request_bytes=20e3,
+            response_bytes=1e3,
+            latency_slo_s=0.3,
+            accuracy_floor=0.68,
+            accuracy_mode="average",
+        ),
     )
     return Scenario(
         name="tiny",

@@ -1,0 +1,49 @@
+"""The built-in catalog: hardware profiles, link kinds, model families, grid regions.
+
+All numbers are read from package data (``slimplace/data/catalog/*.csv``), each
+row with its source; ``SOURCES.md`` there gives every file's origin and license.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from slimplace.catalog._rows import read_rows
+from slimplace.catalog.families import parse_families, parse_measured
+from slimplace.catalog.hardware import parse_hardware, parse_power_curves
+from slimplace.catalog.links import parse_link_kinds
+from slimplace.catalog.regions import parse_regions
+from slimplace.scenario.model import HardwareProfile, LinkKind, ModelFamily, Region
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Read-only lookups of everything a scenario may name without defining it.
+
+    ``hardware`` by profile name (``raspberry-pi-4``), ``link_kinds`` by kind
+    (``5g``, ``fibre-access``), ``families`` by family name (``mobilenet-v2``),
+    ``regions`` by code (``FRA``, ``WORLD``, ``gcp:europe-west1``).
+    """
+
+    hardware: Mapping[str, HardwareProfile]
+    link_kinds: Mapping[str, LinkKind]
+    families: Mapping[str, ModelFamily]
+    regions: Mapping[str, Region]
+
+
+@functools.cache
+def load_catalog() -> Catalog:
+    """Load the packaged catalog (parsed once per process; the result is immutable)."""
+    curves = parse_power_curves(read_rows("power_curves.csv"))
+    measured = parse_measured(read_rows("measured_latency.csv"))
+    return Catalog(
+        hardware=MappingProxyType(parse_hardware(read_rows("hardware.csv"), curves)),
+        link_kinds=MappingProxyType(parse_link_kinds(read_rows("link_kinds.csv"))),
+        families=MappingProxyType(
+            parse_families(read_rows("families.csv"), read_rows("variants.csv"), measured)
+        ),
+        regions=MappingProxyType(parse_regions(read_rows("regions.csv"))),
+    )

@@ -1,0 +1,21 @@
+"""Command-line interface: a thin skin over the Python API.
+
+Each module here adds its commands to :data:`slimplace.cli.app.app`; importing
+this package registers them all.
+"""
+
+from slimplace.cli import (
+    catalog_cmd,  # noqa: F401
+    import_cmd,  # noqa: F401
+    plan_cmds,  # noqa: F401
+    scenario_cmds,  # noqa: F401  (registers commands)
+)
+from slimplace.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the ``slimplace`` script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,289 @@
+"""The scenario file format: pydantic models of what a YAML scenario file may hold.
+
+This is the boundary. Each model forbids unknown fields; unit-bearing fields
+accept a unit string (``"5 ms"``, ``"10 Gbit/s"``) or a bare number taken as SI,
+and hold the SI float after validation (:func:`slimplace.units.parse`).
+Single-field ranges (positive rates, PUE >= 1, accuracies in [0, 1]) are
+checked here so that pydantic reports them all at once; cross-field and
+cross-entity rules live in :mod:`slimplace.scenario.validate`.
+Defaults come from the domain dataclasses in :mod:`slimplace.scenario.model`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from slimplace.scenario import validate as rules
+from slimplace.scenario.model import (
+    AccuracyMode,
+    Application,
+    MeasuredLatency,
+    ModelFamily,
+    Node,
+    Objective,
+    Settings,
+    Tier,
+    Variant,
+)
+from slimplace.units import UnitError, parse
+
+
+def default(cls: type, name: str) -> Any:
+    """The default of field ``name`` of dataclass ``cls`` (one source of truth for defaults)."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            if f.default is not dataclasses.MISSING:
+                return f.default
+            if f.default_factory is not dataclasses.MISSING:
+                return f.default_factory()
+    raise KeyError(name)
+
+
+def _unit(kind: str) -> BeforeValidator:
+    def convert(value: Any) -> float:
+        try:
+            return parse(value, kind)
+        except UnitError as exc:
+            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from None
+
+    return BeforeValidator(convert)
+
+
+def _rule(rule: rules.Rule) -> AfterValidator:
+    def check(value: float) -> float:
+        message = rule(value)
+        if message is not None:
+            raise PydanticCustomError("range", "{reason}", {"reason": message})
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, Field(min_length=1)]
+Time = Annotated[float, _unit("time"), _rule(rules.non_negative)]
+PositiveTime = Annotated[float, _unit("time"), _rule(rules.positive)]
+Rate = Annotated[float, _unit("rate"), _rule(rules.positive)]
+Size = Annotated[float, _unit("bytes"), _rule(rules.non_negative)]
+Memory = Annotated[float, _unit("bytes"), _rule(rules.positive)]
+Bandwidth = Annotated[float, _unit("bandwidth"), _rule(rules.positive)]
+EnergyPerBit = Annotated[float, _unit("energy_per_bit"), _rule(rules.non_negative)]
+Power = Annotated[float, _unit("power"), _rule(rules.non_negative)]
+Energy = Annotated[float, _unit("energy"), _rule(rules.non_negative)]
+Flops = Annotated[float, _unit("flops"), _rule(rules.positive)]
+Throughput = Annotated[float, _unit("throughput"), _rule(rules.positive)]
+CarbonIntensity = Annotated[float, _unit("carbon_intensity"), _rule(rules.non_negative)]
+Fraction = Annotated[float, _unit("fraction"), _rule(rules.fraction)]
+Count = Annotated[float, _unit("count"), _rule(rules.non_negative)]
+Utilisation = Annotated[float, _unit("fraction"), _rule(rules.utilisation_cap)]
+NonNegative = Annotated[float, _unit("count"), _rule(rules.non_negative)]
+
+
+def _position(value: tuple[float, float] | None) -> tuple[float, float] | None:
+    if value is not None and not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+        raise PydanticCustomError(
+            "range", "must be [latitude, longitude] in degrees, latitude within +-90"
+        )
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SettingsModel(_Model):
+    """``settings:`` modelling settings (see :class:`~slimplace.scenario.model.Settings`)."""
+
+    max_utilisation: Utilisation = default(Settings, "max_utilisation")
+    service_cv2: NonNegative = default(Settings, "service_cv2")
+    horizon: PositiveTime = default(Settings, "horizon_s")
+    objective: Objective = default(Settings, "objective")
+    default_region: Name = default(Settings, "default_region")
+
+
+class PowerCurveModel(_Model):
+    """``power_curve:`` measured power against utilisation (same lengths, 0 to 1)."""
+
+    utilisation: list[Annotated[float, _rule(rules.fraction)]]
+    power: list[Power]
+
+
+class HardwareModel(_Model):
+    """An inline hardware profile (``hardware:`` list)."""
+
+    name: Name
+    tier: Tier
+    throughput: Throughput
+    memory: Memory
+    idle_power: Power
+    peak_power: Power
+    wake_time: Time = 0.0
+    wake_energy: Energy = 0.0
+    sleep_power: Power = 0.0
+    device_class: str | None = None
+    power_curve: PowerCurveModel | None = None
+    description: str = ""
+    source: str = ""
+
+
+class LinkKindModel(_Model):
+    """An inline link kind (``link_kinds:`` list)."""
+
+    name: Name
+    bandwidth: Bandwidth
+    latency: Time
+    energy_per_bit: EnergyPerBit
+    source: str = ""
+
+
+class MeasuredModel(_Model):
+    """A measured latency of a variant on a device class (``measured:`` list)."""
+
+    device_class: Name
+    latency: PositiveTime
+    batch_size: Annotated[int, _rule(rules.at_least_one)] = default(MeasuredLatency, "batch_size")
+    source: str = ""
+
+
+class VariantModel(_Model):
+    """One variant of an inline family."""
+
+    name: Name
+    accuracy: Fraction
+    flops: Flops
+    params: Count
+    memory: Memory
+    kind: Name = default(Variant, "kind")
+    width: Annotated[float, Field(gt=0)] | None = None
+    resolution: Annotated[int, Field(gt=0)] | None = None
+    precision: Name = default(Variant, "precision")
+    measured: list[MeasuredModel] = []
+    source: str = ""
+
+
+class FamilyModel(_Model):
+    """An inline model family (``families:`` list)."""
+
+    name: Name
+    variants: Annotated[list[VariantModel], Field(min_length=1)]
+    weight_sharing: bool = default(ModelFamily, "weight_sharing")
+    switch_time: Time = default(ModelFamily, "switch_time_s")
+    load_time: Time = default(ModelFamily, "load_time_s")
+    task: Name = default(ModelFamily, "task")
+    source: str = ""
+
+
+class RegionModel(_Model):
+    """A region added or overridden (``regions:`` list)."""
+
+    code: Name
+    carbon_intensity: CarbonIntensity
+    source: str = ""
+
+
+class NodeModel(_Model):
+    """A node; ``region`` defaults to ``settings.default_region``."""
+
+    id: Name
+    tier: Tier
+    hardware: Name | None = default(Node, "hardware")
+    count: Annotated[int, _rule(rules.at_least_one)] = default(Node, "count")
+    pue: Annotated[float, _unit("count"), _rule(rules.pue)] = default(Node, "pue")
+    region: Name | None = None
+    position: Annotated[tuple[float, float] | None, AfterValidator(_position)] = None
+    always_on: bool = default(Node, "always_on")
+    local_only: bool = default(Node, "local_only")
+
+
+class LinkModel(_Model):
+    """A link; latency, bandwidth and energy per bit default to its kind's."""
+
+    a: Name
+    b: Name
+    kind: Name
+    latency: Time | None = None
+    bandwidth: Bandwidth | None = None
+    energy_per_bit: EnergyPerBit | None = None
+
+
+class SourceModel(_Model):
+    """Where requests of an application enter, and how many per second."""
+
+    node: Name
+    rate: Rate
+
+
+class ApplicationModel(_Model):
+    """An application: a request stream with an SLO and an accuracy floor."""
+
+    id: Name
+    family: Name
+    sources: Annotated[list[SourceModel], Field(min_length=1)]
+    request: Size
+    response: Size
+    slo: PositiveTime
+    accuracy_floor: Fraction = default(Application, "accuracy_floor")
+    accuracy_mode: AccuracyMode = default(Application, "accuracy_mode")
+    splittable: bool = default(Application, "splittable")
+    workload: Name | None = default(Application, "workload")
+
+
+class ScenarioFile(_Model):
+    """A whole scenario file."""
+
+    name: Name
+    description: str = ""
+    settings: SettingsModel = SettingsModel()
+    hardware: list[HardwareModel] = []
+    link_kinds: list[LinkKindModel] = []
+    families: list[FamilyModel] = []
+    regions: list[RegionModel] = []
+    nodes: Annotated[list[NodeModel], Field(min_length=1)]
+    links: list[LinkModel] = []
+    applications: list[ApplicationModel] = []
+
+
+def field_names_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The fields allowed in the mapping at ``loc`` (a pydantic error location), or []."""
+    model: type[BaseModel] | None = ScenarioFile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part) if model is not None else None
+        if info is None:
+            return []
+        model = _model_in(info.annotation)
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    origin = getattr(annotation, "__origin__", None)
+    return _model_in(origin) if origin is not None and origin is not annotation else None
+
+
+__all__ = [
+    "ApplicationModel",
+    "FamilyModel",
+    "HardwareModel",
+    "LinkKindModel",
+    "LinkModel",
+    "MeasuredModel",
+    "NodeModel",
+    "PowerCurveModel",
+    "RegionModel",
+    "ScenarioFile",
+    "SettingsModel",
+    "SourceModel",
+    "VariantModel",
+    "default",
+    "field_names_at",
+]
