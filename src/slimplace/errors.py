@@ -63,7 +63,7 @@ class InfeasibleScenarioError(SlimplaceError):
         head = f"{self.file}: {len(self.demands)} demand(s) have no admissible placement"
         lines = [head]
         for d in self.demands[:20]:
-            lines.append(f"  applications[{d.application}] from {d.source}: {d.reason}")
+            lines.append(f"  application {d.application} from {d.source}: {d.reason}")
         if len(self.demands) > 20:
             lines.append(f"  ... and {len(self.demands) - 20} more")
         return "\n".join(lines)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from slimplace.plan import Plan, node_busy_s_per_s
+from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.energy import server_power_w
 from slimplace.problem.latency import LatencySource, mg1_response_time_s
@@ -64,6 +64,24 @@ class Evaluation:
         return self.power_w if objective == "energy" else self.carbon_g_per_h
 
 
+@dataclass(frozen=True, slots=True)
+class _Support:
+    """The candidates a plan uses (x > 0): every per-candidate check runs on these only,
+    so evaluation costs O(nodes + demands + used candidates), not O(all candidates)."""
+
+    idx: IntArray
+    demand: IntArray
+    node: IntArray
+    x: FloatArray
+    flow: FloatArray
+
+    @classmethod
+    def of(cls, p: CompiledProblem, x: FloatArray, rate: FloatArray) -> _Support:
+        idx = np.flatnonzero(x)
+        demand = p.cand_demand[idx]
+        return cls(idx, demand, p.cand_node[idx], x[idx], rate[demand] * x[idx])
+
+
 def evaluate(
     problem: CompiledProblem,
     plan: Plan,
@@ -76,41 +94,30 @@ def evaluate(
     intensities, as the simulator does at each step)."""
     p = problem
     rate = p.demand_rate_per_s if rate_per_s is None else rate_per_s
-    x = plan.x
-    flow = rate[p.cand_demand] * x
-    busy = node_busy_s_per_s(p, x, rate)
+    u = _Support.of(p, plan.x, rate)
+    busy = np.bincount(u.node, weights=u.flow * p.cand_service_s[u.idx], minlength=p.n_nodes)
     on = np.where(p.node_always_on, p.node_count, plan.servers_on).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
     node_static, node_dynamic = _node_power(p, on, util, busy)
-    net_w_per_cand = flow * p.cand_net_energy_j
-    network_w = float(net_w_per_cand.sum())
+    net_w = u.flow * p.cand_net_energy_j[u.idx]
+    network_w = float(net_w.sum())
     g_per_j = p.node_carbon_g_per_j(region_g_per_kwh)
     carbon_g_per_s = float(((node_static + node_dynamic) * g_per_j).sum()) + float(
-        (net_w_per_cand * g_per_j[p.demand_source[p.cand_demand]]).sum()
+        (net_w * g_per_j[p.demand_source[u.demand]]).sum()
     )
-    cand_lat = _candidate_latency(p, util)
-    served = np.where(util > 1.0, 1.0 / np.maximum(util, 1.0), 1.0)[p.cand_node]
-    total_flow = max(float(flow.sum()), 1e-300)
-    met = cand_lat <= p.demand_slo_s[p.cand_demand] * (1 + TOL)
-    acc_flow = flow * p.cand_accuracy
-    d_flow = np.bincount(p.cand_demand, weights=flow, minlength=p.n_demands)
+    lat = _candidate_latency(p, u.idx, util)
+    served = np.where(util > 1.0, 1.0 / np.maximum(util, 1.0), 1.0)[u.node]
+    total_flow = max(float(u.flow.sum()), 1e-300)
+    met = lat <= p.demand_slo_s[u.demand] * (1 + TOL)
+    accuracy = p.cand_accuracy[u.idx]
+    d_flow = np.bincount(u.demand, weights=u.flow, minlength=p.n_demands)
     with np.errstate(divide="ignore", invalid="ignore"):
-        d_acc = np.bincount(p.cand_demand, weights=acc_flow, minlength=p.n_demands) / d_flow
-        d_lat = (
-            np.bincount(
-                p.cand_demand,
-                weights=flow * np.where(np.isfinite(cand_lat), cand_lat, 0),
-                minlength=p.n_demands,
-            )
-            / d_flow
-        )
-    d_lat = np.where(
-        np.bincount(p.cand_demand, weights=flow * ~np.isfinite(cand_lat), minlength=p.n_demands)
-        > 0,
-        np.inf,
-        d_lat,
-    )
+        d_acc = np.bincount(u.demand, weights=u.flow * accuracy, minlength=p.n_demands) / d_flow
+        finite_lat = np.where(np.isfinite(lat), lat, 0.0)
+        d_lat = np.bincount(u.demand, weights=u.flow * finite_lat, minlength=p.n_demands) / d_flow
+    late_inf = np.bincount(u.demand, weights=u.flow * ~np.isfinite(lat), minlength=p.n_demands)
+    d_lat = np.where(late_inf > 0, np.inf, d_lat)
     a_flow = np.bincount(p.demand_app, weights=d_flow, minlength=len(p.app_ids))
     with np.errstate(divide="ignore", invalid="ignore"):
         a_acc = (
@@ -119,10 +126,11 @@ def evaluate(
             )
             / a_flow
         )
-    violations = _violations(p, plan, on, busy, flow, a_acc, rate)
+    violations = _violations(p, plan, u, on, busy, lat, a_acc)
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
     power_w = static_w + dynamic_w + network_w
     horizon = p.horizon_s if horizon_s is None else horizon_s
+    source = p.cand_latency_source[u.idx]
     return Evaluation(
         feasible=not violations,
         violations=tuple(violations),
@@ -134,17 +142,16 @@ def evaluate(
         energy_j=power_w * horizon,
         carbon_g_per_h=carbon_g_per_s * 3600.0,
         servers_on=int(on[(p.node_profile >= 0) & ~p.node_always_on].sum()),
-        slo_met_fraction=float((flow * met * served).sum()) / total_flow,
-        served_fraction=float((flow * served).sum()) / total_flow,
-        mean_accuracy=float(acc_flow.sum()) / total_flow,
+        slo_met_fraction=float((u.flow * met * served).sum()) / total_flow,
+        served_fraction=float((u.flow * served).sum()) / total_flow,
+        mean_accuracy=float((u.flow * accuracy).sum()) / total_flow,
         app_accuracy=a_acc,
         demand_latency_s=d_lat,
         demand_accuracy=d_acc,
         node_utilisation=util,
         node_power_w=node_static + node_dynamic,
         latency_source_share={
-            s.name.lower(): float(flow[p.cand_latency_source == s].sum()) / total_flow
-            for s in LatencySource
+            s.name.lower(): float(u.flow[source == s].sum()) / total_flow for s in LatencySource
         },
     )
 
@@ -167,10 +174,11 @@ def _node_power(
     return static, dynamic
 
 
-def _candidate_latency(p: CompiledProblem, util: FloatArray) -> FloatArray:
-    rho = util[p.cand_node]
-    wait = mg1_response_time_s(p.cand_service_s, rho, p.service_cv2) - p.cand_service_s
-    return p.cand_net_latency_s + p.cand_compute_s + wait
+def _candidate_latency(p: CompiledProblem, idx: IntArray, util: FloatArray) -> FloatArray:
+    """End-to-end latency of candidates ``idx`` at each node's actual utilisation."""
+    service = p.cand_service_s[idx]
+    wait = mg1_response_time_s(service, util[p.cand_node[idx]], p.service_cv2) - service
+    return p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
 
 
 def _by_tier(
@@ -187,32 +195,40 @@ def _by_tier(
 def _violations(
     p: CompiledProblem,
     plan: Plan,
+    u: _Support,
     on: FloatArray,
     busy: FloatArray,
-    flow: FloatArray,
+    lat: FloatArray,
     app_acc: FloatArray,
-    rate: FloatArray,
 ) -> list[Violation]:
     out: list[Violation] = []
-    x = plan.x
-    if (x < -TOL).any() or (x > 1 + TOL).any():
+    if (u.x < -TOL).any() or (u.x > 1 + TOL).any():
         out.append(Violation("share", "plan", "shares must lie in [0, 1]"))
-    cover = np.bincount(p.cand_demand, weights=x, minlength=p.n_demands)
+    cover = np.bincount(u.demand, weights=u.x, minlength=p.n_demands)
     for d in np.nonzero(np.abs(cover - 1.0) > 1e-4)[0][:20]:
         out.append(
             Violation("coverage", p.demand_label(int(d)), f"shares sum to {cover[d]:.4f}, not 1")
         )
-    used = x > TOL
-    split = np.bincount(p.cand_demand[used], minlength=p.n_demands) > 1
+    used = u.x > TOL
+    split = np.bincount(u.demand[used], minlength=p.n_demands) > 1
     for d in np.nonzero(split & ~p.app_splittable[p.demand_app])[0][:20]:
         out.append(
             Violation(
                 "unsplittable", p.demand_label(int(d)), "traffic split over several placements"
             )
         )
+    out += _capacity_violations(p, on, busy)
+    out += _accuracy_violations(p, u, used, app_acc)
+    out += _memory_violations(p, u, used)
+    out += _slo_violations(p, u, lat)
+    out += _bandwidth_violations(p, u)
+    return out
+
+
+def _capacity_violations(p: CompiledProblem, on: FloatArray, busy: FloatArray) -> list[Violation]:
     over_count = on > p.node_count
-    cap = p.max_utilisation * on
-    over_cap = busy > cap * (1 + TOL) + 1e-12
+    over_cap = busy > p.max_utilisation * on * (1 + TOL) + 1e-12
+    out = []
     for v in np.nonzero(over_count | over_cap)[0][:20]:
         what = (
             f"{on[v]:.0f} servers on but only {p.node_count[v]} present"
@@ -221,36 +237,40 @@ def _violations(
             f"{p.max_utilisation:.2f} x {on[v]:.0f} servers on"
         )
         out.append(Violation("capacity", p.node_ids[v], what))
-    hard_bad = (
-        used
-        & ~p.app_average[p.demand_app[p.cand_demand]]
-        & (p.cand_accuracy < p.app_floor[p.demand_app[p.cand_demand]] - TOL)
-    )
-    for c in np.nonzero(hard_bad)[0][:20]:
-        out.append(
-            Violation(
-                "accuracy",
-                p.demand_label(int(p.cand_demand[c])),
-                f"variant accuracy {p.cand_accuracy[c]:.3f} below floor",
-            )
-        )
-    avg_bad = p.app_average & (app_acc < p.app_floor - TOL)
-    for a in np.nonzero(avg_bad)[0]:
-        out.append(
-            Violation(
-                "accuracy",
-                p.app_ids[a],
-                f"average accuracy {app_acc[a]:.4f} below floor {p.app_floor[a]:.4f}",
-            )
-        )
-    out += _memory_violations(p, used)
-    out += _slo_violations(p, on, busy, flow)
-    out += _bandwidth_violations(p, flow, rate)
     return out
 
 
-def _memory_violations(p: CompiledProblem, used: npt.NDArray[np.bool_]) -> list[Violation]:
-    pairs = np.unique(p.cand_node[used] * p.n_models + p.cand_model[used])
+def _accuracy_violations(
+    p: CompiledProblem, u: _Support, used: npt.NDArray[np.bool_], app_acc: FloatArray
+) -> list[Violation]:
+    app = p.demand_app[u.demand]
+    accuracy = p.cand_accuracy[u.idx]
+    hard_bad = used & ~p.app_average[app] & (accuracy < p.app_floor[app] - TOL)
+    out = [
+        Violation(
+            "accuracy",
+            p.demand_label(int(u.demand[i])),
+            f"variant accuracy {accuracy[i]:.3f} below floor {p.app_floor[app[i]]:.3f}",
+        )
+        for i in np.nonzero(hard_bad)[0][:20]
+    ]
+    avg_bad = p.app_average & (app_acc < p.app_floor - TOL)
+    out += [
+        Violation(
+            "accuracy",
+            p.app_ids[a],
+            f"average accuracy {app_acc[a]:.4f} below floor {p.app_floor[a]:.4f}",
+        )
+        for a in np.nonzero(avg_bad)[0]
+    ]
+    return out
+
+
+def _memory_violations(
+    p: CompiledProblem, u: _Support, used: npt.NDArray[np.bool_]
+) -> list[Violation]:
+    model = p.variant_model[p.cand_variant[u.idx[used]]]
+    pairs = np.unique(u.node[used] * p.n_models + model)
     node, model = pairs // p.n_models, pairs % p.n_models
     loaded = np.bincount(node, weights=p.model_memory_bytes[model], minlength=p.n_nodes)
     bad = loaded > p.node_memory_bytes * (1 + TOL)
@@ -265,21 +285,16 @@ def _memory_violations(p: CompiledProblem, used: npt.NDArray[np.bool_]) -> list[
     ]
 
 
-def _slo_violations(
-    p: CompiledProblem, on: FloatArray, busy: FloatArray, flow: FloatArray
-) -> list[Violation]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
-    lat = _candidate_latency(p, util)
-    late = (flow > 0) & (lat > p.demand_slo_s[p.cand_demand] * (1 + TOL))
+def _slo_violations(p: CompiledProblem, u: _Support, lat: FloatArray) -> list[Violation]:
+    late = (u.flow > 0) & (lat > p.demand_slo_s[u.demand] * (1 + TOL))
     out = []
-    for c in np.nonzero(late)[0][:20]:
-        d = int(p.cand_demand[c])
+    for i in np.nonzero(late)[0][:20]:
+        d = int(u.demand[i])
         out.append(
             Violation(
                 "slo",
                 p.demand_label(d),
-                f"latency {lat[c] * 1e3:.1f} ms at {p.node_ids[p.cand_node[c]]} "
+                f"latency {lat[i] * 1e3:.1f} ms at {p.node_ids[u.node[i]]} "
                 f"exceeds SLO {p.demand_slo_s[d] * 1e3:.1f} ms",
             )
         )
@@ -293,13 +308,19 @@ def link_loads_bps(p: CompiledProblem, flow: FloatArray) -> FloatArray:
     accumulating each root's shortest-path tree from the leaves up, so the cost
     is O(depth x roots x nodes) whatever the number of candidates.
     """
+    idx = np.flatnonzero(flow)
+    return _link_loads(p, idx, flow[idx])
+
+
+def _link_loads(p: CompiledProblem, idx: IntArray, flow: FloatArray) -> FloatArray:
     r = p.routes
     n_links = len(p.link_a)
     loads = np.zeros(2 * n_links)
-    req = flow * p.demand_request_bits[p.cand_demand]
-    resp = flow * p.demand_response_bits[p.cand_demand]
-    src = p.demand_source[p.cand_demand]
-    away = p.cand_node != src
+    demand, node = p.cand_demand[idx], p.cand_node[idx]
+    req = flow * p.demand_request_bits[demand]
+    resp = flow * p.demand_response_bits[demand]
+    src = p.demand_source[demand]
+    away = node != src
     leaf = r.source_leaf_link[src]
     on_leaf = away & (leaf >= 0)
     lf = leaf[on_leaf]
@@ -307,11 +328,11 @@ def link_loads_bps(p: CompiledProblem, flow: FloatArray) -> FloatArray:
     np.add.at(loads, 2 * lf + up, req[on_leaf])
     np.add.at(loads, 2 * lf + (1 - up), resp[on_leaf])
     row = r.source_root_row[src]
-    core = away & (p.cand_node != r.roots[row])
+    core = away & (node != r.roots[row])
     n = p.n_nodes
     for bits, forward in ((req, True), (resp, False)):
         agg = np.bincount(
-            row[core] * n + p.cand_node[core], weights=bits[core], minlength=len(r.roots) * n
+            row[core] * n + node[core], weights=bits[core], minlength=len(r.roots) * n
         ).reshape(len(r.roots), n)
         max_depth = int(r.hops.max()) if r.hops.size else 0
         for level in range(max_depth, 0, -1):
@@ -327,13 +348,11 @@ def link_loads_bps(p: CompiledProblem, flow: FloatArray) -> FloatArray:
     return loads
 
 
-def _bandwidth_violations(
-    p: CompiledProblem, flow: FloatArray, rate: FloatArray
-) -> list[Violation]:
+def _bandwidth_violations(p: CompiledProblem, u: _Support) -> list[Violation]:
     finite = np.isfinite(p.link_bandwidth_bps)
-    if not finite.any() or not (flow > 0).any():
+    if not finite.any() or not (u.flow > 0).any():
         return []
-    loads = link_loads_bps(p, flow)
+    loads = _link_loads(p, u.idx, u.flow)
     cap = np.repeat(p.link_bandwidth_bps, 2)
     bad = loads > cap * (1 + TOL)
     out = []

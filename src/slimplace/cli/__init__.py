@@ -6,9 +6,11 @@ this package registers them all.
 
 from slimplace.cli import (
     catalog_cmd,  # noqa: F401
+    demo_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
     plan_cmds,  # noqa: F401
     scenario_cmds,  # noqa: F401  (registers commands)
+    study_cmds,  # noqa: F401
 )
 from slimplace.cli.app import app
 

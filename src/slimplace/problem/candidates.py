@@ -55,6 +55,11 @@ class DemandView:
     link_latency_s: FloatArray
     link_seconds_per_bit: FloatArray
     link_energy_j_per_bit: FloatArray
+    #: Power a fully loaded server of each node draws per unit of utilisation, with its
+    #: idle share: PUE * (P_peak - P_idle + P_idle / rho_max); ranks nodes for ``max_nodes``.
+    node_full_load_w: FloatArray
+    #: Keep at most this many target nodes per demand (the cheapest), or all when None.
+    max_nodes: int | None = None
 
 
 def pareto_keep(
@@ -117,6 +122,7 @@ def enumerate_app(
                 tp,
                 view,
                 lat_at_rho,
+                table.service_s,
                 model_memory_bytes,
                 routes,
             )
@@ -158,6 +164,7 @@ def _chunk(
     tp: IntArray,
     view: DemandView,
     lat_at_rho: FloatArray,
+    service_s: FloatArray,
     model_memory_bytes: FloatArray,
     routes: Routes,
 ) -> CandidateSet:
@@ -167,9 +174,14 @@ def _chunk(
     budget = view.slo_s[d][:, None] - net
     out_d, out_t, out_k = [], [], []
     mem_t = view.node_memory_bytes[targets]
+    masks = []
     for j, k in enumerate(variants):
         fits = keep[tp, j] & (model_memory_bytes[k] <= mem_t)
-        mask = fits[None, :] & (lat_at_rho[tp, k][None, :] <= budget)
+        masks.append(fits[None, :] & (lat_at_rho[tp, k][None, :] <= budget))
+    if view.max_nodes is not None and view.max_nodes < len(targets):
+        cheapest = _cheapest_nodes(masks, variants, targets, bits * ebit, service_s, view)
+        masks = [m & cheapest for m in masks]
+    for k, mask in zip(variants, masks, strict=True):
         r, c = np.nonzero(mask)
         out_d.append(r)
         out_t.append(c)
@@ -183,6 +195,32 @@ def _chunk(
         net_latency_s=net[r, c],
         energy_j_per_bit=ebit[r, c],
     )
+
+
+def _cheapest_nodes(
+    masks: list[BoolArray],
+    variants: IntArray,
+    targets: IntArray,
+    net_energy_j: FloatArray,
+    service_s: FloatArray,
+    view: DemandView,
+) -> BoolArray:
+    """Per demand row, the ``max_nodes`` targets with the lowest energy per inference.
+
+    Score: network energy + full-load server energy of the fastest admissible
+    variant there. A heuristic restriction (not an exact pruning): use it for
+    problems too large to enumerate, and say so when reporting bounds.
+    """
+    tp = view.node_profile[targets]
+    fastest = np.full(masks[0].shape, np.inf)
+    for k, mask in zip(variants, masks, strict=True):
+        fastest = np.minimum(fastest, np.where(mask, service_s[tp, k][None, :], np.inf))
+    score = net_energy_j + fastest * view.node_full_load_w[targets][None, :]
+    limit = int(view.max_nodes or 0)
+    cut = np.argpartition(score, limit - 1, axis=1)[:, :limit]
+    chosen = np.zeros(score.shape, dtype=bool)
+    np.put_along_axis(chosen, cut, True, axis=1)
+    return chosen & np.isfinite(score)
 
 
 def _local(

@@ -38,6 +38,7 @@ def compile_problem(
     variants: VariantPruning = "pareto",
     strict: bool = True,
     file: str | None = None,
+    max_nodes_per_demand: int | None = None,
 ) -> CompiledProblem:
     """Turn a scenario into arrays; raise if some demand has no admissible candidate.
 
@@ -47,6 +48,9 @@ def compile_problem(
     problems without changing their energy optimum; ``"all"`` keeps every
     admissible variant (for run-time switching). With ``strict=False``
     unservable demands are recorded in ``problem.unservable`` instead of raised.
+    ``max_nodes_per_demand`` keeps, per demand, only that many target nodes with
+    the lowest energy per inference (a heuristic cap for very large problems:
+    bounds computed on the capped problem hold for it only).
     """
     t0 = time.perf_counter()
     nodes = _node_arrays(scenario)
@@ -66,7 +70,9 @@ def compile_problem(
         is_target,
     )
     t1 = time.perf_counter()
-    cands, unservable = _all_candidates(scenario, nodes, links, fam, dem, table, routes, variants)
+    cands, unservable = _all_candidates(
+        scenario, nodes, links, fam, dem, table, routes, variants, max_nodes_per_demand
+    )
     t2 = time.perf_counter()
     if unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, unservable)
@@ -194,6 +200,7 @@ def _all_candidates(
     table: ServiceTable,
     routes: Routes,
     pruning: VariantPruning,
+    max_nodes: int | None,
 ) -> tuple[CandidateSet, list[Unservable]]:
     s = scenario.settings
     spb = np.where(np.isinf(links["bandwidth"]), 0.0, 1.0 / links["bandwidth"])
@@ -207,6 +214,9 @@ def _all_candidates(
         link_latency_s=links["latency"],
         link_seconds_per_bit=spb,
         link_energy_j_per_bit=links["energy"],
+        node_full_load_w=nodes["pue"]
+        * (nodes["peak"] - nodes["idle"] + nodes["idle"] / s.max_utilisation),
+        max_nodes=max_nodes,
     )
     targets = np.nonzero((nodes["profile"] >= 0) & ~nodes["local_only"])[0]
     model_memory = fam["model_memory"][fam["model"]]
@@ -288,11 +298,15 @@ def _diagnose(
     for row, d in enumerate(missing):
         src = view.source[d]
         total = net[row] + best_lat_t if len(targets) else np.zeros(0)
+        where = [ids[t] for t in targets]
+        chosen = [int(k) for k in best_k] if len(targets) else []
         if view.node_local_only[src] and view.node_profile[src] >= 0:
-            p = view.node_profile[src]
-            local = np.where(model_memory[variants] <= view.node_memory_bytes[src], lat[p], np.inf)
+            fits = model_memory[variants] <= view.node_memory_bytes[src]
+            local = np.where(fits, lat[view.node_profile[src]], np.inf)
             total = np.append(total, local.min())
-        if not np.isfinite(prop[row]).any() and len(total) == 0:
+            where.append(ids[src])
+            chosen.append(int(np.argmin(local)))
+        if len(total) == 0 or (not np.isfinite(prop[row]).any() and not np.isfinite(total).any()):
             reason = "no node that can serve it is reachable"
         elif not np.isfinite(total).any():
             need = model_memory[variants].min() / 1e6
@@ -302,13 +316,10 @@ def _diagnose(
             )
         else:
             j = int(np.argmin(total))
-            where = ids[targets[j]] if j < len(targets) else ids[src]
-            variant = scenario.family_by_name()[app.family].variants[0].name
-            if j < len(targets):
-                variant = _variant_name(scenario, app.family, variants, int(best_k[j]))
+            variant = _variant_name(scenario, app.family, variants, chosen[j])
             reason = (
                 f"SLO {app.latency_slo_s * 1e3:.1f} ms: best achievable {total[j] * 1e3:.1f} ms "
-                f"({variant} on {where})"
+                f"({variant} on {where[j]})"
             )
         out.append(Unservable(app.id, ids[src], reason))
     return out
