@@ -1,6 +1,6 @@
 """Time to compile a generated scenario and to evaluate a plan at scale.
 
-    python benchmarks/compile_eval.py [--json] [--demands 10000] [--nodes 1000] [--eval-demands 100000]
+    python benchmarks/compile_eval.py [--json] [--demands N] [--nodes N] [--eval-demands N]
 
 Compile: a continuum of about ``--nodes`` nodes (synthetic PoP graph grown by
 ``generate_continuum``) with ``--demands`` demands, from scenario values to the

@@ -68,7 +68,7 @@ def _applications(base: Scenario, seed: int, load_scale: float) -> tuple[Applica
     order = rng.permutation(len(devices))
     apps, start = [], 0
     for app_id, family, slo, floor, mode, req, resp, share, (lo, hi) in _APPS:
-        n = max(1, int(round(share * len(devices))))
+        n = max(1, round(share * len(devices)))
         chosen = [devices[i] for i in order[start : start + n]]
         start += n
         rates = rng.uniform(lo, hi, size=len(chosen)) * load_scale

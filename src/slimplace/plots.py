@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from slimplace.scenario.model import TIERS  # noqa: E402
-from slimplace.solve import Result  # noqa: E402
+from slimplace.scenario.model import TIERS
+from slimplace.solve import Result
 
 _COLOURS = {
     "device": "#8dd3c7",

@@ -54,8 +54,8 @@ def demo(
     if reference is not None and reference.evaluation.power_w > 0:
         saving = 1 - best.evaluation.power_w / reference.evaluation.power_w
         console.print(
-            f"best feasible method: [bold]{best.method}[/], {saving:.1%} less power than cloud-only "
-            f"with the most accurate variant"
+            f"best feasible method: [bold]{best.method}[/], {saving:.1%} less power than "
+            "cloud-only with the most accurate variant"
         )
     console.print(
         f"written: {out / 'scenario.yaml'}, {out / 'comparison.csv'}, "

@@ -30,12 +30,38 @@ class PowerCurve:
 
 
 @dataclass(frozen=True, slots=True)
+class LatencyFit:
+    """Latency parameters of a hardware profile fitted to measured latencies.
+
+    A batch of ``B`` inferences of a variant with ``F`` FLOPs, ``W`` weight bytes
+    and ``A`` activation bytes per inference takes ``overhead_s + B * F /
+    flops_per_s + 8 * B * A / memory_bandwidth_bps + 8 * W / weight_bandwidth_bps``
+    (an additive roofline: Williams et al., CACM 52(4), 2009), int8 FLOPs at
+    ``int8_flops_per_s`` when fitted; the device serves batches of
+    ``batch_size``. ``inf`` rates mean the fit found that term negligible.
+    ``mape`` is the held-out mean absolute percentage error of the fit over
+    ``n_points`` measurements (see :mod:`slimplace.calibration`).
+    """
+
+    overhead_s: float
+    flops_per_s: float
+    memory_bandwidth_bps: float = float("inf")
+    weight_bandwidth_bps: float = float("inf")
+    int8_flops_per_s: float | None = None
+    batch_size: int = 1
+    mape: float | None = None
+    n_points: int = 0
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class HardwareProfile:
     """One server (or device) type: effective inference speed, memory and power.
 
     Power between idle and peak is linear in utilisation unless ``power_curve``
     gives a measured profile (Barroso & Hoelzle, *The Datacenter as a Computer*,
-    2009, sec. 5.4; Fan et al., ISCA 2007).
+    2009, sec. 5.4; Fan et al., ISCA 2007). Service times are FLOPs over
+    ``throughput_flops`` unless ``latency_fit`` holds a calibrated model.
     """
 
     name: str
@@ -51,6 +77,7 @@ class HardwareProfile:
     power_curve: PowerCurve | None = None
     description: str = ""
     source: str = ""
+    latency_fit: LatencyFit | None = None
 
 
 @dataclass(frozen=True, slots=True)
