@@ -36,11 +36,18 @@ class Catalog:
 
 @functools.cache
 def load_catalog() -> Catalog:
-    """Load the packaged catalog (parsed once per process; the result is immutable)."""
+    """Load the packaged catalog (parsed once per process; the result is immutable).
+
+    Profiles named in ``data/calibration/fits.csv`` carry their shipped latency fit.
+    """
+    from slimplace.calibration.builtin import with_builtin_fits  # imports the catalog
+
     curves = parse_power_curves(read_rows("power_curves.csv"))
     measured = parse_measured(read_rows("measured_latency.csv"))
     return Catalog(
-        hardware=MappingProxyType(parse_hardware(read_rows("hardware.csv"), curves)),
+        hardware=MappingProxyType(
+            with_builtin_fits(parse_hardware(read_rows("hardware.csv"), curves))
+        ),
         link_kinds=MappingProxyType(parse_link_kinds(read_rows("link_kinds.csv"))),
         families=MappingProxyType(
             parse_families(read_rows("families.csv"), read_rows("variants.csv"), measured)

@@ -5,12 +5,12 @@ this package registers them all.
 """
 
 from slimplace.cli import (
+    calibrate_cmd,  # noqa: F401
     catalog_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
     plan_cmds,  # noqa: F401
     scenario_cmds,  # noqa: F401  (registers commands)
-    study_cmds,  # noqa: F401
 )
 from slimplace.cli.app import app
 

@@ -21,6 +21,8 @@ MethodOpt = Annotated[
 ObjectiveOpt = Annotated[
     str | None, typer.Option("--objective", help="energy or carbon (default: the scenario's).")
 ]
+#: How ``latency_source_share`` keys read in the solve summary (slimplace.calibration).
+_SOURCE_WORDS = {"measured": "measured", "fitted": "fitted model", "flops": "FLOPs-only"}
 TimeLimitOpt = Annotated[float, typer.Option("--time-limit", help="Seconds each method may take.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for stochastic methods.")]
 
@@ -76,6 +78,13 @@ def solve(
         f"energy over {problem.horizon_s / 3600:.3g} h: {e.energy_j / 3.6e6:.4g} kWh   "
         f"carbon: {e.carbon_g_per_h:.4g} gCO2e/h   SLO met: {e.slo_met_fraction:.1%}   "
         f"mean accuracy: {e.mean_accuracy:.2%}   servers on: {e.servers_on}"
+    )
+    shares = e.latency_source_share
+    console.print(
+        "latency and energy per inference rest on: "
+        + ", ".join(f"{_SOURCE_WORDS[k]} {shares.get(k, 0.0):.0%}" for k in _SOURCE_WORDS)
+        + " of the traffic",
+        highlight=False,
     )
     console.print(_placement_table(problem, result.plan.x))
     for v in e.violations[:10]:

@@ -13,12 +13,12 @@ from typing import Literal
 
 import numpy as np
 
+from slimplace.calibration.model import CalibratedLatencyModel
 from slimplace.errors import InfeasibleScenarioError, Unservable
 from slimplace.problem.candidates import CandidateSet, DemandView, enumerate_app, pareto_keep
 from slimplace.problem.compiled import CompiledProblem, FloatArray, IntArray
 from slimplace.problem.energy import dynamic_energy_j
 from slimplace.problem.latency import (
-    FlopsLatencyModel,
     LatencyModel,
     ServiceTable,
     mg1_response_time_s,
@@ -50,14 +50,18 @@ def compile_problem(
     unservable demands are recorded in ``problem.unservable`` instead of raised.
     ``max_nodes_per_demand`` keeps, per demand, only that many target nodes with
     the lowest energy per inference (a heuristic cap for very large problems:
-    bounds computed on the capped problem hold for it only).
+    bounds computed on the capped problem hold for it only). The default
+    ``latency_model`` (:class:`~slimplace.calibration.model.CalibratedLatencyModel`)
+    takes a measured latency, else the profile's ``latency_fit``, else FLOPs / throughput.
     """
     t0 = time.perf_counter()
     nodes = _node_arrays(scenario)
     links = _link_arrays(scenario, nodes["index"])
     fam = _family_arrays(scenario)
     dem = _demand_arrays(scenario, nodes["index"], fam["family_index"])
-    table = (latency_model or FlopsLatencyModel()).service_table(nodes["profiles"], fam["variants"])
+    table = (latency_model or CalibratedLatencyModel()).service_table(
+        nodes["profiles"], fam["variants"]
+    )
     is_target = (nodes["profile"] >= 0) & ~nodes["local_only"]
     routes = compute_routes(
         len(scenario.nodes),

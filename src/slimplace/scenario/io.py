@@ -36,6 +36,7 @@ from slimplace.scenario import schema
 from slimplace.scenario.model import (
     Application,
     HardwareProfile,
+    LatencyFit,
     Link,
     LinkKind,
     MeasuredLatency,
@@ -190,6 +191,21 @@ def _hardware(m: schema.HardwareModel) -> HardwareProfile:
         if curve is None
         else PowerCurve(tuple(curve.utilisation), tuple(curve.power)),
         description=m.description,
+        source=m.source,
+        latency_fit=None if m.latency_fit is None else _latency_fit(m.latency_fit),
+    )
+
+
+def _latency_fit(m: schema.LatencyFitModel) -> LatencyFit:
+    return LatencyFit(
+        overhead_s=m.overhead,
+        flops_per_s=m.throughput,
+        memory_bandwidth_bps=m.memory_bandwidth,
+        weight_bandwidth_bps=m.weight_bandwidth,
+        int8_flops_per_s=m.int8_throughput,
+        batch_size=m.batch_size,
+        mape=m.mape,
+        n_points=m.n_points,
         source=m.source,
     )
 
@@ -522,6 +538,32 @@ def _hardware_doc(h: HardwareProfile) -> dict[str, Any]:
             ),
             ("description", h.description, ""),
             ("source", h.source, ""),
+            (
+                "latency_fit",
+                None if h.latency_fit is None else _latency_fit_doc(h.latency_fit),
+                None,
+            ),
+        ]
+    )
+
+
+def _latency_fit_doc(f: LatencyFit) -> dict[str, Any]:
+    inf = _si(float("inf"), "bandwidth")
+    return _fields(
+        [
+            ("overhead", _si(f.overhead_s, "time"), _ALWAYS),
+            ("throughput", _si(f.flops_per_s, "throughput"), _ALWAYS),
+            ("memory_bandwidth", _si(f.memory_bandwidth_bps, "bandwidth"), inf),
+            ("weight_bandwidth", _si(f.weight_bandwidth_bps, "bandwidth"), inf),
+            (
+                "int8_throughput",
+                None if f.int8_flops_per_s is None else _si(f.int8_flops_per_s, "throughput"),
+                None,
+            ),
+            ("batch_size", f.batch_size, 1),
+            ("mape", f.mape, None),
+            ("n_points", f.n_points, 0),
+            ("source", f.source, ""),
         ]
     )
 
@@ -704,4 +746,15 @@ def _document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
     return doc
 
 
-__all__ = ["dump_scenario", "load_scenario", "loads_scenario", "save_scenario"]
+def hardware_document(profile: HardwareProfile) -> dict[str, Any]:
+    """One ``hardware:`` entry as written in scenario files (``slimplace calibrate`` uses it)."""
+    return _hardware_doc(profile)
+
+
+__all__ = [
+    "dump_scenario",
+    "hardware_document",
+    "load_scenario",
+    "loads_scenario",
+    "save_scenario",
+]

@@ -21,6 +21,7 @@ from slimplace.scenario import validate as rules
 from slimplace.scenario.model import (
     AccuracyMode,
     Application,
+    LatencyFit,
     MeasuredLatency,
     ModelFamily,
     Node,
@@ -111,6 +112,20 @@ class PowerCurveModel(_Model):
     power: list[Power]
 
 
+class LatencyFitModel(_Model):
+    """``latency_fit:`` calibrated latency parameters (``slimplace calibrate`` writes them)."""
+
+    overhead: Time
+    throughput: Throughput
+    memory_bandwidth: Bandwidth = default(LatencyFit, "memory_bandwidth_bps")
+    weight_bandwidth: Bandwidth = default(LatencyFit, "weight_bandwidth_bps")
+    int8_throughput: Throughput | None = None
+    batch_size: Annotated[int, Field(ge=1)] = default(LatencyFit, "batch_size")
+    mape: NonNegative | None = None
+    n_points: Annotated[int, Field(ge=0)] = 0
+    source: str = ""
+
+
 class HardwareModel(_Model):
     """An inline hardware profile (``hardware:`` list)."""
 
@@ -127,6 +142,7 @@ class HardwareModel(_Model):
     power_curve: PowerCurveModel | None = None
     description: str = ""
     source: str = ""
+    latency_fit: LatencyFitModel | None = None
 
 
 class LinkKindModel(_Model):
@@ -274,6 +290,7 @@ __all__ = [
     "ApplicationModel",
     "FamilyModel",
     "HardwareModel",
+    "LatencyFitModel",
     "LinkKindModel",
     "LinkModel",
     "MeasuredModel",

@@ -1,0 +1,317 @@
+"""The calibrated latency model: layer tables, features, fitting, validation, compile."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import itertools
+import math
+from importlib import resources
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+
+from slimplace.calibration import (
+    CalibratedLatencyModel,
+    features_from_arrays,
+    fit_flops_rate,
+    fit_latency,
+    kfold_mape,
+    predict_latency_s,
+    variant_features,
+)
+from slimplace.calibration.architectures import mobilenet_v1, mobilenet_v2, mobilenet_v3
+from slimplace.calibration.build import ACTIVATION_COLUMNS, csv_text, fits_rows
+from slimplace.calibration.builtin import FITS_COLUMNS, builtin_fits
+from slimplace.calibration.fit import MIN_POINTS_MEMORY, mape
+from slimplace.calibration.published import activation_rows, published_measurements
+from slimplace.calibration.validation import validate_device
+from slimplace.catalog import load_catalog
+from slimplace.problem.compile import compile_problem
+from slimplace.problem.energy import dynamic_energy_j
+from slimplace.problem.latency import FlopsLatencyModel, LatencySource
+from slimplace.scenario.io import dump_scenario, loads_scenario
+from slimplace.scenario.model import LatencyFit, MeasuredLatency, Variant
+from slimplace.testing.scenarios import tiny_scenario
+
+
+def _packaged(name: str) -> str:
+    return resources.files("slimplace").joinpath("data", "calibration", name).read_text("utf-8")
+
+
+# ------------------------------------------------------------------ layer tables
+
+
+@pytest.mark.parametrize("family", ["mobilenet-v1", "mobilenet-v2"])
+def test_layer_tables_reproduce_published_macs_and_params(family: str) -> None:
+    count = mobilenet_v1 if family == "mobilenet-v1" else mobilenet_v2
+    # TF-Slim lists 34 M MACs for V1 0.25_192 (41 M x (192/224)^2 = 30 M), 317 M for
+    # V1 0.75_224 (paper: 325 M); other counts are truncated to whole millions
+    errata = {"mobilenet_v1_0.25_192", "mobilenet_v1_0.25_192_quant"}
+    for v in load_catalog().families[family].variants:
+        assert v.width is not None and v.resolution is not None
+        c = count(v.width, v.resolution)
+        if v.name not in errata:
+            assert c.macs == pytest.approx(v.flops / 2, rel=0.03, abs=1e6), v.name
+        assert c.params == pytest.approx(v.params, rel=0.02), v.name
+
+
+def test_mobilenet_v3_large_tables_match_the_paper() -> None:
+    # Howard et al. 2019 Table 3: Large 1.0 217 M MACs / 5.4 M params, 0.75 155 M / 4.0 M,
+    # minimalistic 209 M / 3.9 M; Small 1.0 56 M / 2.5 M (the TF-Slim README says 66 M)
+    for args, macs, params in [
+        (("large", 1.0), 217e6, 5.4e6),
+        (("large", 0.75), 155e6, 4.0e6),
+        (("small", 1.0), 56e6, 2.5e6),
+    ]:
+        c = mobilenet_v3(*args, 224)
+        assert c.macs == pytest.approx(macs, rel=0.01)
+        assert c.params == pytest.approx(params, rel=0.03)
+    minimal = mobilenet_v3("large", 1.0, 224, minimalistic=True)
+    assert minimal.macs == pytest.approx(209e6, rel=0.01)
+    # no SE and no hard-swish: a third less activation traffic, fewer operators
+    full = mobilenet_v3("large", 1.0, 224)
+    assert minimal.activation_elements < 0.75 * full.activation_elements
+    assert minimal.operators < full.operators
+
+
+def test_activation_traffic_scales_with_width_and_resolution_squared() -> None:
+    a = mobilenet_v2(1.0, 224).activation_elements
+    assert mobilenet_v2(1.0, 112).activation_elements == pytest.approx(a / 4, rel=0.05)
+    assert mobilenet_v2(0.5, 224).activation_elements == pytest.approx(a / 2, rel=0.15)
+
+
+def test_packaged_tables_match_a_rebuild() -> None:
+    hint = "catalog changed? run: python -m slimplace.calibration.build"
+    rebuilt = csv_text(activation_rows(), ACTIVATION_COLUMNS)
+    assert _packaged("activations.csv") == rebuilt, hint
+    shipped = list(csv.DictReader(io.StringIO(_packaged("fits.csv"))))
+    assert shipped == list(csv.DictReader(io.StringIO(csv_text(fits_rows(), FITS_COLUMNS)))), hint
+
+
+# ------------------------------------------------------------------ features
+
+
+def test_features_weight_bytes_follow_precision_not_supernet_memory() -> None:
+    v = Variant("v", 0.7, 6e8, 3.5e6, 1e9, precision="fp32")
+    q = dataclasses.replace(v, name="q", precision="int8")
+    f = variant_features([v, q], table={})
+    assert f.weight_bytes.tolist() == [14e6, 3.5e6]
+    assert f.int8.tolist() == [False, True]
+    assert f.activation_bytes[0] == pytest.approx(4 * f.activation_bytes[1])
+    assert not f.activation_from_layers.any()
+
+
+def test_catalog_variants_use_layer_counts() -> None:
+    cat = load_catalog()
+    small = cat.families["mobilenet-v3"].variant("MobileNetV3-Small_1.0_224_float32")
+    ofa = cat.families["ofa-mobilenet-v3"].variant("ofa-pixel1-20")
+    f = variant_features([small, ofa])
+    assert f.activation_from_layers.all()
+    # the layer walk's 56.5 M MACs replace the README's 66 M
+    assert f.flops[0] == pytest.approx(2 * mobilenet_v3("small", 1.0, 224).macs, rel=1e-5)
+    assert f.flops[1] == ofa.flops
+
+
+# ------------------------------------------------------------------ fitting
+
+
+def _synthetic(n: int, seed: int, fit: LatencyFit, batch: int = 1, noise: float = 0.0):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    flops = rng.uniform(5e7, 2e9, n)
+    params = rng.uniform(1e6, 2e7, n)
+    precision = ["int8" if i % 3 == 0 else "fp32" for i in range(n)]
+    feats = features_from_arrays(flops, params, precision, rng.uniform(1e6, 3e7, n))
+    y = predict_latency_s(fit, feats, batch) * (1 + noise * rng.standard_normal(n))
+    return feats, y
+
+
+def test_fit_recovers_the_parameters_that_generated_the_data() -> None:
+    truth = LatencyFit(
+        overhead_s=2e-3,
+        flops_per_s=1e10,
+        memory_bandwidth_bps=8e10,
+        weight_bandwidth_bps=2e11,
+        int8_flops_per_s=2e10,
+        batch_size=8,
+    )
+    feats, y = _synthetic(30, 0, truth, batch=8)
+    got = fit_latency(feats, y, 8)
+    for name in (
+        "overhead_s",
+        "flops_per_s",
+        "memory_bandwidth_bps",
+        "weight_bandwidth_bps",
+        "int8_flops_per_s",
+    ):
+        assert getattr(got, name) == pytest.approx(getattr(truth, name), rel=1e-6), name
+    assert got.batch_size == 8 and got.n_points == 30
+
+
+def test_fit_leaves_out_terms_the_data_cannot_identify() -> None:
+    truth = LatencyFit(overhead_s=1e-3, flops_per_s=1e10, memory_bandwidth_bps=1e11)
+    feats, y = _synthetic(MIN_POINTS_MEMORY - 1, 1, truth)
+    few = fit_latency(feats, y)
+    assert math.isinf(few.memory_bandwidth_bps) and math.isinf(few.weight_bandwidth_bps)
+    fp_only = features_from_arrays(feats.flops, feats.weight_bytes / 4, ["fp32"] * len(y))
+    assert fit_latency(fp_only, y).int8_flops_per_s is None
+    two = fit_latency(feats.take(np.array([0, 1])), y[:2])
+    assert two.overhead_s == 0.0
+
+
+def test_fit_is_non_negative_and_beats_flops_only_on_overhead_dominated_data() -> None:
+    truth = LatencyFit(overhead_s=5e-3, flops_per_s=2e10, memory_bandwidth_bps=math.inf)
+    feats, y = _synthetic(40, 2, truth, noise=0.03)
+    got = fit_latency(feats, y)
+    assert got.overhead_s >= 0 and got.flops_per_s > 0
+    held = kfold_mape(feats, y, 1, seed=3)
+    assert held.mape_calibrated < 0.05 < held.mape_flops_only
+    assert held == kfold_mape(feats, y, 1, seed=3)  # same seed, same splits
+
+
+def test_flops_rate_minimises_relative_squared_error() -> None:
+    feats, y = _synthetic(12, 4, LatencyFit(3e-3, 1e10))
+    rate = fit_flops_rate(feats, y)
+
+    def loss(r: float) -> float:
+        return float(np.sum((feats.flops / r / y - 1) ** 2))
+
+    best = minimize_scalar(loss, bounds=(1e8, 1e12), method="bounded", options={"xatol": 1e3})
+    assert rate == pytest.approx(best.x, rel=1e-4)
+
+
+def test_batching_amortises_overhead_and_weights() -> None:
+    fit = LatencyFit(
+        overhead_s=4e-3, flops_per_s=1e12, memory_bandwidth_bps=1e12, weight_bandwidth_bps=1e12
+    )
+    f = features_from_arrays(np.array([1e9]), np.array([5e6]), ["fp32"], np.array([1e7]))
+    per_item = [float(predict_latency_s(fit, f, b)[0]) / b for b in (1, 8, 64, 512)]
+    assert all(a > b for a, b in itertools.pairwise(per_item))
+    floor = 1e9 / 1e12 + 8 * 4e7 / 1e12
+    assert per_item[-1] == pytest.approx(floor, rel=0.05)
+
+
+# ------------------------------------------------------------------ published data
+
+
+def test_published_devices_meet_the_accuracy_target() -> None:
+    """Issue 8: held-out MAPE < 15 % wherever >= 10 points; halving FLOPs-only is reported."""
+    meas = published_measurements()
+    assert len(meas["pixel1"]) == 38 and len(meas["pixel2"]) == 13
+    ratios = {}
+    for device, m in meas.items():
+        if len(m) < 10:
+            continue
+        held = kfold_mape(m.features, m.latency_s, m.batch_size)
+        assert held.mape_calibrated < 0.15, device
+        ratios[device] = held.mape_calibrated / held.mape_flops_only
+    assert ratios["pixel2"] <= 0.5
+    # pixel1 mixes three sources (2018 and 2019 TF-Slim READMEs, OFA search targets):
+    # 8.4 % vs 14.2 %, short of halving (docs/calibration.md)
+    assert ratios["pixel1"] < 0.65
+
+
+def test_cross_family_checks_cover_every_family_pair() -> None:
+    m = published_measurements()["pixel1"]
+    v = validate_device(m.features, m.latency_s, m.batch_size, m.family)
+    assert {t.test for t in v.leave_family_out} == set(m.family)
+    assert len(v.family_to_family) == 6
+    others_to_v2 = next(t for t in v.leave_family_out if t.test == "mobilenet-v2")
+    assert others_to_v2.held_out.mape_calibrated < others_to_v2.held_out.mape_flops_only
+
+
+def test_builtin_fits_cover_every_device_class_and_carry_their_error() -> None:
+    fits = builtin_fits()
+    assert set(fits) == set(published_measurements())
+    assert fits["v100"].batch_size == 64 and fits["jetson_tx2"].batch_size == 16
+    for fit in fits.values():
+        assert fit.mape is not None and fit.n_points >= 4 and fit.source
+
+
+def test_catalog_phone_carries_its_fit_and_the_xeon_does_not() -> None:
+    hw = load_catalog().hardware
+    assert hw["phone-pixel1"].latency_fit == builtin_fits()["pixel1"]
+    assert hw["xeon-server"].latency_fit is None
+
+
+# ------------------------------------------------------------------ the latency model
+
+
+def _with_fit(fit: LatencyFit | None, measured: tuple[MeasuredLatency, ...] = ()):  # type: ignore[no-untyped-def]
+    s = tiny_scenario(2, seed=0)
+    hw = tuple(
+        dataclasses.replace(h, device_class="dev", latency_fit=fit if i == 1 else None)
+        for i, h in enumerate(s.hardware)
+    )
+    fam = s.families[0]
+    variants = (dataclasses.replace(fam.variants[0], measured=measured), *fam.variants[1:])
+    return dataclasses.replace(
+        s, hardware=hw, families=(dataclasses.replace(fam, variants=variants), *s.families[1:])
+    )
+
+
+def test_model_without_fits_equals_the_flops_model() -> None:
+    s = _with_fit(None)
+    variants = [v for f in s.families for v in f.variants]
+    a = CalibratedLatencyModel().service_table(s.hardware, variants)
+    b = FlopsLatencyModel().service_table(s.hardware, variants)
+    assert np.array_equal(a.service_s, b.service_s) and np.array_equal(a.source, b.source)
+
+
+def test_fitted_profile_is_used_and_measured_takes_precedence() -> None:
+    fit = LatencyFit(overhead_s=1e-3, flops_per_s=1e11, memory_bandwidth_bps=1e11, batch_size=4)
+    measured = (MeasuredLatency("dev", 0.02, batch_size=2),)
+    s = _with_fit(fit, measured)
+    variants = [v for f in s.families for v in f.variants]
+    t = CalibratedLatencyModel().service_table(s.hardware, variants)
+    assert t.source[1, 0] == LatencySource.MEASURED
+    assert t.service_s[1, 0] == pytest.approx(0.01) and t.compute_s[1, 0] == 0.02
+    assert (t.source[1, 1:] == LatencySource.FITTED).all()
+    expected = predict_latency_s(fit, variant_features(variants[1:]))
+    assert np.allclose(t.compute_s[1, 1:], expected)
+    assert np.allclose(t.service_s[1, 1:], expected / 4)
+    assert (t.source[0, 1:] == LatencySource.FLOPS).all()
+    # an override by profile name replaces the profile's own fit
+    slow = dataclasses.replace(fit, flops_per_s=1e9)
+    t2 = CalibratedLatencyModel(fits={s.hardware[1].name: slow}).service_table(s.hardware, variants)
+    assert (t2.service_s[1, 1:] > t.service_s[1, 1:]).all()
+
+
+def test_compile_uses_fits_by_default_and_energy_follows_latency() -> None:
+    fit = LatencyFit(overhead_s=2e-3, flops_per_s=2e11, memory_bandwidth_bps=5e11)
+    s = _with_fit(fit)
+    p = compile_problem(s)
+    on_fitted = p.node_profile[p.cand_node] == 1
+    assert on_fitted.any()
+    assert (p.cand_latency_source[on_fitted] == LatencySource.FITTED).all()
+    assert (p.cand_latency_source[~on_fitted] == LatencySource.FLOPS).all()
+    assert p.cand_service_s[on_fitted].min() >= 2e-3
+    energy = dynamic_energy_j(
+        p.cand_service_s, p.node_idle_w[p.cand_node], p.node_peak_w[p.cand_node]
+    )
+    assert np.allclose(p.cand_dyn_energy_j, energy)
+    flops = compile_problem(s, latency_model=FlopsLatencyModel())
+    assert (flops.cand_latency_source == LatencySource.FLOPS).all()
+
+
+def test_latency_fit_round_trips_through_a_scenario_file() -> None:
+    fit = LatencyFit(
+        overhead_s=1.5e-3,
+        flops_per_s=9e9,
+        memory_bandwidth_bps=7e10,
+        int8_flops_per_s=1.1e10,
+        batch_size=2,
+        mape=0.08,
+        n_points=38,
+        source="x",
+    )
+    s = _with_fit(fit)
+    text = dump_scenario(s)
+    assert "latency_fit" in text and "weight_bandwidth" not in text
+    assert loads_scenario(text).hardware == s.hardware
+
+
+def test_mape_is_a_fraction() -> None:
+    assert mape(np.array([1.1, 0.9]), np.array([1.0, 1.0])) == pytest.approx(0.1)
