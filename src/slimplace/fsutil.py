@@ -9,6 +9,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+#: Permissions of written files: what ``open(..., "w")`` gives under the usual umask 022.
+_FILE_MODE = 0o644
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -17,6 +20,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; results are meant to be shared
     try:
         yield Path(tmp)
         os.replace(tmp, target)
