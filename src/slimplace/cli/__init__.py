@@ -11,6 +11,7 @@ from slimplace.cli import (
     import_cmd,  # noqa: F401
     plan_cmds,  # noqa: F401
     scenario_cmds,  # noqa: F401  (registers commands)
+    schedule_cmd,  # noqa: F401
 )
 from slimplace.cli.app import app
 
