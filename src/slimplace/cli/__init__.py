@@ -12,6 +12,8 @@ from slimplace.cli import (
     plan_cmds,  # noqa: F401
     scenario_cmds,  # noqa: F401  (registers commands)
     schedule_cmd,  # noqa: F401
+    simulate_cmd,  # noqa: F401
+    study_cmds,  # noqa: F401
 )
 from slimplace.cli.app import app
 

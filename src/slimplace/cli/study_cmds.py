@@ -1,0 +1,159 @@
+"""The study job: ``slimplace sweep``, ``slimplace results`` and ``slimplace report``."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from slimplace.cli.app import app, console, err_console, guarded
+
+
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (YAML), or a sweep folder to resume.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Sweep folder (default: sweeps/<name>)."),
+    ] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="local (processes), ray, or serial.")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster address (default: start a local Ray)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-j", help="Worker processes or Ray CPUs.")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run trials that failed before again.")
+    ] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Run every trial of a sweep not stored yet; each is stored as soon as it ends."""
+    from slimplace.errors import InputError, Problem
+    from slimplace.study.sweep import run_sweep
+
+    with guarded(), _interruptible(spec if out is None else out):
+        if executor not in ("local", "ray", "serial"):
+            raise InputError(
+                "--executor", [Problem("", f"expected local, ray or serial, got {executor!r}")]
+            )
+        summary = run_sweep(
+            spec,
+            out,
+            executor=executor,  # type: ignore[arg-type]
+            workers=workers,
+            address=address,
+            retry_failed=retry_failed,
+            progress=progress,
+        )
+    console.print(
+        f"{summary.folder}: {summary.done} trials run, {summary.failed} failed, "
+        f"{summary.already_stored} stored before, {summary.skipped_failed} failed before "
+        f"(skipped; --retry-failed runs them), {summary.total} in all, "
+        f"{summary.seconds:.1f} s"
+    )
+    if summary.failed or summary.skipped_failed:
+        console.print(f"failures: slimplace results {summary.folder} --failures")
+
+
+@app.command()
+def results(
+    folder: Annotated[Path, typer.Argument(help="Sweep folder.")],
+    sql: Annotated[
+        str | None,
+        typer.Option("--sql", help="DuckDB query over the views trials, series and failures."),
+    ] = None,
+    failures: Annotated[
+        bool, typer.Option("--failures", help="List the failed trials and their errors.")
+    ] = False,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Write the query result (or all rows) as CSV.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to print at most.")] = 50,
+) -> None:
+    """Print a sweep's summary by method, or the result of a SQL query."""
+    from slimplace.fsutil import atomic_write
+    from slimplace.study.report import summary_table
+    from slimplace.study.store import SweepStore, load_failures, load_results, query
+
+    with guarded():
+        store = SweepStore(folder)
+        spec = store.read_spec()
+        if sql is not None:
+            frame = query(folder, sql)
+            console.print(frame_table(frame, limit=limit))
+        elif failures:
+            frame = load_failures(folder)
+            console.print(frame_table(frame, limit=limit, title="failed trials"))
+        else:
+            from slimplace.study.plots import with_gap
+            from slimplace.study.trials import expand_trials
+
+            frame = load_results(folder)
+            n_trials = frame["trial_id"].nunique() if "trial_id" in frame.columns else 0
+            console.print(
+                f"[bold]{spec.name}[/] ({spec.run}): {n_trials} of {len(expand_trials(spec))} "
+                f"trials stored, {len(store.failed_ids())} failed, {len(frame)} rows"
+            )
+            console.print(
+                frame_table(summary_table(with_gap(frame)), limit=limit, title="mean by method")
+            )
+    if csv_out is not None:
+        atomic_write(csv_out, lambda tmp: frame.to_csv(tmp, index=False))
+        console.print(f"written to {csv_out}")
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="Sweep folder.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Report folder (default: FOLDER/report).")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report with the sweep's figures (also as PNG and SVG)."""
+    from slimplace.study.report import write_report
+
+    with guarded():
+        path = write_report(folder, out)
+    console.print(f"report written to {path}")
+
+
+@contextlib.contextmanager
+def _interruptible(where: Path) -> Iterator[None]:
+    """Ctrl-C: say what is kept and how to resume; exit 130 without a traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: every trial stored so far is kept; `slimplace sweep {where}` "
+            "(the spec or the sweep folder) resumes"
+        )
+        raise typer.Exit(130) from None
+
+
+def frame_table(frame: Any, *, limit: int = 50, title: str | None = None) -> Table:
+    """A rich table of a data frame's first ``limit`` rows."""
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(
+            str(column), justify="right" if frame[column].dtype.kind in "iuf" else "left"
+        )
+    for row in frame.head(limit).itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    if len(frame) > limit:
+        table.caption = f"{limit} of {len(frame)} rows (--limit)"
+    return table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return str(value)

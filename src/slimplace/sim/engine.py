@@ -1,0 +1,361 @@
+"""The time-stepped simulation loop: rates and carbon at t -> policy -> transitions ->
+measure -> record.
+
+One loop for every policy and scenario (the CONT benchmark included). Per step the
+engine does a handful of numpy operations on arrays of the plan's support and of the
+nodes; rates and intensities arrive in blocks of steps and records leave in blocks,
+so memory does not grow with the horizon.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.errors import SlimplaceError
+from slimplace.placement.registry import Registry
+from slimplace.plan import Plan
+from slimplace.problem.compiled import CompiledProblem
+from slimplace.scenario.model import TIERS
+from slimplace.sim.carbon import CarbonSeries, build_carbon
+from slimplace.sim.model import StepModel, build_step_model
+from slimplace.sim.policy import Change, Context, Observation, Policy
+from slimplace.sim.records import COL, NullSink, ParquetSink, RecordBuffer, RecordSink
+from slimplace.sim.state import J_PER_KWH, SimState, Totals, histogram_quantile
+from slimplace.sim.workload import DemandWorkload, build_workload
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Rates and intensities are generated for at most this many values at once.
+BLOCK_VALUES = 1 << 20
+
+
+class PolicyError(SlimplaceError):
+    """A policy returned something the engine cannot apply."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a simulation amounts to (energies in J, carbon in g, latencies in s)."""
+
+    scenario: str
+    policy: str
+    steps: int
+    step_s: float
+    horizon_s: float
+    seed: int
+    energy_j: float
+    mean_power_w: float
+    energy_by_tier_j: dict[str, dict[str, float]]
+    carbon_g: float
+    requests: float
+    slo_attainment: float
+    slo_met_fraction: float
+    served_fraction: float
+    dropped: float
+    late_transition: float
+    mean_latency_s: float
+    p95_latency_s: float
+    mean_accuracy: float
+    variant_switches: int
+    model_loads: int
+    wake_ups: int
+    moves: int
+    replans: int
+    mean_servers_on: float
+    max_servers_on: float
+    wall_s: float
+    steps_per_s: float
+    decide_s: float
+    records: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (non-finite floats become None)."""
+        return _finite(asdict(self))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class SimResult:
+    """The summary and where the per-step records went."""
+
+    summary: Summary
+    records_path: Path | None
+
+
+def n_steps_for(horizon_s: float, step_s: float) -> int:
+    """Steps covering ``horizon_s`` (rounded to the nearest whole step, at least 1)."""
+    if not (step_s > 0 and horizon_s > 0):
+        raise ValueError("horizon and step must be positive")
+    return max(1, round(horizon_s / step_s))
+
+
+def simulate(
+    problem: CompiledProblem,
+    policy: Policy,
+    *,
+    horizon_s: float,
+    step_s: float,
+    workload: DemandWorkload | None = None,
+    carbon: CarbonSeries | None = None,
+    seed: int = 0,
+    records: str | Path | RecordSink | None = None,
+    registry: Registry | None = None,
+    model: StepModel | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimResult:
+    """Run ``policy`` on ``problem`` for ``horizon_s`` in steps of ``step_s``.
+
+    ``workload`` defaults to each application's ``workload`` field
+    (:func:`~slimplace.sim.workload.build_workload`), ``carbon`` to the scenario's
+    constant region table; ``records`` is a Parquet path, a sink, or None (summary only).
+    ``progress(done, total)`` is called about 200 times.
+    """
+    t_wall = time.perf_counter()
+    m = model or build_step_model(problem)
+    wl = workload or build_workload(problem, seed=seed)
+    cs = carbon or build_carbon(problem)
+    n = n_steps_for(horizon_s, step_s)
+    if wl.constant:
+        peak = mean = wl.mean_rate_per_s
+    else:
+        peak, mean = wl.peak_and_mean(n, step_s)
+    context = Context(problem, step_s, n, peak, mean, registry)
+    state = SimState(m, step_s)
+    state.memory = policy.start(context, seed=seed)
+    path = Path(records) if isinstance(records, (str, Path)) else None
+    sink: RecordSink = ParquetSink(path) if path is not None else (records or NullSink())  # type: ignore[assignment]
+    buffer = RecordBuffer(sink)
+    try:
+        with np.errstate(all="ignore"):  # overloaded nodes have infinite latency by the model
+            _loop(state, policy, wl, cs, n, progress, buffer)
+    finally:
+        buffer.close()
+    wall = time.perf_counter() - t_wall
+    summary = summarize(state.totals, problem, policy, step_s, n, seed, wall, path)
+    return SimResult(summary, path)
+
+
+def _loop(
+    state: SimState,
+    policy: Policy,
+    wl: DemandWorkload,
+    cs: CarbonSeries,
+    n: int,
+    progress: Callable[[int, int], None] | None,
+    buffer: RecordBuffer,
+) -> None:
+    m = state.model
+    step_s = state.step_s
+    d = max(1, len(wl.mean_rate_per_s))
+    block = max(1, min(1024, BLOCK_VALUES // d))
+    const_rates, const_carbon = wl.constant, cs.constant
+    rate_const = _ro(wl.mean_rate_per_s.copy())
+    carbon_blk = _ro(cs.intensity(0, 1, step_s))
+    g_const = carbon_blk[0][m.node_region] / J_PER_KWH
+    every = max(1, n // 200)
+    decide = policy.decide
+    for start in range(0, n, block):
+        size = min(block, n - start)
+        rates_blk = None if const_rates else _ro(wl.rates(start, size, step_s))
+        if not const_carbon:
+            carbon_blk = _ro(cs.intensity(start, size, step_s))
+        for i in range(size):
+            t = start + i
+            rate = rate_const if rates_blk is None else rates_blk[i]
+            state.set_rates(rate, changed=rates_blk is not None or t == 0)
+            carbon = carbon_blk[0] if const_carbon else carbon_blk[i]
+            g_node = g_const if const_carbon else carbon[m.node_region] / J_PER_KWH
+            obs = Observation(
+                t,
+                state.time_s,
+                step_s,
+                rate,
+                carbon,
+                state.view_demand,
+                state.view_cand,
+                state.view_share,
+                state.one_per_demand,
+                state.view_busy,
+                state.view_cap,
+                state.view_target,
+            )
+            t0 = time.perf_counter()
+            decision = decide(obs, state.memory)
+            spent = time.perf_counter() - t0
+            _apply(state, decision, t)
+            if t == 0:
+                state.start_servers()
+            state.advance_servers(g_node)
+            state.measure(buffer.next_row(), carbon, g_node, spent)
+            state.end_step()
+            if progress is not None and (t + 1) % every == 0:
+                progress(t + 1, n)
+    if progress is not None:
+        progress(n, n)
+
+
+def _ro(a: FloatArray) -> FloatArray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _apply(state: SimState, decision: object, t: int) -> None:
+    if decision is None:
+        if t == 0:
+            raise PolicyError("the policy returned no plan at step 0")
+        return
+    if isinstance(decision, Plan):
+        if decision.x.shape != (state.model.problem.n_candidates,):
+            n = state.model.problem.n_candidates
+            raise PolicyError(f"plan has {decision.x.shape} shares for {n} candidates")
+        state.set_plan(decision)
+        return
+    if isinstance(decision, Change):
+        if t == 0:
+            raise PolicyError("the first decision must be a Plan")
+        if decision.entries is not None and decision.candidates is not None:
+            state.reroute(
+                np.asarray(decision.entries, dtype=np.int64),
+                np.asarray(decision.candidates, dtype=np.int64),
+            )
+        if decision.servers_on is not None:
+            state.set_servers(decision.servers_on)
+        return
+    raise PolicyError(
+        f"a policy must return a Plan, a Change or None, not {type(decision).__name__}"
+    )
+
+
+def summarize(
+    totals: Totals,
+    problem: CompiledProblem,
+    policy: Policy,
+    step_s: float,
+    n: int,
+    seed: int,
+    wall_s: float,
+    path: Path | None,
+) -> Summary:
+    """The :class:`Summary` of a finished run."""
+    s = totals.sums
+    requests = s[COL["requests"]]
+    by_tier: dict[str, dict[str, float]] = {
+        tier: {
+            "static": s[COL[f"{tier}_static_w"]] * step_s,
+            "dynamic": s[COL[f"{tier}_dynamic_w"]] * step_s,
+        }
+        for tier in TIERS
+    }
+    by_tier["network"] = {"dynamic": s[COL["network_w"]] * step_s}
+    by_tier["transitions"] = {
+        "wake": s[COL["wake_energy_j"]],
+        "model_load": s[COL["load_energy_j"]],
+    }
+    horizon = n * step_s
+
+    def frac(col: str) -> float:
+        return float(s[COL[col]] / requests) if requests > 0 else math.nan
+
+    return Summary(
+        scenario=problem.scenario.name,
+        policy=getattr(policy, "name", type(policy).__name__),
+        steps=n,
+        step_s=step_s,
+        horizon_s=horizon,
+        seed=seed,
+        energy_j=float(s[COL["energy_j"]]),
+        mean_power_w=float(s[COL["energy_j"]] / horizon),
+        energy_by_tier_j={k: {kk: float(vv) for kk, vv in v.items()} for k, v in by_tier.items()},
+        carbon_g=float(s[COL["carbon_g"]]),
+        requests=float(requests),
+        slo_attainment=frac("slo_ok"),
+        slo_met_fraction=frac("slo_met"),
+        served_fraction=frac("served"),
+        dropped=float(s[COL["dropped"]]),
+        late_transition=float(s[COL["late_transition"]]),
+        mean_latency_s=totals.latency_weighted / totals.latency_weight
+        if totals.latency_weight > 0
+        else math.nan,
+        p95_latency_s=histogram_quantile(totals.hist, 0.95),
+        mean_accuracy=totals.accuracy_weighted / totals.placed if totals.placed > 0 else math.nan,
+        variant_switches=int(s[COL["variant_switches"]]),
+        model_loads=int(s[COL["model_loads"]]),
+        wake_ups=int(s[COL["wake_ups"]]),
+        moves=int(s[COL["moves"]]),
+        replans=int(s[COL["replanned"]]),
+        mean_servers_on=float(s[COL["servers_on"]] / max(n, 1)),
+        max_servers_on=float(totals.max_servers_on),
+        wall_s=wall_s,
+        steps_per_s=n / wall_s if wall_s > 0 else math.inf,
+        decide_s=float(s[COL["decide_s"]]),
+        records=str(path) if path is not None else None,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class StepEstimate:
+    """One step of a fixed plan as the engine sees it (:func:`estimate_step`)."""
+
+    record: dict[str, float]
+    node_utilisation: FloatArray
+    entry_candidate: npt.NDArray[np.int64]
+    entry_latency_s: FloatArray
+
+
+def estimate_step(
+    problem: CompiledProblem,
+    plan: Plan,
+    *,
+    rate_per_s: FloatArray | None = None,
+    region_g_per_kwh: FloatArray | None = None,
+    step_s: float = 3600.0,
+    model: StepModel | None = None,
+) -> StepEstimate:
+    """Measure ``plan`` for one step with every server it asks for ready, through the
+    engine's own code path (what :func:`slimplace.evaluate.evaluate` computes, for the
+    equivalence test and the request-level cross-check)."""
+    m = model or build_step_model(problem)
+    state = SimState(m, step_s)
+    rate = (
+        problem.demand_rate_per_s
+        if rate_per_s is None
+        else np.asarray(rate_per_s, dtype=np.float64)
+    )
+    carbon = (
+        problem.region_carbon_g_per_kwh
+        if region_g_per_kwh is None
+        else np.asarray(region_g_per_kwh)
+    )
+    g_node = carbon[m.node_region] / J_PER_KWH
+    state.set_rates(rate, changed=True)
+    state.set_plan(plan)
+    state.start_servers()
+    state.advance_servers(g_node)
+    row = np.zeros(len(COL))
+    with np.errstate(all="ignore"):
+        state.measure(row, carbon, g_node)
+    return StepEstimate(
+        dict(zip(COL, row.tolist(), strict=True)),
+        state.last_util.copy(),
+        state.e_cand.copy(),
+        state.last_latency.copy(),
+    )

@@ -1,0 +1,8 @@
+"""The built-in online policies (see :mod:`slimplace.sim.registry` for them by name)."""
+
+from slimplace.sim.policies.continuum import ContinuumFirstPolicy
+from slimplace.sim.policies.periodic import PeriodicPolicy
+from slimplace.sim.policies.reactive import ReactivePolicy
+from slimplace.sim.policies.static import StaticPolicy
+
+__all__ = ["ContinuumFirstPolicy", "PeriodicPolicy", "ReactivePolicy", "StaticPolicy"]

@@ -1,0 +1,74 @@
+"""Helpers the built-in policies share: solving at given rates, sizing servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.plan import Plan
+from slimplace.problem.compiled import CompiledProblem
+from slimplace.scenario.model import Objective
+from slimplace.sim.policy import Context, at_rates
+from slimplace.solve import default_method
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def method_name(context: Context, method: str | None) -> str:
+    """``method``, or by default the fast heuristic ``greedy`` when registered (a policy
+    plans often), else the best registered method."""
+    if method:
+        return method
+    return "greedy" if "greedy" in context.registry else default_method(context.registry)
+
+
+def solve_at(
+    context: Context,
+    rate_per_s: FloatArray,
+    *,
+    method: str | None,
+    seed: int,
+    time_limit_s: float,
+    warm_start: Plan | None = None,
+    objective: Objective | None = None,
+    carbon_g_per_kwh: FloatArray | None = None,
+) -> tuple[Plan, CompiledProblem]:
+    """Solve the problem at ``rate_per_s`` (and, for carbon, at the given intensities)
+    with a registered method; methods whose factory takes a ``start_plan`` option get the
+    last plan as a warm start (options a factory does not take are ignored).
+
+    Returns the plan and the problem it was solved on (to evaluate it there).
+    """
+    changes: dict[str, Any] = {}
+    if objective is not None:
+        changes["objective"] = objective
+    if carbon_g_per_kwh is not None:
+        changes["region_carbon_g_per_kwh"] = np.asarray(carbon_g_per_kwh, dtype=np.float64)
+    problem = at_rates(context.problem, rate_per_s, **changes)
+    solver = context.registry.create(
+        method_name(context, method), time_limit_s=time_limit_s, start_plan=warm_start
+    )
+    return solver.solve(problem, seed=seed), problem
+
+
+def servers_for(busy_s_per_s: FloatArray, max_utilisation: float, headroom: float) -> FloatArray:
+    """Servers that carry ``busy`` at ``max_utilisation / (1 + headroom)`` (at least 0)."""
+    need = np.ceil(busy_s_per_s * (1.0 + headroom) / max_utilisation - 1e-9)
+    return np.maximum(need, 0.0)
+
+
+def wake_steps(
+    problem: CompiledProblem, current_on: FloatArray, new_on: FloatArray | IntArray, step_s: float
+) -> int:
+    """Steps until the servers ``new_on`` asks for beyond ``current_on`` are awake (the
+    longest wake-up time among the nodes that need more), so a new placement can wait for
+    them before traffic moves ("make before break")."""
+    p = problem
+    switchable = (p.node_profile >= 0) & ~p.node_always_on
+    more = switchable & (np.asarray(new_on) > np.asarray(current_on))
+    if not more.any():
+        return 0
+    return int(np.ceil(float(p.node_wake_time_s[more].max()) / step_s - 1e-9))

@@ -1,0 +1,123 @@
+"""The online-policy interface: what a policy sees and what it may return.
+
+A policy is a small object configured by its constructor (keyword-only options,
+no logic) with two methods:
+
+- ``start(context, *, seed) -> memory``: per-run scratch (timers, a random
+  generator, the last plan). The engine keeps it inside the simulation state, so
+  the policy object itself stays immutable and can run in several simulations.
+- ``decide(observation, memory) -> Plan | Change | None``: at every step. A
+  :class:`~slimplace.plan.Plan` replaces the whole plan (shares over all
+  candidates and servers on); a :class:`Change` reroutes some entries of the
+  current plan and/or sets servers on, at a cost proportional to its size; None
+  keeps everything. The first call (step 0) must return a Plan.
+
+Observation arrays are read-only views of the state; never keep them across steps
+(they change in place).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.placement.registry import Registry
+from slimplace.plan import Plan
+from slimplace.problem.compiled import CompiledProblem
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """What a policy knows before the first step. ``registry`` holds the planning methods
+    (the default registry, built on first use, when the simulation was given none)."""
+
+    problem: CompiledProblem
+    step_s: float
+    n_steps: int
+    peak_rate_per_s: FloatArray
+    mean_rate_per_s: FloatArray
+    methods: Registry | None = None
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The planning methods."""
+        from slimplace.placement.registry import default_registry
+
+        return self.methods if self.methods is not None else default_registry()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Observation:
+    """The state at the start of a step, after this step's rates and grid intensities arrived.
+
+    ``entry_*`` describe the current plan's support (one entry per (demand, candidate)
+    with a positive share); ``one_entry_per_demand`` says entry i is demand i.
+    ``node_busy_s_per_s`` is the load each node would carry at this step's rates under
+    the current plan; ``servers_available`` counts servers ready this step (waking ones
+    by the fraction of the step they are up); ``servers_target`` the current target.
+    """
+
+    step: int
+    time_s: float
+    step_s: float
+    rate_per_s: FloatArray
+    carbon_g_per_kwh: FloatArray
+    entry_demand: IntArray
+    entry_candidate: IntArray
+    entry_share: FloatArray
+    one_entry_per_demand: bool
+    node_busy_s_per_s: FloatArray
+    servers_available: FloatArray
+    servers_target: FloatArray
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Change:
+    """An incremental decision.
+
+    ``entries`` (indices into the current support) move to ``candidates`` (each of the
+    same demand as its entry), keeping their shares; ``servers_on`` (per node) is the new
+    target, or None to keep it.
+    """
+
+    entries: IntArray | None = None
+    candidates: IntArray | None = None
+    servers_on: FloatArray | IntArray | None = None
+
+
+Decision = Plan | Change | None
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """An online policy (see the module docstring)."""
+
+    @property
+    def name(self) -> str:
+        """The policy's name in records and summaries."""
+        ...
+
+    def start(self, context: Context, *, seed: int) -> Any:
+        """Per-run memory, kept by the engine in the simulation state."""
+        ...
+
+    def decide(self, obs: Observation, memory: Any) -> Decision:
+        """The decision for this step."""
+        ...
+
+
+def at_rates(problem: CompiledProblem, rate_per_s: FloatArray, **changes: Any) -> CompiledProblem:
+    """``problem`` with other demand rates (and any other field changes) for a solver call.
+
+    Admissibility of candidates does not depend on rates, so the candidate set is shared.
+    """
+    from dataclasses import replace
+
+    return replace(problem, demand_rate_per_s=np.asarray(rate_per_s, dtype=np.float64), **changes)

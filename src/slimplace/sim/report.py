@@ -1,0 +1,170 @@
+"""Presenting a simulation: the summary as a table, the per-step records as plots.
+
+Kept apart from the engine (analysis and plotting live outside the core). Plots read
+the Parquet records one row group at a time and average them into at most
+:data:`MAX_POINTS` points, so memory stays flat for any horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow.parquet as pq
+from rich.table import Table
+
+from slimplace.scenario.model import TIERS
+from slimplace.sim.engine import Summary
+from slimplace.sim.model import MIX_BINS
+
+FloatArray = npt.NDArray[np.float64]
+
+MAX_POINTS = 2000
+_PLOT_COLUMNS = (
+    "time_s",
+    "power_w",
+    "static_w",
+    "dynamic_w",
+    "network_w",
+    "requests",
+    "slo_ok",
+    "slo_met",
+    "served",
+    "servers_on",
+    *(f"mix_{i}" for i in range(MIX_BINS)),
+)
+_MIX_LABELS = ("<= 25 %", "25-50 %", "50-75 %", "75-100 %")
+
+
+def summary_table(summary: Summary) -> Table:
+    """Energy by tier and kind, then the service figures."""
+    s = summary
+    table = Table(title=f"{s.scenario}: policy {s.policy}, {s.steps} steps of {s.step_s:g} s")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    kwh = 1 / 3.6e6
+    for tier in TIERS:
+        parts = s.energy_by_tier_j[tier]
+        if parts["static"] or parts["dynamic"]:
+            table.add_row(
+                f"energy {tier} static / dynamic",
+                f"{parts['static'] * kwh:,.4g} / {parts['dynamic'] * kwh:,.4g} kWh",
+            )
+    table.add_row("energy network", f"{s.energy_by_tier_j['network']['dynamic'] * kwh:,.4g} kWh")
+    tr = s.energy_by_tier_j["transitions"]
+    table.add_row(
+        "energy wake-ups / model loads",
+        f"{tr['wake'] * kwh:,.4g} / {tr['model_load'] * kwh:,.4g} kWh",
+    )
+    table.add_row(
+        "[bold]energy total", f"[bold]{s.energy_j * kwh:,.4g} kWh[/] ({s.mean_power_w:,.1f} W mean)"
+    )
+    table.add_row("carbon", f"{s.carbon_g / 1000:,.4g} kgCO2e")
+    table.add_row("SLO attainment (per request)", _pct(s.slo_attainment))
+    table.add_row("SLO met (mean latency, as the planner)", _pct(s.slo_met_fraction))
+    table.add_row("served / dropped", f"{_pct(s.served_fraction)} / {s.dropped:,.0f} requests")
+    table.add_row("mean / p95 latency", f"{_ms(s.mean_latency_s)} / {_ms(s.p95_latency_s)}")
+    table.add_row("mean accuracy", _pct(s.mean_accuracy))
+    table.add_row("variant switches / model loads", f"{s.variant_switches:,} / {s.model_loads:,}")
+    table.add_row(
+        "wake-ups / servers on (mean, max)",
+        f"{s.wake_ups:,} / {s.mean_servers_on:,.1f}, {s.max_servers_on:,.0f}",
+    )
+    table.add_row("re-plans / moves", f"{s.replans:,} / {s.moves:,}")
+    table.add_row(
+        "wall time", f"{s.wall_s:,.2f} s ({s.steps_per_s:,.0f} steps/s; policy {s.decide_s:,.2f} s)"
+    )
+    return table
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.2%}"
+
+
+def _ms(x: float) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x * 1e3:,.1f} ms"
+
+
+def binned_records(path: str | Path, max_points: int = MAX_POINTS) -> dict[str, FloatArray]:
+    """Plot columns averaged over consecutive steps into at most ``max_points`` points."""
+    f = pq.ParquetFile(path)
+    n = f.metadata.num_rows
+    per = max(1, math.ceil(n / max_points))
+    bins = math.ceil(n / per)
+    sums = {c: np.zeros(bins) for c in _PLOT_COLUMNS}
+    count = np.zeros(bins)
+    offset = 0
+    for g in range(f.num_row_groups):
+        table = f.read_row_group(g, columns=list(_PLOT_COLUMNS))
+        k = table.num_rows
+        idx = (offset + np.arange(k)) // per
+        for c in _PLOT_COLUMNS:
+            np.add.at(sums[c], idx, table.column(c).to_numpy().astype(np.float64))
+        np.add.at(count, idx, 1.0)
+        offset += k
+    out = {c: v / np.maximum(count, 1) for c, v in sums.items()}
+    out["slo_attainment"] = sums["slo_ok"] / np.maximum(sums["requests"], 1e-300)
+    out["slo_met_fraction"] = sums["slo_met"] / np.maximum(sums["requests"], 1e-300)
+    return out
+
+
+def plot_records(path: str | Path, out_dir: str | Path, title: str = "") -> list[Path]:
+    """Write power.png, slo.png and variants.png from the records at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = binned_records(path)
+    hours = r["time_s"] / 3600.0
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.stackplot(
+        hours,
+        r["static_w"],
+        r["dynamic_w"],
+        r["network_w"],
+        labels=("static (servers on, sleep)", "dynamic (compute)", "network"),
+        alpha=0.85,
+    )
+    ax.set_xlabel("time (h)")
+    ax.set_ylabel("power (W)")
+    ax2 = ax.twinx()
+    ax2.plot(hours, r["servers_on"], color="black", lw=0.8, label="servers on")
+    ax2.set_ylabel("servers on")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(f"{title} power".strip())
+    files.append(_save(fig, out / "power.png"))
+
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.plot(hours, 100 * r["slo_attainment"], label="per request (estimate)")
+    ax.plot(hours, 100 * r["slo_met_fraction"], label="mean latency within SLO", ls="--")
+    ax.set_ylim(max(0.0, 100 * float(np.nanmin(r["slo_attainment"], initial=100.0)) - 5), 100.5)
+    ax.set_xlabel("time (h)")
+    ax.set_ylabel("SLO attainment (%)")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(f"{title} SLO attainment".strip())
+    files.append(_save(fig, out / "slo.png"))
+
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    mix = [100 * r[f"mix_{i}"] for i in range(MIX_BINS)]
+    ax.stackplot(hours, *mix, labels=[f"{lab} of the family's largest" for lab in _MIX_LABELS])
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("time (h)")
+    ax.set_ylabel("traffic share (%)")
+    ax.legend(loc="lower left", fontsize=7, title="variant FLOPs", title_fontsize=7)
+    ax.set_title(f"{title} variant mix".strip())
+    files.append(_save(fig, out / "variants.png"))
+    plt.close("all")
+    return files
+
+
+def _save(fig: object, path: Path) -> Path:
+    fig.tight_layout()  # type: ignore[attr-defined]
+    fig.savefig(path, dpi=110)  # type: ignore[attr-defined]
+    return path

@@ -1,0 +1,588 @@
+"""The simulation state: the only mutable object of a simulation.
+
+The current plan is held as its *support*: one entry per (demand, candidate)
+with a positive share, so per-step work is proportional to the traffic actually
+placed (about one entry per demand), not to the number of candidates. Each
+entry caches what the step needs about its candidate (one fancy index into
+:class:`~slimplace.sim.model.StepModel`), and node loads are updated from the
+changed entries only while rates stay the same.
+
+Per step (:meth:`SimState.measure`) the quantities are those of
+:func:`slimplace.evaluate.evaluate`, by the same formulas on the same arrays:
+busy server-seconds per node, utilisation over the servers available, static
+power of servers on (idle) and off (sleep), dynamic power ``PUE (P_peak -
+P_idle) min(busy, on)`` or the measured power curve, network energy per request,
+M/G/1 latency at the node's utilisation, the share of requests served under
+overload (``1 / max(util, 1)``) and the SLO test ``latency <= SLO``. The test
+``tests/test_sim_engine.py`` checks them against the evaluator to 1e-9.
+
+Transitions (:meth:`SimState.advance_servers`, :meth:`SimState.reroute`,
+:meth:`SimState.set_plan`):
+
+- a server switched on is unavailable for its ``wake_time_s`` and costs
+  ``wake_energy_j`` (x PUE) once; while waking it draws no idle power (the wake
+  energy stands for it). Servers switched on while others of the node are still
+  waking become ready with them at the later time (conservative).
+- a request whose candidate changes variant within a loaded weight-sharing model
+  waits ``switch_time_s``; one that needs a model not loaded on its node waits
+  the model's ``load_time_s``, and the weights cost their size x the per-bit energy
+  of the path from the nearest cloud node. The share of the step's requests of that
+  entry that arrive during the wait, ``min(1, wait / step)``, is counted late.
+  A model stays loaded while some entry uses it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.plan import Plan
+from slimplace.sim.model import (
+    F_ACC,
+    F_BUDGET,
+    F_COMPUTE,
+    F_FIXED,
+    F_NEG,
+    F_NET_E,
+    F_NET_LAT,
+    F_SERVICE,
+    F_SLO,
+    F_SLO_TOL,
+    F_SVC_K,
+    I_DEMAND,
+    I_KEY,
+    I_MIX,
+    I_NODE,
+    I_SRC_REGION,
+    I_VARIANT,
+    MIX_BINS,
+    StepModel,
+)
+from slimplace.sim.records import COL, COLUMNS
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Shares below this are not part of a plan's support.
+SHARE_EPS = 1e-12
+#: Latency histogram: 32 bins per decade from 0.1 ms to 10,000 s, plus under- and overflow.
+HIST_PER_DECADE = 32
+HIST_LOW_LOG10 = -4.0
+HIST_BINS = 8 * HIST_PER_DECADE + 2
+#: Steps between full recomputations of node loads kept incrementally.
+REFRESH_STEPS = 4096
+J_PER_KWH = 3.6e6
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+class SimState:
+    """Plan support, loads, servers, loaded models, transition counters and totals."""
+
+    def __init__(self, model: StepModel, step_s: float) -> None:
+        m = model
+        p = m.problem
+        self.model = m
+        self.step_s = float(step_s)
+        self.step = 0
+        self.time_s = 0.0
+        self.memory: Any = None
+        n = m.n_nodes
+        always = ~m.node_switchable
+        self.target = np.where(always, m.node_count, 0.0)
+        self.ready = self.target.copy()
+        self.waking = np.zeros(n)
+        self.ready_at = np.zeros(n)
+        self.cap = self.ready.copy()
+        self.powered = self.ready.copy()
+        self.busy = np.zeros(n)
+        self.rate = p.demand_rate_per_s.copy()
+        self.offered = float(self.rate.sum())
+        self.refcount = np.zeros(m.n_nodes * m.n_models, dtype=np.int64)
+        self.one_per_demand = False
+        self._servers_dirty = True
+        self._since_refresh = 0
+        self._alloc(0)
+        # per-step transition counters
+        self.wake_ups = 0
+        self.wake_j = 0.0
+        self.wake_g = 0.0
+        self.loads = 0
+        self.load_j = 0.0
+        self.load_g = 0.0
+        self.switches = 0
+        self.moves = 0
+        self.replanned = 0
+        self._late: list[tuple[IntArray, FloatArray]] = []
+        self._load_nodes: list[IntArray] = []
+        self._load_node_j: list[FloatArray] = []
+        # cached power pieces
+        self._static = np.zeros(n)
+        self._static_tier = np.zeros(4)
+        self._static_w = 0.0
+        self._zero_cap = np.zeros(0, dtype=np.int64)
+        self._cap_safe = np.ones(n)
+        self.last_util = np.zeros(n)
+        self.last_latency = np.zeros(0)
+        self._servers_on = 0.0
+        self._servers_ready = 0.0
+        self.totals = Totals()
+        self.view_busy = _readonly(self.busy)
+        self.view_cap = _readonly(self.cap)
+        self.view_target = _readonly(self.target)
+
+    # ------------------------------------------------------------------ plan support
+    def _alloc(self, n_entries: int) -> None:
+        self.e_cand = np.zeros(n_entries, dtype=np.int64)
+        self.e_share = np.zeros(n_entries)
+        self.ef = np.zeros((n_entries, self.model.cand_f.shape[1]), order="F")
+        self.ei = np.zeros((n_entries, self.model.cand_i.shape[1]), dtype=np.int64, order="F")
+        self.e_flow = np.zeros(n_entries)
+        self.e_load = np.zeros(n_entries)
+        self.e_late = np.zeros(n_entries)
+        ef, ei = self.ef, self.ei
+        self.e_svc, self.e_comp, self.e_netlat = (
+            ef[:, F_SERVICE],
+            ef[:, F_COMPUTE],
+            ef[:, F_NET_LAT],
+        )
+        self.e_nete, self.e_acc, self.e_slo = ef[:, F_NET_E], ef[:, F_ACC], ef[:, F_SLO]
+        self.e_budget, self.e_fixed, self.e_slotol = (
+            ef[:, F_BUDGET],
+            ef[:, F_FIXED],
+            ef[:, F_SLO_TOL],
+        )
+        self.e_svck, self.e_neg = ef[:, F_SVC_K], ef[:, F_NEG]
+        self.e_node, self.e_key, self.e_variant = ei[:, I_NODE], ei[:, I_KEY], ei[:, I_VARIANT]
+        self.e_srcreg, self.e_mix, self.e_demand = (
+            ei[:, I_SRC_REGION],
+            ei[:, I_MIX],
+            ei[:, I_DEMAND],
+        )
+        self.view_cand = _readonly(self.e_cand)
+        self.view_share = _readonly(self.e_share)
+        self.view_demand = _readonly(self.e_demand)
+
+    @property
+    def n_entries(self) -> int:
+        """Entries in the plan's support."""
+        return len(self.e_cand)
+
+    def plan_x(self) -> FloatArray:
+        """The current plan as shares over all candidates (an O(C) array)."""
+        x = np.zeros(self.model.problem.n_candidates)
+        np.add.at(x, self.e_cand, self.e_share)
+        return x
+
+    def set_plan(self, plan: Plan) -> None:
+        """Replace the whole plan (support rebuilt, transitions from the model sets)."""
+        m = self.model
+        support = np.nonzero(plan.x > SHARE_EPS)[0]
+        old_key, old_demand, old_var = (
+            self.e_key.copy(),
+            self.e_demand.copy(),
+            self.e_variant.copy(),
+        )
+        self._alloc(len(support))
+        self.e_cand[:] = support
+        self.e_share[:] = plan.x[support]
+        self.ef[:] = m.cand_f.take(support, axis=0)
+        self.ei[:] = m.cand_i.take(support, axis=0)
+        d = self.e_demand
+        self.one_per_demand = len(d) == m.problem.n_demands and bool((d == np.arange(len(d))).all())
+        self._plan_transitions(old_key, old_demand, old_var)
+        self.refcount = np.bincount(self.e_key, minlength=len(self.refcount)).astype(np.int64)
+        self.refresh_loads()
+        self.set_servers(plan.servers_on)
+        self.replanned = 1
+
+    def _plan_transitions(self, old_key: IntArray, old_demand: IntArray, old_var: IntArray) -> None:
+        if len(old_key) == 0:  # the initial plan is deployed before the horizon starts
+            return
+        m = self.model
+        new_keys = np.unique(self.e_key)
+        loaded = np.setdiff1d(new_keys, np.unique(old_key), assume_unique=True)
+        self._charge_loads(loaded, np.isin(self.e_key, loaded))
+        span = m.n_nodes * m.n_models
+        old_t = old_demand * span + old_key
+        new_t = self.e_demand * span + self.e_key
+        _, io, inew = np.intersect1d(old_t, new_t, return_indices=True)
+        switched = old_var[io] != self.e_variant[inew]
+        self.switches += int(switched.sum())
+        self._add_late(inew[switched], m.variant_switch_time_s[self.e_variant[inew[switched]]])
+        self.moves += len(np.setdiff1d(new_t, old_t))
+
+    def reroute(self, entries: IntArray, candidates: IntArray) -> None:
+        """Send entries to other candidates of their demand, keeping their shares."""
+        m = self.model
+        if len(entries) == 0:
+            return
+        k_old = self.e_key[entries]
+        new_i = m.cand_i.take(candidates, axis=0)
+        k_new = new_i[:, I_KEY]
+        same = k_old == k_new
+        var_change = same & (self.e_variant[entries] != new_i[:, I_VARIANT])
+        n_var = int(np.count_nonzero(var_change))
+        if n_var:
+            self.switches += n_var
+            if m.any_switch_time:
+                self._add_late(
+                    entries[var_change], m.variant_switch_time_s[new_i[var_change, I_VARIANT]]
+                )
+        moved = ~same
+        n_moved = int(np.count_nonzero(moved))
+        if n_moved:
+            km, kn = k_old[moved], k_new[moved]
+            self.moves += n_moved
+            fresh = self.refcount[kn] == 0
+            np.subtract.at(self.refcount, km, 1)
+            np.add.at(self.refcount, kn, 1)
+            if fresh.any():
+                keys = np.unique(kn[fresh])
+                self._charge_loads(keys, None)
+                em = entries[moved][fresh]
+                self._add_late(em, m.model_load_time_s[kn[fresh] % m.n_models])
+        old_load = self.e_load[entries]
+        old_node = self.e_node[entries]
+        self.e_cand[entries] = candidates
+        self.ef[entries] = m.cand_f.take(candidates, axis=0)
+        self.ei[entries] = new_i
+        new_load = self.e_flow[entries] * self.e_svc[entries]
+        self.e_load[entries] = new_load
+        np.subtract.at(self.busy, old_node, old_load)
+        np.add.at(self.busy, new_i[:, I_NODE], new_load)
+
+    def _charge_loads(self, keys: IntArray, late_mask: npt.NDArray[np.bool_] | None) -> None:
+        m = self.model
+        if len(keys) == 0:
+            return
+        node, model = keys // m.n_models, keys % m.n_models
+        self.loads += len(keys)
+        j = m.model_memory_bytes[model] * m.node_fetch_j_per_byte[node]
+        self.load_j += float(j.sum())
+        self._load_nodes.append(node)
+        self._load_node_j.append(j)
+        if late_mask is not None and late_mask.any():
+            e = np.nonzero(late_mask)[0]
+            self._add_late(e, m.model_load_time_s[self.e_key[e] % m.n_models])
+
+    def _add_late(self, entries: IntArray, wait_s: FloatArray) -> None:
+        if len(entries) and np.any(wait_s > 0):
+            frac = np.minimum(1.0, np.asarray(wait_s) / self.step_s)
+            self.e_late[entries] = np.maximum(self.e_late[entries], frac)
+            self._late.append((entries, frac))
+
+    # ------------------------------------------------------------------ rates and loads
+    def set_rates(self, rate: FloatArray, changed: bool) -> None:
+        """This step's request rates; loads are recomputed when they changed."""
+        self.rate = rate
+        self._since_refresh += 1
+        if changed:
+            self.offered = float(rate.sum())
+        if changed or self._since_refresh >= REFRESH_STEPS:
+            self.refresh_loads()
+
+    def refresh_loads(self) -> None:
+        """Recompute flows, loads and node busy time from scratch."""
+        np.multiply(self.rate[self.e_demand], self.e_share, out=self.e_flow)
+        np.multiply(self.e_flow, self.e_svc, out=self.e_load)
+        self.busy[:] = np.bincount(self.e_node, weights=self.e_load, minlength=self.model.n_nodes)
+        self._since_refresh = 0
+
+    # ------------------------------------------------------------------ servers
+    def set_servers(self, servers_on: IntArray | FloatArray) -> None:
+        """Target number of servers on per node (always-on nodes keep all; clipped to count)."""
+        m = self.model
+        target = np.clip(np.asarray(servers_on, dtype=np.float64), 0.0, m.node_count)
+        target = np.where(m.node_switchable, target, m.node_count)
+        if not np.array_equal(target, self.target):
+            self.target[:] = target
+            self._servers_dirty = True
+
+    def start_servers(self) -> None:
+        """Make the initial plan's servers ready at t = 0 (deployed before the horizon)."""
+        self.ready[:] = self.target
+        self.waking[:] = 0.0
+        self._servers_dirty = True
+
+    def advance_servers(self, carbon_g_per_j_node: FloatArray) -> None:
+        """Apply the target: wake or put to sleep; set the capacity available this step."""
+        if not self._servers_dirty:
+            return
+        m = self.model
+        t0, step = self.time_s, self.step_s
+        powered = self.ready + self.waking
+        delta = self.target - powered
+        up = np.maximum(delta, 0.0)
+        if up.any():
+            nodes = np.nonzero(up)[0]
+            j = up[nodes] * m.node_wake_energy_j[nodes]
+            self.wake_ups += int(up.sum())
+            self.wake_j += float(j.sum())
+            self.wake_g += float(j @ carbon_g_per_j_node[nodes])
+            self.waking[nodes] += up[nodes]
+            self.ready_at[nodes] = t0 + m.node_wake_time_s[nodes]
+        down = np.maximum(-delta, 0.0)
+        if down.any():
+            cut = np.minimum(down, self.waking)
+            self.waking -= cut
+            self.ready -= down - cut
+        self.powered = self.ready + self.waking
+        waking = self.waking > 0
+        if waking.any():
+            frac = np.clip((t0 + step - self.ready_at) / step, 0.0, 1.0)
+            self.cap[:] = self.ready + np.where(waking, self.waking * frac, 0.0)
+        else:
+            self.cap[:] = self.ready
+        self._static = m.node_static_on_w * self.cap + m.node_sleep_w * (
+            m.node_count - self.powered
+        )
+        self._static_tier = np.bincount(m.node_tier, weights=self._static, minlength=4).astype(
+            np.float64
+        )
+        self._static_w = float(self._static.sum())
+        self._zero_cap = np.flatnonzero(self.cap <= 0)
+        self._cap_safe = np.where(self.cap > 0, self.cap, 1.0)
+        sw = m.node_switchable
+        self._servers_on = float(self.powered[sw].sum())
+        self._servers_ready = float(self.cap[sw].sum())
+        self._servers_dirty = bool(waking.any())
+
+    def finish_wakes(self) -> None:
+        """Servers whose wake-up ends within this step are ready from the next one."""
+        if self.waking.any():
+            done = (self.waking > 0) & (self.ready_at <= self.time_s + self.step_s)
+            if done.any():
+                self.ready[done] += self.waking[done]
+                self.waking[done] = 0.0
+                self._servers_dirty = True
+
+    # ------------------------------------------------------------------ one step
+    def measure(
+        self,
+        row: FloatArray,
+        carbon_g_per_kwh: FloatArray,
+        g_node: FloatArray,
+        decide_s: float = 0.0,
+    ) -> None:
+        """Evaluate this step into ``row`` (see :data:`slimplace.sim.records.COLUMNS`) and
+        add it to the totals; ``g_node`` is each node's intensity in gCO2e/J.
+
+        Call with floating-point warnings off (``np.errstate(all="ignore")``): infinities
+        (overloaded nodes) are part of the model. The formulas are those of
+        :func:`slimplace.evaluate.evaluate`, inlined: the M/G/1 wait of
+        :func:`slimplace.problem.latency.mg1_response_time_s`, the power of
+        :mod:`slimplace.problem.energy`."""
+        m = self.model
+        step = self.step_s
+        cap, busy = self.cap, self.busy
+        util = busy / self._cap_safe
+        z = self._zero_cap
+        if len(z):
+            util[z] = np.where(busy[z] > 0, np.inf, 0.0)
+        dyn = m.node_dyn_w * np.minimum(busy, cap)
+        for nodes, u, pw in m.curve_groups:
+            per = np.interp(np.clip(util[nodes], 0.0, 1.0), u, pw)
+            dyn[nodes] = m.node_pue[nodes] * cap[nodes] * (per - m.node_idle_w[nodes])
+        static = self._static
+        flow = self.e_flow
+        net_e = flow * self.e_nete
+        net_w = float(net_e.sum())
+        node_w = static + dyn
+        carbon_g = (
+            float(node_w @ g_node) + float(net_e @ carbon_g_per_kwh[self.e_srcreg]) / J_PER_KWH
+        ) * step
+        carbon_g += self.wake_g + self._load_carbon(g_node)
+        # per entry: M/G/1 wait at its node's utilisation, W = rho s (1 + cv2) / (2 (1 - rho))
+        util_max = float(util.max()) if len(util) else 0.0
+        rho = util[self.e_node]
+        overload = util_max >= 1.0
+        if overload:
+            below = rho < 1.0
+            wait = np.where(below, rho * self.e_svck / (1.0 - rho), np.inf)
+            if m.any_zero_service:
+                wait = np.where(self.e_svc > 0, wait, 0.0)
+            fs = flow / np.maximum(rho, 1.0)  # the share served: 1 / max(util, 1)
+        else:
+            wait = rho * self.e_svck / (1.0 - rho)
+            fs = flow
+        lat = self.e_fixed + wait
+        met = lat <= self.e_slotol
+        # per-request SLO: P(W > budget) ~= rho exp(-rho budget / E[W]) (see late_probability)
+        p_late = rho * np.exp(-rho * (self.e_budget / np.maximum(wait, 1e-200)))  # <= rho
+        if overload:
+            p_late = np.where(below, p_late, 1.0)
+        if m.any_negative_budget:
+            p_late = np.maximum(p_late, self.e_neg)
+        if self._late:  # requests delayed by a model switch or load are late too
+            p_late = 1.0 - (1.0 - p_late) * (1.0 - self.e_late)
+        hist = latency_histogram(lat, fs)
+        total_flow = float(flow.sum())
+        offered = self.offered  # demands a plan leaves unplaced count as dropped
+        served_flow = float(fs.sum()) if overload else total_flow
+        if overload:
+            finite = lat < np.inf
+            fin_flow = float(fs @ finite)
+            lat_sum = float(fs @ np.where(finite, lat, 0.0))
+        else:
+            fin_flow = served_flow
+            lat_sum = float(fs @ lat)
+        acc_sum = float(flow @ self.e_acc)
+        mix = np.bincount(self.e_mix, weights=flow, minlength=MIX_BINS)
+        dyn_tier = np.bincount(m.node_tier, weights=dyn, minlength=4)
+        st = self._static_tier
+        static_w, dyn_w = self._static_w, float(dyn.sum())
+        power = static_w + dyn_w + net_w
+        energy = power * step + self.wake_j + self.load_j
+        late_tr = float(fs @ self.e_late) * step if self._late else 0.0
+        inv = 1.0 / total_flow if total_flow > 0 else 0.0
+        row[:] = (
+            self.step,
+            self.time_s,
+            power,
+            static_w,
+            dyn_w,
+            net_w,
+            st[0],
+            dyn_tier[0],
+            st[1],
+            dyn_tier[1],
+            st[2],
+            dyn_tier[2],
+            st[3],
+            dyn_tier[3],
+            self.wake_j,
+            self.load_j,
+            energy,
+            carbon_g,
+            carbon_g / energy * J_PER_KWH if energy > 0 else 0.0,
+            offered * step,
+            served_flow * step,
+            float(fs @ met) * step,
+            (served_flow - float(fs @ p_late)) * step,
+            max(offered - served_flow, 0.0) * step,
+            late_tr,
+            lat_sum / fin_flow if fin_flow > 0 else math.nan,
+            histogram_quantile(hist, 0.95),
+            acc_sum * inv,
+            util_max,
+            self._servers_on,
+            self._servers_ready,
+            self.wake_ups,
+            self.loads,
+            self.switches,
+            self.moves,
+            self.replanned,
+            decide_s,
+            mix[0] * inv,
+            mix[1] * inv,
+            mix[2] * inv,
+            mix[3] * inv,
+        )
+        self.totals.add(
+            row, hist, lat_sum * step, fin_flow * step, acc_sum * step, total_flow * step
+        )
+        self.last_util = util
+        self.last_latency = lat
+
+    def _load_carbon(self, g_node: FloatArray) -> float:
+        if not self._load_nodes:
+            return 0.0
+        node, j = np.concatenate(self._load_nodes), np.concatenate(self._load_node_j)
+        self.load_g = float(j @ g_node[node])
+        return self.load_g
+
+    def end_step(self) -> None:
+        """Clear this step's transition counters and late marks; advance the clock."""
+        for entries, _ in self._late:
+            self.e_late[entries] = 0.0
+        self._late.clear()
+        self._load_nodes.clear()
+        self._load_node_j.clear()
+        self.wake_ups = self.loads = self.switches = self.moves = self.replanned = 0
+        self.wake_j = self.wake_g = self.load_j = self.load_g = 0.0
+        self.finish_wakes()
+        self.step += 1
+        self.time_s = self.step * self.step_s
+
+
+def late_probability(rho: FloatArray, wait_s: FloatArray, budget_s: FloatArray) -> FloatArray:
+    """Probability that a request waits longer than ``budget_s`` (its SLO less network and
+    compute time) in an M/G/1 queue at utilisation ``rho`` with mean wait ``wait_s``.
+
+    ``P(W > w) ~= rho exp(-rho w / E[W])``: the queue is non-empty with probability rho
+    (PASTA) and the conditional wait is taken as exponential with mean E[W] / rho; exact for
+    M/M/1 (Kleinrock, *Queueing Systems* vol. 1, 1975, eq. 3.28), the usual exponential tail
+    approximation otherwise (Kingman, "On queues in heavy traffic", JRSS B 24, 1962; Tijms,
+    *A First Course in Stochastic Models*, 2003, sec. 2.5). 1 when rho >= 1 or the budget is
+    negative.
+    """
+    rho = np.asarray(rho, dtype=np.float64)
+    ratio = np.minimum(budget_s, 1e12) / np.maximum(wait_s, 1e-200)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = np.where(rho < 1.0, np.minimum(1.0, rho * np.exp(-rho * ratio)), 1.0)
+    return np.where(np.asarray(budget_s) < 0, 1.0, q)
+
+
+def latency_histogram(latency_s: FloatArray, weight: FloatArray) -> FloatArray:
+    """Weights binned by latency: :data:`HIST_PER_DECADE` log bins from 0.1 ms, bin 0 below,
+    the last bin above 10,000 s (and infinite latencies)."""
+    pos = np.log10(latency_s)  # -inf at 0, inf at inf: both clipped into the end bins
+    pos *= HIST_PER_DECADE
+    pos += 1.0 - HIST_LOW_LOG10 * HIST_PER_DECADE
+    np.clip(pos, 0.0, HIST_BINS - 1.0, out=pos)
+    return np.bincount(pos.astype(np.int64), weights=weight, minlength=HIST_BINS).astype(np.float64)
+
+
+def histogram_quantile(hist: FloatArray, q: float) -> float:
+    """Latency quantile from a :func:`latency_histogram` (log-interpolated within the bin)."""
+    cum = np.cumsum(hist)
+    total = cum[-1]
+    if total <= 0:
+        return math.nan
+    b = int(np.searchsorted(cum, q * total))
+    if b >= HIST_BINS - 1:
+        return math.inf
+    lo = cum[b - 1] if b > 0 else 0.0
+    frac = (q * total - lo) / hist[b] if hist[b] > 0 else 1.0
+    return float(10.0 ** (HIST_LOW_LOG10 + (b - 1 + frac) / HIST_PER_DECADE))
+
+
+class Totals:
+    """Sums over the steps so far (what the summary reports)."""
+
+    def __init__(self) -> None:
+        self.sums = np.zeros(len(COLUMNS))
+        self.hist = np.zeros(HIST_BINS)
+        self.latency_weighted = 0.0
+        self.latency_weight = 0.0
+        self.accuracy_weighted = 0.0
+        self.placed = 0.0
+        self.steps = 0
+        self.max_servers_on = 0.0
+
+    def add(
+        self,
+        row: FloatArray,
+        hist: FloatArray,
+        lat_w: float,
+        lat_n: float,
+        acc_w: float,
+        placed: float,
+    ) -> None:
+        """Accumulate one step (``placed``: requests the plan places, served or not)."""
+        self.placed += placed
+        self.sums += row
+        self.hist += hist
+        self.latency_weighted += lat_w
+        self.latency_weight += lat_n
+        self.accuracy_weighted += acc_w
+        self.steps += 1
+        self.max_servers_on = max(self.max_servers_on, row[COL["servers_on"]])

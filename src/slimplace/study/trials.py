@@ -1,0 +1,133 @@
+"""Expanding a sweep spec into trials, each a pure function of its own description.
+
+A trial's id and seeds come from stable hashes (SHA-256 of canonical JSON, never
+Python's salted ``hash()``), so they are the same on every machine and run:
+
+- ``trial_id``: the first 16 hex digits of the hash of (run kind, sweep seed,
+  parameters, SHA-256 of the scenario file if any);
+- ``seed`` (for the method): ``SeedSequence(sweep_seed, spawn_key=(h(all parameters),))``;
+- ``scenario_seed`` (for the generator): the same over the structure parameters
+  only (:func:`slimplace.study.params.structure_part`), so methods, load levels
+  and objectives of one replicate share one generated scenario;
+- ``instance_id``: hash of the instance parameters, the group a gap is measured in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slimplace.errors import InputError, Problem
+from slimplace.study.params import BUILTIN_SCENARIOS, instance_part, structure_part
+from slimplace.study.spec import ParamValue, RunKind, SweepSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """One unit of work: run ``run`` with ``params`` and the derived seeds.
+
+    ``scenario_text`` carries the scenario file's contents, so a worker on another
+    machine needs no shared file system.
+    """
+
+    trial_id: str
+    sweep: str
+    run: RunKind
+    params: Mapping[str, ParamValue]
+    seed: int
+    scenario_seed: int
+    instance_id: str
+    scenario_text: str | None = None
+
+    @property
+    def params_json(self) -> str:
+        """The parameters as canonical JSON."""
+        return canonical_json(self.params)
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: equal values give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def stable_hash(value: Any) -> bytes:
+    """SHA-256 of the canonical JSON of ``value`` (stable across processes and machines)."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).digest()
+
+
+def derive_seed(sweep_seed: int, value: Any) -> int:
+    """A 32-bit seed from ``numpy.random.SeedSequence(sweep_seed, spawn_key=(hash,))``."""
+    key = int.from_bytes(stable_hash(value)[:8], "big")
+    state = np.random.SeedSequence(sweep_seed, spawn_key=(key,)).generate_state(1, np.uint32)
+    return int(state[0])
+
+
+def grid(spec: SweepSpec) -> list[dict[str, ParamValue]]:
+    """Every parameter combination: the axes' product (in spec order) times the replicates."""
+    axes: dict[str, list[ParamValue]] = dict(spec.axes)
+    if spec.seeds > 1:
+        axes["replicate"] = list(range(spec.seeds))
+    names = list(axes)
+    combos = itertools.product(*(axes[n] for n in names))
+    rows = [{**spec.parameters, **dict(zip(names, combo, strict=True))} for combo in combos]
+    return _uniform_numbers(rows)
+
+
+def expand_trials(spec: SweepSpec) -> list[Trial]:
+    """The trials of ``spec``, in grid order; scenario files are read once here."""
+    texts = _scenario_texts(spec)
+    trials = []
+    for params in grid(spec):
+        scenario = str(params.get("scenario", "generated"))
+        text = texts.get(scenario)
+        file_sha = hashlib.sha256(text.encode()).hexdigest() if text is not None else None
+        identity = {"run": spec.run, "seed": spec.seed, "params": params, "file": file_sha}
+        structure = {"params": structure_part(params), "file": file_sha}
+        trials.append(
+            Trial(
+                trial_id=stable_hash(identity).hex()[:16],
+                sweep=spec.name,
+                run=spec.run,
+                params=params,
+                seed=derive_seed(spec.seed, identity),
+                scenario_seed=derive_seed(spec.seed, structure),
+                instance_id=stable_hash({"params": instance_part(params), "file": file_sha}).hex()[
+                    :16
+                ],
+                scenario_text=text,
+            )
+        )
+    if len({t.trial_id for t in trials}) < len(trials):
+        raise InputError("sweep", [Problem("axes", "two trials have the same parameters")])
+    return trials
+
+
+def _uniform_numbers(rows: list[dict[str, ParamValue]]) -> list[dict[str, ParamValue]]:
+    """A parameter given as int in some trials and float in others becomes float in all,
+    so every trial file stores it with one type."""
+    floats = {k for row in rows for k, v in row.items() if isinstance(v, float)}
+    for row in rows:
+        for k in floats & row.keys():
+            v = row[k]
+            if isinstance(v, int) and not isinstance(v, bool):
+                row[k] = float(v)
+    return rows
+
+
+def _scenario_texts(spec: SweepSpec) -> dict[str, str]:
+    files = {spec.parameters.get("scenario"), *spec.axes.get("scenario", [])}
+    texts = {}
+    for f in files:
+        if isinstance(f, str) and f not in BUILTIN_SCENARIOS:
+            try:
+                texts[f] = Path(f).read_text(encoding="utf-8-sig")
+            except OSError as exc:
+                raise InputError(f, [Problem("", f"cannot read the scenario: {exc}")]) from None
+    return texts
