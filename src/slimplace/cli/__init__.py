@@ -10,6 +10,7 @@ from slimplace.cli import (
     demo_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
     plan_cmds,  # noqa: F401
+    profile_cmd,  # noqa: F401
     scenario_cmds,  # noqa: F401  (registers commands)
     schedule_cmd,  # noqa: F401
     simulate_cmd,  # noqa: F401
