@@ -373,7 +373,7 @@ def write_outputs(
     comment = (
         f"Model family measured by `slimplace profile` ({info.get('dataset', '')}).\n"
         f"Latencies under `measured` are from this machine, device class {device_class!r}.\n"
-        "Reference it from a scenario by pasting this mapping under `families:`."
+        "Reference it from a scenario with `families: [{file: <this file>}]`."
     )
     for key, fam in (("family_slim", slim), ("family_all", every)):
         if fam is not None:

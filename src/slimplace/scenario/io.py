@@ -158,13 +158,62 @@ def _schema_problem(error: Mapping[str, Any]) -> Problem:
     return Problem(_path(loc), message)
 
 
-def _parse_document(data: Any, file: str) -> schema.ScenarioFile:
+#: Sections whose items may be ``{file: path}``: a YAML file holding one such item, or a
+#: document with a list under the same key (as written by ``slimplace profile`` and
+#: ``slimplace calibrate``), read relative to the scenario file.
+INCLUDABLE = ("hardware", "link_kinds", "families")
+
+
+def _include_files(data: dict[str, Any], base_dir: Path, file: str) -> dict[str, Any]:
+    problems: list[Problem] = []
+    out = dict(data)
+    for section in INCLUDABLE:
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        expanded: list[Any] = []
+        for i, item in enumerate(items):
+            if not (isinstance(item, dict) and set(item) == {"file"}):
+                expanded.append(item)
+                continue
+            expanded += _included_items(
+                section, item["file"], base_dir, f"{section}[{i}].file", problems
+            )
+        out[section] = expanded
+    if problems:
+        raise InputError(file, problems)
+    return out
+
+
+def _included_items(
+    section: str, name: Any, base_dir: Path, where: str, problems: list[Problem]
+) -> list[Any]:
+    path = base_dir / str(name)
+    try:
+        loaded = _read_yaml(path.read_text(encoding="utf-8-sig"), str(path))
+    except OSError as exc:
+        problems.append(Problem(where, f"cannot read {path}: {exc.strerror}"))
+        return []
+    except InputError as exc:
+        problems += [Problem(where, f"{path}: {p}") for p in exc.problems]
+        return []
+    if isinstance(loaded, dict) and isinstance(loaded.get(section), list):
+        return list(loaded[section])
+    if isinstance(loaded, dict):
+        return [loaded]
+    problems.append(Problem(where, f"{path} must hold a mapping or a '{section}:' list"))
+    return []
+
+
+def _parse_document(data: Any, file: str, base_dir: Path | None = None) -> schema.ScenarioFile:
     if data is None:
         raise InputError(file, [Problem("", "the file is empty; expected a scenario mapping")])
     if not isinstance(data, dict):
         got = type(data).__name__
         message = f"the top level must be a mapping (name:, nodes:, ...), got a {got}"
         raise InputError(file, [Problem("", message)])
+    if base_dir is not None:
+        data = _include_files(data, base_dir, file)
     try:
         return schema.ScenarioFile.model_validate(data)
     except ValidationError as exc:
@@ -413,14 +462,21 @@ def _renamed(problem: Problem, renames: Mapping[str, str]) -> Problem:
 
 
 def loads_scenario(
-    text: str, *, file: str = "<string>", catalog: Catalog | None = None
+    text: str,
+    *,
+    file: str = "<string>",
+    catalog: Catalog | None = None,
+    base_dir: str | Path | None = None,
 ) -> Scenario:
     """Read a scenario from YAML text; raise :class:`InputError` listing every problem.
 
     ``file`` names the source in messages. ``catalog`` defaults to
-    :func:`slimplace.catalog.load_catalog`.
+    :func:`slimplace.catalog.load_catalog`. ``{file: path}`` items of the
+    hardware, link_kinds and families lists are read relative to ``base_dir``
+    (default: the current folder).
     """
-    document = _parse_document(_read_yaml(text, file), file)
+    folder = Path(base_dir) if base_dir is not None else Path.cwd()
+    document = _parse_document(_read_yaml(text, file), file, folder)
     scenario, problems = _build(document, _catalog(catalog))
     if problems:
         raise InputError(file, problems)
@@ -442,7 +498,7 @@ def load_scenario(path: str | Path, *, catalog: Catalog | None = None) -> Scenar
             f"not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} (save the file as UTF-8)"
         )
         raise InputError(file, [Problem("", message)]) from None
-    return loads_scenario(text, file=file, catalog=catalog)
+    return loads_scenario(text, file=file, catalog=catalog, base_dir=Path(path).parent)
 
 
 def dump_scenario(scenario: Scenario, *, catalog: Catalog | None = None) -> str:
