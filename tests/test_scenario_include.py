@@ -12,12 +12,14 @@ name: my-slim
 weight_sharing: true
 variants:
   - {name: w1, accuracy: 0.9, flops: 2 MFLOP, params: 1e5, memory: 400 kB, kind: width, width: 1.0}
-  - {name: w05, accuracy: 0.85, flops: 0.5 MFLOP, params: 1e5, memory: 400 kB, kind: width, width: 0.5}
+  - {name: w05, accuracy: 0.85, flops: 0.5 MFLOP, params: 1e5, memory: 400 kB,
+     kind: width, width: 0.5}
 """
 
 HARDWARE = """\
 hardware:
-  - {name: my-box, tier: edge, throughput: 1 TFLOP/s, memory: 4 GB, idle_power: 5 W, peak_power: 15 W}
+  - {name: my-box, tier: edge, throughput: 1 TFLOP/s, memory: 4 GB,
+     idle_power: 5 W, peak_power: 15 W}
 """
 
 SCENARIO = """\
