@@ -1,7 +1,9 @@
-"""``slimplace demo``: the four jobs on the built-in RENATER scenario."""
+"""``slimplace demo``: the four jobs (plan, operate, profile, study) on the built-in
+RENATER scenario; everything lands in one folder."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
@@ -17,9 +19,22 @@ def demo(
         Path, typer.Option("--out", help="Folder for everything the demo writes.")
     ] = Path("slimplace-demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the scenario and the methods.")] = 7,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per method.")] = 60.0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per method.")] = 20.0,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Plan only: skip simulation, profiling and the study.")
+    ] = False,
 ) -> None:
-    """Solve the built-in scenario with every method, compare them and write the results."""
+    """Run the four jobs on the built-in scenario and write the results into --out."""
+    out.mkdir(parents=True, exist_ok=True)
+    scenario_file = _plan(out, seed, time_limit)
+    if quick:
+        return
+    _operate(out, scenario_file, seed)
+    _profile(out, seed)
+    _study(out, seed)
+
+
+def _plan(out: Path, seed: int, time_limit: float) -> Path:
     from slimplace.cli.plan_cmds import render_comparison
     from slimplace.demo import demo_scenario
     from slimplace.fsutil import atomic_write, atomic_write_text
@@ -31,9 +46,9 @@ def demo(
     with guarded():
         scenario = demo_scenario(seed=seed)
         problem = compile_problem(scenario)
-    out.mkdir(parents=True, exist_ok=True)
-    save_scenario(scenario, out / "scenario.yaml")
-    console.rule("[bold]plan: where each application runs, with which variant")
+    scenario_file = out / "scenario.yaml"
+    save_scenario(scenario, scenario_file)
+    console.rule("[bold]plan: where each application runs, with which variant, servers on")
     console.print(
         f"{scenario.name}: {len(scenario.nodes)} nodes, {len(scenario.links)} links, "
         f"{problem.n_demands} demands of {len(scenario.applications)} applications, "
@@ -43,11 +58,10 @@ def demo(
     table = comparison_table(problem, results)
     console.print(render_comparison(table, problem.objective))
     atomic_write(out / "comparison.csv", lambda tmp: table.to_csv(tmp, index=False))
-    feasible = [r for r in results if r.evaluation.feasible]
+    feasible = [r for r in results if r.evaluation.feasible and r.plan.method != "lp-bound"]
     best = min(feasible, key=lambda r: r.evaluation.power_w) if feasible else results[0]
-    atomic_write_text(
-        out / "plan.json", json.dumps(plan_summary(problem, best), indent=2, default=float)
-    )
+    summary = json.dumps(plan_summary(problem, best), indent=2, default=float)
+    atomic_write_text(out / "plan.json", summary)
     fig = energy_breakdown_figure(results, title=f"{scenario.name}: average power by method")
     atomic_write(out / "energy_breakdown.png", lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     reference = next((r for r in results if r.method == "cloud-only"), None)
@@ -58,6 +72,57 @@ def demo(
             "cloud-only with the most accurate variant"
         )
     console.print(
-        f"written: {out / 'scenario.yaml'}, {out / 'comparison.csv'}, "
-        f"{out / 'plan.json'}, {out / 'energy_breakdown.png'}"
+        f"written: {scenario_file}, {out / 'comparison.csv'}, {out / 'plan.json'}, "
+        f"{out / 'energy_breakdown.png'}"
     )
+    return scenario_file
+
+
+def _operate(out: Path, scenario_file: Path, seed: int) -> None:
+    from slimplace.cli.simulate_cmd import simulate
+
+    console.rule("[bold]operate: a simulated day of diurnal load and solar-shaped grid carbon")
+    for policy in ("static", "reactive"):
+        simulate(
+            file=scenario_file,
+            policy=policy,
+            horizon="24h",
+            step="1min",
+            trace=None,
+            carbon="solar",
+            method=None,
+            out=out / f"simulate-{policy}",
+            option=None,
+            seed=seed,
+            plots=True,
+        )
+
+
+def _profile(out: Path, seed: int) -> None:
+    console.rule("[bold]profile: a slimmable network under width, int8 and early exits")
+    if importlib.util.find_spec("torch") is None:
+        console.print("skipped: PyTorch is not installed (pip install 'slimplace[profile]')")
+        return
+    from slimplace.cli.profile_cmd import profile
+
+    profile(
+        dataset="digits",
+        techniques="width,int8,exit",
+        out=out / "profile",
+        seed=seed,
+        epochs=6,
+        arch="cnn",
+        family=None,
+        device_class="local-cpu",
+        marginal_device="raspberry-pi-4",
+        threads=1,
+        latency_time=0.1,
+    )
+
+
+def _study(out: Path, seed: int) -> None:
+    from slimplace.study import run_demo_study
+
+    console.rule("[bold]study: every method x two load levels x three seeds, with a report")
+    report = run_demo_study(out / "study", seed=seed, progress=True)
+    console.print(f"report: {report}")
