@@ -44,8 +44,20 @@ def load_problem(file: Path, objective: str | None) -> CompiledProblem:
     return compile_problem(scenario, file=str(file))
 
 
-def _options(time_limit: float) -> dict[str, Any]:
-    return {"time_limit_s": time_limit}
+MipGapOpt = Annotated[
+    float, typer.Option("--mip-gap", help="Relative gap at which milp stops (optimal within it).")
+]
+
+
+def _options(time_limit: float, mip_gap: float = 1e-4) -> dict[str, Any]:
+    return {"time_limit_s": time_limit, "mip_gap": mip_gap}
+
+
+def _print_diagnosis(problem: CompiledProblem, time_limit: float) -> None:
+    """Why no plan exists: binding resources and the demands competing for them."""
+    from slimplace.optim.diagnose import diagnose
+
+    console.print(diagnose(problem, time_limit_s=time_limit).render(), highlight=False)
 
 
 @app.command()
@@ -58,6 +70,7 @@ def solve(
     objective: ObjectiveOpt = None,
     time_limit: TimeLimitOpt = 60.0,
     seed: SeedOpt = 0,
+    mip_gap: MipGapOpt = 1e-4,
 ) -> None:
     """Place every application's traffic with one method; print the energy breakdown."""
     from slimplace.fsutil import atomic_write_text
@@ -66,7 +79,7 @@ def solve(
 
     with guarded():
         problem = load_problem(file, objective)
-        result = run_solve(problem, method, seed=seed, **_options(time_limit))
+        result = run_solve(problem, method, seed=seed, **_options(time_limit, mip_gap))
     e = result.evaluation
     console.print(
         f"[bold]{problem.scenario.name}[/] solved by [bold]{result.method}[/] "
@@ -89,6 +102,8 @@ def solve(
     console.print(_placement_table(problem, result.plan.x))
     for v in e.violations[:10]:
         console.print(f"[red]violation[/] {v.kind} at {v.where}: {v.message}", highlight=False)
+    if str(result.plan.status) == "infeasible":
+        _print_diagnosis(problem, time_limit)
     if json_out is not None:
         atomic_write_text(
             json_out, json.dumps(plan_summary(problem, result), indent=2, default=float)
@@ -106,6 +121,7 @@ def compare(
     objective: ObjectiveOpt = None,
     time_limit: TimeLimitOpt = 60.0,
     seed: SeedOpt = 0,
+    mip_gap: MipGapOpt = 1e-4,
 ) -> None:
     """Run every method on the same scenario and print them side by side."""
     from slimplace.fsutil import atomic_write
@@ -115,9 +131,14 @@ def compare(
     with guarded():
         problem = load_problem(file, objective)
         names = [m.strip() for m in methods.split(",")] if methods else None
-        results = run_compare(problem, names, seed=seed, **_options(time_limit))
+        results = run_compare(problem, names, seed=seed, **_options(time_limit, mip_gap))
     table = comparison_table(problem, results)
     console.print(render_comparison(table, problem.objective))
+    exact_failed = (
+        str(r.plan.status) == "infeasible" and r.method in ("milp", "lp-bound") for r in results
+    )
+    if any(exact_failed):
+        _print_diagnosis(problem, time_limit)
     if csv_out is not None:
         atomic_write(csv_out, lambda tmp: table.to_csv(tmp, index=False))
         console.print(f"comparison written to {csv_out}")

@@ -1,0 +1,277 @@
+"""The LP bound of large problems by column generation over the candidates.
+
+The LP relaxation (with ``link`` rows) is solved over a restricted set of
+candidates R (a shortlist per demand); its row duals y are extended with zeros
+to the rows of the full model that R lacks, which keeps them dual feasible
+except for the candidates outside R. Their reduced costs ``rc_c = k_c - a_c^T y``
+are computed for *all* candidates in one vectorized pass (bandwidth duals are
+summed along routes by pointer jumping), and
+
+    LB = LP(R) + sum_d min(0, min_{c in C(d) \\ R} rc_c)
+
+is a valid lower bound of the full LP (the Lagrangian bound of column
+generation with one convexity row per demand; Lübbecke & Desrosiers,
+"Selected topics in column generation", Oper. Res. 53(6), 2005, sec. 2.1).
+Candidates with negative reduced cost join R and the LP is solved again, until
+none is left (LB = LP(R) = the full LP bound) or time runs out (LB stays valid).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from slimplace.optim.costs import CostModel, FloatArray, IntArray
+from slimplace.optim.formulation import Formulation, build_formulation
+from slimplace.optim.highs import HighsSession, SolverOutcome
+from slimplace.optim.network import arc_capacity_bps, concat_ranges
+from slimplace.optim.rounds import top_per_demand
+from slimplace.problem.compiled import CompiledProblem
+
+log = logging.getLogger(__name__)
+
+#: Reduced costs above -RC_TOL x (scale of the costs) count as non-negative.
+RC_TOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class Restricted:
+    """The problem restricted to candidates ``cands`` (sorted), with its cost model."""
+
+    cands: IntArray
+    problem: CompiledProblem
+    model: CostModel
+
+
+def restrict(problem: CompiledProblem, model: CostModel, cands: IntArray) -> Restricted:
+    """``problem`` and ``model`` with only candidates ``cands`` (every other array shared)."""
+    p = problem
+    cands = np.unique(cands)
+    fields = {
+        f.name: getattr(p, f.name)[cands]
+        for f in dataclasses.fields(p)
+        if f.name.startswith("cand_")
+    }
+    ptr = np.searchsorted(p.cand_demand[cands], np.arange(p.n_demands + 1)).astype(np.int64)
+    sub = dataclasses.replace(p, demand_ptr=ptr, **fields)
+    sub_model = dataclasses.replace(
+        model, cand_cost=model.cand_cost[cands], cand_load=model.cand_load[cands]
+    )
+    return Restricted(cands, sub, sub_model)
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnGeneration:
+    """Outcome: the valid lower bound, the last restricted LP, and its formulation.
+    ``converged``: no candidate priced out, or the bound came within ``stop_gap`` of
+    the restricted LP (the bound is then the full LP bound to that precision)."""
+
+    bound: float | None
+    restricted: Restricted
+    formulation: Formulation
+    session: HighsSession
+    lp: SolverOutcome
+    converged: bool
+    rounds: int
+
+
+def column_generation(
+    problem: CompiledProblem,
+    model: CostModel,
+    initial: IntArray,
+    *,
+    deadline: float,
+    threads: int | None = None,
+    seed: int = 0,
+    add_per_demand: int = 8,
+    max_rounds: int = 20,
+    stop_gap: float = 1e-5,
+) -> ColumnGeneration:
+    """LP bound of ``problem`` starting from candidates ``initial`` (at least one per demand);
+    stops when no candidate prices out or the bound is within ``stop_gap`` of the LP."""
+    from slimplace.optim.milp import strengthened_lp
+
+    p = problem
+    cands = np.unique(initial)
+    bound: float | None = None
+    rounds = 0
+    big_m = artificial_cost(p, model)
+    while True:
+        rounds += 1
+        r = restrict(p, model, cands)
+        f = build_formulation(r.problem, r.model, relax=True, artificial_cost=big_m)
+        session, lp, pairs = strengthened_lp(
+            r.problem, f, deadline=deadline, threads=threads, seed=seed, return_pairs=True
+        )
+        if lp.values is None or lp.objective is None or lp.bound is None:
+            return ColumnGeneration(None, r, f, session, lp, False, rounds)
+        rc = reduced_costs(p, model, r, f, session.row_duals(), pairs)
+        outside = np.ones(p.n_candidates, dtype=bool)
+        outside[cands] = False
+        tol = RC_TOL * max(1.0, float(np.abs(model.cand_cost).max(initial=1.0)))
+        neg = outside & (rc < -tol)
+        worst = (
+            np.minimum.reduceat(np.where(neg, rc, 0.0), p.demand_ptr[:-1])
+            if p.n_demands
+            else np.zeros(0)
+        )
+        worst = np.where(np.diff(p.demand_ptr) > 0, worst, 0.0)
+        bound = max(bound or -np.inf, lp.objective + float(worst.sum()))
+        log.info(
+            "column generation round %d: %d columns, LP %.6g, bound %.6g, %d priced out",
+            rounds,
+            len(cands),
+            lp.objective,
+            bound,
+            int(neg.sum()),
+        )
+        if not neg.any():
+            return ColumnGeneration(lp.objective, r, f, session, lp, True, rounds)
+        if lp.objective - bound <= stop_gap * max(1.0, abs(lp.objective)):
+            return ColumnGeneration(bound, r, f, session, lp, True, rounds)
+        if rounds >= max_rounds or time.perf_counter() > deadline:
+            return ColumnGeneration(bound, r, f, session, lp, False, rounds)
+        cands = np.union1d(cands, _most_negative(p, rc, neg, add_per_demand))
+
+
+def artificial_cost(p: CompiledProblem, model: CostModel) -> float:
+    """Cost of leaving a demand unserved in the phase-one LP: ten times what serving it
+    anywhere, with a whole node switched on for it, could cost."""
+    per_server = model.server_cost.copy()
+    if len(model.curve_nodes):
+        per_server[model.curve_nodes] += np.nanmax(model.curve_f, axis=1)
+    opening = float((per_server * p.node_count).max(initial=0.0))
+    serving = float(np.abs(model.cand_cost).max(initial=0.0))
+    return 10.0 * (serving + opening) + 1.0
+
+
+def artificial_share(f: Formulation, values: FloatArray) -> float:
+    """Total share of demands left to artificial columns (0 in a real solution)."""
+    return float(values[f.cols["art"]].sum()) if "art" in f.cols else 0.0
+
+
+def _most_negative(p: CompiledProblem, rc: FloatArray, neg: np.ndarray, k: int) -> IntArray:
+    idx = np.nonzero(neg)[0]
+    return top_per_demand(p, idx, rc[idx], k)
+
+
+def reduced_costs(
+    p: CompiledProblem,
+    model: CostModel,
+    r: Restricted,
+    f: Formulation,
+    duals: FloatArray,
+    link_pairs: IntArray,
+) -> FloatArray:
+    """``k_c - a_c^T y`` of every candidate of the full problem under the restricted duals
+    (a few passes over the candidates; rows whose duals are all zero are skipped)."""
+    y = _row_duals(f, duals)
+    counts = np.diff(p.demand_ptr)
+    node_dual = np.zeros(p.n_nodes)
+    for family in ("cap", "curve_load"):
+        if family in f.rows:
+            np.add.at(node_dual, f.row_index[family][0], y[family])
+    rc = model.cand_cost - np.repeat(y["cover"], counts)
+    rc -= model.cand_load * node_dual[p.cand_node]
+    if "avgacc" in f.rows and np.any(y["avgacc"] != 0):
+        apps = f.row_index["avgacc"][0]
+        app_dual = np.zeros(len(p.app_ids))
+        app_dual[apps] = y["avgacc"] / f.row_scale[f.rows["avgacc"]]
+        d = np.nonzero(app_dual[p.demand_app] != 0)[0]
+        idx = concat_ranges(p.demand_ptr[d], counts[d])
+        dd = np.repeat(d, counts[d])
+        app = p.demand_app[dd]
+        rc[idx] -= (
+            app_dual[app] * p.demand_rate_per_s[dd] * (p.cand_accuracy[idx] - p.app_floor[app])
+        )
+    if "bw" in f.rows and np.any(y["bw"] != 0):
+        arc_w = np.zeros(2 * len(p.link_a))
+        arcs = f.row_index["bw"][0]
+        arc_w[arcs] = y["bw"] / arc_capacity_bps(p)[arcs]
+        rc -= _bandwidth_price(p, arc_w)
+    if len(link_pairs):
+        idx, which = _pair_candidates(p, link_pairs)
+        rc[idx] -= y["link"][which]
+    return rc
+
+
+def _pair_candidates(p: CompiledProblem, pairs: IntArray) -> tuple[IntArray, IntArray]:
+    """Candidates of each (demand, node) key ``d * N + v`` and the key's position, by
+    bisection within each demand's slice (candidates are sorted by demand, then node)."""
+    d, v = pairs // p.n_nodes, pairs % p.n_nodes
+    lo = _bisect(p.cand_node, p.demand_ptr[d], p.demand_ptr[d + 1], v, right=False)
+    hi = _bisect(p.cand_node, lo, p.demand_ptr[d + 1], v, right=True)
+    idx = concat_ranges(lo, hi - lo)
+    return idx, np.repeat(np.arange(len(pairs)), hi - lo)
+
+
+def _bisect(a: IntArray, lo: IntArray, hi: IntArray, v: IntArray, *, right: bool) -> IntArray:
+    """First position in ``a[lo:hi]`` (sorted) with ``a > v`` (right) or ``a >= v`` (left)."""
+    lo, hi = lo.copy(), hi.copy()
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        active = lo < hi
+        val = a[np.minimum(mid, len(a) - 1)]
+        go_right = active & ((val <= v) if right else (val < v))
+        lo = np.where(go_right, mid + 1, lo)
+        hi = np.where(active & ~go_right, mid, hi)
+    return lo
+
+
+def _row_duals(f: Formulation, duals: FloatArray) -> dict[str, FloatArray]:
+    out = {name: duals[s] for name, s in f.rows.items()}
+    out["link"] = duals[f.n_rows :]
+    if "cover" not in out:
+        out["cover"] = np.zeros(0)
+    return out
+
+
+def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
+    """Sum of ``rate x bits x arc_w`` over the arcs each candidate's traffic crosses
+    (requests toward the node, responses back; leaf link, then the route from the root)."""
+    r = p.routes
+    n = p.n_nodes
+    counts = np.diff(p.demand_ptr)
+    src = p.demand_source
+    req = p.demand_rate_per_s * p.demand_request_bits
+    resp = p.demand_rate_per_s * p.demand_response_bits
+    leaf = r.source_leaf_link[src]
+    has_leaf = leaf >= 0
+    lf = np.maximum(leaf, 0)
+    up = np.where(p.link_a[lf] == src, 0, 1)
+    leaf_price = np.where(has_leaf, req * arc_w[2 * lf + up] + resp * arc_w[2 * lf + 1 - up], 0.0)
+    away = p.cand_node != np.repeat(src, counts)
+    price = np.repeat(leaf_price, counts) * away
+    pred = r.pred
+    has = pred >= 0
+    parent = np.where(has, pred, 0)
+    cols = np.broadcast_to(np.arange(n)[None, :], pred.shape)
+    link = np.where(has, r.link_between(parent, cols), 0)
+    fwd = np.where(p.link_a[link] == parent, 0, 1)
+    s_req = _path_sums(pred, np.where(has, arc_w[2 * link + fwd], 0.0))
+    s_resp = _path_sums(pred, np.where(has, arc_w[2 * link + 1 - fwd], 0.0))
+    row = r.source_root_row[src]
+    core = away & (p.cand_node != np.repeat(r.roots[row], counts))
+    idx = np.nonzero(core)[0]
+    d = p.cand_demand[idx]
+    node = p.cand_node[idx]
+    price[idx] += req[d] * s_req[row[d], node] + resp[d] * s_resp[row[d], node]
+    return price
+
+
+def _path_sums(pred: IntArray, edge_value: FloatArray) -> FloatArray:
+    """Sum of ``edge_value`` (value of the link into each node) along every root path,
+    by pointer jumping (Wyllie 1979), as in :mod:`slimplace.problem.routes`."""
+    rows = np.arange(pred.shape[0])[:, None]
+    anc = np.where(pred >= 0, pred, np.arange(pred.shape[1])[None, :])
+    val = edge_value.copy()
+    while True:
+        nxt = anc[rows, anc]
+        if np.array_equal(nxt, anc):
+            return val
+        val = val + val[rows, anc]
+        anc = nxt

@@ -1,0 +1,182 @@
+"""``lp-round``: relax and round, for problems too large for the MILP.
+
+The LP relaxation with ``link`` rows (by column generation above
+``COLGEN_MIN_CANDIDATES`` candidates) is nearly integral in the servers; its
+shares with whole servers for their load are a plan whenever memory holds and
+no unsplittable demand is split. A second plan gives every demand its largest
+LP share, evicts what overloads a node, re-places it (regret rounds) and runs
+the greedy's repairs and local search. The better feasible plan is returned,
+with the LP value as its lower bound (so its gap is proven).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from slimplace.optim.costs import CostModel, FloatArray, IntArray, cost_model, objective_weights
+from slimplace.optim.formulation import build_formulation
+from slimplace.optim.greedy import Search
+from slimplace.optim.milp import (
+    Columns,
+    extract_plan,
+    initial_columns,
+    strengthened_lp,
+    uses_generated_columns,
+)
+from slimplace.optim.repair import node_busy, repair
+from slimplace.optim.rounds import argmin_segments, assign_rounds, fits, model_pairs, weighted_sum
+from slimplace.plan import Plan, Status
+from slimplace.problem.compiled import CompiledProblem
+
+
+@dataclass(frozen=True, kw_only=True)
+class LpRoundSolver:
+    """Relax and round (see the module docstring); options as for ``milp``."""
+
+    time_limit_s: float = 60.0
+    objective: str | None = None
+    carbon_weight: float = 1.0
+    threads: int | None = None
+    columns: Columns = "auto"
+
+    def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
+        """A feasible plan with a proven bound, or status infeasible."""
+        t0 = time.perf_counter()
+        deadline = t0 + self.time_limit_s
+        model = cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
+        search = Search(problem, model, 24)
+        x, bound = self._relaxation(problem, model, search, t0 + 0.7 * self.time_limit_s, seed)
+        if x is None:
+            return Plan(
+                np.zeros(problem.n_candidates),
+                np.where(problem.node_always_on, problem.node_count, 0),
+                "lp-round",
+                Status.INFEASIBLE,
+                seconds=time.perf_counter() - t0,
+                reason="the LP relaxation has no solution",
+            )
+        plans = []
+        direct = _direct(problem, search, x)
+        if direct is not None:
+            plans.append(direct)
+        chosen = _round(problem, search, x)
+        if (chosen >= 0).all():
+            chosen, x2 = search.improve(chosen, deadline)
+            plans.append(x2)
+        if not plans:
+            plan = search.plan(chosen, search.shares(chosen), "lp-round", time.perf_counter() - t0)
+            return plan
+        values = [self._value(problem, search, y) for y in plans]
+        best = plans[int(np.argmin(values))]
+        busy = weighted_sum(problem.cand_node, search.load * best, problem.n_nodes)
+        on = search.servers(busy).astype(np.int64)
+        from slimplace.optim.costs import plan_value
+
+        value = plan_value(problem, model, best, on)
+        return Plan(
+            best,
+            on,
+            "lp-round",
+            Status.FEASIBLE,
+            objective=value,
+            bound=min(bound, value) if bound is not None else None,
+            seconds=time.perf_counter() - t0,
+        )
+
+    def _relaxation(
+        self, problem: CompiledProblem, model: CostModel, search: Search, deadline: float, seed: int
+    ) -> tuple[FloatArray | None, float | None]:
+        if uses_generated_columns(problem, self.columns):
+            from slimplace.optim.colgen import artificial_share, column_generation
+
+            initial = initial_columns(problem, model, search=search)
+            cg = column_generation(
+                problem,
+                model,
+                initial,
+                deadline=deadline,
+                threads=self.threads,
+                seed=seed,
+                stop_gap=1e-4,
+            )
+            if cg.lp.values is None:
+                return None, None
+            r = cg.restricted
+            x_r, _ = extract_plan(r.problem, cg.formulation, cg.lp.values, relaxed=True)
+            x = np.zeros(problem.n_candidates)
+            x[r.cands] = x_r
+            if artificial_share(cg.formulation, cg.lp.values) > 1e-6:
+                return x, None  # some demands unserved even fractionally: round what there is
+            return x, cg.bound
+        return self._full(problem, model, deadline, seed)
+
+    def _full(
+        self, problem: CompiledProblem, model: CostModel, deadline: float, seed: int
+    ) -> tuple[FloatArray | None, float | None]:
+        f = build_formulation(problem, model, relax=True)
+        _, lp = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed)
+        if lp.values is None:
+            return None, None
+        x, _ = extract_plan(problem, f, lp.values, relaxed=True)
+        return x, lp.bound
+
+    @staticmethod
+    def _value(problem: CompiledProblem, search: Search, x: FloatArray) -> float:
+        from slimplace.optim.costs import plan_value
+
+        busy = weighted_sum(problem.cand_node, search.load * x, problem.n_nodes)
+        return plan_value(problem, search.model, x, search.servers(busy).astype(np.int64))
+
+
+def _direct(p: CompiledProblem, search: Search, x: FloatArray) -> FloatArray | None:
+    """The LP shares themselves, when they split no unsplittable demand and models fit."""
+    used = x > 1e-9
+    split = np.bincount(p.cand_demand[used], minlength=p.n_demands) > 1
+    if (split & ~p.app_splittable[p.demand_app]).any():
+        return None
+    pairs = np.nonzero(model_pairs(p, np.nonzero(used)[0]))[0]
+    mem = weighted_sum(pairs // p.n_models, p.model_memory_bytes[pairs % p.n_models], p.n_nodes)
+    if (mem > p.node_memory_bytes * (1 + 1e-9)).any():
+        return None
+    busy = weighted_sum(p.cand_node, search.load * x, p.n_nodes)
+    if not fits(busy, p.max_utilisation * p.node_count.astype(np.float64)).all():
+        return None
+    return x
+
+
+def _round(p: CompiledProblem, search: Search, x: FloatArray) -> IntArray:
+    """Each demand on its largest LP share; overloaded nodes shed their smallest
+    shares, which are placed again; memory and bandwidth are repaired."""
+    starts = p.demand_ptr[:-1]
+    has = np.diff(p.demand_ptr) > 0
+    chosen = np.full(p.n_demands, -1, dtype=np.int64)
+    chosen[has] = starts[has] + argmin_segments(-x, starts[has])
+    load = search.load
+    busy = node_busy(p, chosen, load)
+    cap = p.max_utilisation * p.node_count.astype(np.float64)
+    over = ~fits(busy, cap)
+    if over.any():
+        d = np.nonzero(over[p.cand_node[chosen]])[0]
+        keep = x[chosen[d]]
+        order = np.lexsort((keep, p.cand_node[chosen[d]]))[::-1]
+        node = p.cand_node[chosen[d[order]]]
+        cum = load[chosen[d[order]]]
+        start = np.ones(len(order), dtype=bool)
+        start[1:] = node[1:] != node[:-1]
+        csum = np.cumsum(cum)
+        base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+        within = csum - (csum[base] - cum[base]) <= cap[node] * (1 + 1e-9)
+        chosen[d[order][~within]] = -1
+        residual = cap - node_busy(p, chosen, load)
+        price = search.price(search.base_rate)
+        rest = search.all_of(chosen < 0)
+        placed, _ = assign_rounds(p, rest, price[rest], load[rest], residual)
+        chosen = np.where(placed >= 0, placed, chosen)
+    price = search.price(search.base_rate)
+    chosen = repair(p, chosen, price, load, search.sub)
+    if p.app_average.any() and (chosen >= 0).all():
+        chosen = search.restore_floors(chosen)
+    return chosen

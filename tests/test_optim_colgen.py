@@ -1,0 +1,43 @@
+"""Column generation: reduced costs of every candidate and the bound it proves."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from slimplace.optim import cost_model, objective_weights
+from slimplace.optim.colgen import column_generation, reduced_costs, restrict
+from slimplace.optim.formulation import build_formulation
+from slimplace.optim.milp import initial_columns, strengthened_lp
+from slimplace.problem.compiled import CompiledProblem
+from slimplace.testing import small_problem
+
+
+@pytest.fixture(scope="module")
+def small() -> CompiledProblem:
+    return small_problem()
+
+
+def test_reduced_costs_match_the_solver(small: CompiledProblem) -> None:
+    model = cost_model(small, objective_weights(small))
+    r = restrict(small, model, np.arange(small.n_candidates))
+    f = build_formulation(r.problem, r.model, relax=True)
+    session, _, pairs = strengthened_lp(
+        r.problem, f, deadline=time.perf_counter() + 30, threads=None, seed=0, return_pairs=True
+    )
+    rc = reduced_costs(small, model, r, f, session.row_duals(), pairs)
+    assert np.allclose(rc, session.col_duals()[f.cols["x"]], atol=1e-7)
+
+
+def test_bound_is_valid_at_every_round_and_exact_at_the_end(small: CompiledProblem) -> None:
+    model = cost_model(small, objective_weights(small))
+    f = build_formulation(small, model, relax=True)
+    _, full = strengthened_lp(small, f, deadline=time.perf_counter() + 30, threads=None, seed=0)
+    start = initial_columns(small, model, per_demand=2)
+    early = column_generation(small, model, start, deadline=time.perf_counter() + 30, max_rounds=1)
+    assert early.bound is not None and early.bound <= full.objective * (1 + 1e-9)
+    done = column_generation(small, model, start, deadline=time.perf_counter() + 30)
+    assert done.bound == pytest.approx(full.objective, rel=1e-6)
+    assert len(done.restricted.cands) < small.n_candidates
