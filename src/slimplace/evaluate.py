@@ -95,7 +95,9 @@ def evaluate(
     p = problem
     rate = p.demand_rate_per_s if rate_per_s is None else rate_per_s
     u = _Support.of(p, plan.x, rate)
-    busy = np.bincount(u.node, weights=u.flow * p.cand_service_s[u.idx], minlength=p.n_nodes)
+    busy = np.bincount(
+        u.node, weights=u.flow * p.cand_service_s[u.idx], minlength=p.n_nodes
+    ).astype(np.float64, copy=False)
     on = np.where(p.node_always_on, p.node_count, plan.servers_on).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
