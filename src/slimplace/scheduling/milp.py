@@ -276,7 +276,7 @@ def _windows(p: ScheduleProblem, o: _Options, model: _Model, ready: FloatArray) 
 
 
 def _highs(
-    model: _Model, time_limit_s: float, gap: float, seed: int, threads: int
+    model: _Model, time_limit_s: float, gap: float, seed: int, threads: int | None
 ) -> highspy.Highs:
     rows = np.concatenate([r[0] for r in model.rows])
     cols = np.concatenate([r[1] for r in model.rows])
@@ -304,7 +304,10 @@ def _highs(
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("random_seed", int(seed))
-    h.setOptionValue("threads", int(threads))
+    if threads is not None:
+        # HiGHS keeps one thread pool per process: changing its size after another model
+        # started it makes the run fail, so only set it when asked to.
+        h.setOptionValue("threads", int(threads))
     h.passModel(lp)
     return h
 
@@ -318,7 +321,7 @@ class ExactMilp:
         time_limit_s: float = 60.0,
         mip_gap: float = 1e-6,
         cuts: bool = True,
-        threads: int = 1,
+        threads: int | None = None,
     ) -> None:
         self.time_limit_s = time_limit_s
         self.mip_gap = mip_gap
@@ -336,7 +339,8 @@ class ExactMilp:
         model = _build(problem, opts, self.cuts and problem.n_jobs <= 200)
         left = self.time_limit_s - (time.perf_counter() - t0)
         h = _highs(model, left, self.mip_gap, seed, self.threads)
-        h.run()
+        if h.run() == highspy.HighsStatus.kError:
+            raise RuntimeError(f"HiGHS failed: {h.modelStatusToString(h.getModelStatus())}")
         status = h.getModelStatus()
         info = h.getInfo()
         seconds = time.perf_counter() - t0
