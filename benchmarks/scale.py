@@ -48,10 +48,20 @@ class Size:
 
 BASELINES = ("cloud-only", "no-compression", "device-local")
 SIZES = {
-    "1k": Size("1k", 1_000, 32, ("lp-bound", "milp", "greedy", "lp-round", "decomposed", *BASELINES), 60.0),
-    "20k": Size("20k", 20_000, 166, ("lp-bound", "greedy", "lp-round", "decomposed", *BASELINES), 60.0),
-    "100k": Size("100k", 100_000, 666, ("lp-bound", "greedy", "lp-round", "decomposed", *BASELINES),
-                 300.0, max_nodes_per_demand=20),
+    "1k": Size(
+        "1k", 1_000, 32, ("lp-bound", "milp", "greedy", "lp-round", "decomposed", *BASELINES), 60.0
+    ),
+    "20k": Size(
+        "20k", 20_000, 166, ("lp-bound", "greedy", "lp-round", "decomposed", *BASELINES), 60.0
+    ),
+    "100k": Size(
+        "100k",
+        100_000,
+        666,
+        ("lp-bound", "greedy", "lp-round", "decomposed", *BASELINES),
+        300.0,
+        max_nodes_per_demand=20,
+    ),
 }
 
 
@@ -81,8 +91,9 @@ def run_size(size: Size, seed: int) -> dict[str, Any]:
     from slimplace.problem.compile import compile_problem
 
     t0 = time.perf_counter()
-    problem = compile_problem(scenario_for(size, seed), strict=False,
-                              max_nodes_per_demand=size.max_nodes_per_demand)
+    problem = compile_problem(
+        scenario_for(size, seed), strict=False, max_nodes_per_demand=size.max_nodes_per_demand
+    )
     compile_s = time.perf_counter() - t0
     registry = default_registry()
     rows = []
@@ -92,13 +103,24 @@ def run_size(size: Size, seed: int) -> dict[str, Any]:
         plan = registry.create(name, time_limit_s=limit, mip_gap=0.005).solve(problem, seed=seed)
         seconds = time.perf_counter() - t1
         ev = evaluate(problem, plan)
-        rows.append({
-            "method": name, "kind": registry.info(name).kind, "status": str(plan.status),
-            "feasible": bool(ev.feasible), "power_w": ev.power_w, "objective": plan.objective,
-            "bound": plan.bound, "seconds": seconds, "slo_met": ev.slo_met_fraction,
-        })
-        print(f"  {size.name} {name}: {plan.status} {ev.power_w:,.1f} W in {seconds:.1f} s",
-              file=sys.stderr, flush=True)
+        rows.append(
+            {
+                "method": name,
+                "kind": registry.info(name).kind,
+                "status": str(plan.status),
+                "feasible": bool(ev.feasible),
+                "power_w": ev.power_w,
+                "objective": plan.objective,
+                "bound": plan.bound,
+                "seconds": seconds,
+                "slo_met": ev.slo_met_fraction,
+            }
+        )
+        print(
+            f"  {size.name} {name}: {plan.status} {ev.power_w:,.1f} W in {seconds:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     bounds = [r["bound"] for r in rows if r["bound"] is not None]
     bound = max(bounds) if bounds else None
     for r in rows:
@@ -106,29 +128,44 @@ def run_size(size: Size, seed: int) -> dict[str, Any]:
         r["gap"] = (r["power_w"] - bound) / r["power_w"] if ok else None
     compute = int(((problem.node_profile >= 0) & ~problem.node_always_on).sum())
     return {
-        "size": size.name, "demands": problem.n_demands, "compute_nodes": compute,
-        "variants": len(problem.variant_names), "candidates": problem.n_candidates,
-        "unservable": len(problem.unservable), "compile_s": compile_s, "bound": bound,
+        "size": size.name,
+        "demands": problem.n_demands,
+        "compute_nodes": compute,
+        "variants": len(problem.variant_names),
+        "candidates": problem.n_candidates,
+        "unservable": len(problem.unservable),
+        "compile_s": compile_s,
+        "bound": bound,
         "max_nodes_per_demand": size.max_nodes_per_demand,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
-        "methods": rows, "numpy": np.__version__,
+        "methods": rows,
+        "numpy": np.__version__,
     }
 
 
 def print_size(record: dict[str, Any]) -> None:
     """A table of one size's results."""
     cap = record["max_nodes_per_demand"]
-    print(f"\n{record['size']}: {record['demands']:,} demands x {record['compute_nodes']:,} compute nodes, "
-          f"{record['variants']} variants, {record['candidates']:,} candidates"
-          + (f" (max {cap} nodes per demand)" if cap else "")
-          + f"; compile {record['compile_s']:.1f} s; peak memory {record['peak_rss_gb']:.2f} GB")
+    print(
+        f"\n{record['size']}: {record['demands']:,} demands x "
+        f"{record['compute_nodes']:,} compute nodes, "
+        f"{record['variants']} variants, {record['candidates']:,} candidates"
+        + (f" (max {cap} nodes per demand)" if cap else "")
+        + f"; compile {record['compile_s']:.1f} s; peak memory {record['peak_rss_gb']:.2f} GB"
+    )
     bound = record["bound"]
     print(f"  best lower bound: {bound:,.1f} W" if bound is not None else "  no lower bound")
-    print(f"  {'method':<16}{'kind':<11}{'status':<12}{'feasible':<9}{'power W':>14}{'gap':>9}{'seconds':>9}")
+    print(
+        f"  {'method':<16}{'kind':<11}{'status':<12}{'feasible':<9}"
+        f"{'power W':>14}{'gap':>9}{'seconds':>9}"
+    )
     for r in record["methods"]:
         gap = "" if r["gap"] is None else f"{r['gap']:.2%}"
-        print(f"  {r['method']:<16}{r['kind']:<11}{r['status']:<12}{'yes' if r['feasible'] else 'no':<9}"
-              f"{r['power_w']:>14,.1f}{gap:>9}{r['seconds']:>9.1f}")
+        print(
+            f"  {r['method']:<16}{r['kind']:<11}{r['status']:<12}"
+            f"{'yes' if r['feasible'] else 'no':<9}"
+            f"{r['power_w']:>14,.1f}{gap:>9}{r['seconds']:>9.1f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,8 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         if name not in SIZES:
             ap.error(f"unknown size {name!r}; known: {', '.join(SIZES)}")
-        out = subprocess.run([sys.executable, __file__, "--one", name, "--seed", str(args.seed)],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", name, "--seed", str(args.seed)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             print(f"{name}: failed\n{out.stderr[-3000:]}", file=sys.stderr)
             return 1
