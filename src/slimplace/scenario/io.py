@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -32,6 +30,7 @@ from pydantic import ValidationError
 
 from slimplace.catalog import Catalog, load_catalog
 from slimplace.errors import InputError, Problem
+from slimplace.fsutil import atomic_write_text
 from slimplace.scenario import schema
 from slimplace.scenario.model import (
     Application,
@@ -527,19 +526,7 @@ def save_scenario(scenario: Scenario, path: str | Path, *, catalog: Catalog | No
     problems = check_scenario(scenario)
     if problems:
         raise InputError(str(path), problems)
-    text = dump_scenario(scenario, catalog=catalog)
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    atomic_write_text(path, dump_scenario(scenario, catalog=catalog))
 
 
 # ------------------------------------------------------------------------ domain -> file
