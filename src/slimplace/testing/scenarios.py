@@ -135,6 +135,6 @@ def tiny_scenario(n_devices: int = 6, *, seed: int = 0, rate_scale: float = 1.0)
         families=(_family(),),
         applications=apps,
         regions=(Region("A", 50.0, "test"), Region("B", 400.0, "test")),
-        settings=Settings(),
+        settings=Settings(default_region="A"),
         description="A small continuum for tests.",
     )
