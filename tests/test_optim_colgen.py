@@ -41,3 +41,31 @@ def test_bound_is_valid_at_every_round_and_exact_at_the_end(small: CompiledProbl
     done = column_generation(small, model, start, deadline=time.perf_counter() + 30)
     assert done.bound == pytest.approx(full.objective, rel=1e-6)
     assert len(done.restricted.cands) < small.n_candidates
+
+
+def test_bandwidth_duals_price_along_routes() -> None:
+    from dataclasses import replace
+
+    from slimplace.problem.compile import compile_problem
+    from slimplace.testing import tiny_scenario
+
+    scenario = tiny_scenario(6, seed=1, rate_scale=5.0)
+    # a device uplink and the edge-0 uplink to the PoP (a core link) are narrow
+    narrow = tuple(
+        replace(lk, bandwidth_bps=10e6) if lk.a in ("dev-3", "edge-0") else lk
+        for lk in scenario.links
+    )
+    problem = compile_problem(replace(scenario, links=narrow))
+    model = cost_model(problem, objective_weights(problem))
+    r = restrict(problem, model, np.arange(problem.n_candidates))
+    f = build_formulation(r.problem, r.model, relax=True)
+    session, _, pairs = strengthened_lp(
+        r.problem, f, deadline=time.perf_counter() + 30, threads=None, seed=0, return_pairs=True
+    )
+    duals = session.row_duals()
+    bw = duals[f.rows["bw"]]
+    links = f.row_index["bw"][0] // 2
+    names = {problem.node_ids[problem.link_a[k]] for k in links[np.abs(bw) > 0]}
+    assert names == {"dev-3", "edge-0"}  # both bind: leaf and core prices are exercised
+    rc = reduced_costs(problem, model, r, f, duals, pairs)
+    assert np.allclose(rc, session.col_duals()[f.cols["x"]], atol=1e-7)

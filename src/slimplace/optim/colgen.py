@@ -246,11 +246,22 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     leaf_price = np.where(has_leaf, req * arc_w[2 * lf + up] + resp * arc_w[2 * lf + 1 - up], 0.0)
     away = p.cand_node != np.repeat(src, counts)
     price = np.repeat(leaf_price, counts) * away
-    pred = r.pred
+    # path sums over the nodes routes go through or end at (user devices are leaves)
+    on_route = np.zeros(n, dtype=bool)
+    on_route[p.cand_node] = True
+    on_route[r.roots] = True
+    for lo in range(0, r.pred.shape[0], 64):
+        block = r.pred[lo : lo + 64]
+        on_route[block[block >= 0]] = True
+    keep = np.flatnonzero(on_route)
+    col = np.full(n, -1, dtype=np.int64)
+    col[keep] = np.arange(len(keep))
+    full = r.pred[:, keep]
+    pred = np.where(full >= 0, col[np.maximum(full, 0)], -1)
     has = pred >= 0
-    parent = np.where(has, pred, 0)
-    cols = np.broadcast_to(np.arange(n)[None, :], pred.shape)
-    link = np.where(has, r.link_between(parent, cols), 0)
+    parent = np.where(has, keep[np.maximum(pred, 0)], 0)
+    child = np.broadcast_to(keep[None, :], pred.shape)
+    link = np.where(has, r.link_between(parent, child), 0)
     fwd = np.where(p.link_a[link] == parent, 0, 1)
     s_req = _path_sums(pred, np.where(has, arc_w[2 * link + fwd], 0.0))
     s_resp = _path_sums(pred, np.where(has, arc_w[2 * link + 1 - fwd], 0.0))
@@ -258,7 +269,7 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     core = away & (p.cand_node != np.repeat(r.roots[row], counts))
     idx = np.nonzero(core)[0]
     d = p.cand_demand[idx]
-    node = p.cand_node[idx]
+    node = col[p.cand_node[idx]]
     price[idx] += req[d] * s_req[row[d], node] + resp[d] * s_resp[row[d], node]
     return price
 

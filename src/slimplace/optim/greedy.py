@@ -35,7 +35,12 @@ import numpy as np
 
 from slimplace.optim.costs import CostModel, cost_model, objective_weights, plan_value
 from slimplace.optim.milp import servers_for_load
-from slimplace.optim.network import arc_capacity_bps, arc_loads_bps, concat_ranges
+from slimplace.optim.network import (
+    arc_capacity_bps,
+    arc_loads_bps,
+    candidate_arcs,
+    concat_ranges,
+)
 from slimplace.optim.repair import bandwidth_evictions, memory_evictions, node_busy, repair
 from slimplace.optim.rounds import (
     BoolArray,
@@ -81,23 +86,28 @@ class GreedySolver:
         search = Search(problem, model, self.keep_per_demand)
         rate = search.base_rate
         mu, lam = search.multipliers(rate, self.price_rounds)
-        best, best_value = search.construct(rate), np.inf
-        for prices in ((mu, lam), (None, None)):
-            chosen = search.construct(rate, *prices)
-            value = search.value(chosen)
-            if value < best_value:
-                best, best_value = chosen, value
+        starts = [search.construct(rate, mu, lam), search.construct(rate)]
+        values = [search.value(c) for c in starts]
         for _ in range(self.scaling_rounds):
             if time.perf_counter() > deadline * 0.5 + t0 * 0.5:
                 break
-            rate = search.scaled_rate(best, rate)
-            chosen = search.construct(rate, mu, lam)
-            value = search.value(chosen)
-            if value < best_value - 1e-12 * abs(best_value):
-                best, best_value = chosen, value
+            rate = search.scaled_rate(starts[int(np.argmin(values))], rate)
+            starts.append(search.construct(rate, mu, lam))
+            values.append(search.value(starts[-1]))
+        # local search from the two best starts: a worse start can end better
+        best = starts[int(np.argmin(values))]
         x = search.shares(best)
         if self.local_search and (best >= 0).all():
-            best, x = search.improve(best, deadline)
+            finals: list[tuple[float, IntArray, FloatArray]] = []
+            for i in np.argsort(values, kind="stable")[:2]:
+                if not np.isfinite(values[i]) or (finals and time.perf_counter() > deadline):
+                    continue
+                left = deadline - time.perf_counter()
+                chosen, shares = search.improve(
+                    starts[i], time.perf_counter() + left / (2 - len(finals))
+                )
+                finals.append((search.value_of_shares(shares), chosen, shares))
+            _, best, x = min(finals, key=lambda f: f[0])
         return search.plan(best, x, "greedy", time.perf_counter() - t0)
 
 
@@ -192,6 +202,12 @@ class Search:
         x = np.zeros(self.p.n_candidates)
         x[chosen[chosen >= 0]] = 1.0
         return x
+
+    def value_of_shares(self, x: FloatArray) -> float:
+        """Objective of shares ``x`` with the servers their load needs."""
+        p = self.p
+        busy = weighted_sum(p.cand_node, self.load * x, p.n_nodes)
+        return plan_value(p, self.model, x, self.servers(busy).astype(np.int64))
 
     def value(self, chosen: IntArray) -> float:
         """Objective of an assignment; +inf when some demand is unplaced."""
@@ -421,39 +437,74 @@ class Search:
         worth = gain - cost > 1e-9 * max(1.0, float(gain.max(initial=0.0)))
         return self._apply(chosen, c[worth[node]])
 
-    def _split_moves(self, chosen: IntArray, x: FloatArray) -> FloatArray:
-        """Fill spare capacity of servers already on with parts of splittable demands
-        that are cheaper there (a fractional knapsack per node, by saving per unit load)."""
-        p = self.p
-        _, on, spare = self._state(chosen)
-        c, delta, extra, loss = self._options(chosen, on > 0)
+    def _split_moves(self, chosen: IntArray, x: FloatArray, rounds: int = 3) -> FloatArray:
+        """Fill spare capacity of servers already on (devices included) with parts of
+        splittable demands that are cheaper there: each round moves part of every
+        demand's costliest share, a fractional knapsack per node by saving per unit
+        of load; moves that would overfill memory or a link are dropped."""
+        for _ in range(rounds):
+            y = self._split_round(chosen, x)
+            if y is x:
+                break
+            x = y
+        return x
+
+    def _split_round(self, chosen: IntArray, x: FloatArray) -> FloatArray:
+        p, m = self.p, self.model
+        busy = weighted_sum(p.cand_node, self.load * x, p.n_nodes)
+        on = self.servers(busy)
+        spare = np.maximum(p.max_utilisation * on - busy, 0.0)
+        used = np.flatnonzero(x)
+        unit = m.cand_cost[used] + self.load[used] * self._marginal(busy, on)[p.cand_node[used]]
+        source = chosen.copy()
+        costly = first_per(p.cand_demand[used], -unit)
+        source[p.cand_demand[used[costly]]] = used[costly]
+        c, delta, extra, loss = self._options(source, on > 0)
         app = p.demand_app[p.cand_demand[c]]
         sel = (delta < 0) & (extra > 0) & p.app_splittable[app] & self._keeps_floor(app, loss)
+        sel &= x[c] == 0  # a new place for the demand
         c, delta, extra = c[sel], delta[sel], extra[sel]
+        if len(c) == 0:
+            return x
         ratio = delta / extra
         best = first_per(p.cand_demand[c], ratio)
-        c, delta, extra, ratio = c[best], delta[best], extra[best], ratio[best]
-        node = p.cand_node[c]
-        order = np.lexsort((ratio, node))
-        cum = np.cumsum(extra[order])
-        start = np.ones(len(order), dtype=bool)
-        start[1:] = node[order][1:] != node[order][:-1]
-        base = (
-            np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-            if len(order)
-            else order
+        c, extra, ratio = c[best], extra[best], ratio[best]
+        src = source[p.cand_demand[c]]
+        share = np.minimum(_knapsack_share(p.cand_node[c], extra, ratio, spare), x[src])
+        keep = share > 1e-6
+        c, src, share = c[keep], src[keep], share[keep]
+        for _ in range(3):
+            y = x.copy()
+            y[src] -= share
+            y[c] += share
+            y = np.where(y < 1e-12, 0.0, y)
+            bad = self._conflicting(y, c)
+            if not bad.any():
+                return y
+            c, src, share = c[~bad], src[~bad], share[~bad]
+        return x
+
+    def _conflicting(self, x: FloatArray, moved: IntArray) -> BoolArray:
+        """Which of the candidates ``moved`` into sit at an over-full node (capacity or
+        memory) or cross an overloaded arc under shares ``x``."""
+        p = self.p
+        busy = weighted_sum(p.cand_node, self.load * x, p.n_nodes)
+        bad_node = busy > p.max_utilisation * p.node_count * (1 + 1e-9) + 1e-12
+        used = np.flatnonzero(x > 1e-9)
+        pairs = np.nonzero(model_pairs(p, used))[0]
+        memory = p.model_memory_bytes[pairs % p.n_models]
+        bad_node |= weighted_sum(pairs // p.n_models, memory, p.n_nodes) > p.node_memory_bytes * (
+            1 + 1e-9
         )
-        before = cum - extra[order] - (cum[base] - extra[order][base]) if len(order) else cum
-        room = np.maximum(spare[node[order]] * (1 - 1e-9) - before, 0.0)
-        share = np.zeros(len(c))
-        share[order] = np.minimum(1.0, room / extra[order])
-        share = np.where(share > 1e-6, share, 0.0)
-        cur = chosen[p.cand_demand[c]]
-        y = x.copy()
-        y[cur] -= share
-        y[c] += share
-        y = np.where(y < 1e-12, 0.0, y)
-        return y if self._links_ok(y) else x
+        bad = bad_node[p.cand_node[moved]]
+        loads = arc_loads_bps(p, np.flatnonzero(x), x[np.flatnonzero(x)])
+        over = loads > arc_capacity_bps(p) * (1 + 1e-9)
+        if over.any():
+            pos, arc, _ = candidate_arcs(p, moved)
+            hit = np.zeros(len(moved), dtype=bool)
+            hit[pos[over[arc]]] = True
+            bad |= hit
+        return bad
 
     def _links_ok(self, x: FloatArray) -> bool:
         used = np.flatnonzero(x)
@@ -700,3 +751,22 @@ class Search:
         y[c] += share
         y = np.where(y < 1e-12, 0.0, y)
         return y if self._links_ok(y) else x
+
+
+def _knapsack_share(
+    node: IntArray, load: FloatArray, ratio: FloatArray, room: FloatArray
+) -> FloatArray:
+    """Share of each item a node takes, best ``ratio`` first, while its ``room`` lasts
+    (the fractional knapsack; the last item taken may be partial)."""
+    share = np.zeros(len(node))
+    if len(node) == 0:
+        return share
+    order = np.lexsort((ratio, node))
+    cum = np.cumsum(load[order])
+    start = np.ones(len(order), dtype=bool)
+    start[1:] = node[order][1:] != node[order][:-1]
+    base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    before = cum - load[order] - (cum[base] - load[order][base])
+    left = np.maximum(room[node[order]] * (1 - 1e-9) - before, 0.0)
+    share[order] = np.minimum(1.0, left / load[order])
+    return share

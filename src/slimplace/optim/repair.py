@@ -42,9 +42,12 @@ def memory_evictions(
     return evict, uniq[over]
 
 
-def bandwidth_evictions(p: CompiledProblem, chosen: IntArray) -> tuple[BoolArray, FloatArray]:
-    """Demands to evict so no arc is overloaded (on each overloaded arc, the
-    largest flows go first), and the residual bandwidth per arc after eviction."""
+def bandwidth_evictions(
+    p: CompiledProblem, chosen: IntArray, keep_key: FloatArray | None = None
+) -> tuple[BoolArray, FloatArray]:
+    """Demands to evict so no arc is overloaded, and the residual bandwidth per arc
+    after eviction. On each overloaded arc the demands with the highest ``keep_key``
+    (per demand; default: smaller flows) stay while the bandwidth lasts."""
     cap = arc_capacity_bps(p)
     ok = np.nonzero(chosen >= 0)[0]
     evict = np.zeros(p.n_demands, dtype=bool)
@@ -56,7 +59,8 @@ def bandwidth_evictions(p: CompiledProblem, chosen: IntArray) -> tuple[BoolArray
         return evict, cap - loads
     on_over = over[arc]
     o_pos, o_arc, o_flow = pos[on_over], arc[on_over], flow[on_over]
-    order = np.lexsort((o_flow, o_arc))
+    key = o_flow if keep_key is None else -keep_key[ok[o_pos]]
+    order = np.lexsort((key, o_arc))
     cum = np.cumsum(o_flow[order])
     start = np.ones(len(order), dtype=bool)
     start[1:] = o_arc[order][1:] != o_arc[order][:-1]
@@ -66,6 +70,25 @@ def bandwidth_evictions(p: CompiledProblem, chosen: IntArray) -> tuple[BoolArray
     gone = evict[ok[pos]]
     loads = loads - weighted_sum(arc[gone], flow[gone], len(cap))
     return evict, cap - loads
+
+
+def _regret_per_bit(
+    p: CompiledProblem, chosen: IntArray, score: FloatArray, universe: IntArray
+) -> FloatArray:
+    """What moving each placed demand to its best candidate at another node costs, per
+    bit per second it sends (evicting the cheapest to move first frees links best)."""
+    placed = chosen >= 0
+    d = p.cand_demand[universe]
+    cur = chosen[d]
+    other = (cur >= 0) & (p.cand_node[universe] != p.cand_node[np.maximum(cur, 0)])
+    alt = np.full(p.n_demands, np.inf)
+    np.minimum.at(alt, d[other], score[universe[other]])
+    regret = np.where(placed, alt - score[np.maximum(chosen, 0)], 0.0)
+    bits = p.demand_rate_per_s * (p.demand_request_bits + p.demand_response_bits)
+    key = np.full(p.n_demands, np.inf)
+    finite = np.isfinite(regret) & (bits > 0)
+    key[finite] = regret[finite] / bits[finite]
+    return key
 
 
 def bandwidth_blocked(p: CompiledProblem, cands: IntArray, residual_bps: FloatArray) -> BoolArray:
@@ -100,7 +123,9 @@ def repair(
     blocked = np.zeros(0, dtype=np.int64)
     for _ in range(max_rounds):
         evict_m, bad_pairs = memory_evictions(p, chosen, load)
-        evict_b, residual_bps = bandwidth_evictions(p, chosen)
+        evict_b, residual_bps = bandwidth_evictions(
+            p, chosen, _regret_per_bit(p, chosen, score, universe)
+        )
         evict = evict_m | evict_b
         if not evict.any():
             break
