@@ -482,21 +482,26 @@ def loads_scenario(
     return scenario
 
 
-def load_scenario(path: str | Path, *, catalog: Catalog | None = None) -> Scenario:
-    """Read a scenario file; raise :class:`InputError` (file name, every problem) if it is bad."""
+def read_text(path: str | Path) -> str:
+    """A UTF-8 input file's text; :class:`InputError` naming the file if it cannot be read."""
     file = str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(file, [Problem("", f"cannot read the file: {exc.strerror}")]) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         message = (
             f"not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} (save the file as UTF-8)"
         )
         raise InputError(file, [Problem("", message)]) from None
+
+
+def load_scenario(path: str | Path, *, catalog: Catalog | None = None) -> Scenario:
+    """Read a scenario file; raise :class:`InputError` (file name, every problem) if it is bad."""
+    file, text = str(path), read_text(path)
     return loads_scenario(text, file=file, catalog=catalog, base_dir=Path(path).parent)
 
 

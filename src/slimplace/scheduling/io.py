@@ -308,17 +308,7 @@ def loads_jobs(
 
 def load_jobs(path: str | Path, *, catalog: Catalog | None = None) -> JobSet:
     """Read a job file; raise :class:`InputError` (file name, every problem) if it is bad."""
-    file = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(file, [Problem("", f"cannot read the file: {exc.strerror}")]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        message = f"not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line}"
-        raise InputError(file, [Problem("", message)]) from None
+    file, text = str(path), scenario_io.read_text(path)
     return loads_jobs(text, file=file, base_dir=Path(path).parent, catalog=catalog)
 
 
