@@ -74,3 +74,22 @@ def test_unreachable_nodes_are_infinite() -> None:
     row = r.source_root_row[0]
     assert np.isinf(r.latency_s[row, 2]) and np.isinf(r.latency_s[row, 3])
     assert r.latency_s[row, 1] == 1.0
+
+
+def test_tables_have_columns_for_core_nodes_only() -> None:
+    # star of 3 core nodes (0-1, 0-2) with 4 leaf sources hanging off 1 and 2
+    a, b = np.array([0, 0, 1, 1, 2, 2]), np.array([1, 2, 3, 4, 5, 6])
+    is_target = np.array([True, True, True, False, False, False, False])
+    r = compute_routes(
+        7, a, b, np.ones(6), np.ones(6), np.full(6, np.inf), np.array([3, 4, 5, 6]), is_target
+    )
+    assert r.cols.tolist() == [0, 1, 2]
+    assert r.col_of_node.tolist() == [0, 1, 2, -1, -1, -1, -1]
+    assert r.latency_s.shape == (2, 3)
+    with pytest.raises(ValueError, match="folded"):
+        r.col(np.array([3]))
+    # from leaf 3 (root 1) to node 2: leaf link + 1-0 + 0-2
+    assert r.latency_s[r.source_root_row[3], r.col(np.array([2]))[0]] == pytest.approx(2.0)
+    _pair, link, parent = r.path_links(np.array([r.source_root_row[3]]), np.array([2]))
+    assert sorted(link.tolist()) == [0, 1]
+    assert sorted(parent.tolist()) == [0, 1]

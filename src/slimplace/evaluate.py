@@ -17,9 +17,11 @@ from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.energy import server_power_w
 from slimplace.problem.latency import LatencySource, mg1_response_time_s
+from slimplace.problem.routes import Routes
 from slimplace.scenario.model import TIERS
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 TOL = 1e-6
@@ -331,23 +333,37 @@ def _link_loads(p: CompiledProblem, idx: IntArray, flow: FloatArray) -> FloatArr
     np.add.at(loads, 2 * lf + (1 - up), resp[on_leaf])
     row = r.source_root_row[src]
     core = away & (node != r.roots[row])
-    n = p.n_nodes
+    if not core.any():
+        return loads
+    n = len(r.cols)
+    cell = row[core] * n + r.col(node[core])
+    levels = _tree_levels(r, p.link_a)
     for bits, forward in ((req, True), (resp, False)):
-        agg = np.bincount(
-            row[core] * n + node[core], weights=bits[core], minlength=len(r.roots) * n
-        ).reshape(len(r.roots), n)
-        max_depth = int(r.hops.max()) if r.hops.size else 0
-        for level in range(max_depth, 0, -1):
-            rr, vv = np.nonzero(r.hops == level)
-            if len(rr) == 0:
-                continue
-            parent = r.pred[rr, vv]
-            np.add.at(agg, (rr, parent), agg[rr, vv])
-            link = r.link_between(parent, vv)
-            a_to_b = p.link_a[link] == parent
-            direction = np.where(a_to_b == forward, 0, 1)
-            np.add.at(loads, 2 * link + direction, agg[rr, vv])
+        agg = np.bincount(cell, weights=bits[core], minlength=len(r.roots) * n)
+        for flat, parent_flat, link, parent_is_a in levels:
+            carried = agg[flat]
+            agg += np.bincount(parent_flat, weights=carried, minlength=len(agg))
+            direction = np.where(parent_is_a == forward, 0, 1)
+            loads += np.bincount(2 * link + direction, weights=carried, minlength=len(loads))
     return loads
+
+
+def _tree_levels(
+    r: Routes, link_a: IntArray
+) -> list[tuple[IntArray, IntArray, IntArray, BoolArray]]:
+    """Entries of the shortest-path trees by depth, deepest first: (flat cell, flat
+    cell of the parent, link to the parent, whether the parent is the link's ``a``)."""
+    n = len(r.cols)
+    out = []
+    max_depth = int(r.hops.max()) if r.hops.size else 0
+    for level in range(max_depth, 0, -1):
+        rr, vv = np.nonzero(r.hops == level)
+        if len(rr) == 0:
+            continue
+        parent = r.pred[rr, vv]
+        link = r.link_between(r.cols[parent], r.cols[vv])
+        out.append((rr * n + vv, rr * n + parent, link, link_a[link] == r.cols[parent]))
+    return out
 
 
 def _bandwidth_violations(p: CompiledProblem, u: _Support) -> list[Violation]:

@@ -18,6 +18,10 @@ from slimplace.problem.compiled import CompiledProblem
 
 log = logging.getLogger(__name__)
 
+#: Relative amount by which a feasible objective may fall below a lower bound through
+#: solver tolerances (HiGHS primal feasibility 1e-7 on rows of large coefficients).
+GAP_TOLERANCE = 1e-5
+
 #: Columns every comparison table has, in order.
 COMPARE_COLUMNS = (
     "method",
@@ -105,11 +109,7 @@ def comparison_table(
     for r in results:
         e = r.evaluation
         value = e.objective(objective)
-        gap = (
-            (value - bound) / abs(value)
-            if bound is not None and e.feasible and value > 0
-            else np.nan
-        )
+        gap = _gap(value, bound) if bound is not None and e.feasible and value > 0 else np.nan
         rows.append(
             {
                 "method": r.method,
@@ -127,6 +127,14 @@ def comparison_table(
             }
         )
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+
+
+def _gap(value: float, bound: float) -> float:
+    """Relative gap of ``value`` above ``bound``; a value below the bound by no more than
+    :data:`GAP_TOLERANCE` (the solvers' feasibility tolerances) counts as 0, so an optimum
+    never shows as "-0.00 %"; a larger negative gap is kept, since it means a bug."""
+    gap = (value - bound) / abs(value)
+    return 0.0 if -GAP_TOLERANCE <= gap < 0 else gap
 
 
 def plan_summary(problem: CompiledProblem, result: Result) -> dict[str, Any]:

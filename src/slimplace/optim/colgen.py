@@ -234,7 +234,6 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     """Sum of ``rate x bits x arc_w`` over the arcs each candidate's traffic crosses
     (requests toward the node, responses back; leaf link, then the route from the root)."""
     r = p.routes
-    n = p.n_nodes
     counts = np.diff(p.demand_ptr)
     src = p.demand_source
     req = p.demand_rate_per_s * p.demand_request_bits
@@ -246,21 +245,11 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     leaf_price = np.where(has_leaf, req * arc_w[2 * lf + up] + resp * arc_w[2 * lf + 1 - up], 0.0)
     away = p.cand_node != np.repeat(src, counts)
     price = np.repeat(leaf_price, counts) * away
-    # path sums over the nodes routes go through or end at (user devices are leaves)
-    on_route = np.zeros(n, dtype=bool)
-    on_route[p.cand_node] = True
-    on_route[r.roots] = True
-    for lo in range(0, r.pred.shape[0], 64):
-        block = r.pred[lo : lo + 64]
-        on_route[block[block >= 0]] = True
-    keep = np.flatnonzero(on_route)
-    col = np.full(n, -1, dtype=np.int64)
-    col[keep] = np.arange(len(keep))
-    full = r.pred[:, keep]
-    pred = np.where(full >= 0, col[np.maximum(full, 0)], -1)
+    # path sums over the route tables' columns (user devices are folded leaves)
+    pred = r.pred
     has = pred >= 0
-    parent = np.where(has, keep[np.maximum(pred, 0)], 0)
-    child = np.broadcast_to(keep[None, :], pred.shape)
+    parent = np.where(has, r.cols[np.maximum(pred, 0)], 0)
+    child = np.broadcast_to(r.cols[None, :], pred.shape)
     link = np.where(has, r.link_between(parent, child), 0)
     fwd = np.where(p.link_a[link] == parent, 0, 1)
     s_req = _path_sums(pred, np.where(has, arc_w[2 * link + fwd], 0.0))
@@ -269,7 +258,7 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     core = away & (p.cand_node != np.repeat(r.roots[row], counts))
     idx = np.nonzero(core)[0]
     d = p.cand_demand[idx]
-    node = col[p.cand_node[idx]]
+    node = r.col(p.cand_node[idx])
     price[idx] += req[d] * s_req[row[d], node] + resp[d] * s_resp[row[d], node]
     return price
 

@@ -134,15 +134,21 @@ def _assign_parts(p: CompiledProblem, k: int) -> tuple[IntArray, IntArray]:
     r = p.routes
     lat = np.where(np.isfinite(r.latency_s), r.latency_s, 1e9)
     rows = np.unique(r.source_root_row[p.demand_source])
+    root_cols = r.col(r.roots[rows])
     seeds = [int(rows[0])]
-    dist = lat[rows[0], r.roots[rows]]
+    dist = lat[rows[0], root_cols]
     for _ in range(1, min(k, len(rows))):
         nxt = int(rows[int(np.argmax(dist))])
         seeds.append(nxt)
-        dist = np.minimum(dist, lat[nxt, r.roots[rows]])
+        dist = np.minimum(dist, lat[nxt, root_cols])
     seeds_a = np.asarray(seeds)
-    node_part = np.argmin(lat[seeds_a], axis=0).astype(np.int64)
-    root_part = node_part[r.roots]
+    col_part = np.argmin(lat[seeds_a], axis=0).astype(np.int64)
+    # a folded leaf (user device) goes with its root
+    node_col = np.where(r.col_of_node >= 0, r.col_of_node, 0)
+    node_part = col_part[node_col]
+    leaf = r.col_of_node < 0
+    node_part[leaf] = col_part[r.col(r.roots[r.source_root_row[leaf]])]
+    root_part = col_part[r.col(r.roots)]
     demand_part = root_part[r.source_root_row[p.demand_source]]
     return demand_part.astype(np.int64), node_part
 

@@ -219,6 +219,8 @@ def _no_routes(n_nodes: int) -> Routes:
     table = np.zeros((1, n_nodes))
     return Routes(
         roots=np.zeros(1, dtype=np.int64),
+        cols=np.arange(n_nodes, dtype=np.int64),
+        col_of_node=np.arange(n_nodes, dtype=np.int64),
         latency_s=table,
         energy_j_per_bit=table.copy(),
         seconds_per_bit=table.copy(),

@@ -141,16 +141,14 @@ def _path_tables(
     leaf = routes.source_leaf_link[src]
     has_leaf = leaf >= 0
     leaf_i = np.maximum(leaf, 0)
-    prop = (
-        routes.latency_s[row][:, targets]
-        + np.where(has_leaf, view.link_latency_s[leaf_i], 0.0)[:, None]
-    )
+    cell = np.ix_(row, routes.col(targets))
+    prop = routes.latency_s[cell] + np.where(has_leaf, view.link_latency_s[leaf_i], 0.0)[:, None]
     spb = (
-        routes.seconds_per_bit[row][:, targets]
+        routes.seconds_per_bit[cell]
         + np.where(has_leaf, view.link_seconds_per_bit[leaf_i], 0.0)[:, None]
     )
     ebit = (
-        routes.energy_j_per_bit[row][:, targets]
+        routes.energy_j_per_bit[cell]
         + np.where(has_leaf, view.link_energy_j_per_bit[leaf_i], 0.0)[:, None]
     )
     return prop, spb, ebit

@@ -9,7 +9,9 @@ pointer jumping (Wyllie 1979; JaJa, *An Introduction to Parallel Algorithms*,
 Degree-one source nodes that serve nobody else (user devices hanging off an
 antenna) are folded into their neighbour, the *root*: every path from such a
 leaf starts with its one link. Routing then runs from the few roots over the
-core graph only, which keeps the tables small when there are 10^5 devices.
+core graph only, and the tables have one column per *core* node (every node
+that is not a folded leaf): with 10^5 devices on 10^3 antennas they stay
+roots x core nodes instead of roots x all nodes.
 """
 
 from __future__ import annotations
@@ -31,17 +33,21 @@ HOP_EPSILON_S = 1e-9
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Routes:
-    """Shortest-path tables from each root to every node (rows: roots, columns: nodes).
+    """Shortest-path tables from each root to every core node (rows: roots, columns: ``cols``).
 
+    ``cols`` lists the node of each column (every node but the folded leaves) and
+    ``col_of_node`` maps a node to its column (-1 for a folded leaf).
     ``latency_s``, ``energy_j_per_bit`` and ``seconds_per_bit`` are sums over the
-    links of the path (``inf`` where unreachable); ``pred`` is the predecessor of
-    each node on the path from the root (-1 at the root and where unreachable).
-    ``source_root_row`` maps every node that is a traffic source to its root row;
-    ``source_leaf_link`` is the link from a folded leaf to its root (-1 when the
-    source is a root itself).
+    links of the path (``inf`` where unreachable); ``pred`` is the *column* of
+    the predecessor of each column's node on the path from the root (-1 at the
+    root and where unreachable). ``source_root_row`` maps every node that is a
+    traffic source to its root row; ``source_leaf_link`` is the link from a
+    folded leaf to its root (-1 when the source is a root itself).
     """
 
     roots: IntArray
+    cols: IntArray
+    col_of_node: IntArray
     latency_s: FloatArray
     energy_j_per_bit: FloatArray
     seconds_per_bit: FloatArray
@@ -60,27 +66,35 @@ class Routes:
         pos = np.searchsorted(self.edge_key, key)
         return self.edge_link[pos]
 
-    def path_links(self, rows: IntArray, targets: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-        """Links on the paths root(rows) -> targets, as COO (pair index, link, direction).
+    def col(self, nodes: IntArray) -> IntArray:
+        """Table columns of ``nodes``; raises if one is a folded leaf (it has none)."""
+        out = self.col_of_node[nodes]
+        if (out < 0).any():
+            raise ValueError("folded leaf nodes have no column in the route tables")
+        return out
 
-        Direction is 0 when the path crosses the link from ``a`` to ``b``, 1 otherwise,
-        needed to tell request traffic (root to target) from responses.
+    def path_links(self, rows: IntArray, targets: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """Links on the paths root(rows) -> targets, as COO (pair index, link, from node).
+
+        ``from node`` is the end the path enters the link from, needed to tell
+        request traffic (root to target) from responses.
         """
-        cur = targets.astype(np.int64).copy()
+        cur = self.col(targets.astype(np.int64))
+        root_col = self.col_of_node[self.roots]
         pair = np.arange(len(targets), dtype=np.int64)
         out_pair, out_link, out_from = [], [], []
-        active = cur != self.roots[rows]
+        active = cur != root_col[rows]
         while active.any():
             p, r, c = pair[active], rows[active], cur[active]
             parent = self.pred[r, c]
             ok = parent >= 0
             p, c, parent = p[ok], c[ok], parent[ok]
             out_pair.append(p)
-            out_link.append(self.link_between(parent, c))
-            out_from.append(parent)
+            out_link.append(self.link_between(self.cols[parent], self.cols[c]))
+            out_from.append(self.cols[parent])
             cur[p] = parent
             active = np.zeros(len(targets), dtype=bool)
-            active[p] = cur[p] != self.roots[rows[p]]
+            active[p] = cur[p] != root_col[rows[p]]
         if not out_pair:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
@@ -139,17 +153,23 @@ def compute_routes(
 ) -> Routes:
     """Shortest routes from every traffic source (through its root) to every node."""
     root_of, leaf_link, folded = _fold_leaves(n_nodes, link_a, link_b, sources, is_target)
+    cols = np.flatnonzero(~folded).astype(np.int64)
+    col_of_node = np.full(n_nodes, -1, dtype=np.int64)
+    col_of_node[cols] = np.arange(len(cols))
+    n_cols = len(cols)
     keep = ~(folded[link_a] | folded[link_b])
-    a, b = link_a[keep], link_b[keep]
+    a, b = col_of_node[link_a[keep]], col_of_node[link_b[keep]]
     weight = link_latency_s[keep] + HOP_EPSILON_S
     graph = csr_matrix(
         (np.concatenate([weight, weight]), (np.concatenate([a, b]), np.concatenate([b, a]))),
-        shape=(n_nodes, n_nodes),
+        shape=(n_cols, n_cols),
     )
     graph.sum_duplicates()
-    roots = np.unique(root_of[sources])
-    _, pred = dijkstra(graph, directed=True, indices=roots, return_predecessors=True)
-    pred = np.where(pred < 0, -1, pred).astype(np.int64)
+    roots = np.unique(root_of[sources]).astype(np.int64)
+    root_col = col_of_node[roots]
+    _, pred32 = dijkstra(graph, directed=True, indices=root_col, return_predecessors=True)
+    pred = np.where(pred32 < 0, -1, pred32).astype(np.int64)
+    del pred32
     lo, hi = np.minimum(link_a, link_b), np.maximum(link_a, link_b)
     key = lo.astype(np.int64) * n_nodes + hi
     # keep the fastest of parallel links
@@ -158,12 +178,15 @@ def compute_routes(
     first = np.ones(len(order), dtype=bool)
     first[1:] = key_sorted[1:] != key_sorted[:-1]
     edge_key, edge_link = key_sorted[first], order[first].astype(np.int64)
+    empty_f, empty_i = np.empty((0, 0)), np.empty((0, 0), dtype=np.int64)
     routes = Routes(
-        roots=roots.astype(np.int64),
-        latency_s=np.empty(0),
-        energy_j_per_bit=np.empty(0),
-        seconds_per_bit=np.empty(0),
-        hops=np.empty(0, dtype=np.int64),
+        roots=roots,
+        cols=cols,
+        col_of_node=col_of_node,
+        latency_s=empty_f,
+        energy_j_per_bit=empty_f,
+        seconds_per_bit=empty_f,
+        hops=empty_i,
         pred=pred,
         edge_key=edge_key,
         edge_link=edge_link,
@@ -171,17 +194,17 @@ def compute_routes(
         source_root_row=np.empty(0, dtype=np.int64),
         source_leaf_link=np.empty(0, dtype=np.int64),
     )
-    reach = (pred >= 0) | (np.arange(n_nodes)[None, :] == roots[:, None])
-    into = np.where(
-        pred >= 0, routes.link_between(np.maximum(pred, 0), np.arange(n_nodes)[None, :]), -1
-    )
-    sums = {}
+    has = pred >= 0
+    reach = has | (np.arange(n_cols)[None, :] == root_col[:, None])
+    into = np.where(has, routes.link_between(cols[np.maximum(pred, 0)], cols[None, :]), -1)
+    del has
     per_link = {
         "latency": link_latency_s,
         "energy": link_energy_j_per_bit,
         "spb": np.where(np.isinf(link_bandwidth_bps), 0.0, 1.0 / link_bandwidth_bps),
         "hops": np.ones(len(link_a)),
     }
+    sums = {}
     for name, values in per_link.items():
         edge_value = np.where(into >= 0, values[np.maximum(into, 0)], 0.0)
         total = _path_sums(pred, edge_value)
@@ -189,7 +212,9 @@ def compute_routes(
     row_of_root = np.full(n_nodes, -1, dtype=np.int64)
     row_of_root[roots] = np.arange(len(roots))
     return Routes(
-        roots=roots.astype(np.int64),
+        roots=roots,
+        cols=cols,
+        col_of_node=col_of_node,
         latency_s=sums["latency"],
         energy_j_per_bit=sums["energy"],
         seconds_per_bit=sums["spb"],

@@ -113,10 +113,10 @@ def _transfers(jobset: JobSet) -> tuple[FloatArray, FloatArray, BoolArray, BoolA
         )
         rm = np.nonzero(routed)[0]
         dst = np.array([index[machines[m].node or ""] for m in rm], dtype=np.int64)
-        rows = routes.source_root_row[src][:, None]
-        lat = routes.latency_s[rows, dst[None, :]]
-        spb = routes.seconds_per_bit[rows, dst[None, :]]
-        ebit = routes.energy_j_per_bit[rows, dst[None, :]]
+        cell = np.ix_(routes.source_root_row[src], routes.col(dst))
+        lat = routes.latency_s[cell]
+        spb = routes.seconds_per_bit[cell]
+        ebit = routes.energy_j_per_bit[cell]
         sub = has_input[:, None]
         seconds[:, rm] = np.where(sub, lat + bits[:, None] * spb, 0.0)
         energy[:, rm] = np.where(sub, bits[:, None] * ebit, 0.0)
