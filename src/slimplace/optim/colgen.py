@@ -31,6 +31,7 @@ from slimplace.optim.highs import HighsSession, SolverOutcome
 from slimplace.optim.network import arc_capacity_bps, concat_ranges
 from slimplace.optim.rounds import top_per_demand
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.routes import path_sums
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +253,8 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     child = np.broadcast_to(r.cols[None, :], pred.shape)
     link = np.where(has, r.link_between(parent, child), 0)
     fwd = np.where(p.link_a[link] == parent, 0, 1)
-    s_req = _path_sums(pred, np.where(has, arc_w[2 * link + fwd], 0.0))
-    s_resp = _path_sums(pred, np.where(has, arc_w[2 * link + 1 - fwd], 0.0))
+    s_req = path_sums(pred, np.where(has, arc_w[2 * link + fwd], 0.0))
+    s_resp = path_sums(pred, np.where(has, arc_w[2 * link + 1 - fwd], 0.0))
     row = r.source_root_row[src]
     core = away & (p.cand_node != np.repeat(r.roots[row], counts))
     idx = np.nonzero(core)[0]
@@ -261,17 +262,3 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     node = r.col(p.cand_node[idx])
     price[idx] += req[d] * s_req[row[d], node] + resp[d] * s_resp[row[d], node]
     return price
-
-
-def _path_sums(pred: IntArray, edge_value: FloatArray) -> FloatArray:
-    """Sum of ``edge_value`` (value of the link into each node) along every root path,
-    by pointer jumping (Wyllie 1979), as in :mod:`slimplace.problem.routes`."""
-    rows = np.arange(pred.shape[0])[:, None]
-    anc = np.where(pred >= 0, pred, np.arange(pred.shape[1])[None, :])
-    val = edge_value.copy()
-    while True:
-        nxt = anc[rows, anc]
-        if np.array_equal(nxt, anc):
-            return val
-        val = val + val[rows, anc]
-        anc = nxt

@@ -1,24 +1,28 @@
-"""Methods by name: the built-ins, plus any a user registers by a call or by a
-``slimplace.methods`` package entry point. A registry is a plain object; there is
-no process-wide one, so two can coexist."""
+"""Placement methods by name: the built-ins, plus any a user registers by a call or by a
+``slimplace.methods`` package entry point (:mod:`slimplace.registry`)."""
 
 from __future__ import annotations
 
-import difflib
-import inspect
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol, get_args
 
-from slimplace.errors import SlimplaceError
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.registry import (
+    Entry,
+    FunctionMethod,
+    NamedRegistry,
+    UnknownNameError,
+    function_factory,
+)
 
-log = logging.getLogger(__name__)
+#: A registered method (name, factory, kind, description).
+MethodInfo = Entry
+#: Adapts a plain function ``f(problem, *, seed) -> Plan`` to :class:`Solver`.
+FunctionSolver = FunctionMethod
 
 Kind = Literal["baseline", "heuristic", "exact", "bound"]
+_KINDS: tuple[str, ...] = get_args(Kind)
 
 
 class Solver(Protocol):
@@ -29,77 +33,23 @@ class Solver(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionSolver:
-    """Adapts a plain function ``f(problem, *, seed) -> Plan`` to :class:`Solver`."""
-
-    function: Callable[..., Plan]
-
-    def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
-        """Call the function."""
-        return self.function(problem, seed=seed)
-
-
-@dataclass(frozen=True, slots=True)
-class MethodInfo:
-    """A registered method: how to build it and what it is."""
-
-    name: str
-    factory: Callable[..., Solver]
-    kind: Kind
-    description: str
-
-
-class UnknownMethodError(SlimplaceError):
+class UnknownMethodError(UnknownNameError):
     """A method name nobody registered."""
 
 
-class Registry:
-    """Methods by name."""
+class Registry(NamedRegistry[Solver]):
+    """Placement methods by name; ``kind`` is one of :data:`Kind`."""
 
-    def __init__(self) -> None:
-        self._methods: dict[str, MethodInfo] = {}
+    noun = "method"
+    unknown_error = UnknownMethodError
 
     def register(
-        self, name: str, factory: Callable[..., Solver], *, kind: Kind, description: str = ""
+        self, name: str, factory: Callable[..., Solver], *, kind: str = "", description: str = ""
     ) -> None:
         """Add (or replace) a method; ``factory(**options)`` builds a :class:`Solver`."""
-        self._methods[name] = MethodInfo(name, factory, kind, description)
-
-    def info(self, name: str) -> MethodInfo:
-        """The entry for ``name``; unknown names get close suggestions."""
-        if name not in self._methods:
-            close = difflib.get_close_matches(name, self._methods, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise UnknownMethodError(
-                f"unknown method {name!r}{hint}; known: {', '.join(self._methods)}"
-            )
-        return self._methods[name]
-
-    def create(self, name: str, **options: Any) -> Solver:
-        """Build method ``name`` with the ``options`` its factory accepts (others are ignored)."""
-        factory = self.info(name).factory
-        try:
-            params = dict(inspect.signature(factory).parameters)
-        except (TypeError, ValueError):
-            params = {}
-        takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        accepted = {k: v for k, v in options.items() if takes_all or k in params}
-        return factory(**accepted)
-
-    def names(self, kind: Kind | None = None) -> list[str]:
-        """Registered names, optionally of one kind, in registration order."""
-        return [n for n, m in self._methods.items() if kind is None or m.kind == kind]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._methods
-
-
-def _function_factory(function: Callable[..., Plan]) -> Callable[[], Solver]:
-    def factory() -> Solver:
-        return FunctionSolver(function)
-
-    return factory
+        if kind not in _KINDS:
+            raise ValueError(f"method {name!r}: kind must be one of {', '.join(_KINDS)}")
+        super().register(name, factory, kind=kind, description=description)
 
 
 def default_registry() -> Registry:
@@ -110,16 +60,12 @@ def default_registry() -> Registry:
     for name, function in BASELINES.items():
         registry.register(
             name,
-            _function_factory(function),
+            function_factory(function),
             kind="baseline",
             description=(function.__doc__ or "").strip().splitlines()[0],
         )
     _register_optimizers(registry)
-    for ep in entry_points(group="slimplace.methods"):
-        try:
-            ep.load()(registry)
-        except Exception:  # a broken plugin must not break the built-ins
-            log.exception("could not load method plugin %s", ep.name)
+    registry.load_plugins("slimplace.methods")
     return registry
 
 

@@ -124,7 +124,7 @@ def _fold_leaves(
     return root_of, leaf_link, folded
 
 
-def _path_sums(pred: IntArray, edge_value: FloatArray) -> FloatArray:
+def path_sums(pred: IntArray, edge_value: FloatArray) -> FloatArray:
     """Sum ``edge_value`` (the value of the link into each node) along every root path.
 
     Pointer jumping: val <- val + val[anc]; anc <- anc[anc] until every ancestor
@@ -207,7 +207,7 @@ def compute_routes(
     sums = {}
     for name, values in per_link.items():
         edge_value = np.where(into >= 0, values[np.maximum(into, 0)], 0.0)
-        total = _path_sums(pred, edge_value)
+        total = path_sums(pred, edge_value)
         sums[name] = np.where(reach, total, np.inf)
     row_of_root = np.full(n_nodes, -1, dtype=np.int64)
     row_of_root[roots] = np.arange(len(roots))

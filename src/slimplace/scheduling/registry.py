@@ -4,21 +4,20 @@ process-wide one), like :class:`slimplace.placement.registry.Registry`."""
 
 from __future__ import annotations
 
-import difflib
-import inspect
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from slimplace.placement.registry import UnknownMethodError
+from slimplace.registry import Entry, FunctionMethod, NamedRegistry, function_factory
 from slimplace.scheduling.problem import ScheduleProblem
 from slimplace.scheduling.schedule import Schedule
 
-log = logging.getLogger(__name__)
-
 Kind = Literal["baseline", "heuristic", "exact"]
+_KINDS: tuple[str, ...] = get_args(Kind)
+#: A registered scheduling method (name, factory, kind, description).
+SchedulerInfo = Entry
+#: Adapts ``f(problem, *, seed) -> Schedule`` to :class:`Scheduler`.
+FunctionScheduler = FunctionMethod
 
 
 class Scheduler(Protocol):
@@ -29,72 +28,19 @@ class Scheduler(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionScheduler:
-    """Adapts ``f(problem, *, seed) -> Schedule`` to :class:`Scheduler`."""
+class SchedulerRegistry(NamedRegistry[Scheduler]):
+    """Scheduling methods by name; ``kind`` is one of :data:`Kind`."""
 
-    function: Callable[..., Schedule]
-
-    def solve(self, problem: ScheduleProblem, *, seed: int = 0) -> Schedule:
-        """Call the function."""
-        return self.function(problem, seed=seed)
-
-
-@dataclass(frozen=True, slots=True)
-class SchedulerInfo:
-    """A registered method: how to build it and what it is."""
-
-    name: str
-    factory: Callable[..., Scheduler]
-    kind: Kind
-    description: str
-
-
-class SchedulerRegistry:
-    """Scheduling methods by name."""
-
-    def __init__(self) -> None:
-        self._methods: dict[str, SchedulerInfo] = {}
+    noun = "scheduling method"
+    unknown_error = UnknownMethodError
 
     def register(
-        self, name: str, factory: Callable[..., Scheduler], *, kind: Kind, description: str = ""
+        self, name: str, factory: Callable[..., Scheduler], *, kind: str = "", description: str = ""
     ) -> None:
         """Add (or replace) a method; ``factory(**options)`` builds a :class:`Scheduler`."""
-        self._methods[name] = SchedulerInfo(name, factory, kind, description)
-
-    def info(self, name: str) -> SchedulerInfo:
-        """The entry for ``name``; unknown names get close suggestions."""
-        if name not in self._methods:
-            close = difflib.get_close_matches(name, self._methods, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            known = ", ".join(self._methods)
-            raise UnknownMethodError(f"unknown scheduling method {name!r}{hint}; known: {known}")
-        return self._methods[name]
-
-    def create(self, name: str, **options: Any) -> Scheduler:
-        """Build ``name`` with the ``options`` its factory accepts (others are ignored)."""
-        factory = self.info(name).factory
-        try:
-            params = list(inspect.signature(factory).parameters.values())
-        except (TypeError, ValueError):
-            params = []
-        takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-        names = {p.name for p in params}
-        return factory(**{k: v for k, v in options.items() if takes_all or k in names})
-
-    def names(self, kind: Kind | None = None) -> list[str]:
-        """Registered names, optionally of one kind, in registration order."""
-        return [n for n, m in self._methods.items() if kind is None or m.kind == kind]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._methods
-
-
-def _function(function: Callable[..., Schedule]) -> Callable[[], Scheduler]:
-    def factory() -> Scheduler:
-        return FunctionScheduler(function)
-
-    return factory
+        if kind not in _KINDS:
+            raise ValueError(f"scheduling method {name!r}: kind must be one of {', '.join(_KINDS)}")
+        super().register(name, factory, kind=kind, description=description)
 
 
 def default_schedulers() -> SchedulerRegistry:
@@ -115,10 +61,6 @@ def default_schedulers() -> SchedulerRegistry:
     )
     for name, function in BASELINES.items():
         doc = (function.__doc__ or "").strip().splitlines()[0]
-        reg.register(name, _function(function), kind="baseline", description=doc)
-    for ep in entry_points(group="slimplace.schedulers"):
-        try:
-            ep.load()(reg)
-        except Exception:  # a broken plugin must not break the built-ins
-            log.exception("could not load scheduler plugin %s", ep.name)
+        reg.register(name, function_factory(function), kind="baseline", description=doc)
+    reg.load_plugins("slimplace.schedulers")
     return reg

@@ -1,73 +1,25 @@
 """Online policies by name: the built-ins, plus any a user registers by a call or by a
-``slimplace.policies`` package entry point (a function taking the registry). A registry
-is a plain object; there is no process-wide one."""
+``slimplace.policies`` package entry point (a function taking the registry; see
+:mod:`slimplace.registry`)."""
 
 from __future__ import annotations
 
-import difflib
-import inspect
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import Any
-
-from slimplace.errors import SlimplaceError
+from slimplace.registry import Entry, NamedRegistry, UnknownNameError
 from slimplace.sim.policy import Policy
 
-log = logging.getLogger(__name__)
+#: A registered policy (name, factory, kind (unused), description).
+PolicyInfo = Entry
 
 
-class UnknownPolicyError(SlimplaceError):
+class UnknownPolicyError(UnknownNameError):
     """A policy name nobody registered."""
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyInfo:
-    """A registered policy: how to build it and what it does."""
-
-    name: str
-    factory: Callable[..., Policy]
-    description: str
-
-
-class PolicyRegistry:
+class PolicyRegistry(NamedRegistry[Policy]):
     """Policies by name."""
 
-    def __init__(self) -> None:
-        self._policies: dict[str, PolicyInfo] = {}
-
-    def register(self, name: str, factory: Callable[..., Policy], *, description: str = "") -> None:
-        """Add (or replace) a policy; ``factory(**options)`` builds it."""
-        self._policies[name] = PolicyInfo(name, factory, description)
-
-    def info(self, name: str) -> PolicyInfo:
-        """The entry for ``name``; unknown names get close suggestions."""
-        if name not in self._policies:
-            close = difflib.get_close_matches(name, self._policies, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise UnknownPolicyError(
-                f"unknown policy {name!r}{hint}; known: {', '.join(self._policies)}"
-            )
-        return self._policies[name]
-
-    def create(self, name: str, **options: Any) -> Policy:
-        """Build policy ``name`` with the ``options`` its factory accepts (others are ignored)."""
-        factory = self.info(name).factory
-        try:
-            params = inspect.signature(factory).parameters
-        except (TypeError, ValueError):
-            params = {}  # type: ignore[assignment]
-        takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        accepted = {k: v for k, v in options.items() if takes_all or k in params}
-        return factory(**accepted)
-
-    def names(self) -> list[str]:
-        """Registered names, in registration order."""
-        return list(self._policies)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._policies
+    noun = "policy"
+    unknown_error = UnknownPolicyError
 
 
 def _builtins(registry: PolicyRegistry) -> None:
@@ -116,9 +68,5 @@ def default_policies() -> PolicyRegistry:
     """The built-in policies and every installed ``slimplace.policies`` entry point."""
     registry = PolicyRegistry()
     _builtins(registry)
-    for ep in entry_points(group="slimplace.policies"):
-        try:
-            ep.load()(registry)
-        except Exception:  # a broken plugin must not break the built-ins
-            log.exception("could not load policy plugin %s", ep.name)
+    registry.load_plugins("slimplace.policies")
     return registry

@@ -68,7 +68,7 @@ def check_feasible(
 
 def check_reported_objective(
     name: str,
-    kind: Kind,
+    kind: str,
     problem: CompiledProblem,
     plan: Plan,
     evaluation: Evaluation | None = None,
