@@ -58,6 +58,28 @@ def test_read_measurements_parses_units_and_catalog_rows(tmp_path: Path) -> None
     assert m.batch_size.tolist() == [1, 1, 4]
     assert m.latency_s[0] == pytest.approx(0.0738)
     assert m.features.activation_from_layers.all()
+    assert m.features.depthwise_from_layers.all() and (m.features.depthwise_bytes > 0).all()
+
+
+def test_read_measurements_takes_depthwise_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "dw.csv"
+    path.write_text(
+        "flops,params,latency_ms,activation_bytes,depthwise_activation_bytes,precision\n"
+        "600 MFLOP,3.5e6,70,40 MB,12 MB,fp32\n"
+        "8 GFLOP,25e6,700,100 MB,0,fp32\n"
+        "300 MFLOP,2e6,30,20 MB,,int8\n"
+    )
+    f = read_measurements(path).features
+    assert f.depthwise_bytes.tolist() == [12e6, 0.0, 0.0]
+    assert f.depthwise_from_layers.tolist() == [True, True, False]
+    assert f.activation_bytes.tolist() == [40e6, 100e6, 20e6]
+    path.write_text(
+        "flops,params,latency_ms,depthwise_activation_bytes\n"
+        "1e9,1e6,3,-1\n1e9,1e6,3,1\n1e9,1e6,4,1\n"
+    )
+    with pytest.raises(InputError) as err:
+        read_measurements(path)
+    assert "line 2, column 'depthwise_activation_bytes'" in str(err.value)
 
 
 @pytest.mark.parametrize(

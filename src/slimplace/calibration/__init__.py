@@ -1,9 +1,11 @@
 """Calibrated latency models: fitted to measured latencies, validated on held-out data.
 
 - :mod:`~slimplace.calibration.fit`: the roofline-style model
-  (overhead + FLOPs / rate + bytes / bandwidth, batch-aware), fitted by
-  non-negative least squares on relative residuals; k-fold and cross-family errors.
-- :mod:`~slimplace.calibration.features`: per-variant FLOPs, weight and activation bytes.
+  (overhead + FLOPs / rate + bytes / bandwidth, depthwise-convolution traffic
+  apart, batch-aware), fitted by non-negative least squares on relative
+  residuals; k-fold and cross-family errors.
+- :mod:`~slimplace.calibration.features`: per-variant FLOPs, weight, activation
+  and depthwise bytes.
 - :mod:`~slimplace.calibration.model`: :class:`CalibratedLatencyModel` (measured, else
   fitted, else FLOPs), the default latency model of ``compile_problem``.
 - :mod:`~slimplace.calibration.published`: the catalog's published measurements by device.

@@ -7,7 +7,12 @@ writes (its input and output tensors), the roofline's memory traffic (Williams,
 Waterman & Patterson, "Roofline", CACM 52(4), 2009). Operators the runtime fuses
 (batch norm and ReLU/ReLU6 into the preceding convolution, as TF-Lite does) add
 nothing; hard-swish (a separate TF-Lite op), the squeeze-and-excitation pooling
-and rescaling, and residual additions are counted as their own passes.
+and rescaling, and residual additions are counted as their own passes. The
+traffic of depthwise convolutions is also counted on its own: with k x k MACs per
+output element (9 or 25, against the hundreds of a pointwise convolution) they
+are bound by memory traffic, not arithmetic (Ma et al., ShuffleNet V2, ECCV
+2018, guidelines on memory access cost; nn-Meter, Zhang et al., MobiSys 2021,
+predicts depthwise kernels separately).
 
 Layer lists (input 224 x 224, stride, channels, expansion, kernel, SE, activation):
 
@@ -32,12 +37,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class ArchCounts:
-    """Per-inference counts of one network at one width and resolution (batch 1)."""
+    """Per-inference counts of one network at one width and resolution (batch 1).
+
+    ``depthwise_elements`` is the part of ``activation_elements`` that depthwise
+    convolutions read and write.
+    """
 
     macs: float
     params: float
     activation_elements: float
     operators: int
+    depthwise_elements: float = 0.0
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -57,6 +67,7 @@ class _Tally:
         self.params = 0.0
         self.elements = 0.0
         self.operators = 0
+        self.depthwise_elements = 0.0
 
     def conv(
         self,
@@ -76,6 +87,8 @@ class _Tally:
         self.params += per_out * c_out + c_out
         self.elements += c_in * size * size + c_out * out * out
         self.operators += 1
+        if depthwise:
+            self.depthwise_elements += c_in * size * size + c_out * out * out
         if separate_activation:
             self.elementwise(c_out, out)
         return out
@@ -100,7 +113,9 @@ class _Tally:
         self.conv(channels, classes, 1, 1, 1)
 
     def counts(self) -> ArchCounts:
-        return ArchCounts(self.macs, self.params, self.elements, self.operators)
+        return ArchCounts(
+            self.macs, self.params, self.elements, self.operators, self.depthwise_elements
+        )
 
 
 _V1_BLOCKS = (

@@ -68,7 +68,15 @@ def csv_text(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
     return buf.getvalue()
 
 
-ACTIVATION_COLUMNS = ("family", "variant", "flops", "layer_flops", "activation_elements", "method")
+ACTIVATION_COLUMNS = (
+    "family",
+    "variant",
+    "flops",
+    "layer_flops",
+    "activation_elements",
+    "depthwise_elements",
+    "method",
+)
 
 
 def main(out_dir: Path | None = None) -> None:

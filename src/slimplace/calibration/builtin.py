@@ -31,6 +31,7 @@ FITS_COLUMNS = (
     "int8_flops_per_s",
     "memory_bandwidth_bps",
     "weight_bandwidth_bps",
+    "depthwise_bandwidth_bps",
     "mape_kfold",
     "mape_flops_only_kfold",
     "source",
@@ -57,6 +58,7 @@ def fit_from_row(row: Mapping[str, str]) -> LatencyFit:
         mape=float(row["mape_kfold"]),
         n_points=int(row["n_points"]),
         source=row["source"],
+        depthwise_bandwidth_bps=float(row.get("depthwise_bandwidth_bps") or "inf"),
     )
 
 
@@ -78,6 +80,7 @@ def fit_to_row(
         "int8_flops_per_s": num(fit.int8_flops_per_s),
         "memory_bandwidth_bps": num(fit.memory_bandwidth_bps),
         "weight_bandwidth_bps": num(fit.weight_bandwidth_bps),
+        "depthwise_bandwidth_bps": num(fit.depthwise_bandwidth_bps),
         "mape_kfold": num(fit.mape),
         "mape_flops_only_kfold": num(mape_flops_only),
         "source": fit.source,

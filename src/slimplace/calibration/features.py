@@ -13,6 +13,12 @@
   MobileNetV2, ~160 for MobileNetV3 with SE and hard-swish, computed from the
   layer tables); variants of unknown architecture use :data:`GENERIC_KAPPA`,
   a rough middle (a factor ~2 either way).
+- Depthwise bytes: the part of the activation bytes that depthwise convolutions
+  read and write (memory-bound kernels, charged at their own bandwidth by the
+  fit). From the same layer walk; for the proxy families (Once-for-All) the
+  activation proxy times the depthwise share of their reference architecture;
+  zero for variants of unknown architecture (no depthwise term: the activation
+  term alone stands in).
 """
 
 from __future__ import annotations
@@ -53,13 +59,20 @@ GENERIC_KAPPA = 90.0
 
 @dataclass(frozen=True, slots=True)
 class VariantFeatures:
-    """Feature arrays over n variants (one entry each)."""
+    """Feature arrays over n variants (one entry each).
+
+    ``depthwise_bytes`` is part of ``activation_bytes``; ``depthwise_from_layers``
+    marks the variants whose depthwise traffic comes from a layer list or the
+    user's measurements (not a proxy share), which alone identify its bandwidth.
+    """
 
     flops: FloatArray
     int8: BoolArray
     weight_bytes: FloatArray
     activation_bytes: FloatArray
     activation_from_layers: BoolArray
+    depthwise_bytes: FloatArray
+    depthwise_from_layers: BoolArray
 
     def __len__(self) -> int:
         return len(self.flops)
@@ -72,6 +85,8 @@ class VariantFeatures:
             self.weight_bytes[index],
             self.activation_bytes[index],
             self.activation_from_layers[index],
+            self.depthwise_bytes[index],
+            self.depthwise_from_layers[index],
         )
 
 
@@ -90,15 +105,19 @@ def activation_proxy_elements(
 
 @dataclass(frozen=True, slots=True)
 class LayerCounts:
-    """One row of ``activations.csv``: counts from a layer walk (or the proxy)."""
+    """One row of ``activations.csv``: counts from a layer walk (or the proxy).
+
+    ``layer_flops`` is ``None`` for proxy rows (no layer list).
+    """
 
     activation_elements: float
     layer_flops: float | None
+    depthwise_elements: float = 0.0
 
 
 @functools.cache
 def activation_table() -> Mapping[tuple[str, float], LayerCounts]:
-    """Activation elements (and layer-table FLOPs) keyed by (variant name, published FLOPs)."""
+    """Activation and depthwise elements (and layer-table FLOPs) by (variant, published FLOPs)."""
     path = resources.files("slimplace").joinpath("data", "calibration", "activations.csv")
     rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
     return MappingProxyType(
@@ -106,6 +125,7 @@ def activation_table() -> Mapping[tuple[str, float], LayerCounts]:
             (r["variant"], float(r["flops"])): LayerCounts(
                 float(r["activation_elements"]),
                 float(r["layer_flops"]) if r["layer_flops"] else None,
+                float(r["depthwise_elements"]),
             )
             for r in rows
         }
@@ -117,24 +137,44 @@ def features_from_arrays(
     params: FloatArray,
     precision: Sequence[str],
     activation_elements: FloatArray | None = None,
+    depthwise_elements: FloatArray | None = None,
+    depthwise_from_layers: BoolArray | None = None,
 ) -> VariantFeatures:
-    """Features from raw columns; NaN activation elements fall back to the proxy."""
+    """Features from raw columns.
+
+    NaN activation elements fall back to the proxy; NaN (or absent) depthwise
+    elements to zero. ``depthwise_from_layers`` defaults to "the depthwise
+    elements are given" (finite).
+    """
     flops = np.asarray(flops, dtype=np.float64)
     params = np.asarray(params, dtype=np.float64)
+    n = len(flops)
     bpe = np.array([bytes_per_element(p) for p in precision], dtype=np.float64)
     elements = (
-        np.full(len(flops), np.nan)
+        np.full(n, np.nan)
         if activation_elements is None
         else np.asarray(activation_elements, dtype=np.float64)
     )
     known = np.isfinite(elements)
     elements = np.where(known, elements, activation_proxy_elements(flops, params))
+    dw = (
+        np.full(n, np.nan)
+        if depthwise_elements is None
+        else np.asarray(depthwise_elements, dtype=np.float64)
+    )
+    dw_known = (
+        np.isfinite(dw)
+        if depthwise_from_layers is None
+        else np.asarray(depthwise_from_layers, dtype=bool)
+    )
     return VariantFeatures(
         flops=flops,
         int8=np.array([p.lower() in INTEGER_PRECISIONS for p in precision], dtype=bool),
         weight_bytes=params * bpe,
         activation_bytes=elements * bpe,
         activation_from_layers=known,
+        depthwise_bytes=np.where(np.isfinite(dw), dw, 0.0) * bpe,
+        depthwise_from_layers=dw_known,
     )
 
 
@@ -160,4 +200,6 @@ def variant_features(
         np.array([v.params for v in vs], dtype=np.float64),
         [v.precision for v in vs],
         np.array([np.nan if r is None else r.activation_elements for r in rows]),
+        np.array([np.nan if r is None else r.depthwise_elements for r in rows]),
+        np.array([r is not None and r.layer_flops is not None for r in rows], dtype=bool),
     )

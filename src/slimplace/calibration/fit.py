@@ -3,26 +3,36 @@
 Model (one parameter set per device; :class:`~slimplace.scenario.model.LatencyFit`):
 
     latency(B) = t0 + B * F_fp / R + B * F_int8 / R_int8 + 8 * B * A / BW_act + 8 * W / BW_w
+                 + 8 * B * D / BW_dw
 
 for a batch of ``B`` inferences, ``F`` FLOPs (float or integer kernels), ``A``
-activation bytes per inference and ``W`` weight bytes (read once per batch):
-fixed overhead plus compute plus memory traffic, the additive form of the
-roofline (Williams, Waterman & Patterson, CACM 52(4), 2009; the additive
-compute + memory + overhead decomposition is the one of Qi, Sparks & Talwalkar,
-"Paleo", ICLR 2017). Weights and activations get separate effective bandwidths:
-weight reads are sequential streams that prefetching overlaps with compute,
-activation tensors are not, so one shared bandwidth fits the phones' data worse
-(``docs/calibration.md``). Per-inference time ``latency(B) / B`` falls towards
-``F / R + 8 A / BW_act`` as the batch grows: overhead and weights are amortised
-and throughput saturates.
+activation bytes per inference, ``W`` weight bytes (read once per batch) and
+``D`` the part of ``A`` that depthwise convolutions read and write: fixed
+overhead plus compute plus memory traffic, the additive form of the roofline
+(Williams, Waterman & Patterson, CACM 52(4), 2009; the additive compute +
+memory + overhead decomposition is the one of Qi, Sparks & Talwalkar, "Paleo",
+ICLR 2017). Weights and activations get separate effective bandwidths: weight
+reads are sequential streams that prefetching overlaps with compute, activation
+tensors are not, so one shared bandwidth fits the phones' data worse
+(``docs/calibration.md``). Depthwise convolutions do k x k MACs per element
+they move (9 or 25, against hundreds in a pointwise convolution): they are
+memory-bound and run far below the device's FLOP rate, so their traffic pays an
+extra ``1 / BW_dw`` per bit (ShuffleNet V2, Ma et al., ECCV 2018: FLOPs do not
+give latency, memory access cost matters; nn-Meter, Zhang et al., MobiSys 2021,
+models depthwise kernels on their own). Per-inference time ``latency(B) / B`` falls
+towards ``F / R + 8 A / BW_act + 8 D / BW_dw`` as the batch grows: overhead and
+weights are amortised and throughput saturates.
 
-The coefficients ``(t0, 1/R, 1/R_int8, 1/BW_act, 1/BW_w)`` are non-negative and
-fitted by least squares on *relative* residuals, ``min sum ((x_i . c - y_i) /
-y_i)^2`` subject to ``c >= 0`` (:func:`scipy.optimize.nnls` on rows divided by
-``y_i``), which matches the mean absolute percentage error the fit is judged by.
-Terms the data cannot identify are left out: the two memory terms need
-:data:`MIN_POINTS_MEMORY` points, the overhead term three, a separate int8 rate
-two integer and two float measurements (otherwise int8 runs at the float rate).
+The coefficients ``(t0, 1/R, 1/R_int8, 1/BW_act, 1/BW_w, 1/BW_dw)`` are
+non-negative and fitted by least squares on *relative* residuals, ``min sum
+((x_i . c - y_i) / y_i)^2`` subject to ``c >= 0`` (:func:`scipy.optimize.nnls`
+on rows divided by ``y_i``), which matches the mean absolute percentage error
+the fit is judged by. Terms the data cannot identify are left out: the two
+memory terms need :data:`MIN_POINTS_MEMORY` points, the overhead term three, a
+separate int8 rate two integer and two float measurements (otherwise int8 runs
+at the float rate), the depthwise term :data:`MIN_POINTS_MEMORY` points whose
+depthwise traffic comes from a layer list (where it is a fixed share of the
+activation proxy it cannot be told apart from the activation term).
 
 The FLOPs-only model ``latency(B) = B * F / R`` (LEAF, iFogSim) is fitted the
 same way, so comparisons are fair.
@@ -51,7 +61,10 @@ MIN_POINTS_OVERHEAD = 3
 
 
 def design_matrix(features: VariantFeatures, batch_size: npt.ArrayLike) -> FloatArray:
-    """Columns ``[1, B*F_fp, B*F_int8, 8*B*A, 8*W]`` (1, FLOP, FLOP, bit, bit) per measurement."""
+    """Columns ``[1, B*F_fp, B*F_int8, 8*B*A, 8*W, 8*B*D]`` per measurement.
+
+    Units: 1, FLOP, FLOP, bit, bit, bit.
+    """
     b = np.broadcast_to(np.asarray(batch_size, dtype=np.float64), features.flops.shape)
     flops = b * features.flops
     return np.column_stack(
@@ -61,6 +74,7 @@ def design_matrix(features: VariantFeatures, batch_size: npt.ArrayLike) -> Float
             np.where(features.int8, flops, 0.0),
             8.0 * b * features.activation_bytes,
             8.0 * features.weight_bytes,
+            8.0 * b * features.depthwise_bytes,
         ]
     )
 
@@ -74,6 +88,7 @@ def _coefficients(fit: LatencyFit) -> FloatArray:
             1.0 / int8_rate,
             1.0 / fit.memory_bandwidth_bps,
             1.0 / fit.weight_bandwidth_bps,
+            1.0 / fit.depthwise_bandwidth_bps,
         ]
     )
 
@@ -118,9 +133,11 @@ def fit_latency(
         x[:, 1] += x[:, 2]
         x[:, 2] = 0.0
     memory = n >= MIN_POINTS_MEMORY
-    use = [n >= MIN_POINTS_OVERHEAD, True, split_int8, memory, memory]
+    n_depthwise = int((features.depthwise_from_layers & (features.depthwise_bytes > 0)).sum())
+    depthwise = memory and n_depthwise >= MIN_POINTS_MEMORY
+    use = [n >= MIN_POINTS_OVERHEAD, True, split_int8, memory, memory, depthwise]
     cols = [i for i, u in enumerate(use) if u]
-    coef = np.zeros(5)
+    coef = np.zeros(len(use))
     coef[cols] = _relative_nnls(x[:, cols], y)
     batches = np.broadcast_to(np.asarray(batch_size, dtype=np.int64), y.shape)
     values, counts = np.unique(batches, return_counts=True)
@@ -133,6 +150,7 @@ def fit_latency(
         batch_size=int(values[np.argmax(counts)]),
         n_points=n,
         source=source,
+        depthwise_bandwidth_bps=_rate(coef[5]),
     )
 
 

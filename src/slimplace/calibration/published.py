@@ -9,9 +9,10 @@ TX2 at batch 16, Xeon at batch 1) from mit-han-lab/once-for-all. They are not
 copied again here; this module reads them from the catalog.
 
 It also builds the package table ``data/calibration/activations.csv``: activation
-elements of every catalog variant whose layer list is known
-(:mod:`slimplace.calibration.architectures`), plus the Once-for-All subnets with
-the proxy constant of MobileNetV3-Large (their design space).
+and depthwise-convolution elements of every catalog variant whose layer list is
+known (:mod:`slimplace.calibration.architectures`), plus the Once-for-All subnets
+with the proxy constant and the depthwise share of MobileNetV3-Large (their
+design space).
 """
 
 from __future__ import annotations
@@ -58,16 +59,30 @@ def layer_counts(family: str, variant: Variant) -> ArchCounts | None:
     return None
 
 
-def proxy_kappa(architecture: str) -> float:
-    """Activation elements per (MAC / sqrt(param)) of a named reference architecture."""
+def _reference(architecture: str) -> ArchCounts:
     if architecture != "MobileNetV3-Large 1.0 224":
         raise KeyError(architecture)
-    c = mobilenet_v3("large", 1.0, 224)
+    return mobilenet_v3("large", 1.0, 224)
+
+
+def proxy_kappa(architecture: str) -> float:
+    """Activation elements per (MAC / sqrt(param)) of a named reference architecture."""
+    c = _reference(architecture)
     return c.activation_elements / (c.macs / np.sqrt(c.params))
 
 
+def proxy_depthwise_share(architecture: str) -> float:
+    """Share of a named reference architecture's activation elements moved by depthwise convs."""
+    c = _reference(architecture)
+    return c.depthwise_elements / c.activation_elements
+
+
 def activation_rows(catalog: Catalog | None = None) -> list[dict[str, str]]:
-    """Rows of ``activations.csv`` for every catalog variant with a layer list or proxy family."""
+    """Rows of ``activations.csv`` for every catalog variant with a layer list or proxy family.
+
+    ``layer_flops`` is empty for proxy rows: their depthwise traffic is a share,
+    not a layer walk, and does not identify the depthwise bandwidth in a fit.
+    """
     cat = load_catalog() if catalog is None else catalog
     rows = []
     for family in sorted(cat.families):
@@ -75,6 +90,7 @@ def activation_rows(catalog: Catalog | None = None) -> list[dict[str, str]]:
             counts = layer_counts(family, v)
             if counts is not None:
                 elements = counts.activation_elements
+                depthwise = counts.depthwise_elements
                 layer_flops = f"{2.0 * counts.macs:.6g}"
                 method = (
                     f"layer table ({counts.operators} operators); layer-table MACs "
@@ -84,8 +100,13 @@ def activation_rows(catalog: Catalog | None = None) -> list[dict[str, str]]:
                 ref = PROXY_FAMILIES[family]
                 kappa = proxy_kappa(ref)
                 elements = kappa * (v.flops / 2.0) / np.sqrt(v.params)
+                share = proxy_depthwise_share(ref)
+                depthwise = share * elements
                 layer_flops = ""
-                method = f"proxy {kappa:.1f} x MACs / sqrt(params) (kappa of {ref})"
+                method = (
+                    f"proxy {kappa:.1f} x MACs / sqrt(params), depthwise share {share:.3f} "
+                    f"(of {ref})"
+                )
             else:
                 continue
             rows.append(
@@ -95,6 +116,7 @@ def activation_rows(catalog: Catalog | None = None) -> list[dict[str, str]]:
                     "flops": repr(float(v.flops)),
                     "layer_flops": layer_flops,
                     "activation_elements": f"{elements:.6g}",
+                    "depthwise_elements": f"{depthwise:.6g}",
                     "method": method,
                 }
             )

@@ -12,6 +12,8 @@ One row per measurement. Columns (header names; unknown columns are ignored):
   ``bf16``, ``int8``, ``uint8``; default fp32 or the catalog variant's),
   ``activation_bytes`` (bytes moved through activations per inference; default:
   the layer table or proxy of :mod:`slimplace.calibration.features`),
+  ``depthwise_activation_bytes`` (the part of those bytes that depthwise
+  convolutions move; default: the layer table of a catalog variant, else 0),
   ``family`` and ``variant`` (names; ``family`` groups rows for the
   cross-family check).
 
@@ -71,7 +73,9 @@ class _Rows:
         self.problems.append(Problem(f"line {i + 2}, column {column!r}", message))
         return math.nan
 
-    def quantity(self, row: dict[str, str], i: int, column: str, kind: str) -> float:
+    def quantity(
+        self, row: dict[str, str], i: int, column: str, kind: str, *, allow_zero: bool = False
+    ) -> float:
         raw = (row.get(column) or "").strip()
         if not raw:
             return math.nan
@@ -79,8 +83,9 @@ class _Rows:
             value = parse(float(raw) if _is_number(raw) else raw, kind)
         except UnitError as exc:
             return self.bad(i, column, str(exc))
-        if not (math.isfinite(value) and value > 0):
-            return self.bad(i, column, f"expected a finite number > 0, got {raw!r}")
+        if not (math.isfinite(value) and (value > 0 or (allow_zero and value == 0))):
+            bound = ">= 0" if allow_zero else "> 0"
+            return self.bad(i, column, f"expected a finite number {bound}, got {raw!r}")
         return value
 
 
@@ -142,6 +147,8 @@ def _parse_rows(
     cat: Catalog | None = catalog
     table = activation_table()
     flops, params, elements, latency, batch, precision = [], [], [], [], [], []
+    depthwise: list[float] = []
+    depthwise_known: list[bool] = []
     families, variants = [], []
     for i, row in enumerate(rows):
         family = (row.get("family") or "").strip()
@@ -150,7 +157,9 @@ def _parse_rows(
         p = r.quantity(row, i, "params", "count")
         prec = (row.get("precision") or "").strip().lower()
         act = r.quantity(row, i, "activation_bytes", "bytes")
-        layer_elements = math.nan
+        dw_bytes = r.quantity(row, i, "depthwise_activation_bytes", "bytes", allow_zero=True)
+        layer_elements = layer_depthwise = math.nan
+        layer_walk = False
         if math.isnan(f) or math.isnan(p):
             cat = cat or load_catalog()
             v = _catalog_variant(
@@ -161,7 +170,10 @@ def _parse_rows(
                 f = v.flops if counts is None or counts.layer_flops is None else counts.layer_flops
                 p = v.params
                 prec = prec or v.precision
-                layer_elements = math.nan if counts is None else counts.activation_elements
+                if counts is not None:
+                    layer_elements = counts.activation_elements
+                    layer_depthwise = counts.depthwise_elements
+                    layer_walk = counts.layer_flops is not None
         prec = prec or "fp32"
         if prec not in BYTES_PER_ELEMENT:
             r.bad(i, "precision", f"expected one of {', '.join(BYTES_PER_ELEMENT)}, got {prec!r}")
@@ -171,6 +183,9 @@ def _parse_rows(
         flops.append(f)
         params.append(p)
         elements.append(act / bytes_per_element(prec) if math.isfinite(act) else layer_elements)
+        given = math.isfinite(dw_bytes)
+        depthwise.append(dw_bytes / bytes_per_element(prec) if given else layer_depthwise)
+        depthwise_known.append(given or layer_walk)
         latency.append(_latency(r, row, i, latency_col))
         if math.isnan(latency[-1]) and not (row.get(latency_col) or "").strip():
             r.bad(i, latency_col, "is empty")
@@ -184,7 +199,12 @@ def _parse_rows(
         raise InputError(file, r.problems)
     return UserMeasurements(
         features=features_from_arrays(
-            np.array(flops), np.array(params), precision, np.array(elements, dtype=np.float64)
+            np.array(flops),
+            np.array(params),
+            precision,
+            np.array(elements, dtype=np.float64),
+            np.array(depthwise, dtype=np.float64),
+            np.array(depthwise_known, dtype=bool),
         ),
         latency_s=np.array(latency, dtype=np.float64),
         batch_size=np.array(batch, dtype=np.int64),

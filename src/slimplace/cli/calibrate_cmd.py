@@ -86,7 +86,8 @@ def calibrate(
         f"  overhead {fit.overhead_s * 1e3:.3g} ms | compute {_fmt_rate(fit.flops_per_s, 'FLOP/s')}"
         f" (int8 {_fmt_rate(fit.int8_flops_per_s, 'FLOP/s')}) | activation traffic "
         f"{_fmt_rate(fit.memory_bandwidth_bps, 'B/s', 8e9)} | weight reads "
-        f"{_fmt_rate(fit.weight_bandwidth_bps, 'B/s', 8e9)} | batch {fit.batch_size}",
+        f"{_fmt_rate(fit.weight_bandwidth_bps, 'B/s', 8e9)} | depthwise traffic "
+        f"{_fmt_rate(fit.depthwise_bandwidth_bps, 'B/s', 8e9)} | batch {fit.batch_size}",
         highlight=False,
     )
     k = check.kfold

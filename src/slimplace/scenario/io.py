@@ -86,7 +86,7 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-class _Dumper(yaml.SafeDumper):
+class YamlDumper(yaml.SafeDumper):
     """Safe dumper without anchors that quotes strings the loader would read as floats."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -102,13 +102,13 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
-_Dumper.add_representer(str, _represent_str)
+YamlDumper.add_representer(str, _represent_str)
 
-for _cls in (_Loader, _Dumper):
+for _cls in (_Loader, YamlDumper):
     _cls.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789."))
 
 
-def _read_yaml(text: str, file: str) -> Any:
+def read_yaml(text: str, file: str) -> Any:
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -126,19 +126,24 @@ def _read_yaml(text: str, file: str) -> Any:
 # ----------------------------------------------------------------------------- schema
 
 
-def _path(loc: Sequence[int | str]) -> str:
+def error_path(loc: Sequence[int | str]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _schema_problem(error: Mapping[str, Any]) -> Problem:
+def schema_problem(
+    error: Mapping[str, Any], field_names_at: Callable[[tuple[int | str, ...]], list[str]]
+) -> Problem:
+    """A pydantic validation error as a :class:`Problem` naming the field's path, with
+    the allowed names (``field_names_at(location)``) suggested for an unknown field."""
     loc = tuple(error["loc"])
     kind = error["type"]
     given = error.get("input")
+    path = error_path(loc)
     if kind == "extra_forbidden":
-        allowed = schema.field_names_at(loc[:-1])
+        allowed = field_names_at(loc[:-1])
         name = str(loc[-1])
         close = difflib.get_close_matches(name, allowed, n=2, cutoff=0.6)
         hint = (
@@ -146,15 +151,15 @@ def _schema_problem(error: Mapping[str, Any]) -> Problem:
             if close
             else "allowed: " + ", ".join(allowed)
         )
-        return Problem(_path(loc), f"unknown field {name!r}; {hint}")
+        return Problem(path, f"unknown field {name!r}; {hint}")
     if kind == "missing":
-        return Problem(_path(loc), "missing required field")
+        return Problem(path, "missing required field")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return Problem(_path(loc), f"expected a mapping, got {type(given).__name__}")
+        return Problem(path, f"expected a mapping, got {type(given).__name__}")
     message = str(error["msg"])
     if kind not in ("unit", "range") and isinstance(given, (str, int, float, bool)):
         message += f" (got {given!r})"
-    return Problem(_path(loc), message)
+    return Problem(path, message)
 
 
 #: Sections whose items may be ``{file: path}``: a YAML file holding one such item, or a
@@ -189,7 +194,7 @@ def _included_items(
 ) -> list[Any]:
     path = base_dir / str(name)
     try:
-        loaded = _read_yaml(path.read_text(encoding="utf-8-sig"), str(path))
+        loaded = read_yaml(path.read_text(encoding="utf-8-sig"), str(path))
     except OSError as exc:
         problems.append(Problem(where, f"cannot read {path}: {exc.strerror}"))
         return []
@@ -216,13 +221,15 @@ def _parse_document(data: Any, file: str, base_dir: Path | None = None) -> schem
     try:
         return schema.ScenarioFile.model_validate(data)
     except ValidationError as exc:
-        raise InputError(file, [_schema_problem(e) for e in exc.errors()]) from None
+        raise InputError(
+            file, [schema_problem(e, schema.field_names_at) for e in exc.errors()]
+        ) from None
 
 
 # ------------------------------------------------------------------------ file -> domain
 
 
-def _hardware(m: schema.HardwareModel) -> HardwareProfile:
+def to_hardware(m: schema.HardwareModel) -> HardwareProfile:
     curve = m.power_curve
     return HardwareProfile(
         name=m.name,
@@ -255,14 +262,15 @@ def _latency_fit(m: schema.LatencyFitModel) -> LatencyFit:
         mape=m.mape,
         n_points=m.n_points,
         source=m.source,
+        depthwise_bandwidth_bps=m.depthwise_bandwidth,
     )
 
 
-def _link_kind(m: schema.LinkKindModel) -> LinkKind:
+def to_link_kind(m: schema.LinkKindModel) -> LinkKind:
     return LinkKind(m.name, m.bandwidth, m.latency, m.energy_per_bit, m.source)
 
 
-def _family(m: schema.FamilyModel) -> ModelFamily:
+def to_family(m: schema.FamilyModel) -> ModelFamily:
     variants = tuple(
         Variant(
             name=v.name,
@@ -348,21 +356,21 @@ def _build(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenario, list[P
     hardware = _Table(
         "hardware",
         "hardware profile",
-        [(m.name, _hardware(m)) for m in doc.hardware],
+        [(m.name, to_hardware(m)) for m in doc.hardware],
         catalog.hardware,
         problems,
     )
     kinds = _Table(
         "link_kinds",
         "link kind",
-        [(m.name, _link_kind(m)) for m in doc.link_kinds],
+        [(m.name, to_link_kind(m)) for m in doc.link_kinds],
         catalog.link_kinds,
         problems,
     )
     families = _Table(
         "families",
         "model family",
-        [(m.name, _family(m)) for m in doc.families],
+        [(m.name, to_family(m)) for m in doc.families],
         catalog.families,
         problems,
     )
@@ -475,7 +483,7 @@ def loads_scenario(
     (default: the current folder).
     """
     folder = Path(base_dir) if base_dir is not None else Path.cwd()
-    document = _parse_document(_read_yaml(text, file), file, folder)
+    document = _parse_document(read_yaml(text, file), file, folder)
     scenario, problems = _build(document, _catalog(catalog))
     if problems:
         raise InputError(file, problems)
@@ -514,7 +522,7 @@ def dump_scenario(scenario: Scenario, *, catalog: Catalog | None = None) -> str:
     document = _document(scenario, _catalog(catalog))
     return yaml.dump(
         document,
-        Dumper=_Dumper,
+        Dumper=YamlDumper,
         sort_keys=False,
         default_flow_style=None,
         allow_unicode=True,
@@ -560,7 +568,7 @@ def _written(
     return [write(e) for e in entries if not (key(e) in used and catalog.get(key(e)) == e)]
 
 
-def _hardware_doc(h: HardwareProfile) -> dict[str, Any]:
+def hardware_doc(h: HardwareProfile) -> dict[str, Any]:
     curve = h.power_curve
     return _fields(
         [
@@ -603,6 +611,7 @@ def _latency_fit_doc(f: LatencyFit) -> dict[str, Any]:
             ("throughput", _si(f.flops_per_s, "throughput"), _ALWAYS),
             ("memory_bandwidth", _si(f.memory_bandwidth_bps, "bandwidth"), inf),
             ("weight_bandwidth", _si(f.weight_bandwidth_bps, "bandwidth"), inf),
+            ("depthwise_bandwidth", _si(f.depthwise_bandwidth_bps, "bandwidth"), inf),
             (
                 "int8_throughput",
                 None if f.int8_flops_per_s is None else _si(f.int8_flops_per_s, "throughput"),
@@ -616,7 +625,7 @@ def _latency_fit_doc(f: LatencyFit) -> dict[str, Any]:
     )
 
 
-def _link_kind_doc(k: LinkKind) -> dict[str, Any]:
+def link_kind_doc(k: LinkKind) -> dict[str, Any]:
     return _fields(
         [
             ("name", k.name, _ALWAYS),
@@ -657,7 +666,7 @@ def _variant_doc(v: Variant) -> dict[str, Any]:
     )
 
 
-def _family_doc(f: ModelFamily) -> dict[str, Any]:
+def family_doc(f: ModelFamily) -> dict[str, Any]:
     return _fields(
         [
             ("name", f.name, _ALWAYS),
@@ -759,7 +768,7 @@ def _document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
     sections: list[tuple[str, list[dict[str, Any]]]] = [
         (
             "hardware",
-            _written(s.hardware, lambda h: h.name, used_hardware, catalog.hardware, _hardware_doc),
+            _written(s.hardware, lambda h: h.name, used_hardware, catalog.hardware, hardware_doc),
         ),
         (
             "link_kinds",
@@ -768,7 +777,7 @@ def _document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
                 lambda k: k.name,
                 {lk.kind for lk in s.links},
                 catalog.link_kinds,
-                _link_kind_doc,
+                link_kind_doc,
             ),
         ),
         (
@@ -778,7 +787,7 @@ def _document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
                 lambda f: f.name,
                 {a.family for a in s.applications},
                 catalog.families,
-                _family_doc,
+                family_doc,
             ),
         ),
         (
@@ -796,7 +805,7 @@ def _document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
 
 def hardware_document(profile: HardwareProfile) -> dict[str, Any]:
     """One ``hardware:`` entry as written in scenario files (``slimplace calibrate`` uses it)."""
-    return _hardware_doc(profile)
+    return hardware_doc(profile)
 
 
 __all__ = [

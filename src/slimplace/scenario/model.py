@@ -37,7 +37,9 @@ class LatencyFit:
     and ``A`` activation bytes per inference takes ``overhead_s + B * F /
     flops_per_s + 8 * B * A / memory_bandwidth_bps + 8 * W / weight_bandwidth_bps``
     (an additive roofline: Williams et al., CACM 52(4), 2009), int8 FLOPs at
-    ``int8_flops_per_s`` when fitted; the device serves batches of
+    ``int8_flops_per_s`` when fitted, plus ``8 * B * D / depthwise_bandwidth_bps``
+    for the ``D`` of those activation bytes that depthwise convolutions move
+    (memory-bound kernels); the device serves batches of
     ``batch_size``. ``inf`` rates mean the fit found that term negligible.
     ``mape`` is the held-out mean absolute percentage error of the fit over
     ``n_points`` measurements (see :mod:`slimplace.calibration`).
@@ -52,6 +54,7 @@ class LatencyFit:
     mape: float | None = None
     n_points: int = 0
     source: str = ""
+    depthwise_bandwidth_bps: float = float("inf")
 
 
 @dataclass(frozen=True, slots=True)

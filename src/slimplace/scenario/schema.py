@@ -119,6 +119,7 @@ class LatencyFitModel(_Model):
     throughput: Throughput
     memory_bandwidth: Bandwidth = default(LatencyFit, "memory_bandwidth_bps")
     weight_bandwidth: Bandwidth = default(LatencyFit, "weight_bandwidth_bps")
+    depthwise_bandwidth: Bandwidth = default(LatencyFit, "depthwise_bandwidth_bps")
     int8_throughput: Throughput | None = None
     batch_size: Annotated[int, Field(ge=1)] = default(LatencyFit, "batch_size")
     mape: NonNegative | None = None
@@ -262,9 +263,10 @@ class ScenarioFile(_Model):
     applications: list[ApplicationModel] = []
 
 
-def field_names_at(loc: tuple[int | str, ...]) -> list[str]:
-    """The fields allowed in the mapping at ``loc`` (a pydantic error location), or []."""
-    model: type[BaseModel] | None = ScenarioFile
+def field_names_at(loc: tuple[int | str, ...], root: type[BaseModel] | None = None) -> list[str]:
+    """The fields allowed in the mapping at ``loc`` (a pydantic error location in a
+    document of ``root``, by default :class:`ScenarioFile`), or []."""
+    model: type[BaseModel] | None = root or ScenarioFile
     for part in loc:
         if isinstance(part, int):
             continue

@@ -108,11 +108,11 @@ def check_values(scenario: Scenario) -> list[Problem]:
         ],
     )
     for h in scenario.hardware:
-        found += _hardware_values(h)
+        found += hardware_values(h)
     for k in scenario.link_kinds:
         found += _link_kind_values(k)
     for f in scenario.families:
-        found += _family_values(f)
+        found += family_values(f)
     for r in scenario.regions:
         found += _rules(
             f"regions[{r.code}]", [("carbon_intensity", r.carbon_g_per_kwh, non_negative)]
@@ -151,7 +151,7 @@ def check_values(scenario: Scenario) -> list[Problem]:
     return found
 
 
-def _hardware_values(h: HardwareProfile) -> list[Problem]:
+def hardware_values(h: HardwareProfile) -> list[Problem]:
     path = f"hardware[{h.name}]"
     found = _rules(
         path,
@@ -203,7 +203,7 @@ def _link_kind_values(k: LinkKind) -> list[Problem]:
     )
 
 
-def _family_values(f: ModelFamily) -> list[Problem]:
+def family_values(f: ModelFamily) -> list[Problem]:
     path = f"families[{f.name}]"
     found = _rules(
         path,

@@ -17,7 +17,6 @@ Machines are every server of the scenario's nodes that have hardware (``node`` o
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,37 +30,12 @@ from slimplace.errors import InputError, Problem
 from slimplace.fsutil import atomic_write_text
 from slimplace.scenario import io as scenario_io
 from slimplace.scenario.model import HardwareProfile, LinkKind, ModelFamily, Scenario
-from slimplace.scenario.validate import _family_values, _hardware_values, suggest
+from slimplace.scenario.validate import family_values, hardware_values, suggest
 from slimplace.scheduling import schema
 from slimplace.scheduling.model import Job, JobSet, JobSettings, Machine
 from slimplace.units import format_si
 
 E = TypeVar("E")
-
-
-def _schema_problem(error: Mapping[str, Any]) -> Problem:
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    given = error.get("input")
-    path = scenario_io._path(loc)
-    if kind == "extra_forbidden":
-        allowed = schema.field_names_at(loc[:-1])
-        name = str(loc[-1])
-        close = difflib.get_close_matches(name, allowed, n=2, cutoff=0.6)
-        hint = (
-            "did you mean " + " or ".join(repr(c) for c in close) + "?"
-            if close
-            else "allowed: " + ", ".join(allowed)
-        )
-        return Problem(path, f"unknown field {name!r}; {hint}")
-    if kind == "missing":
-        return Problem(path, "missing required field")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return Problem(path, f"expected a mapping, got {type(given).__name__}")
-    message = str(error["msg"])
-    if kind not in ("unit", "range") and isinstance(given, (str, int, float, bool)):
-        message += f" (got {given!r})"
-    return Problem(path, message)
 
 
 def _parse_document(data: Any, file: str) -> schema.JobFile:
@@ -74,7 +48,9 @@ def _parse_document(data: Any, file: str) -> schema.JobFile:
     try:
         return schema.JobFile.model_validate(data)
     except ValidationError as exc:
-        raise InputError(file, [_schema_problem(e) for e in exc.errors()]) from None
+        raise InputError(
+            file, [scenario_io.schema_problem(e, schema.field_names_at) for e in exc.errors()]
+        ) from None
 
 
 @dataclass
@@ -129,9 +105,9 @@ def _inline_problems(doc: schema.JobFile) -> list[Problem]:
             found.append(Problem(f"{field}[{i}]" + p.path.removeprefix(prefix), p.message))
 
     for i, h in enumerate(doc.hardware):
-        renamed("hardware", i, h.name, _hardware_values(scenario_io._hardware(h)))
+        renamed("hardware", i, h.name, hardware_values(scenario_io.to_hardware(h)))
     for i, f in enumerate(doc.families):
-        renamed("families", i, f.name, _family_values(scenario_io._family(f)))
+        renamed("families", i, f.name, family_values(scenario_io.to_family(f)))
     return found
 
 
@@ -246,21 +222,21 @@ def _build(
     hardware = _Table.build(
         "hardware",
         "hardware profile",
-        [(m.name, scenario_io._hardware(m)) for m in doc.hardware],
+        [(m.name, scenario_io.to_hardware(m)) for m in doc.hardware],
         (sc_hw, catalog.hardware),
         problems,
     )
     families = _Table.build(
         "families",
         "model family",
-        [(m.name, scenario_io._family(m)) for m in doc.families],
+        [(m.name, scenario_io.to_family(m)) for m in doc.families],
         (sc_fam, catalog.families),
         problems,
     )
     kinds = _Table.build(
         "link_kinds",
         "link kind",
-        [(m.name, scenario_io._link_kind(m)) for m in doc.link_kinds],
+        [(m.name, scenario_io.to_link_kind(m)) for m in doc.link_kinds],
         (sc_kinds, catalog.link_kinds),
         problems,
     )
@@ -298,7 +274,7 @@ def loads_jobs(
 
     ``base_dir`` is where a relative ``scenario:`` path is looked up.
     """
-    document = _parse_document(scenario_io._read_yaml(text, file), file)
+    document = _parse_document(scenario_io.read_yaml(text, file), file)
     base = Path(base_dir) if base_dir is not None else None
     jobset, problems = _build(document, base, load_catalog() if catalog is None else catalog)
     if problems or jobset is None:
@@ -363,13 +339,11 @@ def dump_jobs(jobset: JobSet, *, catalog: Catalog | None = None) -> str:
         settings["budget"] = format_si(st.budget_j, "energy")
     doc["settings"] = settings
     hardware = [
-        scenario_io._hardware_doc(h) for h in jobset.hardware if cat.hardware.get(h.name) != h
+        scenario_io.hardware_doc(h) for h in jobset.hardware if cat.hardware.get(h.name) != h
     ]
-    families = [
-        scenario_io._family_doc(f) for f in jobset.families if cat.families.get(f.name) != f
-    ]
+    families = [scenario_io.family_doc(f) for f in jobset.families if cat.families.get(f.name) != f]
     kinds = [
-        scenario_io._link_kind_doc(k) for k in jobset.link_kinds if cat.link_kinds.get(k.name) != k
+        scenario_io.link_kind_doc(k) for k in jobset.link_kinds if cat.link_kinds.get(k.name) != k
     ]
     for field, inline in (("hardware", hardware), ("families", families), ("link_kinds", kinds)):
         if inline:
@@ -378,7 +352,7 @@ def dump_jobs(jobset: JobSet, *, catalog: Catalog | None = None) -> str:
     doc["jobs"] = [_job_doc(j) for j in jobset.jobs]
     return yaml.dump(
         doc,
-        Dumper=scenario_io._Dumper,
+        Dumper=scenario_io.YamlDumper,
         sort_keys=False,
         default_flow_style=None,
         allow_unicode=True,

@@ -92,17 +92,9 @@ class JobFile(_Model):
 
 def field_names_at(loc: tuple[int | str, ...]) -> list[str]:
     """The fields allowed in the mapping at ``loc`` (a pydantic error location), or []."""
-    from slimplace.scenario.schema import _model_in
+    from slimplace.scenario.schema import field_names_at as fields_in
 
-    model: type[BaseModel] | None = JobFile
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(part) if model is not None else None
-        if info is None:
-            return []
-        model = _model_in(info.annotation)
-    return list(model.model_fields) if model is not None else []
+    return fields_in(loc, JobFile)
 
 
 __all__ = ["InputModel", "JobFile", "JobModel", "MachineModel", "SettingsModel", "field_names_at"]
