@@ -22,11 +22,28 @@ from slimplace.calibration import (
     predict_latency_s,
     variant_features,
 )
-from slimplace.calibration.architectures import mobilenet_v1, mobilenet_v2, mobilenet_v3
+from slimplace.calibration.architectures import (
+    AUTOSLIM_MOBILENET_V1,
+    autoslim,
+    efficientnet,
+    inverted_residual_channels,
+    mnasnet_a1,
+    mobilenet_v1,
+    mobilenet_v1_channels,
+    mobilenet_v2,
+    mobilenet_v3,
+    s_shufflenet,
+    shufflenet_v2,
+)
 from slimplace.calibration.build import ACTIVATION_COLUMNS, csv_text, fits_rows
 from slimplace.calibration.builtin import FITS_COLUMNS, builtin_fits
 from slimplace.calibration.fit import MIN_POINTS_MEMORY, mape
-from slimplace.calibration.published import activation_rows, published_measurements
+from slimplace.calibration.published import (
+    NO_DEPTHWISE_FAMILIES,
+    activation_rows,
+    layer_counts,
+    published_measurements,
+)
 from slimplace.calibration.validation import validate_device
 from slimplace.catalog import load_catalog
 from slimplace.problem.compile import compile_problem
@@ -100,6 +117,107 @@ def test_depthwise_traffic_is_part_of_the_activation_traffic_and_ignores_kernel_
     assert minimal.depthwise_elements == full.depthwise_elements
     d = mobilenet_v2(1.0, 224).depthwise_elements
     assert mobilenet_v2(1.0, 112).depthwise_elements == pytest.approx(d / 4, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "family",
+    [
+        "efficientnet",
+        "shufflenet-v2",
+        "s-shufflenet",
+        "autoslim-mobilenet-v1",
+        "autoslim-mobilenet-v2",
+        "autoslim-mnasnet",
+    ],
+)
+def test_layer_walks_of_other_depthwise_families_reproduce_published_macs(family: str) -> None:
+    """EfficientNet, ShuffleNetV2, slimmable ShuffleNet, AutoSlim: within 1.3 % of the catalog."""
+    exact_params = family in {"efficientnet", "shufflenet-v2"}  # torchvision's own counts
+    for v in load_catalog().families[family].variants:
+        c = layer_counts(family, v)
+        assert c is not None, v.name
+        assert c.macs == pytest.approx(v.flops / 2, rel=0.013), v.name
+        if exact_params:
+            # batch norm counted as one bias per channel (folded), torchvision counts two
+            assert c.params == pytest.approx(v.params, rel=0.006), v.name
+        assert 0 < c.depthwise_elements < 0.5 * c.activation_elements, v.name
+
+
+def test_new_layer_walks_follow_their_papers() -> None:
+    # EfficientNet-B0: 0.39 G MACs, 5.3 M params (Tan & Le 2019, Table 2); B2 at the paper's
+    # 260 px has 1.0 G MACs, torchvision's 1.088 G are at its 288 px evaluation size
+    b0 = efficientnet(1.0, 1.0, 224)
+    assert b0.macs == pytest.approx(0.386e9, rel=0.01)
+    assert efficientnet(1.1, 1.2, 260).macs == pytest.approx(0.994e9, rel=0.01)
+    # ShuffleNetV2 1x: 146 M MFLOPs(=MACs) in Ma et al. 2018 Table 5 (our count 144.9 M)
+    assert shufflenet_v2(1.0).macs == pytest.approx(146e6, rel=0.01)
+    # slimmable ShuffleNet 2x: 524 M, the ShuffleNet 2x (g=3) of Zhang et al. 2018, Table 2
+    assert s_shufflenet(2.0).macs == pytest.approx(524e6, rel=0.01)
+    # AutoSlim channel lists: MobileNetV1 with the standard widths is MobileNetV1
+    standard = (32, 64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024)
+    assert mobilenet_v1_channels(standard, classes=1001) == mobilenet_v1(1.0, 224)
+    # the 150 M AutoSlim-MobileNetV1 ends wider than MobileNetV1 0.5 (744 vs 512 channels)
+    assert autoslim("mobilenet-v1", 150).macs == pytest.approx(150e6, rel=0.01)
+    assert AUTOSLIM_MOBILENET_V1[150][-1] == 744
+    with pytest.raises(ValueError, match="channel numbers"):
+        mobilenet_v1_channels((16, 32))
+    with pytest.raises(ValueError, match="channel numbers"):
+        inverted_residual_channels((16, 8, 24), ((1, 3), (2, 3), (1, 3)))
+
+
+def test_every_depthwise_family_of_the_catalog_has_depthwise_traffic() -> None:
+    """No catalog family with depthwise convolutions falls back to D = 0."""
+    cat = load_catalog()
+    assert NO_DEPTHWISE_FAMILIES.issubset(cat.families)
+    for name, family in cat.families.items():
+        f = variant_features(family.variants)
+        if name in NO_DEPTHWISE_FAMILIES:
+            assert (f.depthwise_bytes == 0).all(), name
+        else:
+            assert (f.depthwise_bytes > 0).all(), name
+            assert (f.depthwise_bytes < f.activation_bytes).all(), name
+            # from a layer walk everywhere but Once-for-All (a share of its proxy)
+            assert f.depthwise_from_layers.all() == (name != "ofa-mobilenet-v3"), name
+
+
+# MnasNet-A1 on the Pixel 1 (TF-Lite, batch 1): input size, depth multiplier, published
+# MACs (M) and latency (ms), tensorflow/tpu models/official/mnasnet/README.md
+# @009812fbbb2a8f787b63c40502a02fc9aef273be (Apache-2.0). Not in the catalog, not fitted.
+_MNASNET_A1_PIXEL1 = (
+    (224, 1.4, 591.5, 135), (224, 1.0, 315.2, 78), (224, 0.75, 226.7, 61),
+    (224, 0.5, 105.2, 32), (224, 0.35, 63.2, 22), (192, 1.4, 435.1, 99),
+    (192, 1.0, 232.0, 57), (192, 0.75, 166.9, 45), (192, 0.5, 77.6, 24),
+    (192, 0.35, 46.8, 17), (160, 1.4, 302.8, 72), (160, 1.0, 161.6, 41),
+    (160, 0.75, 116.4, 33), (160, 0.5, 54.4, 18), (160, 0.35, 32.9, 13),
+    (128, 1.4, 194.5, 49), (128, 1.0, 104.1, 29), (128, 0.75, 75.0, 23),
+    (128, 0.5, 35.3, 12), (128, 0.35, 21.6, 8.5), (96, 1.4, 110.3, 32),
+    (96, 1.0, 59.3, 18), (96, 0.75, 42.9, 17), (96, 0.5, 20.5, 7.4), (96, 0.35, 12.7, 5.4),
+)  # fmt: skip
+
+
+def test_pixel1_fit_predicts_mnasnet_latencies_it_was_not_fitted_to() -> None:
+    """A held-out architecture: depthwise traffic from its layer walk closes most of the gap."""
+    walks = [mnasnet_a1(w, r) for r, w, _, _ in _MNASNET_A1_PIXEL1]
+    for (r, w, macs, _), c in zip(_MNASNET_A1_PIXEL1, walks, strict=True):
+        assert c.macs == pytest.approx(macs * 1e6, rel=0.03), (r, w)
+    latency_s = np.array([x[3] for x in _MNASNET_A1_PIXEL1]) * 1e-3
+    flops = np.array([2 * c.macs for c in walks])
+    params = np.array([c.params for c in walks])
+    act = np.array([c.activation_elements for c in walks])
+    fp32 = ["fp32"] * len(walks)
+    fit = builtin_fits()["pixel1"]
+    with_dw = features_from_arrays(
+        flops, params, fp32, act, np.array([c.depthwise_elements for c in walks])
+    )
+    without_dw = features_from_arrays(flops, params, fp32, act, np.zeros(len(walks)))
+    err = mape(predict_latency_s(fit, with_dw, 1), latency_s)
+    err_no_dw = mape(predict_latency_s(fit, without_dw, 1), latency_s)
+    m = published_measurements()["pixel1"]
+    err_flops = mape(flops / fit_flops_rate(m.features, m.latency_s, m.batch_size), latency_s)
+    # 10.6 % with depthwise traffic, 33.6 % without it, 17.4 % for the FLOPs-only model
+    assert err < 0.12
+    assert err_no_dw > 0.3
+    assert err < 0.7 * err_flops
 
 
 def test_packaged_tables_match_a_rebuild() -> None:

@@ -15,9 +15,12 @@
   a rough middle (a factor ~2 either way).
 - Depthwise bytes: the part of the activation bytes that depthwise convolutions
   read and write (memory-bound kernels, charged at their own bandwidth by the
-  fit). From the same layer walk; for the proxy families (Once-for-All) the
-  activation proxy times the depthwise share of their reference architecture;
-  zero for variants of unknown architecture (no depthwise term: the activation
+  fit). From the same layer walk (every catalog family with depthwise
+  convolutions has one, except Once-for-All); for the proxy families
+  (Once-for-All) the activation proxy times the depthwise share of their
+  reference architecture; zero for catalog families without depthwise
+  convolutions (:data:`slimplace.calibration.published.NO_DEPTHWISE_FAMILIES`)
+  and for variants of unknown architecture (no depthwise term: the activation
   term alone stands in).
 """
 
@@ -185,8 +188,9 @@ def variant_features(
 
     Where the table has a layer walk, its FLOPs replace the published count, so
     compute and memory traffic come from one consistent description (the two
-    agree within 0.5 % except MobileNetV3-Small, whose TF-Slim README count is
-    15-25 % above both the layer table and the paper's 56 M MACs).
+    agree up to the published counts' rounding except MobileNetV3-Small, whose
+    TF-Slim README count is 15-25 % above both the layer table and the paper's
+    56 M MACs, and a few MobileNetV1 rows of the TF-Slim table).
     """
     vs = list(variants)
     table = activation_table() if table is None else table

@@ -10,13 +10,15 @@ copied again here; this module reads them from the catalog.
 
 It also builds the package table ``data/calibration/activations.csv``: activation
 and depthwise-convolution elements of every catalog variant whose layer list is
-known (:mod:`slimplace.calibration.architectures`), plus the Once-for-All subnets
-with the proxy constant and the depthwise share of MobileNetV3-Large (their
-design space).
+known (:mod:`slimplace.calibration.architectures`: the MobileNets, EfficientNet,
+ShuffleNetV2, slimmable ShuffleNet and the AutoSlim networks), plus the
+Once-for-All subnets with the proxy constant and the depthwise share of
+MobileNetV3-Large (their design space).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,10 +26,16 @@ import numpy as np
 import numpy.typing as npt
 
 from slimplace.calibration.architectures import (
+    EFFICIENTNET_SCALING,
+    SHUFFLENET_V2_CHANNELS,
     ArchCounts,
+    autoslim,
+    efficientnet,
     mobilenet_v1,
     mobilenet_v2,
     mobilenet_v3,
+    s_shufflenet,
+    shufflenet_v2,
 )
 from slimplace.calibration.features import VariantFeatures, variant_features
 from slimplace.catalog import Catalog, load_catalog
@@ -39,23 +47,77 @@ IntArray = npt.NDArray[np.int64]
 _V1 = frozenset({"mobilenet-v1", "s-mobilenet-v1", "us-mobilenet-v1"})
 _V2 = frozenset({"mobilenet-v2", "s-mobilenet-v2", "us-mobilenet-v2", "mobilenet-v2-tv"})
 _V3 = frozenset({"mobilenet-v3", "mobilenet-v3-tv"})
+_AUTOSLIM = {
+    "autoslim-mobilenet-v1": "mobilenet-v1",
+    "autoslim-mobilenet-v2": "mobilenet-v2",
+    "autoslim-mnasnet": "mnasnet",
+}
 #: Families without a layer list, mapped to the architecture whose proxy constant they use.
 PROXY_FAMILIES: Mapping[str, str] = {"ofa-mobilenet-v3": "MobileNetV3-Large 1.0 224"}
+#: Catalog families whose networks have no depthwise convolution (ResNet, ResNeXt, GoogLeNet,
+#: Inception-V3 and their slimmable, AutoSlim and Once-for-All versions): their zero depthwise
+#: traffic is a fact, not a missing layer list. Every other catalog family has a layer list
+#: or a proxy share.
+NO_DEPTHWISE_FAMILIES = frozenset(
+    {
+        "resnet",
+        "resnext",
+        "googlenet",
+        "inception-v3",
+        "s-resnet-50",
+        "autoslim-resnet-50",
+        "ofa-resnet50d",
+    }
+)
+
+
+def _name_number(pattern: str, name: str) -> str | None:
+    match = re.search(pattern, name)
+    return None if match is None else match.group(1)
 
 
 def layer_counts(family: str, variant: Variant) -> ArchCounts | None:
-    """Counts from the layer table of the variant's architecture, if the family has one."""
+    """Counts from the layer table of the variant's architecture, if the family has one.
+
+    Architectures are read from the family and the variant's name, width and
+    resolution: MobileNetV1/V2/V3 (TF-Slim and torchvision, slimmable and
+    universally slimmable), EfficientNet-B0..B7 (``efficientnet_bN``, at the
+    variant's resolution: torchvision evaluates B2 at 288, not the paper's 260),
+    ShuffleNetV2 (``shufflenet_v2_x1_5``), slimmable ShuffleNet, and the AutoSlim
+    networks (``autoslim-mnasnet-315m``: the channel list of that MMAC count).
+    """
     width = variant.width if variant.width is not None else 1.0
     resolution = variant.resolution if variant.resolution is not None else 224
     classes = 1000 if family.endswith("-tv") else 1001
+    name = variant.name.lower()
     if family in _V1:
         return mobilenet_v1(width, resolution, classes)
     if family in _V2:
         return mobilenet_v2(width, resolution, classes)
     if family in _V3:
-        size = "small" if "small" in variant.name.lower() else "large"
-        minimal = "minimalistic" in variant.name.lower()
+        size = "small" if "small" in name else "large"
+        minimal = "minimalistic" in name
         return mobilenet_v3(size, width, resolution, minimalistic=minimal, classes=classes)
+    if family == "efficientnet":
+        b = _name_number(r"efficientnet_b(\d)", name)
+        if b is None or int(b) >= len(EFFICIENTNET_SCALING):
+            return None
+        w, depth, _ = EFFICIENTNET_SCALING[int(b)]
+        return efficientnet(w, depth, resolution)
+    if family == "shufflenet-v2":
+        x = _name_number(r"_x(\d_\d)", name)
+        shuffle_width = None if x is None else float(x.replace("_", "."))
+        if shuffle_width not in SHUFFLENET_V2_CHANNELS:
+            return None
+        return shufflenet_v2(shuffle_width, resolution)
+    if family == "s-shufflenet":
+        return s_shufflenet(width, resolution)
+    if family in _AUTOSLIM:
+        mmacs = _name_number(r"-(\d+)m$", name)
+        try:
+            return None if mmacs is None else autoslim(_AUTOSLIM[family], int(mmacs), resolution)
+        except KeyError:  # an AutoSlim network whose channel list is not in the table
+            return None
     return None
 
 
