@@ -47,3 +47,42 @@ def test_executor_names() -> None:
         make_executor("dask")  # type: ignore[arg-type]
     with pytest.raises(ExecutorError):
         list(LocalExecutor(workers=1).run(lambda t: None, []))  # type: ignore[arg-type, return-value]
+
+
+_AFTER_HIGHS = """
+from pathlib import Path
+from slimplace.placement.registry import default_registry
+from slimplace.problem.compile import compile_problem
+from slimplace.study import loads_spec, run_sweep
+
+# the driver solves with HiGHS first (as `slimplace demo` does before its study)
+from slimplace.demo import demo_scenario
+default_registry().create("milp").solve(compile_problem(demo_scenario(), strict=False))
+spec = loads_spec('''
+name: after-highs
+seed: 1
+run: solve
+parameters: {scenario: demo, time_limit_s: 20}
+axes:
+  method: [milp, lp-bound]
+seeds: 1
+''')
+summary = run_sweep(spec, Path(__import__("sys").argv[1]), executor="local", workers=2,
+                    progress=False)
+print(summary.done, summary.failed)
+"""
+
+
+def test_local_workers_solve_after_the_driver_has_run_highs(tmp_path: Path) -> None:
+    # a plain fork copies HiGHS's thread pool into the workers, where it deadlocks
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _AFTER_HIGHS, str(tmp_path / "sweep")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.split()[-2:] == ["2", "0"]

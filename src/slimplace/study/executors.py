@@ -92,6 +92,21 @@ def _noop() -> None:
     return None
 
 
+#: Modules the fork server imports once, before it forks workers.
+PRELOAD = ("numpy", "highspy", "slimplace.study.runner")
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The start method for worker processes: a fork server with :data:`PRELOAD`
+    where the platform has one, else ``spawn`` (never a plain fork: see
+    :class:`LocalExecutor`)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def _ignore_interrupts() -> None:
     """Worker initializer: Ctrl-C stops the driver, which stops the pool; workers ignore it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -100,8 +115,12 @@ def _ignore_interrupts() -> None:
 class LocalExecutor:
     """A pool of local worker processes (:class:`concurrent.futures.ProcessPoolExecutor`).
 
-    On Linux the workers are forked when the executor is entered, before any
-    progress-bar thread starts, and inherit the modules already imported.
+    Workers come from a fork server (``spawn`` where there is none), never from a
+    plain fork of the driver: a driver that has already run HiGHS holds its thread
+    pool, and a forked copy of that pool deadlocks in the child (seen as a
+    ``compare`` trial that never returns after ``slimplace demo`` solved in the
+    driver). The fork server preloads :data:`PRELOAD`, so each worker starts with
+    numpy, HiGHS and the trial code imported.
     """
 
     def __init__(self, *, workers: int | None = None) -> None:
@@ -109,8 +128,7 @@ class LocalExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalExecutor:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        context = worker_context()
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts
         )
