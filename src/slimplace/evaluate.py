@@ -179,9 +179,11 @@ def _node_power(
 
 
 def _candidate_latency(p: CompiledProblem, idx: IntArray, util: FloatArray) -> FloatArray:
-    """End-to-end latency of candidates ``idx`` at each node's actual utilisation."""
+    """End-to-end latency of candidates ``idx`` at each node's actual utilisation: the
+    mean, or the quantile the scenario's SLOs bound (``slo_quantile``)."""
     service = p.cand_service_s[idx]
-    wait = mg1_response_time_s(service, util[p.cand_node[idx]], p.service_cv2) - service
+    rho = util[p.cand_node[idx]]
+    wait = mg1_response_time_s(service, rho, p.service_cv2, p.slo_quantile) - service
     return p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
 
 

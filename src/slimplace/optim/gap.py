@@ -152,6 +152,7 @@ def gap_problem(instance: GapInstance) -> CompiledProblem:
         scenario=scenario,
         max_utilisation=1.0,
         service_cv2=0.0,
+        slo_quantile=None,
         horizon_s=3600.0,
         objective="energy",
         node_ids=tuple(nd.id for nd in nodes),

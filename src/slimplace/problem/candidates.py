@@ -99,6 +99,7 @@ def enumerate_app(
     routes: Routes,
     max_utilisation: float,
     cv2: float,
+    slo_quantile: float | None = None,
 ) -> CandidateSet:
     """Admissible candidates of one application's demands over ``targets`` and itself.
 
@@ -106,7 +107,9 @@ def enumerate_app(
     (profile x variant) mask of non-dominated ones.
     """
     lat_at_rho = table.compute_s + (
-        mg1_response_time_s(table.service_s, np.full_like(table.service_s, max_utilisation), cv2)
+        mg1_response_time_s(
+            table.service_s, np.full_like(table.service_s, max_utilisation), cv2, slo_quantile
+        )
         - table.service_s
     )
     parts: list[CandidateSet] = []

@@ -248,6 +248,7 @@ def _all_candidates(
             routes,
             s.max_utilisation,
             s.service_cv2,
+            s.slo_quantile,
         )
         parts.append(got)
         missing = np.setdiff1d(demands, got.demand)
@@ -293,7 +294,12 @@ def _diagnose(
     service = table.service_s[:, variants]
     lat = (
         table.compute_s[:, variants]
-        + mg1_response_time_s(service, np.full_like(service, rho), scenario.settings.service_cv2)
+        + mg1_response_time_s(
+            service,
+            np.full_like(service, rho),
+            scenario.settings.service_cv2,
+            scenario.settings.slo_quantile,
+        )
         - service
     )
     lat_t = np.where(mem_ok, lat[tp], np.inf)
@@ -355,7 +361,9 @@ def _assemble(
     lat = (
         net
         + compute
-        + mg1_response_time_s(service, np.full_like(service, s.max_utilisation), s.service_cv2)
+        + mg1_response_time_s(
+            service, np.full_like(service, s.max_utilisation), s.service_cv2, s.slo_quantile
+        )
         - service
     )
     bits = dem["request_bits"][cd] + dem["response_bits"][cd]
@@ -364,6 +372,7 @@ def _assemble(
         scenario=scenario,
         max_utilisation=s.max_utilisation,
         service_cv2=s.service_cv2,
+        slo_quantile=s.slo_quantile,
         horizon_s=s.horizon_s,
         objective=s.objective,
         node_ids=nodes["ids"],

@@ -31,6 +31,8 @@ class CompiledProblem:
     scenario: Scenario
     max_utilisation: float
     service_cv2: float
+    #: what latency SLOs bound: None the mean, q the q-quantile (``Settings.slo_quantile``)
+    slo_quantile: float | None
     horizon_s: float
     objective: Objective
     # nodes (N)

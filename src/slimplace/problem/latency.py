@@ -35,19 +35,34 @@ def flops_service_time_s(flops: FloatArray, throughput_flops: FloatArray) -> Flo
     return np.asarray(flops, dtype=np.float64) / np.asarray(throughput_flops, dtype=np.float64)
 
 
-def mg1_response_time_s(service_s: FloatArray, utilisation: FloatArray, cv2: float) -> FloatArray:
-    """Mean response time of an M/G/1 queue: service plus Pollaczek-Khinchine wait.
+def mg1_response_time_s(
+    service_s: FloatArray, utilisation: FloatArray, cv2: float, quantile: float | None = None
+) -> FloatArray:
+    """Response time of an M/G/1 queue: service plus the Pollaczek-Khinchine wait (its
+    mean, or its ``quantile``).
 
-    ``W = s + rho * s * (1 + cv2) / (2 * (1 - rho))`` (Kleinrock, *Queueing
+    Mean: ``W = s + rho * s * (1 + cv2) / (2 * (1 - rho))`` (Kleinrock, *Queueing
     Systems* vol. 1, 1975, eq. 5.72; Harchol-Balter, *Performance Modeling and
     Design of Computer Systems*, 2013, ch. 23). ``cv2`` is the squared
     coefficient of variation of the service time (0: M/D/1, 1: M/M/1). Infinite
     at ``rho >= 1``.
+
+    Quantile q: the wait ``w`` with ``P(Wq > w) = 1 - q`` under the exponential tail
+    ``P(Wq > w) ~= rho exp(-rho w / E[Wq])`` (exact for M/M/1, Kleinrock eq. 3.28;
+    Kingman's heavy-traffic approximation otherwise, Tijms 2003 sec. 2.5; the same
+    tail the simulator uses for per-request SLO attainment), i.e.
+    ``w = E[Wq] / rho * ln(rho / (1 - q))``, and 0 when ``rho <= 1 - q``.
     """
     s = np.asarray(service_s, dtype=np.float64)
     rho = np.asarray(utilisation, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        wait = np.where(rho < 1.0, rho * s * (1.0 + cv2) / (2.0 * (1.0 - rho)), np.inf)
+        # E[Wq] / rho: the mean wait of a request that waits at all
+        per_waiting = s * (1.0 + cv2) / (2.0 * (1.0 - rho))
+        if quantile is None:
+            wait = np.where(rho < 1.0, rho * per_waiting, np.inf)
+        else:
+            tail = np.log(np.maximum(rho, 1e-300) / (1.0 - quantile))
+            wait = np.where(rho < 1.0, per_waiting * np.maximum(tail, 0.0), np.inf)
     return s + np.where(s > 0, wait, 0.0)
 
 

@@ -196,7 +196,10 @@ def compute_routes(
     )
     has = pred >= 0
     reach = has | (np.arange(n_cols)[None, :] == root_col[:, None])
-    into = np.where(has, routes.link_between(cols[np.maximum(pred, 0)], cols[None, :]), -1)
+    into = np.full(pred.shape, -1, dtype=np.int64)
+    rr, cc = np.nonzero(has)
+    into[rr, cc] = routes.link_between(cols[pred[rr, cc]], cols[cc])
+    del rr, cc
     del has
     per_link = {
         "latency": link_latency_s,

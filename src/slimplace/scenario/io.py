@@ -379,7 +379,12 @@ def _build(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenario, list[P
     )
     st = doc.settings
     settings = Settings(
-        st.max_utilisation, st.service_cv2, st.horizon, st.objective, st.default_region
+        st.max_utilisation,
+        st.service_cv2,
+        st.horizon,
+        st.objective,
+        st.default_region,
+        st.slo_quantile,
     )
     regions.resolve(settings.default_region, "settings.default_region", problems)
 
@@ -765,6 +770,8 @@ def _document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
         "objective": settings.objective,
         "default_region": settings.default_region,
     }
+    if settings.slo_quantile is not None:
+        doc["settings"]["slo_quantile"] = float(settings.slo_quantile)
     sections: list[tuple[str, list[dict[str, Any]]]] = [
         (
             "hardware",

@@ -229,6 +229,9 @@ class Settings:
     ``max_utilisation`` is the target utilisation rho_max each server may be
     loaded to; ``service_cv2`` the squared coefficient of variation of service
     time in the M/G/1 queueing delay (0: deterministic, M/D/1).
+    ``slo_quantile`` is what a latency SLO bounds: ``None`` the mean response
+    time, ``q`` (e.g. 0.99) the q-quantile, so that at most ``1 - q`` of the
+    requests are late (:func:`slimplace.problem.latency.response_time_s`).
     """
 
     max_utilisation: float = 0.7
@@ -236,6 +239,7 @@ class Settings:
     horizon_s: float = 3600.0
     objective: Objective = "energy"
     default_region: str = "WORLD"
+    slo_quantile: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

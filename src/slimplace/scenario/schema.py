@@ -103,6 +103,7 @@ class SettingsModel(_Model):
     horizon: PositiveTime = default(Settings, "horizon_s")
     objective: Objective = default(Settings, "objective")
     default_region: Name = default(Settings, "default_region")
+    slo_quantile: Annotated[float, _unit("fraction"), _rule(rules.quantile)] | None = None
 
 
 class PowerCurveModel(_Model):

@@ -52,6 +52,11 @@ def utilisation_cap(value: float) -> str | None:
     return None if 0 < value <= 1 else f"must be greater than 0 and at most 1, got {value:g}"
 
 
+def quantile(value: float) -> str | None:
+    """Rule: within (0, 1) (a quantile of the response time)."""
+    return None if 0 < value < 1 else f"must be greater than 0 and less than 1, got {value:g}"
+
+
 def pue(value: float) -> str | None:
     """Rule: a power usage effectiveness is 1 or more (The Green Grid, WP#49, 2012)."""
     return None if value >= 1 and math.isfinite(value) else f"must be 1 or more, got {value:g}"
@@ -107,6 +112,8 @@ def check_values(scenario: Scenario) -> list[Problem]:
             ("horizon", s.horizon_s, positive),
         ],
     )
+    if s.slo_quantile is not None:
+        found += _rules("settings", [("slo_quantile", s.slo_quantile, quantile)])
     for h in scenario.hardware:
         found += hardware_values(h)
     for k in scenario.link_kinds:

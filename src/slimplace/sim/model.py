@@ -72,6 +72,7 @@ class StepModel:
     model_load_time_s: FloatArray
     variant_switch_time_s: FloatArray
     service_cv2: float
+    slo_quantile: float | None
     max_utilisation: float
     any_zero_service: bool
     any_switch_time: bool
@@ -160,6 +161,7 @@ def build_step_model(problem: CompiledProblem) -> StepModel:
         model_load_time_s=p.model_load_time_s,
         variant_switch_time_s=switch[p.variant_family] if len(switch) else np.zeros(0),
         service_cv2=p.service_cv2,
+        slo_quantile=p.slo_quantile,
         max_utilisation=p.max_utilisation,
         any_zero_service=bool((p.cand_service_s <= 0).any()),
         any_switch_time=bool((switch > 0).any()) if len(switch) else False,

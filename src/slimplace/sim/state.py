@@ -75,6 +75,16 @@ HIST_BINS = 8 * HIST_PER_DECADE + 2
 #: Steps between full recomputations of node loads kept incrementally.
 REFRESH_STEPS = 4096
 J_PER_KWH = 3.6e6
+#: Columns of the support block after the candidates' constants (``cand_f``): this step's
+#: latency, SLO met (0/1), late share of a transition and probability of missing the SLO;
+#: one product with the flows sums them all.
+N_F = F_NEG + 1
+N_STEP_COLS = 4
+C_LAT, C_MET, C_LATE, C_PLATE = range(N_F, N_F + N_STEP_COLS)
+#: Tail exponents below this are raised to it: ``exp(-700)`` is 1e-304, nothing next to
+#: the request counts it is added to, and numpy's vectorized ``exp`` takes a slow path for
+#: results near underflow (about 10x slower from -708 down).
+EXP_FLOOR = -700.0
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -129,6 +139,17 @@ class SimState:
         self._static_w = 0.0
         self._zero_cap = np.zeros(0, dtype=np.int64)
         self._cap_safe = np.ones(n)
+        self._util = np.zeros(n)
+        self._dyn = np.zeros(n)
+        # static power x intensity, for the node intensities it was computed with
+        self._g_node: FloatArray | None = None
+        self._static_g = 0.0
+        # rows 0-3: one-hot node tier; row 4: the node intensities last seen (g_node): one
+        # product with the dynamic power gives it per tier and its carbon
+        self._node_mat = np.zeros((5, n))
+        self._node_mat[:4] = m.node_tier[None, :] == np.arange(4)[:, None]
+        # every source in one region: network carbon is network power x that intensity
+        self._one_region = len(p.region_carbon_g_per_kwh) == 1
         self.last_util = np.zeros(n)
         self.last_latency = np.zeros(0)
         self._servers_on = 0.0
@@ -140,13 +161,20 @@ class SimState:
 
     # ------------------------------------------------------------------ plan support
     def _alloc(self, n_entries: int) -> None:
-        self.e_cand = np.zeros(n_entries, dtype=np.int64)
-        self.e_share = np.zeros(n_entries)
-        self.ef = np.zeros((n_entries, self.model.cand_f.shape[1]), order="F")
-        self.ei = np.zeros((n_entries, self.model.cand_i.shape[1]), dtype=np.int64, order="F")
-        self.e_flow = np.zeros(n_entries)
-        self.e_load = np.zeros(n_entries)
-        self.e_late = np.zeros(n_entries)
+        n = n_entries
+        nf = self.model.cand_f.shape[1]
+        self.e_cand = np.zeros(n, dtype=np.int64)
+        self.e_share = np.zeros(n)
+        # one Fortran-ordered block: the candidates' constants (cand_f's columns), then the
+        # per-step columns, so that one matrix-vector product gives every weighted sum
+        if nf != N_F:
+            raise ValueError(f"the step model has {nf} float columns, the state expects {N_F}")
+        self._eg = np.zeros((n, N_F + N_STEP_COLS), order="F")
+        self.ef = self._eg[:, :N_F]
+        self.ei = np.zeros((n, self.model.cand_i.shape[1]), dtype=np.int64, order="F")
+        self.e_flow = np.zeros(n)
+        self.e_load = np.zeros(n)
+        self.e_late = self._eg[:, C_LATE]
         ef, ei = self.ef, self.ei
         self.e_svc, self.e_comp, self.e_netlat = (
             ef[:, F_SERVICE],
@@ -166,6 +194,11 @@ class SimState:
             ei[:, I_MIX],
             ei[:, I_DEMAND],
         )
+        # per-step scratch over the support
+        self._rho = np.zeros(n)
+        self._wait = np.zeros(n)
+        self._tmp = np.zeros(n)
+        self._hpos = np.zeros(n)
         self.view_cand = _readonly(self.e_cand)
         self.view_share = _readonly(self.e_share)
         self.view_demand = _readonly(self.e_demand)
@@ -224,10 +257,12 @@ class SimState:
         m = self.model
         if len(entries) == 0:
             return
-        k_old = self.e_key[entries]
         new_i = m.cand_i.take(candidates, axis=0)
+        new_f = m.cand_f.take(candidates, axis=0)
+        k_old = self.e_key[entries]
         k_new = new_i[:, I_KEY]
         same = k_old == k_new
+        n_moved = len(entries) - int(np.count_nonzero(same))
         var_change = same & (self.e_variant[entries] != new_i[:, I_VARIANT])
         n_var = int(np.count_nonzero(var_change))
         if n_var:
@@ -236,25 +271,23 @@ class SimState:
                 self._add_late(
                     entries[var_change], m.variant_switch_time_s[new_i[var_change, I_VARIANT]]
                 )
-        moved = ~same
-        n_moved = int(np.count_nonzero(moved))
         if n_moved:
-            km, kn = k_old[moved], k_new[moved]
             self.moves += n_moved
-            fresh = self.refcount[kn] == 0
-            np.subtract.at(self.refcount, km, 1)
-            np.add.at(self.refcount, kn, 1)
-            if fresh.any():
-                keys = np.unique(kn[fresh])
-                self._charge_loads(keys, None)
-                em = entries[moved][fresh]
-                self._add_late(em, m.model_load_time_s[kn[fresh] % m.n_models])
+            # an entry that keeps its key holds a reference to it: only moved entries are fresh
+            fresh = self.refcount[k_new] == 0
+            np.subtract.at(self.refcount, k_old, 1)  # entries that keep their key cancel out
+            np.add.at(self.refcount, k_new, 1)
+            if np.count_nonzero(fresh):
+                kn = k_new[fresh]
+                self._charge_loads(np.unique(kn), None)
+                self._add_late(entries[fresh], m.model_load_time_s[kn % m.n_models])
         old_load = self.e_load[entries]
         old_node = self.e_node[entries]
         self.e_cand[entries] = candidates
-        self.ef[entries] = m.cand_f.take(candidates, axis=0)
+        self.ef[entries] = new_f
         self.ei[entries] = new_i
-        new_load = self.e_flow[entries] * self.e_svc[entries]
+        new_load = self.e_flow[entries]
+        new_load *= new_f[:, F_SERVICE]
         self.e_load[entries] = new_load
         np.subtract.at(self.busy, old_node, old_load)
         np.add.at(self.busy, new_i[:, I_NODE], new_load)
@@ -344,6 +377,7 @@ class SimState:
         self._static = m.node_static_on_w * self.cap + m.node_sleep_w * (
             m.node_count - self.powered
         )
+        self._g_node = None  # static power changed: its carbon is recomputed
         self._static_tier = np.bincount(m.node_tier, weights=self._static, minlength=4).astype(
             np.float64
         )
@@ -357,7 +391,7 @@ class SimState:
 
     def finish_wakes(self) -> None:
         """Servers whose wake-up ends within this step are ready from the next one."""
-        if self.waking.any():
+        if np.count_nonzero(self.waking):
             done = (self.waking > 0) & (self.ready_at <= self.time_s + self.step_s)
             if done.any():
                 self.ready[done] += self.waking[done]
@@ -379,69 +413,102 @@ class SimState:
         (overloaded nodes) are part of the model. The formulas are those of
         :func:`slimplace.evaluate.evaluate`, inlined: the M/G/1 wait of
         :func:`slimplace.problem.latency.mg1_response_time_s`, the power of
-        :mod:`slimplace.problem.energy`."""
+        :mod:`slimplace.problem.energy`. The work is a fixed number of numpy operations
+        into preallocated arrays; the flow-weighted sums over the support come from one
+        matrix-vector product with the support block (:data:`C_LAT` ...)."""
         m = self.model
         step = self.step_s
         cap, busy = self.cap, self.busy
-        util = busy / self._cap_safe
+        # ---- nodes: utilisation and dynamic power
+        util = np.divide(busy, self._cap_safe, out=self._util)
         z = self._zero_cap
         if len(z):
             util[z] = np.where(busy[z] > 0, np.inf, 0.0)
-        dyn = m.node_dyn_w * np.minimum(busy, cap)
+        dyn = np.minimum(busy, cap, out=self._dyn)
+        dyn *= m.node_dyn_w
         for nodes, u, pw in m.curve_groups:
             per = np.interp(np.clip(util[nodes], 0.0, 1.0), u, pw)
             dyn[nodes] = m.node_pue[nodes] * cap[nodes] * (per - m.node_idle_w[nodes])
-        static = self._static
-        flow = self.e_flow
-        net_e = flow * self.e_nete
-        net_w = float(net_e.sum())
-        node_w = static + dyn
-        carbon_g = (
-            float(node_w @ g_node) + float(net_e @ carbon_g_per_kwh[self.e_srcreg]) / J_PER_KWH
-        ) * step
-        carbon_g += self.wake_g + self._load_carbon(g_node)
-        # per entry: M/G/1 wait at its node's utilisation, W = rho s (1 + cv2) / (2 (1 - rho))
-        util_max = float(util.max()) if len(util) else 0.0
-        rho = util[self.e_node]
+        util_max = float(np.maximum.reduce(util)) if len(util) else 0.0
         overload = util_max >= 1.0
+        # ---- support: M/G/1 wait at the node's utilisation, W = rho s (1 + cv2) / (2 (1 - rho))
+        eg = self._eg
+        rho = util.take(self.e_node, out=self._rho, mode="clip")  # indices are valid nodes
+        wait, tmp = self._wait, self._tmp
+        np.multiply(rho, self.e_svck, out=wait)
+        np.subtract(1.0, rho, out=tmp)
+        np.divide(wait, tmp, out=wait)
+        above: npt.NDArray[np.bool_] | None = None
         if overload:
-            below = rho < 1.0
-            wait = np.where(below, rho * self.e_svck / (1.0 - rho), np.inf)
+            above = ~(rho < 1.0)
+            np.copyto(wait, np.inf, where=above)
             if m.any_zero_service:
-                wait = np.where(self.e_svc > 0, wait, 0.0)
-            fs = flow / np.maximum(rho, 1.0)  # the share served: 1 / max(util, 1)
-        else:
-            wait = rho * self.e_svck / (1.0 - rho)
-            fs = flow
-        lat = self.e_fixed + wait
-        met = lat <= self.e_slotol
+                np.copyto(wait, 0.0, where=~(self.e_svc > 0))
+        lat = np.add(self.e_fixed, wait, out=eg[:, C_LAT])
+        if m.slo_quantile is None:  # the SLO bounds the mean, as the planner checks it
+            np.less_equal(lat, self.e_slotol, out=eg[:, C_MET])
+        else:  # ... or the quantile (mg1_response_time_s)
+            q_lat = self.e_fixed + wait / rho * np.maximum(np.log(rho / (1 - m.slo_quantile)), 0)
+            np.less_equal(np.where(rho > 0, q_lat, self.e_fixed), self.e_slotol, out=eg[:, C_MET])
         # per-request SLO: P(W > budget) ~= rho exp(-rho budget / E[W]) (see late_probability)
-        p_late = rho * np.exp(-rho * (self.e_budget / np.maximum(wait, 1e-200)))  # <= rho
-        if overload:
-            p_late = np.where(below, p_late, 1.0)
+        np.maximum(wait, 1e-200, out=tmp)
+        np.divide(self.e_budget, tmp, out=tmp)
+        tmp *= rho
+        np.negative(tmp, out=tmp)
+        np.maximum(tmp, EXP_FLOOR, out=tmp)
+        p_late = np.exp(tmp, out=eg[:, C_PLATE])
+        p_late *= rho  # <= rho
+        if above is not None:
+            np.copyto(p_late, 1.0, where=above)
         if m.any_negative_budget:
-            p_late = np.maximum(p_late, self.e_neg)
+            np.maximum(p_late, self.e_neg, out=p_late)
         if self._late:  # requests delayed by a model switch or load are late too
-            p_late = 1.0 - (1.0 - p_late) * (1.0 - self.e_late)
-        hist = latency_histogram(lat, fs)
-        total_flow = float(flow.sum())
-        offered = self.offered  # demands a plan leaves unplaced count as dropped
-        served_flow = float(fs.sum()) if overload else total_flow
-        if overload:
+            np.subtract(1.0, p_late, out=tmp)
+            tmp *= 1.0 - self.e_late
+            np.subtract(1.0, tmp, out=p_late)
+        flow = self.e_flow
+        # ---- flow-weighted sums: accuracy, network energy, latency, SLO, late
+        sums = (flow @ eg).tolist()
+        total_flow = float(np.add.reduce(flow))  # summed as the offered rates: equal if all placed
+        acc_sum = sums[F_ACC]
+        net_w = sums[F_NET_E]
+        if above is None:
+            fs = flow
+            served_flow = fin_flow = total_flow
+            lat_sum, met_sum = sums[C_LAT], sums[C_MET]
+            late_sum, plate_sum = sums[C_LATE], sums[C_PLATE]
+        else:  # the share served: 1 / max(util, 1); infinite latencies left out of the mean
+            fs = flow / np.maximum(rho, 1.0)
             finite = lat < np.inf
+            served_flow = float(fs.sum())
             fin_flow = float(fs @ finite)
             lat_sum = float(fs @ np.where(finite, lat, 0.0))
-        else:
-            fin_flow = served_flow
-            lat_sum = float(fs @ lat)
-        acc_sum = float(flow @ self.e_acc)
-        mix = np.bincount(self.e_mix, weights=flow, minlength=MIX_BINS)
-        dyn_tier = np.bincount(m.node_tier, weights=dyn, minlength=4)
-        st = self._static_tier
-        static_w, dyn_w = self._static_w, float(dyn.sum())
+            met_sum = float(fs @ eg[:, C_MET])
+            late_sum = float(fs @ self.e_late)
+            plate_sum = float(fs @ p_late)
+        # subsets of the served flow, summed in another order: bounded by it despite rounding
+        met_sum = min(met_sum, served_flow)
+        plate_sum = min(plate_sum, served_flow)
+        hist = latency_histogram(lat, fs, self._hpos)
+        # ---- power and carbon
+        static_w = self._static_w
+        if g_node is not self._g_node:
+            self._g_node = g_node
+            self._node_mat[4] = g_node
+            self._static_g = float(self._static @ g_node)
+        *dyn_tier, dyn_g = (self._node_mat @ dyn).tolist()
+        dyn_w = dyn_tier[0] + dyn_tier[1] + dyn_tier[2] + dyn_tier[3]
         power = static_w + dyn_w + net_w
+        if self._one_region:
+            net_g = net_w * float(carbon_g_per_kwh[0])
+        else:
+            net_g = float((flow * self.e_nete) @ carbon_g_per_kwh[self.e_srcreg])
+        carbon_g = (self._static_g + dyn_g + net_g / J_PER_KWH) * step
+        carbon_g += self.wake_g + self._load_carbon(g_node)
+        mix = np.bincount(self.e_mix, weights=flow, minlength=MIX_BINS).tolist()
+        st = self._static_tier
         energy = power * step + self.wake_j + self.load_j
-        late_tr = float(fs @ self.e_late) * step if self._late else 0.0
+        offered = self.offered  # demands a plan leaves unplaced count as dropped
         inv = 1.0 / total_flow if total_flow > 0 else 0.0
         row[:] = (
             self.step,
@@ -465,10 +532,10 @@ class SimState:
             carbon_g / energy * J_PER_KWH if energy > 0 else 0.0,
             offered * step,
             served_flow * step,
-            float(fs @ met) * step,
-            (served_flow - float(fs @ p_late)) * step,
+            met_sum * step,
+            (served_flow - plate_sum) * step,
             max(offered - served_flow, 0.0) * step,
-            late_tr,
+            late_sum * step if self._late else 0.0,
             lat_sum / fin_flow if fin_flow > 0 else math.nan,
             histogram_quantile(hist, 0.95),
             acc_sum * inv,
@@ -531,27 +598,33 @@ def late_probability(rho: FloatArray, wait_s: FloatArray, budget_s: FloatArray) 
     return np.where(np.asarray(budget_s) < 0, 1.0, q)
 
 
-def latency_histogram(latency_s: FloatArray, weight: FloatArray) -> FloatArray:
+def latency_histogram(
+    latency_s: FloatArray, weight: FloatArray, work: FloatArray | None = None
+) -> FloatArray:
     """Weights binned by latency: :data:`HIST_PER_DECADE` log bins from 0.1 ms, bin 0 below,
-    the last bin above 10,000 s (and infinite latencies)."""
-    pos = np.log10(latency_s)  # -inf at 0, inf at inf: both clipped into the end bins
+    the last bin above 10,000 s (and infinite latencies). ``work``: scratch of the same
+    length (it is overwritten)."""
+    pos = np.log10(latency_s, out=work)  # -inf at 0, inf at inf: both clipped into the end bins
     pos *= HIST_PER_DECADE
     pos += 1.0 - HIST_LOW_LOG10 * HIST_PER_DECADE
-    np.clip(pos, 0.0, HIST_BINS - 1.0, out=pos)
-    return np.bincount(pos.astype(np.int64), weights=weight, minlength=HIST_BINS).astype(np.float64)
+    np.maximum(pos, 0.0, out=pos)
+    np.minimum(pos, HIST_BINS - 1.0, out=pos)
+    hist = np.bincount(pos.astype(np.int64), weights=weight, minlength=HIST_BINS)
+    return hist.astype(np.float64, copy=False)  # float already (weighted): no copy
 
 
 def histogram_quantile(hist: FloatArray, q: float) -> float:
     """Latency quantile from a :func:`latency_histogram` (log-interpolated within the bin)."""
-    cum = np.cumsum(hist)
-    total = cum[-1]
+    cum = hist.cumsum()
+    total = float(cum[-1])
     if total <= 0:
         return math.nan
-    b = int(np.searchsorted(cum, q * total))
+    b = int(cum.searchsorted(q * total))
     if b >= HIST_BINS - 1:
         return math.inf
-    lo = cum[b - 1] if b > 0 else 0.0
-    frac = (q * total - lo) / hist[b] if hist[b] > 0 else 1.0
+    lo = float(cum[b - 1]) if b > 0 else 0.0
+    hb = float(hist[b])
+    frac = (q * total - lo) / hb if hb > 0 else 1.0
     return float(10.0 ** (HIST_LOW_LOG10 + (b - 1 + frac) / HIST_PER_DECADE))
 
 
