@@ -411,29 +411,37 @@ class Search:
         return self._links_ok(x)
 
     def _open_nodes(self, chosen: IntArray) -> IntArray:
-        """Switch on servers at closed nodes when the demands that gain by moving there
-        save more than the idle cost of the servers they need (best saving per unit
-        of load first)."""
+        """Switch on more servers (at closed nodes, or beside those on at open ones) when
+        the demands that gain by moving there save more than the idle cost of the servers
+        they add (best saving per unit of load first): the *add* move of facility-location
+        local search (Arya et al., SIAM J. Comput. 33(3), 2004), opposite of
+        :meth:`_consolidate`."""
         p, m = self.p, self.model
-        _, on, _ = self._state(chosen)
-        closed = m.switchable & (on == 0)
-        if not closed.any():
+        busy, on, _ = self._state(chosen)
+        room = m.switchable & (on < p.node_count)
+        if not room.any():
             return chosen
-        c, delta, extra, loss = self._options(chosen, closed)
+        c, delta, extra, loss = self._options(chosen, room)
         app = p.demand_app[p.cand_demand[c]]
-        sel = closed[p.cand_node[c]] & (delta < 0) & self._keeps_floor(app, loss)
+        node = p.cand_node[c]
+        sel = room[node] & (node != p.cand_node[chosen[p.cand_demand[c]]])
+        sel &= (delta < 0) & self._keeps_floor(app, loss)
         c, delta, extra = c[sel], delta[sel], extra[sel]
         key = delta / np.maximum(extra, 1e-12)
         best = first_per(p.cand_demand[c], key)
         c, delta, extra, key = c[best], delta[best], extra[best], key[best]
-        cap = p.max_utilisation * p.node_count.astype(np.float64)
+        cap = np.maximum(p.max_utilisation * p.node_count - busy, 0.0)
         take = accept_in_order(p.cand_node[c], extra, key, cap)
         c, delta, extra = c[take], delta[take], extra[take]
         node = p.cand_node[c]
         gain = -weighted_sum(node, delta, p.n_nodes)
-        busy = weighted_sum(node, extra, p.n_nodes)
-        servers = self.servers(busy)
-        cost = m.server_cost * servers + self._curve_cost(busy, servers)
+        after = busy + weighted_sum(node, extra, p.n_nodes)
+        servers = self.servers(after)
+        cost = (
+            m.server_cost * (servers - on)
+            + self._curve_cost(after, servers)
+            - self._curve_cost(busy, on)
+        )
         worth = gain - cost > 1e-9 * max(1.0, float(gain.max(initial=0.0)))
         return self._apply(chosen, c[worth[node]])
 
