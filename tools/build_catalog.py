@@ -10,6 +10,8 @@ import csv
 import json
 from pathlib import Path
 
+from slimplace.calibration import architectures
+
 SHARED = Path("/work/shared/data")
 OUT = Path("/work/main/src/slimplace/data/catalog")
 OUT.mkdir(parents=True, exist_ok=True)
@@ -471,6 +473,12 @@ slim_fams = {
     "AutoSlim-MNasNet": ("autoslim-mnasnet", "model"),
     "AutoSlim-ResNet-50": ("autoslim-resnet-50", "model"),
 }
+#: AutoSlim networks whose searched channel numbers are published (layer walks count params)
+AUTOSLIM_WALK = {
+    "AutoSlim-MobileNet v1": "mobilenet-v1",
+    "AutoSlim-MobileNet v2": "mobilenet-v2",
+    "AutoSlim-MNasNet": "mnasnet",
+}
 AUTOSLIM_BASE = {  # base network (params, MACs) used to estimate params from MACs
     "AutoSlim-MobileNet v1": (mnv1_params[1.0], 569e6),
     "AutoSlim-MobileNet v2": (mnv2_params[1.0], 300e6),
@@ -493,8 +501,16 @@ def slim_params(model: str, w: float, macs: float) -> tuple[float, str]:
             "params: torchvision ResNet-50 conv weights x w^2 + classifier x w (estimate)"
         )
     if model == "S-ShuffleNet":
-        return SHUFFLENET_2X_PARAMS * (w / 2.0) ** 2, (
-            "params: ShuffleNet V1 2x ~5.4 M (Zhang et al. 2018, unverified) x (w/2)^2 (estimate)"
+        return float(architectures.s_shufflenet(w).params), (
+            "params: counted by a layer walk of the slimmable ShuffleNet "
+            "(slimplace.calibration.architectures.s_shufflenet; models/s_shufflenet.py and "
+            "apps/s_shufflenet_train_val.yml of JiahuiYu/slimmable_networks)"
+        )
+    if model in AUTOSLIM_WALK:
+        return float(architectures.autoslim(AUTOSLIM_WALK[model], round(macs / 1e6)).params), (
+            "params: counted by a layer walk of the published AutoSlim channel numbers "
+            "(slimplace.calibration.architectures.autoslim; apps/autoslim_*_train_val.yml of "
+            "JiahuiYu/slimmable_networks)"
         )
     base_p, base_macs = AUTOSLIM_BASE[model]
     return base_p * macs / base_macs, "params: base network params x MACs ratio (estimate, unverified)"
