@@ -30,34 +30,46 @@ def rank_by(*keys: FloatArray) -> FloatArray:
 
 def assign_by_preference(
     problem: CompiledProblem,
-    rank: FloatArray,
+    keys: tuple[FloatArray, ...],
     allowed: BoolArray,
     *,
     max_rounds: int = 1000,
 ) -> IntArray:
-    """Candidate chosen for every demand (-1 where none fits), lower rank preferred."""
+    """Candidate chosen for every demand (-1 where none fits) among the ``allowed`` ones,
+    preferring lower ``keys`` (lexicographic, first key most significant).
+
+    Only the allowed candidates are ranked; candidates come sorted by demand, so one
+    sort by (demand, rank) lists each demand's preferences in order, and a round is a
+    pass over the candidates still alive."""
     p = problem
-    load = p.demand_rate_per_s[p.cand_demand] * p.cand_service_s
-    residual = p.max_utilisation * p.node_count.astype(np.float64)
-    order = np.lexsort((rank, p.cand_demand))
-    alive = allowed[order].copy()
-    demand_sorted = p.cand_demand[order]
     chosen = np.full(p.n_demands, -1, dtype=np.int64)
+    cand = np.flatnonzero(allowed)
+    if len(cand) == 0:
+        return chosen
+    rank = rank_by(*(np.asarray(k)[cand] for k in keys))
+    demand = p.cand_demand[cand]
+    # ranks are 0..n-1, so demand x n + rank is exact in float64 below 2^53
+    order = np.argsort(demand.astype(np.float64) * len(cand) + rank)
+    cand, rank, demand = cand[order], rank[order], demand[order]
+    node = p.cand_node[cand]
+    load = p.demand_rate_per_s[demand] * p.cand_service_s[cand]
+    residual = p.max_utilisation * p.node_count.astype(np.float64)
+    alive = np.ones(len(cand), dtype=bool)
     for _ in range(max_rounds):
-        idx = np.nonzero(alive)[0]
+        idx = np.flatnonzero(alive)
         if len(idx) == 0:
             break
-        _, first = np.unique(demand_sorted[idx], return_index=True)
-        prop_pos = idx[first]
-        prop = order[prop_pos]
-        accept = _accept(p.cand_node[prop], load[prop], rank[prop], residual)
+        first = np.ones(len(idx), dtype=bool)  # each demand's best alive candidate
+        first[1:] = demand[idx[1:]] != demand[idx[:-1]]
+        prop = idx[first]
+        accept = _accept(node[prop], load[prop], rank[prop], residual)
         won = prop[accept]
-        chosen[p.cand_demand[won]] = won
-        np.subtract.at(residual, p.cand_node[won], load[won])
-        alive[prop_pos[~accept]] = False
-        placed = chosen[demand_sorted] >= 0
-        fits = load[order] <= residual[p.cand_node[order]] * (1 + 1e-9) + 1e-12
-        alive &= ~placed & fits
+        chosen[demand[won]] = cand[won]
+        np.subtract.at(residual, node[won], load[won])
+        alive[prop[~accept]] = False
+        alive[idx] &= (chosen[demand[idx]] < 0) & (
+            load[idx] <= residual[node[idx]] * (1 + 1e-9) + 1e-12
+        )
     return chosen
 
 

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from slimplace.placement.assign import BoolArray, FloatArray, assign_by_preference, rank_by
+from slimplace.placement.assign import BoolArray, FloatArray, assign_by_preference
 from slimplace.plan import Plan, plan_from_choice
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
@@ -21,17 +21,19 @@ CLOUD = TIERS.index("cloud")
 DEVICE = TIERS.index("device")
 
 
-def _run(problem: CompiledProblem, name: str, rank: FloatArray, allowed: BoolArray) -> Plan:
+def _run(
+    problem: CompiledProblem, name: str, keys: tuple[FloatArray, ...], allowed: BoolArray
+) -> Plan:
     t0 = time.perf_counter()
-    chosen = assign_by_preference(problem, rank, allowed)
+    chosen = assign_by_preference(problem, keys, allowed)
     return plan_from_choice(problem, chosen, name, seconds=time.perf_counter() - t0)
 
 
 def cloud_only(problem: CompiledProblem, *, seed: int = 0) -> Plan:
     """Everything in the nearest datacenter with room, most accurate variant."""
     p = problem
-    rank = rank_by(-p.cand_accuracy, p.cand_net_latency_s, p.cand_energy_j())
-    return _run(p, "cloud-only", rank, p.node_tier[p.cand_node] == CLOUD)
+    keys = (-p.cand_accuracy, p.cand_net_latency_s, p.cand_energy_j())
+    return _run(p, "cloud-only", keys, p.node_tier[p.cand_node] == CLOUD)
 
 
 def edge_first(problem: CompiledProblem, *, seed: int = 0) -> Plan:
@@ -39,23 +41,23 @@ def edge_first(problem: CompiledProblem, *, seed: int = 0) -> Plan:
     accurate variant; user devices are not used."""
     p = problem
     tier = p.node_tier[p.cand_node].astype(np.float64)
-    rank = rank_by(tier, -p.cand_accuracy, p.cand_net_latency_s)
-    return _run(p, "edge-first", rank, p.node_tier[p.cand_node] != DEVICE)
+    keys = (tier, -p.cand_accuracy, p.cand_net_latency_s)
+    return _run(p, "edge-first", keys, p.node_tier[p.cand_node] != DEVICE)
 
 
 def device_local(problem: CompiledProblem, *, seed: int = 0) -> Plan:
     """On the requesting device where it can run the model in time, else the nearest node."""
     p = problem
     local = (p.cand_node == p.demand_source[p.cand_demand]).astype(np.float64)
-    rank = rank_by(-local, -p.cand_accuracy, p.cand_net_latency_s)
-    return _run(p, "device-local", rank, np.ones(p.n_candidates, dtype=bool))
+    keys = (-local, -p.cand_accuracy, p.cand_net_latency_s)
+    return _run(p, "device-local", keys, np.ones(p.n_candidates, dtype=bool))
 
 
 def nearest_feasible(problem: CompiledProblem, *, seed: int = 0) -> Plan:
     """The node with the lowest network latency that has room, most accurate variant."""
     p = problem
-    rank = rank_by(p.cand_net_latency_s, -p.cand_accuracy, p.cand_energy_j())
-    return _run(p, "nearest-feasible", rank, np.ones(p.n_candidates, dtype=bool))
+    keys = (p.cand_net_latency_s, -p.cand_accuracy, p.cand_energy_j())
+    return _run(p, "nearest-feasible", keys, np.ones(p.n_candidates, dtype=bool))
 
 
 def no_compression(problem: CompiledProblem, *, seed: int = 0) -> Plan:
@@ -71,8 +73,8 @@ def no_compression(problem: CompiledProblem, *, seed: int = 0) -> Plan:
     np.maximum.at(best, p.demand_app[p.cand_demand], p.cand_accuracy)
     full = p.cand_accuracy >= best[p.demand_app[p.cand_demand]] - 1e-12
     static_share = p.node_static_cost()[p.cand_node] * p.cand_service_s / p.max_utilisation
-    rank = rank_by(p.cand_cost() + static_share, p.cand_net_latency_s)
-    return _run(p, "no-compression", rank, full)
+    keys = (p.cand_cost() + static_share, p.cand_net_latency_s)
+    return _run(p, "no-compression", keys, full)
 
 
 def random_placement(problem: CompiledProblem, *, seed: int = 0) -> Plan:
@@ -81,7 +83,7 @@ def random_placement(problem: CompiledProblem, *, seed: int = 0) -> Plan:
     return _run(
         problem,
         "random",
-        rng.random(problem.n_candidates),
+        (rng.random(problem.n_candidates),),
         np.ones(problem.n_candidates, dtype=bool),
     )
 
