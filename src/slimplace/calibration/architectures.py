@@ -137,6 +137,30 @@ class _Tally:
         self.operators += 1
         return out
 
+    def inverted_residual(
+        self,
+        c_in: int,
+        hidden: int,
+        c_out: int,
+        kernel: int,
+        stride: int,
+        size: int,
+        squeeze: int = 0,
+    ) -> int:
+        """A MobileNetV2 block (Sandler et al. 2018): 1x1 expansion (none when ``hidden``
+        is ``c_in``), depthwise ``kernel`` conv, squeeze-and-excitation with ``squeeze``
+        channels if given (MnasNet), 1x1 projection, residual addition when the stride
+        is 1 and the channels stay; returns the output size."""
+        if hidden != c_in:
+            self.conv(c_in, hidden, 1, 1, size)
+        out = self.conv(hidden, hidden, kernel, stride, size, depthwise=True)
+        if squeeze:
+            self.squeeze_excite(hidden, out, squeeze)
+        self.conv(hidden, c_out, 1, 1, out)
+        if stride == 1 and c_in == c_out:
+            self.elementwise(c_out, out, inputs=2)
+        return out
+
     def pool_and_classify(self, channels: int, size: int, classes: int) -> None:
         """Global average pooling, then the fully connected classifier."""
         self.elements += channels * size * size + channels
@@ -193,13 +217,7 @@ def mobilenet_v2(width: float, resolution: int, classes: int = 1001) -> ArchCoun
         c_out = make_divisible(channels * width)
         for i in range(repeats):
             s = stride if i == 0 else 1
-            hidden = c_in * expansion
-            if expansion != 1:
-                t.conv(c_in, hidden, 1, 1, size)
-            size = t.conv(hidden, hidden, 3, s, size, depthwise=True)
-            t.conv(hidden, c_out, 1, 1, size)
-            if s == 1 and c_in == c_out:
-                t.elementwise(c_out, size, inputs=2)
+            size = t.inverted_residual(c_in, c_in * expansion, c_out, 3, s, size)
             c_in = c_out
     last = make_divisible(1280 * width) if width > 1.0 else 1280
     t.conv(c_in, last, 1, 1, size)
@@ -523,13 +541,8 @@ def inverted_residual_channels(
     for i, (stride, kernel) in enumerate(blocks):
         hidden = c_in if i == 0 else channels[2 * i]
         c_out = channels[2 * i + 1]
-        if hidden != c_in:
-            t.conv(c_in, hidden, 1, 1, size)
-        new_size = t.conv(hidden, hidden, kernel, stride, size, depthwise=True)
-        t.conv(hidden, c_out, 1, 1, new_size)
-        if stride == 1 and c_in == c_out:
-            t.elementwise(c_out, new_size, inputs=2)
-        size, c_in = new_size, c_out
+        size = t.inverted_residual(c_in, hidden, c_out, kernel, stride, size)
+        c_in = c_out
     last = channels[-1]
     t.conv(c_in, last, 1, 1, size)
     t.pool_and_classify(last, size, classes)
@@ -577,16 +590,9 @@ def mnasnet_a1(width: float, resolution: int, classes: int = 1000) -> ArchCounts
         c_out = make_divisible(channels * width)
         for i in range(repeats):
             s = stride if i == 0 else 1
-            hidden = c_in * expansion
-            if expansion != 1:
-                t.conv(c_in, hidden, 1, 1, size)
-            new_size = t.conv(hidden, hidden, kernel, s, size, depthwise=True)
-            if se:
-                t.squeeze_excite(hidden, new_size, max(1, c_in // 4))
-            t.conv(hidden, c_out, 1, 1, new_size)
-            if s == 1 and c_in == c_out:
-                t.elementwise(c_out, new_size, inputs=2)
-            size, c_in = new_size, c_out
+            squeeze = max(1, c_in // 4) if se else 0
+            size = t.inverted_residual(c_in, c_in * expansion, c_out, kernel, s, size, squeeze)
+            c_in = c_out
     t.conv(c_in, 1280, 1, 1, size)
     t.pool_and_classify(1280, size, classes)
     return t.counts()
