@@ -180,3 +180,15 @@ def test_time_limit_is_kept_with_an_incumbent(small: CompiledProblem) -> None:
     assert plan.seconds < 3.0
     assert plan.status in (Status.OPTIMAL, Status.TIME_LIMIT, Status.FEASIBLE)
     assert evaluate(small, plan).feasible
+
+
+def test_solves_write_nothing_to_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    # highspy.Highs() prints a banner from C++ unless logging is off before any call
+    from slimplace.optim.highs import quiet_highs
+    from slimplace.testing import tiny_scenario
+
+    h = quiet_highs()
+    assert h.getOptionValue("output_flag")[1] is False
+    MilpSolver().solve(compile_problem(tiny_scenario(4, seed=1)))
+    out, _err = capfd.readouterr()
+    assert "HiGHS" not in out

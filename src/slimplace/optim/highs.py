@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import highspy
 import numpy as np
@@ -65,6 +66,32 @@ def available() -> bool:
     return hasattr(highspy, "Highs")
 
 
+def quiet_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with logging off from the start.
+
+    ``highspy.Highs()`` writes its banner ("Running HiGHS ... Copyright") to stdout
+    when it enables callbacks in its constructor, before any option can be set
+    (ERGO-Code/HiGHS issues 1702, 1932: logging must be off before the first method
+    call). This builds the core object, turns ``output_flag`` off, then sets up the
+    callbacks as ``highspy.Highs.__init__`` does; if ``highspy`` changes those
+    internals, it falls back to the plain constructor (and its banner).
+    """
+    try:
+        from highspy.highs import HighsCallback, cb
+
+        core: Any = highspy.Highs.__mro__[1]  # the pybind11 class under the Python wrapper
+        h = highspy.Highs.__new__(highspy.Highs)
+        core.__init__(h)  # no HiGHS method called yet
+        h.setOptionValue("output_flag", False)
+        kinds = range(int(cb.HighsCallbackType.kCallbackMax) + 1)
+        h.callbacks = [HighsCallback(cb.HighsCallbackType(k), h) for k in kinds]
+        h.enableCallbacks()
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other highspy
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    return h
+
+
 class HighsSession:
     """One model in one ``highspy.Highs`` object (not shared between threads)."""
 
@@ -73,8 +100,7 @@ class HighsSession:
     ) -> None:
         self.f = f
         self.n_rows = f.n_rows
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = quiet_highs()
         h.setOptionValue("random_seed", int(seed) % (2**31 - 1))
         if threads is not None:
             h.setOptionValue("threads", int(threads))

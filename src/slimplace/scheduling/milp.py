@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from slimplace.optim.highs import quiet_highs
 from slimplace.plan import Status
 from slimplace.scheduling.choices import floor_choices, hull_mix
 from slimplace.scheduling.problem import FloatArray, IntArray, ScheduleProblem
@@ -299,8 +300,7 @@ def _highs(
         highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
         for v in model.integer
     ]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("random_seed", int(seed))
