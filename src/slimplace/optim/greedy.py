@@ -85,9 +85,14 @@ class GreedySolver:
         model = cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
         search = Search(problem, model, self.keep_per_demand)
         rate = search.base_rate
-        mu, lam = search.multipliers(rate, self.price_rounds)
-        starts = [search.construct(rate, mu, lam), search.construct(rate)]
+        # prices after the usual and after four times as many subgradient rounds: which
+        # construction is better depends on the instance, so both start
+        prices = search.multipliers(rate, (self.price_rounds, 4 * self.price_rounds))
+        starts = [search.construct(rate, mu, lam) for mu, lam in prices]
         values = [search.value(c) for c in starts]
+        mu, lam = prices[int(np.argmin(values))]
+        starts.append(search.construct(rate))
+        values.append(search.value(starts[-1]))
         for _ in range(self.scaling_rounds):
             if time.perf_counter() > deadline * 0.5 + t0 * 0.5:
                 break
@@ -245,13 +250,16 @@ class Search:
 
     # -- construction
 
-    def multipliers(self, rate: FloatArray, rounds: int) -> tuple[FloatArray, FloatArray]:
+    def multipliers(
+        self, rate: FloatArray, checkpoints: tuple[int, ...]
+    ) -> list[tuple[FloatArray, FloatArray]]:
         """Scarcity price of capacity per node (objective per server-second of work) and
         price of accuracy per average-floor application, by subgradient steps on the
         relaxation where every demand takes its cheapest shortlisted candidate (the
         multiplier adjustment of Fisher, Jaikumar & Van Wassenhove, Management
         Science 32(9), 1986): demands then compete for scarce nodes by what they
-        save per unit of capacity, and trade accuracy where it is cheapest."""
+        save per unit of capacity, and trade accuracy where it is cheapest. Returns
+        the prices after each number of rounds in ``checkpoints``."""
         p = self.p
         c = self.sub
         d = p.cand_demand[c]
@@ -262,8 +270,10 @@ class Search:
         rate_a = weighted_sum(p.demand_app, p.demand_rate_per_s, len(p.app_ids))
         first = np.searchsorted(d, np.unique(d))
         mu, lam = np.zeros(p.n_nodes), np.zeros(len(p.app_ids))
+        rounds = max(checkpoints, default=0)
         if len(c) == 0 or rounds <= 0:
-            return mu, lam
+            return [(mu, lam) for _ in checkpoints]
+        out: dict[int, tuple[FloatArray, FloatArray]] = {0: (mu, lam)}
         mu_scale = float(np.median(np.abs(base) / np.maximum(load, 1e-12)))
         spread = np.abs(gain) > 0
         lam_scale = (
@@ -279,7 +289,9 @@ class Search:
             short = -weighted_sum(app[best], gain[best], len(p.app_ids))
             short = np.where(p.app_average, short / np.maximum(rate_a, 1e-12), 0.0)
             lam = np.maximum(0.0, lam + step * lam_scale * np.clip(short / 0.01, -1.0, 1.0))
-        return mu, lam
+            if t + 1 in checkpoints:
+                out[t + 1] = (mu, lam)
+        return [out[max(0, k)] for k in checkpoints]
 
     def construct(
         self, rate: FloatArray, mu: FloatArray | None = None, lam: FloatArray | None = None
