@@ -46,15 +46,14 @@ from slimplace.optim.rounds import (
     BoolArray,
     FloatArray,
     IntArray,
-    accept_in_order,
     argmin_segments,
     assign_rounds,
     first_per,
-    fits,
     model_pairs,
     top_per_demand,
     weighted_sum,
 )
+from slimplace.placement.assign import accept_in_order, cumsum_in_groups, fits
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
 
@@ -347,15 +346,7 @@ class Search:
             best = first_per(p.cand_demand[c], key)
             c, extra, loss, app, key = c[best], extra[best], loss[best], app[best], key[best]
             order = np.lexsort((key, app))
-            cum = np.cumsum(-loss[order])
-            start = np.ones(len(order), dtype=bool)
-            start[1:] = app[order][1:] != app[order][:-1]
-            base = (
-                np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-                if len(order)
-                else order
-            )
-            before = cum + loss[order] - (cum[base] + loss[order][base]) if len(order) else cum
+            before = cumsum_in_groups(app[order], -loss[order]) + loss[order]
             need = -slack[app[order]]
             take = np.zeros(len(order), dtype=bool)
             take[order] = before < need
@@ -662,15 +653,7 @@ class Search:
         """Moves that keep each average-floor application at or above its floor."""
         slack = self._slack(chosen)
         order = np.lexsort((key, app))
-        cum = np.cumsum(loss[order])
-        start = np.ones(len(order), dtype=bool)
-        start[1:] = app[order][1:] != app[order][:-1]
-        base = (
-            np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-            if len(order)
-            else order
-        )
-        used = cum - (cum[base] - loss[order][base]) if len(order) else cum
+        used = cumsum_in_groups(app[order], loss[order])
         keep = np.zeros(len(order), dtype=bool)
         keep[order] = used <= slack[app[order]] * (1 - 1e-9)
         return keep
@@ -782,11 +765,7 @@ def _knapsack_share(
     if len(node) == 0:
         return share
     order = np.lexsort((ratio, node))
-    cum = np.cumsum(load[order])
-    start = np.ones(len(order), dtype=bool)
-    start[1:] = node[order][1:] != node[order][:-1]
-    base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    before = cum - load[order] - (cum[base] - load[order][base])
+    before = cumsum_in_groups(node[order], load[order]) - load[order]
     left = np.maximum(room[node[order]] * (1 - 1e-9) - before, 0.0)
     share[order] = np.minimum(1.0, left / load[order])
     return share

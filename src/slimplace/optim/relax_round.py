@@ -27,7 +27,8 @@ from slimplace.optim.milp import (
     uses_generated_columns,
 )
 from slimplace.optim.repair import node_busy, repair
-from slimplace.optim.rounds import argmin_segments, assign_rounds, fits, model_pairs, weighted_sum
+from slimplace.optim.rounds import argmin_segments, assign_rounds, model_pairs, weighted_sum
+from slimplace.placement.assign import cumsum_in_groups, fits
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
 
@@ -163,12 +164,7 @@ def _round(p: CompiledProblem, search: Search, x: FloatArray) -> IntArray:
         keep = x[chosen[d]]
         order = np.lexsort((keep, p.cand_node[chosen[d]]))[::-1]
         node = p.cand_node[chosen[d[order]]]
-        cum = load[chosen[d[order]]]
-        start = np.ones(len(order), dtype=bool)
-        start[1:] = node[1:] != node[:-1]
-        csum = np.cumsum(cum)
-        base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-        within = csum - (csum[base] - cum[base]) <= cap[node] * (1 + 1e-9)
+        within = cumsum_in_groups(node, load[chosen[d[order]]]) <= cap[node] * (1 + 1e-9)
         chosen[d[order][~within]] = -1
         residual = cap - node_busy(p, chosen, load)
         price = search.price(search.base_rate)

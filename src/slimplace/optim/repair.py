@@ -7,6 +7,7 @@ import numpy as np
 
 from slimplace.optim.network import arc_capacity_bps, candidate_arcs
 from slimplace.optim.rounds import BoolArray, FloatArray, IntArray, assign_rounds, weighted_sum
+from slimplace.placement.assign import cumsum_in_groups
 from slimplace.problem.compiled import CompiledProblem
 
 
@@ -30,11 +31,7 @@ def memory_evictions(
     node, mdl = uniq // n_m, uniq % n_m
     mem = p.model_memory_bytes[mdl]
     order = np.lexsort((-pair_load, node))
-    cum = np.cumsum(mem[order])
-    start = np.ones(len(order), dtype=bool)
-    start[1:] = node[order][1:] != node[order][:-1]
-    base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    used = cum - (cum[base] - mem[order][base])
+    used = cumsum_in_groups(node[order], mem[order])
     over = np.zeros(len(uniq), dtype=bool)
     over[order] = used > p.node_memory_bytes[node[order]] * (1 + 1e-9)
     evict = np.zeros(p.n_demands, dtype=bool)
@@ -61,11 +58,7 @@ def bandwidth_evictions(
     o_pos, o_arc, o_flow = pos[on_over], arc[on_over], flow[on_over]
     key = o_flow if keep_key is None else -keep_key[ok[o_pos]]
     order = np.lexsort((key, o_arc))
-    cum = np.cumsum(o_flow[order])
-    start = np.ones(len(order), dtype=bool)
-    start[1:] = o_arc[order][1:] != o_arc[order][:-1]
-    base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    within = cum - (cum[base] - o_flow[order][base]) <= cap[o_arc[order]] * (1 + 1e-9)
+    within = cumsum_in_groups(o_arc[order], o_flow[order]) <= cap[o_arc[order]] * (1 + 1e-9)
     evict[ok[o_pos[order][~within]]] = True
     gone = evict[ok[pos]]
     loads = loads - weighted_sum(arc[gone], flow[gone], len(cap))

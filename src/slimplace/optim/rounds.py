@@ -16,38 +16,12 @@ import itertools
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.placement.assign import accept_in_order, fits
 from slimplace.problem.compiled import CompiledProblem
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-#: Relative slack when comparing loads with capacities.
-FIT_TOL = 1e-9
-
-
-def fits(load: FloatArray, residual: FloatArray) -> BoolArray:
-    """Whether ``load`` fits ``residual`` (with a tiny tolerance)."""
-    return np.asarray(load <= residual * (1 + FIT_TOL) + 1e-12, dtype=bool)
-
-
-def accept_in_order(
-    node: IntArray, load: FloatArray, priority: FloatArray, residual: FloatArray
-) -> BoolArray:
-    """Which proposals each node takes, lowest ``priority`` first, while capacity lasts
-    (a proposal that does not fit blocks the ones after it at that node)."""
-    if len(node) == 0:
-        return np.zeros(0, dtype=bool)
-    order = np.lexsort((priority, node))
-    n_sorted, l_sorted = node[order], load[order]
-    cum = np.cumsum(l_sorted)
-    start = np.ones(len(order), dtype=bool)
-    start[1:] = n_sorted[1:] != n_sorted[:-1]
-    base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    before = cum - l_sorted - (cum[base] - l_sorted[base])
-    ok = np.empty(len(order), dtype=bool)
-    ok[order] = fits(before + l_sorted, residual[n_sorted])
-    return ok
 
 
 def assign_rounds(

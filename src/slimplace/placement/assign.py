@@ -62,27 +62,45 @@ def assign_by_preference(
         first = np.ones(len(idx), dtype=bool)  # each demand's best alive candidate
         first[1:] = demand[idx[1:]] != demand[idx[:-1]]
         prop = idx[first]
-        accept = _accept(node[prop], load[prop], rank[prop], residual)
+        accept = accept_in_order(node[prop], load[prop], rank[prop], residual)
         won = prop[accept]
         chosen[demand[won]] = cand[won]
         np.subtract.at(residual, node[won], load[won])
         alive[prop[~accept]] = False
-        alive[idx] &= (chosen[demand[idx]] < 0) & (
-            load[idx] <= residual[node[idx]] * (1 + 1e-9) + 1e-12
-        )
+        alive[idx] &= (chosen[demand[idx]] < 0) & fits(load[idx], residual[node[idx]])
     return chosen
 
 
-def _accept(node: IntArray, load: FloatArray, rank: FloatArray, residual: FloatArray) -> BoolArray:
-    """Which proposals each node takes, best-ranked first, while capacity lasts."""
-    order = np.lexsort((rank, node))
-    n_sorted, l_sorted = node[order], load[order]
-    cum = np.cumsum(l_sorted)
-    start = np.ones(len(order), dtype=bool)
-    start[1:] = n_sorted[1:] != n_sorted[:-1]
-    group_base = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-    before = cum - l_sorted - (cum[group_base] - l_sorted[group_base])
-    ok_sorted = before + l_sorted <= residual[n_sorted] * (1 + 1e-9) + 1e-12
+#: Relative slack when comparing loads with capacities.
+FIT_TOL = 1e-9
+
+
+def fits(load: FloatArray, residual: FloatArray) -> BoolArray:
+    """Whether ``load`` fits ``residual`` (with a tiny tolerance)."""
+    return np.asarray(load <= residual * (1 + FIT_TOL) + 1e-12, dtype=bool)
+
+
+def cumsum_in_groups(group: IntArray, values: FloatArray) -> FloatArray:
+    """Running total of ``values`` within each run of equal ``group`` (both already in
+    order; the total includes the element itself)."""
+    if len(values) == 0:
+        return np.zeros(0)
+    cum = np.cumsum(values)
+    start = np.ones(len(group), dtype=bool)
+    start[1:] = group[1:] != group[:-1]
+    base = np.maximum.accumulate(np.where(start, np.arange(len(group)), 0))
+    return np.asarray(cum - (cum[base] - values[base]), dtype=np.float64)
+
+
+def accept_in_order(
+    node: IntArray, load: FloatArray, priority: FloatArray, residual: FloatArray
+) -> BoolArray:
+    """Which proposals each node takes, lowest ``priority`` first, while capacity lasts
+    (a proposal that does not fit blocks the ones after it at that node)."""
+    if len(node) == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.lexsort((priority, node))
+    n_sorted = node[order]
     ok = np.empty(len(order), dtype=bool)
-    ok[order] = ok_sorted
+    ok[order] = fits(cumsum_in_groups(n_sorted, load[order]), residual[n_sorted])
     return ok
