@@ -54,6 +54,20 @@ class ObjectiveWeights:
         return self.energy * evaluation.power_w + self.carbon * evaluation.carbon_g_per_h
 
 
+@dataclass(frozen=True, kw_only=True)
+class ObjectiveOptions:
+    """Options every optimizer takes: a time limit for the whole call, and the objective
+    ("energy", "carbon", "mix" with ``carbon_weight``, or None for the scenario's)."""
+
+    time_limit_s: float = 60.0
+    objective: str | None = None
+    carbon_weight: float = 1.0
+
+    def cost_model(self, problem: CompiledProblem) -> CostModel:
+        """The objective of these options as arrays over ``problem``."""
+        return cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
+
+
 def objective_weights(
     problem: CompiledProblem, objective: str | None = None, carbon_weight: float = 1.0
 ) -> ObjectiveWeights:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slimplace.optim.costs import FloatArray, IntArray, cost_model, objective_weights
+from slimplace.optim.costs import FloatArray, IntArray, ObjectiveOptions
 from slimplace.optim.greedy import Search
 from slimplace.optim.network import concat_ranges
 from slimplace.optim.repair import node_busy, repair
@@ -47,7 +47,7 @@ class Part:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DecomposedSolver:
+class DecomposedSolver(ObjectiveOptions):
     """Solve regions separately with ``inner`` (any registered method) and merge.
 
     ``parts``: number of parts (0: one per ``demands_per_part`` demands);
@@ -55,9 +55,6 @@ class DecomposedSolver:
     merge is in part order, so the plan does not depend on ``workers``.
     """
 
-    time_limit_s: float = 60.0
-    objective: str | None = None
-    carbon_weight: float = 1.0
     inner: str = "lp-round"
     parts: int = 0
     demands_per_part: int = 5000
@@ -68,7 +65,7 @@ class DecomposedSolver:
         from slimplace.placement.registry import default_registry
 
         t0 = time.perf_counter()
-        model = cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
+        model = self.cost_model(problem)
         k = self.parts or max(1, int(np.ceil(problem.n_demands / self.demands_per_part)))
         parts = split(problem, k)
         rounds = int(np.ceil(len(parts) / max(1, self.workers)))

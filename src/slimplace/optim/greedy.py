@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slimplace.optim.costs import CostModel, cost_model, objective_weights, plan_value
+from slimplace.optim.costs import CostModel, ObjectiveOptions, plan_value
 from slimplace.optim.milp import servers_for_load
 from slimplace.optim.network import (
     arc_capacity_bps,
@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
-class GreedySolver:
+class GreedySolver(ObjectiveOptions):
     """Energy-marginal greedy with slope scaling, consolidation and local search.
 
     Options: ``time_limit_s`` (checked between phases), ``objective`` /
@@ -69,9 +69,6 @@ class GreedySolver:
     ``keep_per_demand`` (candidates per demand the search works on).
     """
 
-    time_limit_s: float = 60.0
-    objective: str | None = None
-    carbon_weight: float = 1.0
     scaling_rounds: int = 6
     price_rounds: int = 60
     local_search: bool = True
@@ -81,7 +78,7 @@ class GreedySolver:
         """A feasible plan, or status infeasible when some demand could not be placed."""
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
-        model = cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
+        model = self.cost_model(problem)
         search = Search(problem, model, self.keep_per_demand)
         rate = search.base_rate
         # prices after the usual and after four times as many subgradient rounds: which

@@ -17,8 +17,7 @@ from slimplace.optim.costs import (
     CostModel,
     FloatArray,
     IntArray,
-    cost_model,
-    objective_weights,
+    ObjectiveOptions,
     plan_value,
 )
 from slimplace.optim.formulation import (
@@ -59,7 +58,16 @@ def uses_generated_columns(problem: CompiledProblem, columns: str) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MilpSolver:
+class HighsOptions(ObjectiveOptions):
+    """Options of the methods that solve on HiGHS: ``threads`` (None: HiGHS's default)
+    and ``columns`` (which candidates enter the model; see :class:`MilpSolver`)."""
+
+    threads: int | None = None
+    columns: Columns = "auto"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilpSolver(HighsOptions):
     """Exact placement: the MILP on HiGHS, warm-started from ``greedy``.
 
     ``time_limit_s`` bounds the whole call (build, bound, warm start and search);
@@ -71,19 +79,14 @@ class MilpSolver:
     or "auto" (generated from ``COLGEN_MIN_CANDIDATES`` candidates on).
     """
 
-    time_limit_s: float = 60.0
     mip_gap: float = 1e-4
-    objective: str | None = None
-    carbon_weight: float = 1.0
-    threads: int | None = None
     warm_start: bool = True
-    columns: Columns = "auto"
 
     def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
         """Optimal plan (or the incumbent at the time limit, or the infeasible status)."""
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
-        model = cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
+        model = self.cost_model(problem)
         if uses_generated_columns(problem, self.columns):
             start_plan = self._start(problem, seed, deadline)
             if start_plan is not None:
@@ -179,7 +182,7 @@ class MilpSolver:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LpBoundSolver:
+class LpBoundSolver(HighsOptions):
     """The LP relaxation (with the ``link`` rows of the formulation): its optimum
     is a lower bound on every plan's objective.
 
@@ -189,17 +192,11 @@ class LpBoundSolver:
     feasible (shares may split unsplittable demands, models may not fit).
     """
 
-    time_limit_s: float = 60.0
-    objective: str | None = None
-    carbon_weight: float = 1.0
-    threads: int | None = None
-    columns: Columns = "auto"
-
     def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
         """Solve the relaxation; status "optimal" refers to the relaxation."""
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
-        model = cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
+        model = self.cost_model(problem)
         if uses_generated_columns(problem, self.columns):
             return _lp_by_columns(problem, model, t0, deadline, self.threads, seed)
         f = build_formulation(problem, model, relax=True)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slimplace.optim.costs import CostModel, FloatArray, IntArray, cost_model, objective_weights
+from slimplace.optim.costs import CostModel, FloatArray, IntArray
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.greedy import Search
 from slimplace.optim.milp import (
-    Columns,
+    HighsOptions,
     extract_plan,
     initial_columns,
     strengthened_lp,
@@ -34,20 +34,14 @@ from slimplace.problem.compiled import CompiledProblem
 
 
 @dataclass(frozen=True, kw_only=True)
-class LpRoundSolver:
+class LpRoundSolver(HighsOptions):
     """Relax and round (see the module docstring); options as for ``milp``."""
-
-    time_limit_s: float = 60.0
-    objective: str | None = None
-    carbon_weight: float = 1.0
-    threads: int | None = None
-    columns: Columns = "auto"
 
     def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
         """A feasible plan with a proven bound, or status infeasible."""
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
-        model = cost_model(problem, objective_weights(problem, self.objective, self.carbon_weight))
+        model = self.cost_model(problem)
         search = Search(problem, model, 24)
         x, bound = self._relaxation(problem, model, search, t0 + 0.7 * self.time_limit_s, seed)
         if x is None:
