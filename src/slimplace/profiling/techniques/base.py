@@ -11,6 +11,7 @@ same way. A new technique is a new module with one such class, passed in the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,7 +19,7 @@ from typing import Protocol
 from torch import nn
 
 from slimplace.profiling.data import ImageData
-from slimplace.profiling.train import TrainConfig
+from slimplace.profiling.train import TrainConfig, train
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +74,12 @@ class Workbench:
     seed: int = 0
     built: list[Candidate] = field(default_factory=list)
     progress: ProgressFn = _quiet
+
+    def fine_tune(self, model: nn.Module, epochs: int, lr: float) -> None:
+        """Train ``model`` in place for ``epochs`` at ``lr`` on the bench's data, with
+        the rest of the bench's training settings (nothing when ``epochs`` is 0)."""
+        if epochs > 0:
+            train(model, self.data, dataclasses.replace(self.train, epochs=epochs, lr=lr))
 
     def find(self, name: str) -> Candidate | None:
         """The candidate called ``name``, if built."""

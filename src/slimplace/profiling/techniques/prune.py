@@ -12,14 +12,12 @@ faster. A few epochs of fine-tuning recover accuracy.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from torch import nn
 
 from slimplace.profiling.techniques.base import Candidate, Workbench
-from slimplace.profiling.train import train
 
 
 def prune_name(ratio: float) -> str:
@@ -62,12 +60,10 @@ class PruneTechnique:
 
     def build(self, bench: Workbench) -> list[Candidate]:
         """One pruned, fine-tuned network per ratio, from the full network."""
-        cfg = dataclasses.replace(bench.train, epochs=self.epochs, lr=self.lr)
         out = []
         for ratio in self.ratios:
             model = prune_channels(bench.base, bench.data.example(1), ratio)
-            if self.epochs > 0:
-                train(model, bench.data, cfg)
+            bench.fine_tune(model, self.epochs, self.lr)
             out.append(
                 Candidate(
                     prune_name(ratio),

@@ -11,7 +11,6 @@ drop, only the non-zero parameter count (and a compressed size) does.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +18,6 @@ from torch import nn
 from torch.nn.utils import prune
 
 from slimplace.profiling.techniques.base import Candidate, Workbench
-from slimplace.profiling.train import train
 
 
 def sparse_name(sparsity: float) -> str:
@@ -56,13 +54,11 @@ class SparseTechnique:
 
     def build(self, bench: Workbench) -> list[Candidate]:
         """One sparse, fine-tuned copy of the full network per sparsity."""
-        cfg = dataclasses.replace(bench.train, epochs=self.epochs, lr=self.lr)
         out = []
         for sparsity in self.sparsities:
             model = copy.deepcopy(bench.base)
             targets = magnitude_prune(model, sparsity)
-            if self.epochs > 0:
-                train(model, bench.data, cfg)
+            bench.fine_tune(model, self.epochs, self.lr)
             make_permanent(targets)
             out.append(
                 Candidate(
