@@ -41,3 +41,13 @@ def test_broken_plugin_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -
         reg.load_plugins("slimplace.things")
     assert reg.names() == ["g"]
     assert "bad" in caplog.text
+
+
+def test_registries_with_kinds_refuse_an_unknown_kind() -> None:
+    from slimplace.placement.registry import Registry
+
+    reg = Registry()
+    with pytest.raises(ValueError, match="kind must be one of baseline"):
+        reg.register("mine", Thing, kind="clever")
+    reg.register("mine", Thing, kind="heuristic")
+    assert reg.names("heuristic") == ["mine"]

@@ -46,6 +46,8 @@ class NamedRegistry(Generic[T]):
     noun: ClassVar[str] = "entry"
     #: The error raised for an unknown name.
     unknown_error: ClassVar[type[SlimplaceError]] = UnknownNameError
+    #: The kinds an entry may have (empty: any).
+    kinds: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry[T]] = {}
@@ -54,6 +56,8 @@ class NamedRegistry(Generic[T]):
         self, name: str, factory: Callable[..., T], *, kind: str = "", description: str = ""
     ) -> None:
         """Add (or replace) ``name``; ``factory(**options)`` builds it."""
+        if self.kinds and kind not in self.kinds:
+            raise ValueError(f"{self.noun} {name!r}: kind must be one of {', '.join(self.kinds)}")
         self._entries[name] = Entry(name, factory, kind, description)
 
     def info(self, name: str) -> Entry[T]:

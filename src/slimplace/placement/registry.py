@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal, Protocol, get_args
 
 from slimplace.plan import Plan
@@ -22,7 +21,6 @@ MethodInfo = Entry
 FunctionSolver = FunctionMethod
 
 Kind = Literal["baseline", "heuristic", "exact", "bound"]
-_KINDS: tuple[str, ...] = get_args(Kind)
 
 
 class Solver(Protocol):
@@ -42,14 +40,7 @@ class Registry(NamedRegistry[Solver]):
 
     noun = "method"
     unknown_error = UnknownMethodError
-
-    def register(
-        self, name: str, factory: Callable[..., Solver], *, kind: str = "", description: str = ""
-    ) -> None:
-        """Add (or replace) a method; ``factory(**options)`` builds a :class:`Solver`."""
-        if kind not in _KINDS:
-            raise ValueError(f"method {name!r}: kind must be one of {', '.join(_KINDS)}")
-        super().register(name, factory, kind=kind, description=description)
+    kinds = get_args(Kind)
 
 
 def default_registry() -> Registry:

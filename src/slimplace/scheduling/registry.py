@@ -4,7 +4,6 @@ process-wide one), like :class:`slimplace.placement.registry.Registry`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal, Protocol, get_args
 
 from slimplace.placement.registry import UnknownMethodError
@@ -13,7 +12,6 @@ from slimplace.scheduling.problem import ScheduleProblem
 from slimplace.scheduling.schedule import Schedule
 
 Kind = Literal["baseline", "heuristic", "exact"]
-_KINDS: tuple[str, ...] = get_args(Kind)
 #: A registered scheduling method (name, factory, kind, description).
 SchedulerInfo = Entry
 #: Adapts ``f(problem, *, seed) -> Schedule`` to :class:`Scheduler`.
@@ -33,14 +31,7 @@ class SchedulerRegistry(NamedRegistry[Scheduler]):
 
     noun = "scheduling method"
     unknown_error = UnknownMethodError
-
-    def register(
-        self, name: str, factory: Callable[..., Scheduler], *, kind: str = "", description: str = ""
-    ) -> None:
-        """Add (or replace) a method; ``factory(**options)`` builds a :class:`Scheduler`."""
-        if kind not in _KINDS:
-            raise ValueError(f"scheduling method {name!r}: kind must be one of {', '.join(_KINDS)}")
-        super().register(name, factory, kind=kind, description=description)
+    kinds = get_args(Kind)
 
 
 def default_schedulers() -> SchedulerRegistry:
