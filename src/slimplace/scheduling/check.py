@@ -16,17 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slimplace.evaluate import Violation
 from slimplace.scheduling.problem import FloatArray, ScheduleProblem
 from slimplace.scheduling.schedule import Schedule
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One broken rule: its kind, the job or machine, and what is wrong."""
-
-    kind: str
-    where: str
-    message: str
 
 
 @dataclass(frozen=True, eq=False)
