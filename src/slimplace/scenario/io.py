@@ -385,6 +385,7 @@ def _build(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenario, list[P
         st.objective,
         st.default_region,
         st.slo_quantile,
+        st.network_energy,
     )
     regions.resolve(settings.default_region, "settings.default_region", problems)
 
@@ -407,6 +408,7 @@ def _build(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenario, list[P
                 position,
                 n.always_on,
                 n.local_only,
+                n.ownership,
             )
         )
 
@@ -708,6 +710,7 @@ def _node_doc(n: Node, default_region: str) -> dict[str, Any]:
             ("position", None if n.position is None else [float(x) for x in n.position], None),
             ("always_on", n.always_on, d(Node, "always_on")),
             ("local_only", n.local_only, d(Node, "local_only")),
+            ("ownership", n.ownership, d(Node, "ownership")),
         ]
     )
 
@@ -772,6 +775,8 @@ def _document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
     }
     if settings.slo_quantile is not None:
         doc["settings"]["slo_quantile"] = float(settings.slo_quantile)
+    if settings.network_energy != Settings().network_energy:
+        doc["settings"]["network_energy"] = settings.network_energy
     sections: list[tuple[str, list[dict[str, Any]]]] = [
         (
             "hardware",

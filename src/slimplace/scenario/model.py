@@ -15,6 +15,13 @@ Tier = Literal["device", "edge", "metro", "cloud"]
 TIERS: tuple[Tier, ...] = ("device", "edge", "metro", "cloud")
 AccuracyMode = Literal["hard", "average"]
 Objective = Literal["energy", "carbon"]
+#: who pays for a node's idle servers: "owned" (its servers idle when on and sleep when
+#: off, whatever the plan) or "elastic" (capacity shared with other tenants: only the
+#: servers the plan uses are charged)
+Ownership = Literal["owned", "elastic"]
+#: how network energy is modelled: "power-model" (equipment baseload + marginal energy
+#: per bit, device radio models) or "attributional" (average kWh/GB on every link crossed)
+NetworkEnergy = Literal["power-model", "attributional"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +173,9 @@ class Node:
     A node without hardware is a network element only (router, antenna, PoP).
     ``always_on`` servers cannot be switched off (user devices); ``local_only``
     nodes serve only requests that originate at themselves (device-local
-    inference).
+    inference). ``ownership`` says whether the node's idle and sleep power is
+    drawn whatever the plan ("owned") or only for the servers the plan uses
+    ("elastic": shared cloud capacity).
     """
 
     id: str
@@ -178,6 +187,7 @@ class Node:
     position: tuple[float, float] | None = None
     always_on: bool = False
     local_only: bool = False
+    ownership: Ownership = "owned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +242,7 @@ class Settings:
     ``slo_quantile`` is what a latency SLO bounds: ``None`` the mean response
     time, ``q`` (e.g. 0.99) the q-quantile, so that at most ``1 - q`` of the
     requests are late (:func:`slimplace.problem.latency.response_time_s`).
+    ``network_energy`` selects the network energy model (see :data:`NetworkEnergy`).
     """
 
     max_utilisation: float = 0.7
@@ -240,6 +251,7 @@ class Settings:
     objective: Objective = "energy"
     default_region: str = "WORLD"
     slo_quantile: float | None = None
+    network_energy: NetworkEnergy = "power-model"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,9 @@ from slimplace.scenario.model import (
     MeasuredLatency,
     ModelFamily,
     Node,
+    NetworkEnergy,
     Objective,
+    Ownership,
     Settings,
     Tier,
     Variant,
@@ -104,6 +106,7 @@ class SettingsModel(_Model):
     objective: Objective = default(Settings, "objective")
     default_region: Name = default(Settings, "default_region")
     slo_quantile: Annotated[float, _unit("fraction"), _rule(rules.quantile)] | None = None
+    network_energy: NetworkEnergy = default(Settings, "network_energy")
 
 
 class PowerCurveModel(_Model):
@@ -214,6 +217,7 @@ class NodeModel(_Model):
     position: Annotated[tuple[float, float] | None, AfterValidator(_position)] = None
     always_on: bool = default(Node, "always_on")
     local_only: bool = default(Node, "local_only")
+    ownership: Ownership = default(Node, "ownership")
 
 
 class LinkModel(_Model):
