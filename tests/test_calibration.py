@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.calibration import (
     CalibratedLatencyModel,
     features_from_arrays,
@@ -51,7 +52,6 @@ from slimplace.problem.energy import dynamic_energy_j
 from slimplace.problem.latency import FlopsLatencyModel, LatencySource
 from slimplace.scenario.io import dump_scenario, loads_scenario
 from slimplace.scenario.model import LatencyFit, MeasuredLatency, Variant
-from slimplace.testing.scenarios import tiny_scenario
 
 
 def _packaged(name: str) -> str:
