@@ -37,7 +37,6 @@ from slimplace.calibration.architectures import (
     shufflenet_v2,
 )
 from slimplace.calibration.build import ACTIVATION_COLUMNS, csv_text, fits_rows
-from slimplace.calibration.builtin import FITS_COLUMNS, builtin_fits
 from slimplace.calibration.fit import MIN_POINTS_MEMORY, mape
 from slimplace.calibration.published import (
     NO_DEPTHWISE_FAMILIES,
@@ -47,6 +46,7 @@ from slimplace.calibration.published import (
 )
 from slimplace.calibration.validation import validate_device
 from slimplace.catalog import load_catalog
+from slimplace.catalog.latency_fits import FITS_COLUMNS, builtin_fits
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.energy import dynamic_energy_j
 from slimplace.problem.latency import FlopsLatencyModel, LatencySource
