@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +24,26 @@ class Status(StrEnum):
     FEASIBLE = "feasible"
     TIME_LIMIT = "time-limit"
     INFEASIBLE = "infeasible"
+    #: A plan was returned but the independent evaluator rejects it (set by
+    #: :func:`slimplace.solve.solve`; never "optimal" or "feasible" then).
+    VIOLATES = "violates"
+
+
+class HasKind(Protocol):
+    """A violation: anything with a ``kind`` (:class:`slimplace.evaluate.Violation`)."""
+
+    @property
+    def kind(self) -> str:
+        """The violated constraint family ("bandwidth", "slo", ...)."""
+        ...
+
+
+def violation_summary(violations: Iterable[HasKind]) -> str:
+    """Violated constraint kinds with their counts, most frequent first, ties by name:
+    ``"slo x5; bandwidth x2"`` (empty for none)."""
+    counts = Counter(v.kind for v in violations)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "; ".join(f"{kind} x{n}" for kind, n in ranked)
 
 
 @dataclass(frozen=True, eq=False)

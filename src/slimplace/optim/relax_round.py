@@ -32,6 +32,7 @@ from slimplace.optim.regret import assign_by_regret
 from slimplace.optim.repair import node_busy, repair
 from slimplace.optim.search_state import SearchState
 from slimplace.optim.segments import argmin_segments, model_pairs, weighted_sum
+from slimplace.optim.verify import verified
 from slimplace.placement.assign import cumsum_in_groups, fits
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
@@ -68,20 +69,10 @@ class LpRoundSolver(HighsOptions):
         if not plans:
             plan = search.plan(chosen, search.shares(chosen), "lp-round", time.perf_counter() - t0)
             return plan
-        values = [self._value(problem, search, y) for y in plans]
-        best = plans[int(np.argmin(values))]
-        busy = weighted_sum(problem.cand_node, search.load * best, problem.n_nodes)
-        on = search.servers(busy).astype(np.int64)
-        value = plan_value(problem, model, best, on)
-        return Plan(
-            best,
-            on,
-            "lp-round",
-            Status.FEASIBLE,
-            objective=value,
-            bound=min(bound, value) if bound is not None else None,
-            seconds=time.perf_counter() - t0,
-        )
+        seconds = time.perf_counter() - t0
+        found = [verified(problem, _plan_of(problem, search, y, bound, seconds)) for y in plans]
+        ok = [q for q in found if q.status is Status.FEASIBLE]
+        return min(ok or found, key=lambda q: float(q.objective or np.inf))
 
     def _relaxation(
         self,
@@ -123,10 +114,24 @@ class LpRoundSolver(HighsOptions):
         x, _ = extract_plan(problem, f, lp.values, relaxed=True)
         return x, lp.bound
 
-    @staticmethod
-    def _value(problem: CompiledProblem, search: SearchState, x: FloatArray) -> float:
-        busy = weighted_sum(problem.cand_node, search.load * x, problem.n_nodes)
-        return plan_value(problem, search.model, x, search.servers(busy).astype(np.int64))
+
+def _plan_of(
+    p: CompiledProblem, search: SearchState, x: FloatArray, bound: float | None, seconds: float
+) -> Plan:
+    """The plan of shares ``x`` with the servers their load needs; the LP value is its
+    lower bound."""
+    busy = weighted_sum(p.cand_node, search.load * x, p.n_nodes)
+    on = search.servers(busy).astype(np.int64)
+    value = plan_value(p, search.model, x, on)
+    return Plan(
+        x,
+        on,
+        "lp-round",
+        Status.FEASIBLE,
+        objective=value,
+        bound=min(bound, value) if bound is not None else None,
+        seconds=seconds,
+    )
 
 
 def _direct(p: CompiledProblem, search: SearchState, x: FloatArray) -> FloatArray | None:

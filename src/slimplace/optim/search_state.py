@@ -23,6 +23,7 @@ from slimplace.optim.costs import (
 )
 from slimplace.optim.repair import bandwidth_evictions, memory_evictions, node_busy
 from slimplace.optim.segments import concat_ranges, model_pairs, top_per_demand, weighted_sum
+from slimplace.optim.verify import verified
 from slimplace.plan import Plan, Status, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 
@@ -149,7 +150,7 @@ class SearchState:
                 reason=f"{missing} demand(s) could not be placed within capacity, memory "
                 "and bandwidth",
             )
-        return Plan(
+        plan = Plan(
             x,
             on,
             method,
@@ -157,6 +158,7 @@ class SearchState:
             objective=plan_value(p, self.model, x, on),
             seconds=seconds,
         )
+        return verified(p, plan)
 
     def candidates_of(self, demands: BoolArray) -> IntArray:
         """Every candidate of the demands in mask ``demands``."""

@@ -8,12 +8,14 @@ from slimplace.testing.contracts import (
     check_deterministic,
     check_exact_not_worse,
     check_feasible,
+    check_honest,
     check_infeasible,
     check_method,
     check_reported_objective,
     check_time_limit,
     infeasible_problem,
     small_problem,
+    tempting_problems,
 )
 from slimplace.testing.policy_contracts import check_policy
 
@@ -21,6 +23,7 @@ __all__ = [
     "check_deterministic",
     "check_exact_not_worse",
     "check_feasible",
+    "check_honest",
     "check_infeasible",
     "check_method",
     "check_policy",
@@ -28,5 +31,6 @@ __all__ = [
     "check_time_limit",
     "infeasible_problem",
     "small_problem",
+    "tempting_problems",
     "tiny_scenario",
 ]
