@@ -194,3 +194,15 @@ def test_solves_write_nothing_to_stdout(capfd: pytest.CaptureFixture[str]) -> No
     MilpSolver().solve(compile_problem(tiny_scenario(4, seed=1)))
     out, _err = capfd.readouterr()
     assert "HiGHS" not in out
+
+
+def test_a_tiny_time_limit_gives_time_limit_and_the_warm_start_not_infeasible() -> None:
+    from slimplace.evaluate import evaluate
+    from slimplace.plan import Status
+    from slimplace.testing import small_problem
+
+    problem = small_problem()
+    plan = MilpSolver(time_limit_s=1e-3).solve(problem)
+    assert plan.status is Status.TIME_LIMIT
+    assert evaluate(problem, plan).feasible  # greedy's plan, returned as the incumbent
+    assert plan.seconds < 1.0

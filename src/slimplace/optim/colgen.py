@@ -95,7 +95,15 @@ def restrict(problem: CompiledProblem, model: CostModel, cands: IntArray) -> Res
 class ColumnGeneration:
     """Outcome: the valid lower bound, the last restricted LP, and its formulation.
     ``converged``: no candidate priced out, or the bound came within ``stop_gap`` of
-    the restricted LP (the bound is then the full LP bound to that precision)."""
+    the restricted LP (the bound is then the full LP bound to that precision).
+
+    ``slack`` (per candidate) and ``last_bound`` come from the last round's duals:
+    every plan x of the full problem has value >= ``last_bound + sum_c slack_c x_c``
+    (``slack_c = rc_c - min(0, min of rc over c's demand)``), so a plan better than U
+    sends a whole demand only to candidates with ``slack_c < U - last_bound``
+    (reduced-cost fixing; Nemhauser & Wolsey, "Integer and Combinatorial
+    Optimization", 1988, sec. II.5.1). None when the last LP had no solution.
+    """
 
     bound: float | None
     restricted: Restricted
@@ -104,6 +112,8 @@ class ColumnGeneration:
     lp: HighsResult
     converged: bool
     rounds: int
+    slack: FloatArray | None = None
+    last_bound: float | None = None
 
 
 def column_generation(
@@ -144,7 +154,9 @@ def column_generation(
             else np.zeros(0)
         )
         worst = np.where(np.diff(p.demand_ptr) > 0, worst, 0.0)
-        bound = max(bound or -np.inf, lp.objective + float(worst.sum()))
+        last = lp.objective + float(worst.sum())
+        bound = max(bound or -np.inf, last)
+        slack = rc - np.repeat(worst, np.diff(p.demand_ptr))
         log.info(
             "column generation round %d: %d columns, LP %.6g, bound %.6g, %d priced out",
             rounds,
@@ -154,11 +166,11 @@ def column_generation(
             int(neg.sum()),
         )
         if not neg.any():
-            return ColumnGeneration(lp.objective, r, f, session, lp, True, rounds)
+            return ColumnGeneration(lp.objective, r, f, session, lp, True, rounds, slack, last)
         if lp.objective - bound <= stop_gap * max(1.0, abs(lp.objective)):
-            return ColumnGeneration(bound, r, f, session, lp, True, rounds)
+            return ColumnGeneration(bound, r, f, session, lp, True, rounds, slack, last)
         if rounds >= max_rounds or time.perf_counter() > deadline:
-            return ColumnGeneration(bound, r, f, session, lp, False, rounds)
+            return ColumnGeneration(bound, r, f, session, lp, False, rounds, slack, last)
         cands = np.union1d(cands, _most_negative(p, rc, neg, add_per_demand))
 
 

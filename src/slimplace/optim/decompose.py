@@ -95,7 +95,9 @@ class DecomposedSolver(ObjectiveOptions):
         search = SearchState(problem, model, 24)
         x = _settle(problem, search, x, t0 + self.time_limit_s)
         chosen = _chosen(problem, x)
-        plan = search.plan(chosen, x, "decomposed", time.perf_counter() - t0)
+        plan = search.plan(
+            chosen, x, "decomposed", time.perf_counter() - t0, deadline=t0 + self.time_limit_s
+        )
         info = {"parts": float(len(parts))}
         return dataclasses.replace(plan, info=info)
 

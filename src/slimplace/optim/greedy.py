@@ -88,21 +88,25 @@ class GreedySolver(ObjectiveOptions):
                 )
                 finals.append((state.value_of_shares(shares), chosen, shares))
             _, best, x = min(finals, key=lambda f: f[0])
-        return state.plan(best, x, "greedy", time.perf_counter() - t0)
+        return state.plan(best, x, "greedy", time.perf_counter() - t0, deadline=deadline)
 
     def _constructions(
         self, state: SearchState, t0: float, deadline: float
     ) -> tuple[list[IntArray], list[float]]:
         """Starts: constructions under prices after the usual and four times as many
         subgradient rounds (which is better depends on the instance), a plain one, and
-        slope-scaling rounds from the best so far; with their values."""
+        slope-scaling rounds from the best so far; with their values. The plain one is
+        built first: when it takes half the time limit, it is the only start."""
         rate = state.base_rate
+        plain = construct(state, rate)
+        if time.perf_counter() > t0 + 0.5 * (deadline - t0):  # no time for prices
+            return [plain], [state.value(plain)]
         prices = multipliers(state, rate, (self.price_rounds, 4 * self.price_rounds))
         starts = [construct(state, rate, mu, lam) for mu, lam in prices]
         values = [state.value(c) for c in starts]
         mu, lam = prices[int(np.argmin(values))]
-        starts.append(construct(state, rate))
-        values.append(state.value(starts[-1]))
+        starts.append(plain)
+        values.append(state.value(plain))
         for _ in range(self.scaling_rounds):
             if time.perf_counter() > deadline * 0.5 + t0 * 0.5:
                 break

@@ -14,9 +14,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from slimplace.evaluate import evaluate
-from slimplace.optim.colgen import column_generation, initial_columns, uses_generated_columns
-from slimplace.optim.costs import CostModel, plan_value
-from slimplace.optim.extract import plan_from_result, start_columns, start_vector
+from slimplace.optim.colgen import (
+    ColumnGeneration,
+    column_generation,
+    initial_columns,
+    restrict,
+    uses_generated_columns,
+)
+from slimplace.optim.costs import CostModel, IntArray, plan_value
+from slimplace.optim.extract import empty_on, plan_from_result, start_columns, start_vector
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.greedy import GreedySolver
 from slimplace.optim.highs import Termination
@@ -53,6 +59,8 @@ class MilpSolver(HighsOptions):
         model = self.cost_model(problem)
         if uses_generated_columns(problem, self.columns):
             start_plan = self._start(problem, seed, deadline, start)
+            if start_plan is not None and self._short_of_time(deadline):
+                return _out_of_time(problem, start_plan, t0, "before column generation")
             if start_plan is not None:
                 return self._solve_generated(problem, model, start_plan, seed, t0, deadline)
         f = build_formulation(problem, model)
@@ -61,6 +69,8 @@ class MilpSolver(HighsOptions):
         if lp.termination is Termination.INFEASIBLE:
             return plan_from_result(problem, f, model, lp, "milp", t0)
         start_plan = self._start(problem, seed, deadline, start)
+        if self._short_of_time(deadline):
+            return _out_of_time(problem, start_plan, t0, "before the MILP search")
         if (
             start_plan is not None
             and lp.bound is not None
@@ -94,24 +104,72 @@ class MilpSolver(HighsOptions):
         t0: float,
         deadline: float,
     ) -> Plan:
-        """Search the columns column generation priced in; bound: the full LP bound."""
+        """Price columns in by column generation (the full LP bound), then search the
+        MILP over them plus every column whose reduced-cost slack could beat the
+        incumbent (:func:`priced_in`), widening that set while time is left and the gap
+        to the bound is open. When no demand is splittable and the set holds every such
+        column, the MILP's own bound on it is valid for the whole problem."""
         initial = np.union1d(initial_columns(problem, model), np.nonzero(start_plan.x)[0])
-        cg_deadline = t0 + 0.6 * self.time_limit_s
+        cg_deadline = t0 + 0.4 * self.time_limit_s
         cg = column_generation(
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
-        if (
-            cg.bound is not None
-            and start_plan.objective is not None
-            and start_plan.objective - cg.bound <= self.mip_gap * abs(start_plan.objective)
-        ):
-            return _proven(start_plan, cg.bound, t0)
-        r = cg.restricted
+        best = replace(start_plan, method="milp")
+        if cg.bound is not None and _within_gap(best, cg.bound, self.mip_gap):
+            return _proven(best, cg.bound, t0)
+        if self._short_of_time(deadline):
+            timed_out = _out_of_time(problem, best, t0, "after column generation")
+            return _with_bound(timed_out, cg.bound, self.mip_gap, finished=False)
+        exact = False
+        cands = cg.restricted.cands
+        room, cap = 1.0, max(4 * len(cands), 20_000)
+        while True:
+            plan, finished = self._restricted_milp(problem, model, cands, best, seed, t0, deadline)
+            bound = cg.bound
+            if exact and finished and plan.bound is not None and best.objective is not None:
+                # every plan outside ``cands`` is worth more than the incumbent they were priced for
+                global_bound = min(plan.bound, best.objective)
+                bound = global_bound if bound is None else max(bound, global_bound)
+            plan = _with_bound(replace(plan, bound=None), bound, self.mip_gap, finished=finished)
+            plan = replace(plan, info={**plan.info, **_colgen_info(cg, cands)})
+            if plan.objective is not None and plan.objective <= (best.objective or np.inf):
+                best = plan
+            left = deadline - time.perf_counter()
+            if plan.status is Status.OPTIMAL or not finished:
+                return replace(best, seconds=time.perf_counter() - t0)
+            if left < 0.2 * self.time_limit_s:  # stopped by the clock, not by the gap
+                best = _with_bound(best, best.bound, self.mip_gap, finished=False)
+                return replace(best, seconds=time.perf_counter() - t0)
+            more, exact = priced_in(problem, cg, best, widen=room, cap=cap)
+            if len(more) == len(cands):
+                if len(cands) == problem.n_candidates:
+                    return replace(best, seconds=time.perf_counter() - t0)
+                room, cap = room * 4.0, cap * 4
+                more, exact = priced_in(problem, cg, best, widen=room, cap=cap)
+            cands = more
+
+    def _short_of_time(self, deadline: float) -> bool:
+        """Whether less than 10 % of the time limit is left (too little for a MILP)."""
+        return deadline - time.perf_counter() < 0.1 * self.time_limit_s
+
+    def _restricted_milp(
+        self,
+        problem: CompiledProblem,
+        model: CostModel,
+        cands: IntArray,
+        incumbent: Plan,
+        seed: int,
+        t0: float,
+        deadline: float,
+    ) -> tuple[Plan, bool]:
+        """The MILP over candidates ``cands`` warm-started from ``incumbent``; the plan
+        (over all candidates, its bound the restricted MIP's) and whether HiGHS finished."""
+        r = restrict(problem, model, cands)
         f = build_formulation(r.problem, r.model)
         session = strengthened_lp(
             r.problem, f, deadline=deadline, threads=self.threads, seed=seed
         ).session
-        start = start_vector(r.problem, f, r.model, start_plan.x[r.cands], start_plan.servers_on)
+        start = start_vector(r.problem, f, r.model, incumbent.x[r.cands], incumbent.servers_on)
         session.make_integer()
         out = session.solve(
             time_limit_s=deadline - time.perf_counter(),
@@ -119,20 +177,11 @@ class MilpSolver(HighsOptions):
             start=start,
             start_cols=start_columns(f, complete=not session.presolve),
         )
-        fallback = replace(start_plan, x=start_plan.x[r.cands])
+        fallback = replace(incumbent, x=incumbent.x[r.cands])
         plan = plan_from_result(r.problem, f, r.model, out, "milp", t0, fallback=fallback)
         x = np.zeros(problem.n_candidates)
         x[r.cands] = plan.x
-        info = {
-            **plan.info,
-            "generated_columns": float(len(r.cands)),
-            "colgen_rounds": float(cg.rounds),
-            "colgen_converged": float(cg.converged),
-        }
-        plan = replace(plan, x=x, bound=None, info=info)
-        return _with_bound(
-            plan, cg.bound, self.mip_gap, finished=out.termination is Termination.OPTIMAL
-        )
+        return replace(plan, x=x), out.termination is Termination.OPTIMAL
 
     def _start(
         self, problem: CompiledProblem, seed: int, deadline: float, given: Plan | None
@@ -163,6 +212,76 @@ def _fits(problem: CompiledProblem, plan: Plan) -> bool:
         and len(plan.x) == problem.n_candidates
         and evaluate(problem, plan).feasible
     )
+
+
+#: At most this many columns enter the MILP searched after column generation.
+MAX_PRICED_IN = 150_000
+
+
+def priced_in(
+    problem: CompiledProblem,
+    cg: ColumnGeneration,
+    incumbent: Plan,
+    *,
+    widen: float = 1.0,
+    cap: int = MAX_PRICED_IN,
+) -> tuple[IntArray, bool]:
+    """The columns column generation kept, plus every column whose slack (see
+    :class:`~slimplace.optim.colgen.ColumnGeneration`) is below ``widen`` x (incumbent
+    value - the last round's bound): those a better plan could send a whole demand to;
+    at most ``cap`` of them (lowest slack first; never above :data:`MAX_PRICED_IN`).
+    Returns them (sorted) and whether the set is exact for the problem (every such
+    column in it and no splittable demand)."""
+    kept = cg.restricted.cands
+    if cg.slack is None or cg.last_bound is None or incumbent.objective is None:
+        return kept, False
+    room = max(incumbent.objective - cg.last_bound, 0.0) * widen
+    tol = 1e-9 * max(1.0, abs(incumbent.objective))
+    extra = np.flatnonzero(cg.slack <= room + tol)
+    cap = min(cap, MAX_PRICED_IN)
+    capped = len(extra) > cap
+    if capped:
+        order = np.argsort(cg.slack[extra], kind="stable")[:cap]
+        extra = np.sort(extra[order])
+    splittable = bool(problem.app_splittable[problem.demand_app].any())
+    return np.union1d(kept, extra).astype(np.int64), widen >= 1.0 and not (capped or splittable)
+
+
+def _out_of_time(problem: CompiledProblem, plan: Plan | None, t0: float, when: str) -> Plan:
+    """Status time-limit with the heuristic incumbent ``plan`` (or no plan at all)."""
+    seconds = time.perf_counter() - t0
+    if plan is None:
+        return Plan(
+            np.zeros(problem.n_candidates),
+            empty_on(problem),
+            "milp",
+            Status.TIME_LIMIT,
+            seconds=seconds,
+            reason=f"time limit reached {when}, with no plan",
+        )
+    return replace(
+        plan,
+        method="milp",
+        status=Status.TIME_LIMIT,
+        seconds=seconds,
+        reason=f"time limit reached {when}; the warm start's plan is returned",
+    )
+
+
+def _within_gap(plan: Plan, bound: float | None, mip_gap: float) -> bool:
+    return (
+        bound is not None
+        and plan.objective is not None
+        and plan.objective - bound <= mip_gap * abs(plan.objective)
+    )
+
+
+def _colgen_info(cg: ColumnGeneration, cands: IntArray) -> dict[str, float]:
+    return {
+        "generated_columns": float(len(cands)),
+        "colgen_rounds": float(cg.rounds),
+        "colgen_converged": float(cg.converged),
+    }
 
 
 def _valued(problem: CompiledProblem, model: CostModel, plan: Plan) -> Plan:

@@ -12,7 +12,7 @@ with the LP value as its lower bound (so its gap is proven).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from slimplace.optim.colgen import (
     initial_columns,
     uses_generated_columns,
 )
-from slimplace.optim.construction import restore_floors
+from slimplace.optim.construction import construct, restore_floors
 from slimplace.optim.costs import CostModel, FloatArray, IntArray, plan_value
 from slimplace.optim.extract import extract_plan
 from slimplace.optim.formulation import build_formulation
@@ -49,6 +49,8 @@ class LpRoundSolver(HighsOptions):
         model = self.cost_model(problem)
         search = SearchState(problem, model, 24)
         x, bound = self._relaxation(problem, model, search, t0 + 0.7 * self.time_limit_s, seed)
+        if x is None and time.perf_counter() > t0 + 0.7 * self.time_limit_s:
+            return _constructed(problem, search, t0, deadline)
         if x is None:
             return Plan(
                 np.zeros(problem.n_candidates),
@@ -70,7 +72,10 @@ class LpRoundSolver(HighsOptions):
             plan = search.plan(chosen, search.shares(chosen), "lp-round", time.perf_counter() - t0)
             return plan
         seconds = time.perf_counter() - t0
-        found = [verified(problem, _plan_of(problem, search, y, bound, seconds)) for y in plans]
+        found = [
+            verified(problem, _plan_of(problem, search, y, bound, seconds), deadline=deadline)
+            for y in plans
+        ]
         ok = [q for q in found if q.status is Status.FEASIBLE]
         return min(ok or found, key=lambda q: float(q.objective or np.inf))
 
@@ -113,6 +118,20 @@ class LpRoundSolver(HighsOptions):
             return None, None
         x, _ = extract_plan(problem, f, lp.values, relaxed=True)
         return x, lp.bound
+
+
+def _constructed(p: CompiledProblem, search: SearchState, t0: float, deadline: float) -> Plan:
+    """The relaxation ran out of time: the greedy construction (improved while time is
+    left), status time-limit."""
+    chosen = construct(search, search.base_rate)
+    x = search.shares(chosen)
+    if (chosen >= 0).all() and time.perf_counter() < deadline:
+        chosen, x = improve(search, chosen, deadline)
+    plan = search.plan(chosen, x, "lp-round", time.perf_counter() - t0, deadline=deadline)
+    reason = "time limit reached in the LP relaxation; greedy construction returned"
+    if plan.status is Status.FEASIBLE:
+        return replace(plan, status=Status.TIME_LIMIT, reason=reason)
+    return replace(plan, status=Status.TIME_LIMIT, reason=f"{reason}; {plan.reason}")
 
 
 def _plan_of(

@@ -134,8 +134,17 @@ class SearchState:
             self.p, self.model, self.shares(chosen), self.servers(busy).astype(np.int64)
         )
 
-    def plan(self, chosen: IntArray, x: FloatArray, method: str, seconds: float) -> Plan:
-        """The plan of the final shares, with its objective."""
+    def plan(
+        self,
+        chosen: IntArray,
+        x: FloatArray,
+        method: str,
+        seconds: float,
+        *,
+        deadline: float | None = None,
+    ) -> Plan:
+        """The plan of the final shares, with its objective, checked by the evaluator
+        (:func:`~slimplace.optim.verify.verified`; ``deadline``: the method's)."""
         p = self.p
         busy = weighted_sum(p.cand_node, self.load * x, p.n_nodes)
         on = self.servers(busy).astype(np.int64)
@@ -158,7 +167,7 @@ class SearchState:
             objective=plan_value(p, self.model, x, on),
             seconds=seconds,
         )
-        return verified(p, plan)
+        return verified(p, plan, deadline=deadline)
 
     def candidates_of(self, demands: BoolArray) -> IntArray:
         """Every candidate of the demands in mask ``demands``."""

@@ -3,6 +3,7 @@ independent evaluator first (:func:`slimplace.evaluate.evaluate`)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from slimplace.evaluate import evaluate
@@ -10,19 +11,22 @@ from slimplace.plan import Plan, Status, violation_summary
 from slimplace.problem.compiled import CompiledProblem
 
 
-def verified(problem: CompiledProblem, plan: Plan) -> Plan:
+def verified(problem: CompiledProblem, plan: Plan, *, deadline: float | None = None) -> Plan:
     """``plan`` if the evaluator accepts it; else the same shares with status
-    "infeasible" (the heuristic found no plan meeting every constraint) and the
-    violated constraint kinds as the reason."""
+    "infeasible" (the heuristic found no plan meeting every constraint), or
+    "time-limit" when ``deadline`` (a ``time.perf_counter`` instant) has passed, and
+    the violated constraint kinds as the reason."""
     if plan.status is Status.INFEASIBLE:
         return plan
     evaluation = evaluate(problem, plan)
     if evaluation.feasible:
         return plan
+    timed_out = deadline is not None and time.perf_counter() > deadline
     return replace(
         plan,
-        status=Status.INFEASIBLE,
+        status=Status.TIME_LIMIT if timed_out else Status.INFEASIBLE,
         objective=None,
-        reason="no plan found that meets every constraint; the best found breaks: "
+        reason=("time limit reached; " if timed_out else "")
+        + "no plan found that meets every constraint; the best found breaks: "
         + violation_summary(evaluation.violations),
     )
