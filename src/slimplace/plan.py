@@ -82,6 +82,9 @@ def node_busy_s_per_s(
 #: feasibility tolerance on rows of large coefficients), so a solver's plan at exactly
 #: rho_max does not ask for one more server.
 SERVER_LOAD_RTOL = 1e-6
+#: Servers' worth of load below which a node needs none (rounding residue; far below the
+#: load of one request per million seconds on the fastest server).
+SERVER_LOAD_ATOL = 1e-12
 
 
 def servers_for_load(
@@ -91,7 +94,7 @@ def servers_for_load(
     ``max_utilisation / (1 + headroom)`` each, forgiving :data:`SERVER_LOAD_RTOL`
     (never negative; not clipped to the servers present)."""
     busy = np.asarray(busy_s_per_s, dtype=np.float64) * (1.0 + headroom)
-    need = np.ceil(busy / max_utilisation * (1 - SERVER_LOAD_RTOL) - 1e-9)
+    need = np.ceil(busy / max_utilisation * (1 - SERVER_LOAD_RTOL) - SERVER_LOAD_ATOL)
     return np.maximum(need, 0).astype(np.int64)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from slimplace.optim.construction import restore_floors
 from slimplace.optim.costs import FloatArray, IntArray, ObjectiveOptions
+from slimplace.optim.empty import empty_problem_plan
 from slimplace.optim.local_search import improve
 from slimplace.optim.regret import assign_by_regret
 from slimplace.optim.relax_round import LpRoundSolver
@@ -69,6 +70,8 @@ class DecomposedSolver(ObjectiveOptions):
         """Merged plan of the parts, repaired; status infeasible if some demand is left."""
         t0 = time.perf_counter()
         model = self.cost_model(problem)
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, model, "decomposed")
         k = self.parts or max(1, int(np.ceil(problem.n_demands / self.demands_per_part)))
         parts = split(problem, k)
         rounds = int(np.ceil(len(parts) / max(1, self.workers)))

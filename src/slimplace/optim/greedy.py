@@ -40,6 +40,7 @@ import numpy as np
 
 from slimplace.optim.construction import construct, multipliers
 from slimplace.optim.costs import FloatArray, IntArray, ObjectiveOptions
+from slimplace.optim.empty import empty_problem_plan
 from slimplace.optim.local_search import improve
 from slimplace.optim.search_state import SearchState
 from slimplace.plan import Plan
@@ -67,6 +68,8 @@ class GreedySolver(ObjectiveOptions):
         ``start``: a plan to start from (used when it places every demand whole)."""
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, self.cost_model(problem), "greedy")
         state = SearchState(problem, self.cost_model(problem), self.keep_per_demand)
         warm = _whole_assignment(problem, start)
         if warm is not None:

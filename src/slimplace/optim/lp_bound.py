@@ -16,6 +16,7 @@ from slimplace.optim.colgen import (
     uses_generated_columns,
 )
 from slimplace.optim.costs import CostModel
+from slimplace.optim.empty import empty_problem_plan
 from slimplace.optim.extract import empty_on, extract_plan, plan_from_result
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.lp import HighsOptions, strengthened_lp
@@ -39,6 +40,8 @@ class LpBoundSolver(HighsOptions):
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, model, "lp-bound")
         if uses_generated_columns(problem, self.columns):
             return _lp_by_columns(problem, model, t0, deadline, self.threads, seed)
         f = build_formulation(problem, model, relax=True)

@@ -22,6 +22,7 @@ from slimplace.optim.colgen import (
     uses_generated_columns,
 )
 from slimplace.optim.costs import CostModel, IntArray, plan_value
+from slimplace.optim.empty import empty_problem_plan
 from slimplace.optim.extract import empty_on, plan_from_result, start_columns, start_vector
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.greedy import GreedySolver
@@ -57,6 +58,8 @@ class MilpSolver(HighsOptions):
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, model, "milp")
         if uses_generated_columns(problem, self.columns):
             start_plan = self._start(problem, seed, deadline, start)
             if start_plan is not None and self._short_of_time(deadline):

@@ -24,6 +24,7 @@ from slimplace.optim.colgen import (
 )
 from slimplace.optim.construction import construct, restore_floors
 from slimplace.optim.costs import CostModel, FloatArray, IntArray, plan_value
+from slimplace.optim.empty import empty_problem_plan
 from slimplace.optim.extract import extract_plan
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.local_search import improve
@@ -47,6 +48,8 @@ class LpRoundSolver(HighsOptions):
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, model, "lp-round")
         search = SearchState(problem, model, 24)
         x, bound = self._relaxation(problem, model, search, t0 + 0.7 * self.time_limit_s, seed)
         if x is None and time.perf_counter() > t0 + 0.7 * self.time_limit_s:
