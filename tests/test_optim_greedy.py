@@ -64,12 +64,12 @@ def test_memory_and_bandwidth_limits_are_repaired() -> None:
         assert ev.feasible, (type(solver).__name__, ev.violations)
 
 
-def test_same_seed_same_plan_and_time_limit(small: CompiledProblem) -> None:
+def test_same_seed_same_plan_and_a_short_limit_still_plans(small: CompiledProblem) -> None:
     a = GreedySolver().solve(small, seed=3)
     b = GreedySolver().solve(small, seed=3)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.servers_on, b.servers_on)
     quick = GreedySolver(time_limit_s=0.05).solve(small)
-    assert quick.seconds < 2.0 and evaluate(small, quick).feasible
+    assert evaluate(small, quick).feasible  # timing belongs to benchmarks/time_limit.py
 
 
 def test_greedy_reports_infeasible_when_capacity_is_short() -> None:
