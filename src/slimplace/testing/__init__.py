@@ -1,9 +1,12 @@
 """Public test helpers: small scenarios and the contract checks every method passes.
 
-Users run the same checks on their own methods and policies.
+Users run the same checks on their own placement methods (:func:`check_method`),
+policies (:func:`check_policy`) and scheduling methods (:func:`check_scheduler`); each
+check returns nothing and raises :class:`AssertionError` naming the method.
 """
 
 from slimplace.benchmarks.tiny import tiny_scenario
+from slimplace.scheduling.contract import check_scheduler
 from slimplace.testing.contracts import (
     check_deterministic,
     check_exact_not_worse,
@@ -28,6 +31,7 @@ __all__ = [
     "check_method",
     "check_policy",
     "check_reported_objective",
+    "check_scheduler",
     "check_time_limit",
     "infeasible_problem",
     "small_problem",
