@@ -35,6 +35,7 @@ def run_size(size: Size, seed: int) -> dict[str, Any]:
     from slimplace.evaluate import evaluate
     from slimplace.methods import default_registry
     from slimplace.problem.compile import compile_problem
+    from slimplace.solve import honest_status
 
     t0 = time.perf_counter()
     problem = compile_problem(
@@ -49,6 +50,7 @@ def run_size(size: Size, seed: int) -> dict[str, Any]:
         plan = registry.create(name, time_limit_s=limit, mip_gap=0.005).solve(problem, seed=seed)
         seconds = time.perf_counter() - t1
         ev = evaluate(problem, plan)
+        plan = honest_status(plan, ev, registry.info(name).kind)
         rows.append(
             {
                 "method": name,
