@@ -2,13 +2,16 @@
 
 ``python benchmarks/llm_fidelity.py --json`` prints one JSON line::
 
-    {"devices": {NAME: {"mape_decode": M, "mape_prefill": P, "n": N, "n_prefill": NP}},
+    {"devices": {NAME: {"mape_decode": M, "mape_prefill": P, "mape_decode_leave_model_out": L,
+                        "n": N, "n_prefill": NP}},
      "bandwidth_only": {NAME: {"mape_decode": M, "mape_prefill": null, "n": N}},
      "scored_under_20pct": K, "folds": 5, "repeats": 5, "seed": 0}
 
 NAME is ``device / runtime`` (one calibration per device and inference engine);
 MAPEs are fractions (0.1 = 10 %), ``null`` where a device has fewer than 5 points
 (reported, not scored) or, for the bandwidth-only roofline, no spec bandwidth.
+``mape_decode_leave_model_out`` holds out each model (all its quantizations and
+repeats) in turn: stricter than k-fold, ``null`` where a device saw one model.
 Without ``--json`` a table is printed.
 """
 
@@ -34,13 +37,14 @@ def main() -> None:
     args = parser.parse_args()
     cat = load_llm_catalog()
     fid = fidelity_by_group(
-        cat.speed, cat.models, cat.device_bandwidth_bps,
+        cat.speed, cat.models, cat.quantizations, cat.device_bandwidth_bps,
         folds=args.folds, repeats=args.repeats, seed=args.seed,
     )  # fmt: skip
     devices = {
         g: {
             "mape_decode": _round(f.mape_decode),
             "mape_prefill": _round(f.mape_prefill),
+            "mape_decode_leave_model_out": _round(f.mape_decode_leave_model_out),
             "n": f.n,
             "n_prefill": f.n_prefill,
         }
@@ -54,7 +58,9 @@ def main() -> None:
     out = {
         "devices": devices,
         "bandwidth_only": baseline,
-        "scored_under_20pct": sum(1 for f in scored if f.mape_decode is not None and f.mape_decode < 0.2),
+        "scored_under_20pct": sum(
+            1 for f in scored if f.mape_decode is not None and f.mape_decode < 0.2
+        ),
         "scored": len(scored),
         "folds": args.folds,
         "repeats": args.repeats,
@@ -63,11 +69,16 @@ def main() -> None:
     if args.json:
         print(json.dumps(out))
         return
-    print(f"{'device / runtime':<95} {'n':>3} {'decode':>8} {'bw-only':>8} {'np':>3} {'prefill':>8}")
+    head = ["n", "decode", "by-model", "bw-only", "np", "prefill"]
+    print(f"{'device / runtime':<80}" + "".join(f"{h:>9}" for h in head))
     for g, f in fid.items():
-        cells = [f.mape_decode, f.mape_decode_bandwidth_only, f.mape_prefill]
+        cells = [
+            f.mape_decode, f.mape_decode_leave_model_out, f.mape_decode_bandwidth_only,
+        ]  # fmt: skip
         txt = ["-" if c is None else f"{100 * c:.1f}%" for c in cells]
-        print(f"{g[:95]:<95} {f.n:>3} {txt[0]:>8} {txt[1]:>8} {f.n_prefill:>3} {txt[2]:>8}")
+        pre = "-" if f.mape_prefill is None else f"{100 * f.mape_prefill:.1f}%"
+        row = [str(f.n), *txt, str(f.n_prefill), pre]
+        print(f"{g[:80]:<80}" + "".join(f"{c:>9}" for c in row))
 
 
 if __name__ == "__main__":

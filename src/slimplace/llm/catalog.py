@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slimplace.catalog._rows import read_rows
-from slimplace.llm.model import LlmArchitecture, LlmVariant
+from slimplace.llm.model import LlmArchitecture, LlmVariant, Quantization
 from slimplace.llm.tokens import TokenDistribution
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,7 +61,7 @@ class SpeedTable:
     def take(self, index: npt.ArrayLike) -> SpeedTable:
         """Rows at ``index`` (indices or a boolean mask)."""
         i = np.asarray(index)
-        return SpeedTable(*(getattr(self, f)[i] for f in self.__slots__))  # type: ignore[attr-defined]
+        return SpeedTable(*(getattr(self, f)[i] for f in self.__slots__))
 
     def __len__(self) -> int:
         return len(self.tokens_per_s)
@@ -72,7 +72,7 @@ class LlmCatalog:
     """All language-model catalog data, keyed by catalog names."""
 
     models: Mapping[str, LlmArchitecture]
-    quant_bits: Mapping[str, float]
+    quantizations: Mapping[str, Quantization]
     variants: Mapping[str, tuple[str, ...]]
     device_bandwidth_bps: Mapping[str, float]
     speed: SpeedTable
@@ -83,7 +83,9 @@ class LlmCatalog:
     def model(self, name: str) -> LlmArchitecture:
         """The model ``name``; ``ValueError`` naming the field when unknown."""
         if name not in self.models:
-            raise ValueError(f"model: unknown model {name!r}; known: {', '.join(sorted(self.models))}")
+            raise ValueError(
+                f"model: unknown model {name!r}; known: {', '.join(sorted(self.models))}"
+            )
         return self.models[name]
 
     def variant(self, model: str, quant: str) -> LlmVariant:
@@ -94,12 +96,14 @@ class LlmCatalog:
             raise ValueError(
                 f"quant: {model} has no variant {quant!r}; available: {', '.join(available)}"
             )
-        return LlmVariant(arch, quant, self.quant_bits[quant])
+        return LlmVariant(arch, self.quantizations[quant])
 
     def token_distribution(self, app: str) -> TokenDistribution:
         """Token counts of application kind ``app`` (``chat``, ``code``, ``chat-long-context``)."""
         if app not in self.tokens:
-            raise ValueError(f"app: unknown application {app!r}; known: {', '.join(sorted(self.tokens))}")
+            raise ValueError(
+                f"app: unknown application {app!r}; known: {', '.join(sorted(self.tokens))}"
+            )
         return self.tokens[app]
 
     def mmlu(self, model: str, quant: str) -> float | None:
@@ -195,8 +199,11 @@ def load_llm_catalog(directory: Path | None = None) -> LlmCatalog:
         variants.setdefault(r["model"], []).append(r["quant"])
     return LlmCatalog(
         models=_models(_rows("llm_models.csv", directory)),
-        quant_bits={
-            r["quant"]: float(r["bits_per_weight"]) for r in _rows("llm_quantizations.csv", directory)
+        quantizations={
+            r["quant"]: Quantization(
+                r["quant"], float(r["bits_per_weight"]), float(r["activation_bits"])
+            )
+            for r in _rows("llm_quantizations.csv", directory)
         },
         variants={m: tuple(q) for m, q in variants.items()},
         device_bandwidth_bps={

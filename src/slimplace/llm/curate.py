@@ -125,7 +125,9 @@ _QUANT_RULES: tuple[tuple[str, str], ...] = (
 )
 
 #: Quantizations whose published name stands for an assumed type (weights flagged).
-_ASSUMED_QUANT = re.compile(r"Ollama default tag|exact type not stated|not restated|not stated per row")
+_ASSUMED_QUANT = re.compile(
+    r"Ollama default tag|exact type not stated|not restated|not stated per row"
+)
 
 
 #: Note of mlc-ai/llm-perf-bench: its llama.cpp numbers on the RTX 4090 are implausibly low.
@@ -216,7 +218,9 @@ def curate_speed(
                 "weight_basis": basis,
                 "metric": metric,
                 "tokens_per_s": f"{tps:.6g}",
-                "prompt_tokens": _tokens(test, r"(?:pp ?|prompt length |input |prompt eval, )(\d+)"),
+                "prompt_tokens": _tokens(
+                    test, r"(?:pp ?|prompt length |input |prompt eval, )(\d+)"
+                ),
                 "output_tokens": _tokens(test, r"(?:tg ?|gen |decode |output |generate )(\d+)"),
                 "n_devices": row["n_devices"] or "1",
                 "power_w": row["power_W"],
@@ -290,7 +294,9 @@ def curate_energy(rows: Iterable[Mapping[str, str]], models: Iterable[str]) -> l
     return out
 
 
-def token_rows(app: str, prompt: np.ndarray, output: np.ndarray, source: str) -> list[dict[str, str]]:
+def token_rows(
+    app: str, prompt: np.ndarray, output: np.ndarray, source: str
+) -> list[dict[str, str]]:
     """Two ``llm_tokens.csv`` rows (prompt, output) summarising one trace."""
     out = []
     for quantity, counts in (("prompt", prompt), ("output", output)):
@@ -380,12 +386,17 @@ def build(shared: Path, catalog: Path) -> None:
     """Write the curated files (module docstring) from ``shared`` into ``catalog``."""
     models = _read(catalog / "llm_models.csv")
     params_b = {r["model"]: float(r["params_b"]) for r in models}
-    bits = {r["quant"]: float(r["bits_per_weight"]) for r in _read(catalog / "llm_quantizations.csv")}
+    bits = {
+        r["quant"]: float(r["bits_per_weight"]) for r in _read(catalog / "llm_quantizations.csv")
+    }
     speed = curate_speed(_read(shared / "models/llm_device_speed.csv"), params_b, bits)
     quality = curate_quality(_read(shared / "models/llm_quality.csv"), params_b, bits)
     _write(catalog / "llm_device_speed.csv", speed)
     _write(catalog / "llm_quality.csv", quality)
-    _write(catalog / "llm_energy.csv", curate_energy(_read(shared / "devices/llm_energy.csv"), params_b))
+    _write(
+        catalog / "llm_energy.csv",
+        curate_energy(_read(shared / "devices/llm_energy.csv"), params_b),
+    )
     _write(catalog / "llm_variants.csv", variant_rows(speed, quality, params_b, bits))
     tokens: list[dict[str, str]] = []
     for app, rel, (pcol, ocol), source in _TRACES:

@@ -72,19 +72,56 @@ class LlmArchitecture:
 
 
 @dataclass(frozen=True, slots=True)
+class Quantization:
+    """A weight format (a row of ``llm_quantizations.csv``).
+
+    ``activation_bits`` is 8 for schemes that quantize activations dynamically
+    (ExecuTorch 8da4w, SpinQuant, QAT+LoRA): their matrix products run on integer
+    kernels, at a different rate than 16-bit ones.
+    """
+
+    name: str
+    bits_per_weight: float
+    activation_bits: float = 16.0
+
+    def __post_init__(self) -> None:
+        if not self.bits_per_weight > 0:
+            raise ValueError(f"bits_per_weight: must be > 0 for quantization {self.name!r}")
+        if not self.activation_bits > 0:
+            raise ValueError(f"activation_bits: must be > 0 for quantization {self.name!r}")
+
+    @property
+    def weight_quantized(self) -> bool:
+        """Weights stored below 16 bits (dequantized on the fly at decode)."""
+        return self.bits_per_weight < 16.0
+
+    @property
+    def int8_activations(self) -> bool:
+        """Matrix products on 8-bit integer kernels."""
+        return self.activation_bits <= 8.0
+
+
+@dataclass(frozen=True, slots=True)
 class LlmVariant:
     """A model at one quantization (a row of ``llm_variants.csv``)."""
 
     model: LlmArchitecture
-    quant: str
-    bits_per_weight: float
+    quantization: Quantization
     kv_bits: float = KV_BITS_DEFAULT
 
     def __post_init__(self) -> None:
-        if not self.bits_per_weight > 0:
-            raise ValueError(f"bits_per_weight: must be > 0 for {self.name!r}")
         if not self.kv_bits > 0:
             raise ValueError(f"kv_bits: must be > 0 for {self.name!r}")
+
+    @property
+    def quant(self) -> str:
+        """Quantization key."""
+        return self.quantization.name
+
+    @property
+    def bits_per_weight(self) -> float:
+        """Bits per stored weight."""
+        return self.quantization.bits_per_weight
 
     @property
     def name(self) -> str:

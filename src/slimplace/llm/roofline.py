@@ -9,11 +9,17 @@ overheads ``t0``):
 - prefill: ``t_pre = t0_pre + max(F_pre(P) / R, W / BW)``, compute-bound for any
   realistic prompt (Pope et al., MLSys 2023; Splitwise, ISCA 2024, section 2);
 - decode step of a batch of ``B`` sequences at context ``c``:
-  ``t_step = t0_dec + max((W_act + B KV(c)) / BW, B F_dec(c) / R)``: the roofline
+  ``t_step = t0_dec + max((W_act + B KV(c)) / BW, B F_dec(c) / R) + d N_q``
+  (``N_q``: activated parameters stored below 16 bits, else 0): the roofline
   minimum of memory and compute (Williams et al., CACM 2009); at ``B = 1`` the
   weight read dominates, so throughput ``B / t_step`` rises with ``B`` until the
   compute term takes over (Kwon et al., vLLM, SOSP 2023; Yuan et al., "LLM
   Inference Unveiled: Survey and Roofline Model Insights", arXiv:2402.16363);
+  ``d`` is the time per weight to dequantize low-bit weights, added where the
+  runtime's kernels are compute-bound on it (AutoGPTQ/AutoAWQ under HF
+  Transformers, CPU k-quant kernels; Lin et al., AWQ, MLSys 2024, section 4;
+  llama.cpp PR #1684 timings at 4 vs 8 threads); prefill of int8-activation
+  schemes (8da4w, SpinQuant) runs at the integer rate ``R_int8``;
 - time to first token ``TTFT = t_pre``; time per output token
   ``TPOT = t_step`` at the mean decode context ``P + O / 2`` (exact for the
   memory term, linear in ``c``); end to end ``TTFT + (O - 1) TPOT``;
@@ -42,13 +48,17 @@ class DeviceLlmFit:
 
     ``memory_bandwidth_bps``: effective bytes/s of decode weight and KV reads;
     ``flops_per_s``: effective FLOP/s of prefill (``math.inf`` when unknown);
-    ``*_overhead_s``: fixed time per decode step / per prefill.
+    ``int8_flops_per_s``: the same on integer kernels (``None``: as ``flops_per_s``);
+    ``*_overhead_s``: fixed time per decode step / per prefill;
+    ``dequant_s_per_param``: decode time per activated low-bit weight.
     """
 
     memory_bandwidth_bps: float
     flops_per_s: float = math.inf
     decode_overhead_s: float = 0.0
     prefill_overhead_s: float = 0.0
+    int8_flops_per_s: float | None = None
+    dequant_s_per_param: float = 0.0
     n_decode: int = 0
     n_prefill: int = 0
     source: str = ""
@@ -57,7 +67,9 @@ class DeviceLlmFit:
         for field in ("memory_bandwidth_bps", "flops_per_s"):
             if not getattr(self, field) > 0:
                 raise ValueError(f"{field}: must be > 0, got {getattr(self, field)}")
-        for field in ("decode_overhead_s", "prefill_overhead_s"):
+        if self.int8_flops_per_s is not None and not self.int8_flops_per_s > 0:
+            raise ValueError(f"int8_flops_per_s: must be > 0, got {self.int8_flops_per_s}")
+        for field in ("decode_overhead_s", "prefill_overhead_s", "dequant_s_per_param"):
             if not getattr(self, field) >= 0:
                 raise ValueError(f"{field}: must be >= 0, got {getattr(self, field)}")
 
@@ -82,12 +94,19 @@ def _positive_tokens(values: npt.ArrayLike, field: str) -> FloatArray:
     return x
 
 
+def prefill_rate(fit: DeviceLlmFit, variant: LlmVariant) -> float:
+    """FLOP/s of ``variant``'s prefill: the int8 rate for int8-activation schemes where fitted."""
+    if variant.quantization.int8_activations and fit.int8_flops_per_s is not None:
+        return fit.int8_flops_per_s
+    return fit.flops_per_s
+
+
 def prefill_time_s(
     variant: LlmVariant, fit: DeviceLlmFit, prompt_tokens: npt.ArrayLike
 ) -> FloatArray:
     """``t0_pre + max(F_pre(P) / R, W_act / BW)`` seconds."""
     p = _positive_tokens(prompt_tokens, "prompt_tokens")
-    compute = prefill_flops(variant.model, p) / fit.flops_per_s
+    compute = prefill_flops(variant.model, p) / prefill_rate(fit, variant)
     memory = variant.decode_weight_bytes / fit.memory_bandwidth_bps
     return fit.prefill_overhead_s + np.maximum(compute, memory)
 
@@ -101,9 +120,13 @@ def decode_step_time_s(
     """One decode step of ``batch`` sequences at ``context_tokens`` each (seconds)."""
     c = np.asarray(context_tokens, dtype=np.float64)
     b = _positive_tokens(batch, "batch")
-    memory = (variant.decode_weight_bytes + b * variant.kv_cache_bytes(c)) / fit.memory_bandwidth_bps
+    memory = (
+        variant.decode_weight_bytes + b * variant.kv_cache_bytes(c)
+    ) / fit.memory_bandwidth_bps
     compute = b * decode_flops(variant.model, c) / fit.flops_per_s
-    return fit.decode_overhead_s + np.maximum(memory, compute)
+    dequant = fit.dequant_s_per_param * variant.model.active_params
+    dequant *= float(variant.quantization.weight_quantized)
+    return fit.decode_overhead_s + np.maximum(memory, compute) + dequant
 
 
 def decode_throughput_tps(
@@ -170,6 +193,8 @@ def energy_per_output_token_j(
     return e / np.asarray(output_tokens, dtype=np.float64)
 
 
-def bandwidth_only_decode_tps(weight_bytes: npt.ArrayLike, bandwidth_bps: npt.ArrayLike) -> FloatArray:
+def bandwidth_only_decode_tps(
+    weight_bytes: npt.ArrayLike, bandwidth_bps: npt.ArrayLike
+) -> FloatArray:
     """The bandwidth-only roofline baseline: tokens/s = spec memory bandwidth / model bytes."""
     return np.asarray(bandwidth_bps, dtype=np.float64) / np.asarray(weight_bytes, dtype=np.float64)
