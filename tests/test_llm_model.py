@@ -22,6 +22,7 @@ from slimplace.llm import (
     prefill_time_s,
 )
 from slimplace.llm.model import decode_flops, prefill_flops
+from slimplace.llm.roofline import Candidates, candidate_energy_j, candidate_timing
 
 # A small made-up dense model: 1e9 parameters, 10 layers, 8 heads x 64, 2 KV heads.
 ARCH = LlmArchitecture(
@@ -191,3 +192,33 @@ def test_no_prefill_fit_means_memory_bound_only() -> None:
     fit = DeviceLlmFit(100e9)
     assert math.isinf(fit.flops_per_s)
     assert float(prefill_time_s(TOY, fit, 512)) == pytest.approx(0.005)
+
+
+def test_candidate_grid_matches_per_variant_results() -> None:
+    cat = load_llm_catalog()
+    small = cat.variant("llama-3.2-1b", "SpinQuant")
+    large = cat.variant("llama-3.1-70b", "Q4_K_M")
+    phone = DeviceLlmFit(60e9, 3e11, 0.002, 0.05, int8_flops_per_s=1e12, dequant_s_per_param=1e-12)
+    gpu = DeviceLlmFit(1.5e12, 2e14, 0.004, 0.02)
+    pairs = [(small, phone), (large, gpu), (small, gpu)]
+    grid = Candidates.stack(pairs).column()
+    prompts, outputs = np.array([50, 500, 2000]), np.array([20, 200, 400])
+    t = candidate_timing(grid, prompts, outputs)
+    assert t.e2e_s.shape == (3, 3)
+    for i, (variant, fit) in enumerate(pairs):
+        one = generation_timing(variant, fit, prompts, outputs)
+        np.testing.assert_allclose(t.ttft_s[i], one.ttft_s)
+        np.testing.assert_allclose(t.e2e_s[i], one.e2e_s)
+    energy = candidate_energy_j(grid, np.array([[5.0], [300.0], [300.0]]), 3.0, prompts, outputs)
+    assert energy.shape == (3, 3)
+    # the phone's int8 prefill rate is used for SpinQuant
+    assert float(prefill_time_s(small, phone, 512)) < float(
+        prefill_time_s(cat.variant("llama-3.2-1b", "BF16"), phone, 512)
+    )
+
+
+def test_candidate_context_window() -> None:
+    cat = load_llm_catalog()
+    tiny = Candidates.stack([(cat.variant("tinyllama-1.1b", "Q4_K_M"), FIT)])
+    with pytest.raises(ValueError, match="context window"):
+        candidate_timing(tiny, 2000, 100)

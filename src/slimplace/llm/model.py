@@ -57,6 +57,11 @@ class LlmArchitecture:
         """``heads x head_dim`` (``d_attn`` of Kaplan et al.)."""
         return self.heads * self.head_dim
 
+    @property
+    def layer_attention(self) -> int:
+        """``layers x heads x head_dim``: attention FLOPs per token of context are twice this."""
+        return self.layers * self.attention_width
+
     def kv_bytes_per_token(self, kv_bits: float = KV_BITS_DEFAULT) -> float:
         """KV-cache bytes per token of context: ``2 x layers x kv_heads x head_dim x bits / 8``."""
         return 2.0 * self.layers * self.kv_heads * self.head_dim * kv_bits / 8.0
@@ -153,13 +158,31 @@ class LlmVariant:
         return self.weight_bytes + b * self.kv_cache_bytes(context_tokens)
 
 
+def prefill_flops_of(
+    active_params: npt.ArrayLike, layer_attention: npt.ArrayLike, prompt_tokens: npt.ArrayLike
+) -> FloatArray:
+    """``2 N P + (layers d_attn) P (P + 1)`` on arrays (``layer_attention = layers x d_attn``)."""
+    p = np.asarray(prompt_tokens, dtype=np.float64)
+    n = np.asarray(active_params, dtype=np.float64)
+    a = np.asarray(layer_attention, dtype=np.float64)
+    return np.asarray(2.0 * n * p + a * p * (p + 1.0), dtype=np.float64)
+
+
+def decode_flops_of(
+    active_params: npt.ArrayLike, layer_attention: npt.ArrayLike, context_tokens: npt.ArrayLike
+) -> FloatArray:
+    """``2 N + 2 (layers d_attn) c`` on arrays."""
+    c = np.asarray(context_tokens, dtype=np.float64)
+    n = np.asarray(active_params, dtype=np.float64)
+    a = np.asarray(layer_attention, dtype=np.float64)
+    return np.asarray(2.0 * n + 2.0 * a * c, dtype=np.float64)
+
+
 def prefill_flops(model: LlmArchitecture, prompt_tokens: npt.ArrayLike) -> FloatArray:
     """FLOPs of a causal prefill of ``P`` tokens: ``2 N P + layers d_attn P (P + 1)``."""
-    p = np.asarray(prompt_tokens, dtype=np.float64)
-    return 2.0 * model.active_params * p + model.layers * model.attention_width * p * (p + 1.0)
+    return prefill_flops_of(model.active_params, model.layer_attention, prompt_tokens)
 
 
 def decode_flops(model: LlmArchitecture, context_tokens: npt.ArrayLike) -> FloatArray:
     """FLOPs of one decoded token at context ``c``: ``2 N + 2 layers c d_attn``."""
-    c = np.asarray(context_tokens, dtype=np.float64)
-    return 2.0 * model.active_params + 2.0 * model.layers * model.attention_width * c
+    return decode_flops_of(model.active_params, model.layer_attention, context_tokens)

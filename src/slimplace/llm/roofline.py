@@ -32,12 +32,13 @@ All functions are vectorised over token counts (numpy broadcasting).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from slimplace.llm.model import LlmVariant, decode_flops, prefill_flops
+from slimplace.llm.model import LlmVariant, decode_flops_of, prefill_flops_of
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -101,14 +102,123 @@ def prefill_rate(fit: DeviceLlmFit, variant: LlmVariant) -> float:
     return fit.flops_per_s
 
 
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """(variant, device) pairs as parallel arrays: the form a placement compile consumes.
+
+    Built by :meth:`of` (one pair, 0-d arrays) or :meth:`stack` (``n`` pairs, shape
+    ``(n,)``); :meth:`column` reshapes to ``(n, 1)`` so that token arrays of shape
+    ``(m,)`` give ``(n, m)`` grids (candidates x requests).
+    """
+
+    decode_weight_bytes: FloatArray
+    kv_bytes_per_token: FloatArray
+    active_params: FloatArray
+    layer_attention: FloatArray
+    context_window: FloatArray
+    dequant_s: FloatArray
+    bandwidth_bps: FloatArray
+    prefill_flops_per_s: FloatArray
+    decode_flops_per_s: FloatArray
+    decode_overhead_s: FloatArray
+    prefill_overhead_s: FloatArray
+
+    @classmethod
+    def stack(cls, pairs: Sequence[tuple[LlmVariant, DeviceLlmFit]]) -> Candidates:
+        """Arrays of shape ``(len(pairs),)``."""
+        cols: list[list[float]] = [[] for _ in cls.__slots__]
+        for variant, fit in pairs:
+            m = variant.model
+            row = (
+                variant.decode_weight_bytes,
+                m.kv_bytes_per_token(variant.kv_bits),
+                m.active_params,
+                m.layer_attention,
+                m.context_tokens,
+                fit.dequant_s_per_param * m.active_params * variant.quantization.weight_quantized,
+                fit.memory_bandwidth_bps,
+                prefill_rate(fit, variant),
+                fit.flops_per_s,
+                fit.decode_overhead_s,
+                fit.prefill_overhead_s,
+            )
+            for col, value in zip(cols, row, strict=True):
+                col.append(float(value))
+        return cls(*(np.asarray(c, dtype=np.float64) for c in cols))
+
+    @classmethod
+    def of(cls, variant: LlmVariant, fit: DeviceLlmFit) -> Candidates:
+        """One pair, as 0-d arrays (results broadcast like the token arrays)."""
+        one = cls.stack([(variant, fit)])
+        return cls(*(getattr(one, f)[0] for f in cls.__slots__))
+
+    def column(self) -> Candidates:
+        """Every array reshaped to ``(n, 1)`` for candidate x request grids."""
+        return Candidates(*(np.reshape(getattr(self, f), (-1, 1)) for f in self.__slots__))
+
+
+def candidate_prefill_s(c: Candidates, prompt_tokens: npt.ArrayLike) -> FloatArray:
+    """``t0_pre + max(F_pre(P) / R, W_act / BW)`` seconds, broadcast."""
+    p = _positive_tokens(prompt_tokens, "prompt_tokens")
+    flops = prefill_flops_of(c.active_params, c.layer_attention, p)
+    memory = c.decode_weight_bytes / c.bandwidth_bps
+    return np.asarray(
+        c.prefill_overhead_s + np.maximum(flops / c.prefill_flops_per_s, memory), dtype=np.float64
+    )
+
+
+def candidate_step_s(
+    c: Candidates, context_tokens: npt.ArrayLike, batch: npt.ArrayLike = 1
+) -> FloatArray:
+    """Decode step of ``batch`` sequences at ``context_tokens`` (roofline max + dequant), s."""
+    ctx = np.asarray(context_tokens, dtype=np.float64)
+    b = _positive_tokens(batch, "batch")
+    memory = (c.decode_weight_bytes + b * c.kv_bytes_per_token * ctx) / c.bandwidth_bps
+    compute = b * decode_flops_of(c.active_params, c.layer_attention, ctx) / c.decode_flops_per_s
+    return np.asarray(
+        c.decode_overhead_s + np.maximum(memory, compute) + c.dequant_s, dtype=np.float64
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationTiming:
+    """Per-request timings (arrays broadcast over the inputs), seconds."""
+
+    ttft_s: FloatArray
+    tpot_s: FloatArray
+    e2e_s: FloatArray
+
+
+def candidate_timing(
+    c: Candidates,
+    prompt_tokens: npt.ArrayLike,
+    output_tokens: npt.ArrayLike,
+    batch: npt.ArrayLike = 1,
+) -> GenerationTiming:
+    """TTFT, TPOT (at the mean decode context ``P + O / 2``) and end-to-end latency.
+
+    ``P + O`` beyond a candidate's context window is a ``ValueError``; a compile
+    that wants such pairs infeasible instead masks them with ``context_window``.
+    """
+    p = _positive_tokens(prompt_tokens, "prompt_tokens")
+    o = _positive_tokens(output_tokens, "output_tokens")
+    over = (p + o) > c.context_window
+    if np.any(over):
+        window = int(np.min(np.broadcast_to(c.context_window, over.shape)[over]))
+        raise ValueError(
+            f"prompt_tokens + output_tokens: {int(np.max(p + o))} tokens exceed a "
+            f"candidate's context window ({window} tokens)"
+        )
+    ttft = candidate_prefill_s(c, p)
+    tpot = candidate_step_s(c, p + o / 2.0, batch)
+    return GenerationTiming(ttft, tpot, ttft + (o - 1.0) * tpot)
+
+
 def prefill_time_s(
     variant: LlmVariant, fit: DeviceLlmFit, prompt_tokens: npt.ArrayLike
 ) -> FloatArray:
     """``t0_pre + max(F_pre(P) / R, W_act / BW)`` seconds."""
-    p = _positive_tokens(prompt_tokens, "prompt_tokens")
-    compute = prefill_flops(variant.model, p) / prefill_rate(fit, variant)
-    memory = variant.decode_weight_bytes / fit.memory_bandwidth_bps
-    return fit.prefill_overhead_s + np.maximum(compute, memory)
+    return candidate_prefill_s(Candidates.of(variant, fit), prompt_tokens)
 
 
 def decode_step_time_s(
@@ -118,15 +228,7 @@ def decode_step_time_s(
     batch: npt.ArrayLike = 1,
 ) -> FloatArray:
     """One decode step of ``batch`` sequences at ``context_tokens`` each (seconds)."""
-    c = np.asarray(context_tokens, dtype=np.float64)
-    b = _positive_tokens(batch, "batch")
-    memory = (
-        variant.decode_weight_bytes + b * variant.kv_cache_bytes(c)
-    ) / fit.memory_bandwidth_bps
-    compute = b * decode_flops(variant.model, c) / fit.flops_per_s
-    dequant = fit.dequant_s_per_param * variant.model.active_params
-    dequant *= float(variant.quantization.weight_quantized)
-    return fit.decode_overhead_s + np.maximum(memory, compute) + dequant
+    return candidate_step_s(Candidates.of(variant, fit), context_tokens, batch)
 
 
 def decode_throughput_tps(
@@ -140,15 +242,6 @@ def decode_throughput_tps(
     return b / decode_step_time_s(variant, fit, context_tokens, batch)
 
 
-@dataclass(frozen=True, slots=True)
-class GenerationTiming:
-    """Per-request timings (arrays broadcast over the inputs), seconds."""
-
-    ttft_s: FloatArray
-    tpot_s: FloatArray
-    e2e_s: FloatArray
-
-
 def generation_timing(
     variant: LlmVariant,
     fit: DeviceLlmFit,
@@ -160,9 +253,23 @@ def generation_timing(
     p = _positive_tokens(prompt_tokens, "prompt_tokens")
     o = _positive_tokens(output_tokens, "output_tokens")
     variant.model.check_context(p + o, "prompt_tokens + output_tokens")
-    ttft = prefill_time_s(variant, fit, p)
-    tpot = decode_step_time_s(variant, fit, p + o / 2.0, batch)
-    return GenerationTiming(ttft, tpot, ttft + (o - 1.0) * tpot)
+    return candidate_timing(Candidates.of(variant, fit), p, o, batch)
+
+
+def candidate_energy_j(
+    c: Candidates,
+    prefill_w: npt.ArrayLike,
+    decode_w: npt.ArrayLike,
+    prompt_tokens: npt.ArrayLike,
+    output_tokens: npt.ArrayLike,
+    batch: npt.ArrayLike = 1,
+) -> FloatArray:
+    """Device energy of one request: ``P_pre TTFT + P_dec (O - 1) TPOT / B`` joules."""
+    t = candidate_timing(c, prompt_tokens, output_tokens, batch)
+    o = np.asarray(output_tokens, dtype=np.float64)
+    b = np.asarray(batch, dtype=np.float64)
+    pre, dec = np.asarray(prefill_w, dtype=np.float64), np.asarray(decode_w, dtype=np.float64)
+    return np.asarray(pre * t.ttft_s + dec * (o - 1.0) * t.tpot_s / b, dtype=np.float64)
 
 
 def generation_energy_j(
@@ -174,10 +281,13 @@ def generation_energy_j(
     batch: npt.ArrayLike = 1,
 ) -> FloatArray:
     """Device energy of one request: ``P_pre TTFT + P_dec (O - 1) TPOT / B`` joules."""
-    t = generation_timing(variant, fit, prompt_tokens, output_tokens, batch)
-    o = np.asarray(output_tokens, dtype=np.float64)
-    b = np.asarray(batch, dtype=np.float64)
-    return power.prefill_w * t.ttft_s + power.decode_w * (o - 1.0) * t.tpot_s / b
+    variant.model.check_context(
+        np.asarray(prompt_tokens) + np.asarray(output_tokens), "prompt_tokens + output_tokens"
+    )
+    c = Candidates.of(variant, fit)
+    return candidate_energy_j(
+        c, power.prefill_w, power.decode_w, prompt_tokens, output_tokens, batch
+    )
 
 
 def energy_per_output_token_j(
