@@ -20,12 +20,36 @@ from __future__ import annotations
 import argparse
 import json
 
-from slimplace.llm.calibrate import MIN_POINTS_SCORED, fidelity_by_group
-from slimplace.llm.catalog import load_llm_catalog
+from slimplace.llm.calibrate import (
+    MIN_POINTS_SCORED,
+    bandwidth_efficiency,
+    fidelity_by_group,
+    fit_groups,
+)
+from slimplace.llm.catalog import LlmCatalog, load_llm_catalog
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
+
+
+def _print_fits(cat: LlmCatalog) -> None:
+    """Fitted effective bandwidth, efficiency, overheads and prefill rate of scored groups."""
+    fits = fit_groups(cat.speed, cat.models, cat.quantizations)
+    head = ["n", "BW GB/s", "eff", "t0 ms", "deq ps/w", "R TFLOP/s", "R8"]
+    print(f"{'device / runtime':<80}" + "".join(f"{h:>10}" for h in head))
+    for group, fit in fits.items():
+        if fit.n_decode < MIN_POINTS_SCORED:
+            continue
+        spec = cat.device_bandwidth_bps.get(group.split(" / ")[0])
+        eff = "-" if spec is None else f"{bandwidth_efficiency(fit, spec):.2f}"
+        r8 = "-" if fit.int8_flops_per_s is None else f"{fit.int8_flops_per_s / 1e12:.2f}"
+        cells = [
+            str(fit.n_decode), f"{fit.memory_bandwidth_bps / 1e9:.0f}", eff,
+            f"{1e3 * fit.decode_overhead_s:.2f}", f"{1e12 * fit.dequant_s_per_param:.2f}",
+            f"{fit.flops_per_s / 1e12:.2f}", r8,
+        ]  # fmt: skip
+        print(f"{group[:80]:<80}" + "".join(f"{c:>10}" for c in cells))
 
 
 def main() -> None:
@@ -34,8 +58,12 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fits", action="store_true", help="print the fitted parameters")
     args = parser.parse_args()
     cat = load_llm_catalog()
+    if args.fits:
+        _print_fits(cat)
+        return
     fid = fidelity_by_group(
         cat.speed, cat.models, cat.quantizations, cat.device_bandwidth_bps,
         folds=args.folds, repeats=args.repeats, seed=args.seed,

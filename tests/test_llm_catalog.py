@@ -168,3 +168,11 @@ def test_curate_quality_perplexity_increase() -> None:
     (out,) = curate_quality([row], ["llama-3-70b"], {"Q4_K_M": 4.89})
     assert out["model"] == "llama-3-70b" and out["quant"] == "Q4_K_M"
     assert float(out["ppl_increase_pct"]) == pytest.approx(4.8255, rel=1e-3)
+
+
+def test_generation_power_and_energy_per_token() -> None:
+    cat = load_llm_catalog()
+    pi5 = "Raspberry Pi 5 16GB (BCM2712 D0)"
+    power = cat.generation_power_w(pi5)
+    assert power is not None and 10.0 < power < 14.0
+    assert cat.generation_power_w("NVIDIA A100 80GB") is None

@@ -321,3 +321,28 @@ def fidelity_by_group(
             rows, models, quantizations, bw, folds=folds, repeats=repeats, seed=seed
         )
     return out
+
+
+def fit_groups(
+    table: SpeedTable,
+    models: Mapping[str, LlmArchitecture],
+    quantizations: Mapping[str, Quantization],
+) -> dict[str, DeviceLlmFit]:
+    """:func:`fit_device` for every ``device / setup`` group with a decode measurement."""
+    out = {}
+    for group in sorted(set(table.group[table.metric == "decode_tps"].tolist())):
+        out[group] = fit_device(
+            table.take(table.group == group), models, quantizations, source=group
+        )
+    return out
+
+
+def bandwidth_efficiency(fit: DeviceLlmFit, spec_bandwidth_bps: float) -> float:
+    """Fitted effective bandwidth over the spec bandwidth (1.0 = the datasheet figure).
+
+    A device with a spec bandwidth but no LLM measurement can borrow the median
+    efficiency of its class and runtime: ``BW_eff = efficiency x BW_spec``.
+    """
+    if not spec_bandwidth_bps > 0:
+        raise ValueError(f"spec_bandwidth_bps: must be > 0, got {spec_bandwidth_bps}")
+    return fit.memory_bandwidth_bps / spec_bandwidth_bps

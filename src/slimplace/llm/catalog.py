@@ -106,6 +106,16 @@ class LlmCatalog:
             )
         return self.tokens[app]
 
+    def generation_power_w(self, device: str) -> float | None:
+        """Median published wall power (W) of ``device`` while decoding, if any was given.
+
+        Whole-system power (geerlingguy/ai-benchmarks); the decode-phase power of
+        :class:`~slimplace.llm.roofline.PhasePower` where nothing better is known.
+        """
+        rows = (self.speed.device == device) & np.isfinite(self.speed.power_w)
+        rows &= self.speed.metric == "decode_tps"
+        return float(np.median(self.speed.power_w[rows])) if rows.any() else None
+
     def mmlu(self, model: str, quant: str) -> float | None:
         """Published MMLU accuracy (%) of ``model`` at ``quant`` (16-bit: the reference row)."""
         self.model(model)
