@@ -549,3 +549,12 @@ def test_full_example_uses_every_optional_field() -> None:
     for model in models:
         missing = set(model.model_fields) - seen.get(model, set())
         assert not missing, f"{model.__name__} fields not used in full.yaml: {sorted(missing)}"
+
+
+def test_io_keeps_the_names_other_modules_import() -> None:
+    from slimplace.scenario import document, dump, io, resolve, yaml_text
+
+    assert io.read_yaml is yaml_text.read_yaml and io.read_text is yaml_text.read_text
+    assert io.schema_problem is document.schema_problem
+    assert io.to_hardware is resolve.to_hardware and io.hardware_doc is dump.hardware_doc
+    assert set(io.__all__) <= set(vars(io))
