@@ -229,3 +229,20 @@ def test_a_new_plan_waits_for_its_servers_before_traffic_moves() -> None:
     assert moves[:4].sum() == 0 and on[4] > on[3]  # step 4: the metro servers start waking...
     assert moves[4 + int(wake_s / 30)] > 0  # ...and the traffic moves once they are up
     assert res.summary.served_fraction == pytest.approx(1.0)
+
+
+def test_the_periodic_policy_warm_starts_its_solver_from_the_plan_in_force() -> None:
+    from slimplace.optim.greedy import GreedySolver
+    from slimplace.sim import PeriodicPolicy
+
+    p = compile_problem(tiny_scenario(8, seed=2), variants="all")
+    starts: list[object] = []
+
+    class Recording:
+        def solve(self, problem, *, seed=0, start=None):  # type: ignore[no-untyped-def]
+            starts.append(start)
+            return GreedySolver(time_limit_s=5.0).solve(problem, seed=seed, start=start)
+
+    simulate(p, PeriodicPolicy(solver=Recording(), period_s=600.0), horizon_s=3600, step_s=300)
+    assert len(starts) >= 3 and starts[0] is None
+    assert all(isinstance(s, Plan) for s in starts[1:])  # every re-plan starts from a plan

@@ -126,7 +126,9 @@ class MilpSolver(HighsOptions):
         exact = False
         cands = cg.restricted.cands
         room, cap = 1.0, max(4 * len(cands), 20_000)
+        searches = 0
         while True:
+            searches += 1
             plan, finished = self._restricted_milp(problem, model, cands, best, seed, t0, deadline)
             bound = cg.bound
             if exact and finished and plan.bound is not None and best.objective is not None:
@@ -134,7 +136,8 @@ class MilpSolver(HighsOptions):
                 global_bound = min(plan.bound, best.objective)
                 bound = global_bound if bound is None else max(bound, global_bound)
             plan = _with_bound(replace(plan, bound=None), bound, self.mip_gap, finished=finished)
-            plan = replace(plan, info={**plan.info, **_colgen_info(cg, cands)})
+            info = {**plan.info, **_colgen_info(cg, cands), "restricted_searches": float(searches)}
+            plan = replace(plan, info=info)
             if plan.objective is not None and plan.objective <= (best.objective or np.inf):
                 best = plan
             left = deadline - time.perf_counter()
