@@ -47,7 +47,9 @@ def parse_power_curves(
     return curves
 
 
-def parse_embodied(rows: Sequence[Row], file: str = "embodied.csv") -> dict[str, tuple[float, float]]:
+def parse_embodied(
+    rows: Sequence[Row], file: str = "embodied.csv"
+) -> dict[str, tuple[float, float]]:
     """(embodied kgCO2e, lifetime in years) of profiles by name (Boavizta, ACT)."""
     p = RowParser(file)
     out: dict[str, tuple[float, float]] = {}

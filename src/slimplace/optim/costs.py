@@ -160,7 +160,9 @@ def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel
     )
 
 
-def _network_cost(p: CompiledProblem, weights: ObjectiveWeights, kappa_src: FloatArray) -> FloatArray:
+def _network_cost(
+    p: CompiledProblem, weights: ObjectiveWeights, kappa_src: FloatArray
+) -> FloatArray:
     """Objective per request of each candidate's network traffic and device radio:
     energy per request, and carbon where each part is drawn (:meth:`CompiledProblem.cand_net_g`);
     attributional: all at the source's grid."""

@@ -180,10 +180,10 @@ def _radio_arrays(scenario: Scenario, links: dict) -> dict:
         for end in (link.a, link.b):
             first[end] = (radio, link.bandwidth_bps)
     sources = [s.node for app in scenario.applications for s in app.sources]
-    radio = [first.get(node, (-1, np.inf)) for node in sources]
+    per_source = [first.get(node, (-1, np.inf)) for node in sources]
     return {
-        "radio": np.array([r for r, _ in radio], dtype=np.int64),
-        "access_bps": np.array([b for _, b in radio], dtype=np.float64),
+        "radio": np.array([r for r, _ in per_source], dtype=np.int64),
+        "access_bps": np.array([b for _, b in per_source], dtype=np.float64),
         "radio_models": models,
     }
 

@@ -32,7 +32,6 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-
 def _none_f() -> FloatArray:
     return np.zeros(0)
 
