@@ -290,3 +290,99 @@ def test_attributional_setting_gives_the_figures_of_the_old_model(file: str) -> 
         )
         embodied = e.embodied_g_per_h + e.embodied_fixed_g_per_h
         assert carbon == pytest.approx(want["cost_carbon"] + embodied, rel=1e-12)
+
+
+# --------------------------------------------------------------------- scenario files
+VALID = (ROOT / "tests" / "data" / "scenarios" / "valid.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "words"),
+    [
+        (
+            "idle_power: 10 W,",
+            "idle_power: 10 W, lifetime_years: 0,",
+            "hardware[0].lifetime_years",
+            "greater than 0",
+        ),
+        (
+            "idle_power: 10 W,",
+            "idle_power: 10 W, embodied_kg: -5,",
+            "hardware[0].embodied_kg",
+            "0 or more",
+        ),
+        (
+            "energy_per_bit: 1 nJ/bit}",
+            "energy_per_bit: 1 nJ/bit, baseload: -3 W}",
+            "link_kinds[0].baseload",
+            "0 or more",
+        ),
+        (
+            "{a: cam, b: gw, kind: lan}",
+            "{a: cam, b: gw, kind: lan, baseload: -1 W}",
+            "links[0].baseload",
+            "0 or more",
+        ),
+        (
+            "energy_per_bit: 1 nJ/bit}",
+            "energy_per_bit: 1 nJ/bit, radio: lte5}",
+            "link_kinds[0].radio",
+            "did you mean 'lte'",
+        ),
+    ],
+)
+def test_bad_energy_input_exits_2_naming_the_field(
+    tmp_path: Path, old: str, new: str, where: str, words: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from slimplace.cli import app
+
+    assert old in VALID
+    path = tmp_path / "bad.yaml"
+    path.write_text(VALID.replace(old, new, 1))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert where in result.output and words in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_energy_fields_load_and_round_trip() -> None:
+    from slimplace.scenario.io import dump_scenario, loads_scenario
+
+    text = (
+        VALID.replace("idle_power: 10 W,", "idle_power: 10 W, embodied_kg: 50, lifetime_years: 3,")
+        .replace(
+            "energy_per_bit: 1 nJ/bit}",
+            "energy_per_bit: 1 nJ/bit, baseload: 5 W, marginal_energy_per_bit: 0.1 nJ/bit, "
+            "shared: true, radio: wifi}",
+        )
+        .replace("{a: gw, b: edge, kind: lan}", "{a: gw, b: edge, kind: lan, baseload: 2 W}")
+    )
+    s = loads_scenario(text)
+    assert s.hardware_by_name()["box"].embodied_kg == 50.0
+    kind = s.link_kind_by_name()["lan"]
+    assert (kind.baseload_w, kind.marginal_j_per_bit, kind.shared, kind.radio) == (
+        5.0,
+        pytest.approx(1e-10),
+        True,
+        "wifi",
+    )
+    assert [m.name for m in s.radio_models] == ["wifi"]
+    assert loads_scenario(dump_scenario(s)) == s
+    p = compile_problem(s)
+    # the gw hub's one site serves the one shared lan link cam-gw; gw-edge has its own 2 W
+    assert p.link_baseload_w.tolist() == [5.0, 2.0]
+    assert p.demand_radio.tolist() == [0]
+
+
+def test_catalog_profiles_carry_embodied_carbon_and_override_keeps_it() -> None:
+    from slimplace.scenario.io import loads_scenario
+
+    xeon = load_catalog().hardware["xeon-server"]
+    assert xeon.embodied_kg == 1200.0 and xeon.lifetime_years == 4.0
+    text = VALID.replace("- {name: box, tier: edge,", "- {name: xeon-server, tier: edge,").replace(
+        "hardware: box", "hardware: xeon-server"
+    )
+    s = loads_scenario(text)
+    assert s.hardware_by_name()["xeon-server"].embodied_kg == 1200.0

@@ -9,7 +9,8 @@ A link carries ``baseload_w`` (the ports, line cards or radio site that serve it
 and ``marginal_j_per_bit`` per bit that crosses it. Links of a ``shared`` kind
 (base stations, access points) are served by one site at their *hub*, the end of
 higher tier (ties: the end with more links of the kind): the site's baseload is
-split evenly over those links, so that it is counted once per site.
+split evenly over those links (those that give no baseload of their own), so that
+it is counted once per site.
 
 Where the energy is drawn (for carbon): a shared link's equipment is at its hub;
 any other link's at its two ends, half each (``link_share_a``: the share at end a).
@@ -64,7 +65,11 @@ def link_power(scenario: Scenario) -> LinkPower:
     without a marginal figure charges its attributional ``energy_j_per_bit``."""
     kinds = scenario.link_kind_by_name()
     hubs = _hubs(scenario, kinds)
-    at_hub = Counter((h, link.kind) for h, link in zip(hubs, scenario.links, strict=True) if h)
+    at_hub = Counter(
+        (h, link.kind)
+        for h, link in zip(hubs, scenario.links, strict=True)
+        if h and link.baseload_w is None
+    )
     base, marginal, share_a = [], [], []
     for link, h in zip(scenario.links, hubs, strict=True):
         kind = kinds.get(link.kind)
