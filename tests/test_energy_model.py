@@ -386,3 +386,41 @@ def test_catalog_profiles_carry_embodied_carbon_and_override_keeps_it() -> None:
     )
     s = loads_scenario(text)
     assert s.hardware_by_name()["xeon-server"].embodied_kg == 1200.0
+
+
+# ------------------------------------------------------------------------ simulator
+@pytest.mark.parametrize("node", ["antenna", "cloud"])
+@pytest.mark.parametrize("rate_scale", [0.01, 1.0, 30.0])
+def test_simulator_step_follows_the_evaluator(node: str, rate_scale: float) -> None:
+    from slimplace.sim.engine import estimate_step
+
+    p = compile_problem(_scenario())
+    plan = _at(p, node, {node: 1})
+    rate = p.demand_rate_per_s * rate_scale
+    carbon = np.array([37.0, 812.0])
+    e = evaluate(p, plan, rate_per_s=rate, region_g_per_kwh=carbon)
+    r = estimate_step(p, plan, rate_per_s=rate, region_g_per_kwh=carbon, step_s=3600.0).record
+    for key in ("power_w", "static_w", "dynamic_w", "network_w", "fixed_w"):
+        assert r[key] == pytest.approx(getattr(e, key), rel=1e-9), key
+    assert r["carbon_g"] == pytest.approx(e.carbon_g_per_h, rel=1e-9)
+
+
+def test_simulation_summary_splits_fixed_and_plan_energy() -> None:
+    from slimplace.sim.engine import simulate
+
+    p = compile_problem(_scenario())
+    plan = _at(p, "cloud", {"cloud": 1})
+
+    class Fixed:
+        name = "fixed-plan"
+
+        def start(self, context: object, *, seed: int) -> Plan:
+            return plan
+
+        def decide(self, obs: object, memory: Plan) -> Plan | None:
+            return memory if obs.step == 0 else None  # type: ignore[attr-defined]
+
+    e = evaluate(p, plan)
+    summary = simulate(p, Fixed(), horizon_s=600.0, step_s=60.0).summary
+    assert summary.fixed_energy_j == pytest.approx(e.fixed_w * 600.0, rel=1e-12)
+    assert summary.plan_energy_j == pytest.approx(e.plan_w * 600.0, rel=1e-9)
