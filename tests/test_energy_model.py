@@ -424,3 +424,10 @@ def test_simulation_summary_splits_fixed_and_plan_energy() -> None:
     summary = simulate(p, Fixed(), horizon_s=600.0, step_s=60.0).summary
     assert summary.fixed_energy_j == pytest.approx(e.fixed_w * 600.0, rel=1e-12)
     assert summary.plan_energy_j == pytest.approx(e.plan_w * 600.0, rel=1e-9)
+
+
+def test_a_source_at_the_antenna_pays_no_device_radio() -> None:
+    s = _scenario()
+    app = replace(s.applications[0], id="gw", sources=(Source("antenna", RATE),))
+    p = compile_problem(replace(s, applications=(*s.applications, app)))
+    assert p.demand_radio.tolist() == [0, -1]  # the phone has LTE; the 4G site's end has none

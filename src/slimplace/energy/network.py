@@ -37,6 +37,8 @@ class LinkPower:
     baseload_w: FloatArray
     marginal_j_per_bit: FloatArray
     share_a: FloatArray
+    #: the hub node id of each link of a shared kind (None for other links)
+    hub: tuple[str | None, ...] = ()
 
 
 def _hubs(scenario: Scenario, kinds: dict[str, LinkKind]) -> list[str | None]:
@@ -92,4 +94,5 @@ def link_power(scenario: Scenario) -> LinkPower:
         baseload_w=np.array(base, dtype=np.float64),
         marginal_j_per_bit=np.array(marginal, dtype=np.float64),
         share_a=np.array(share_a, dtype=np.float64),
+        hub=tuple(hubs),
     )

@@ -151,6 +151,7 @@ def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:
         "marginal": power.marginal_j_per_bit,
         "share_a": power.share_a,
         "per_bit": power.marginal_j_per_bit if model == "power-model" else energy,
+        "hub": power.hub,
         "kind": tuple(link.kind for link in ls),
     }
 
@@ -169,16 +170,17 @@ def _radio_models(scenario: Scenario) -> tuple[RadioModel, ...]:
 
 def _radio_arrays(scenario: Scenario, links: dict) -> dict:
     """The radio model (-1: none) and access bandwidth of every demand's source: the
-    kind of the source's first link (in file order) names the radio."""
+    kind of the source's first link (in file order) names the radio, unless the source is
+    that link's hub (the base station or access point end of a shared kind)."""
     kinds = scenario.link_kind_by_name()
     models = _radio_models(scenario)
     model_index = {m.name: i for i, m in enumerate(models)}
     first: dict[str, tuple[int, float]] = {}
-    for link in reversed(scenario.links):
+    for link, hub in zip(reversed(scenario.links), reversed(links["hub"]), strict=True):
         kind = kinds.get(link.kind)
         radio = model_index.get(kind.radio, -1) if kind is not None and kind.radio else -1
         for end in (link.a, link.b):
-            first[end] = (radio, link.bandwidth_bps)
+            first[end] = (radio if end != hub else -1, link.bandwidth_bps)
     sources = [s.node for app in scenario.applications for s in app.sources]
     per_source = [first.get(node, (-1, np.inf)) for node in sources]
     return {
