@@ -62,7 +62,7 @@ def compile_problem(
     links = _link_arrays(scenario, nodes["index"])
     fam = _family_arrays(scenario)
     dem = _demand_arrays(scenario, nodes["index"], fam["family_index"])
-    dem.update(_radio_arrays(scenario, links))
+    dem.update(_radio_arrays(scenario, links, dem["source"]))
     table = (latency_model or CalibratedLatencyModel()).service_table(
         nodes["profiles"], fam["variants"]
     )
@@ -168,24 +168,27 @@ def _radio_models(scenario: Scenario) -> tuple[RadioModel, ...]:
     return tuple(own[name] for name in sorted(own))
 
 
-def _radio_arrays(scenario: Scenario, links: dict) -> dict:
+def _radio_arrays(scenario: Scenario, links: dict, src: IntArray) -> dict:
     """The radio model (-1: none) and access bandwidth of every demand's source: the
     kind of the source's first link (in file order) names the radio, unless the source is
     that link's hub (the base station or access point end of a shared kind)."""
-    kinds = scenario.link_kind_by_name()
     models = _radio_models(scenario)
     model_index = {m.name: i for i, m in enumerate(models)}
-    first: dict[str, tuple[int, float]] = {}
-    for link, hub in zip(reversed(scenario.links), reversed(links["hub"]), strict=True):
-        kind = kinds.get(link.kind)
-        radio = model_index.get(kind.radio, -1) if kind is not None and kind.radio else -1
-        for end in (link.a, link.b):
-            first[end] = (radio if end != hub else -1, link.bandwidth_bps)
-    sources = [s.node for app in scenario.applications for s in app.sources]
-    per_source = [first.get(node, (-1, np.inf)) for node in sources]
+    kind_radio = {
+        k.name: model_index.get(k.radio, -1) if k.radio else -1 for k in scenario.link_kinds
+    }
+    n_nodes, n_links = len(scenario.nodes), len(scenario.links)
+    radio_of_link = np.array([kind_radio.get(link.kind, -1) for link in scenario.links] + [-1])
+    first = np.full(n_nodes, n_links, dtype=np.int64)  # n_links: no link
+    order = np.arange(n_links, dtype=np.int64)
+    np.minimum.at(first, links["a"], order)
+    np.minimum.at(first, links["b"], order)
+    link = first[src]
+    hub = np.append(links["hub"], -1)[link]
+    bandwidth = np.append(links["bandwidth"], np.inf)[link]
     return {
-        "radio": np.array([r for r, _ in per_source], dtype=np.int64),
-        "access_bps": np.array([b for _, b in per_source], dtype=np.float64),
+        "radio": np.where(hub == src, -1, radio_of_link[link]).astype(np.int64),
+        "access_bps": bandwidth.astype(np.float64),
         "radio_models": models,
     }
 
