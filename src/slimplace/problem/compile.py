@@ -18,6 +18,7 @@ from slimplace.energy.embodied import node_embodied_g_per_h
 from slimplace.energy.network import link_power
 from slimplace.energy.radio import demand_radio_energy_j
 from slimplace.errors import InfeasibleScenarioError, Unservable
+from slimplace.problem.access import access_unservable
 from slimplace.problem.candidates import CandidateSet, DemandView, enumerate_app, pareto_keep
 from slimplace.problem.compiled import CompiledProblem, FloatArray, IntArray
 from slimplace.problem.energy import dynamic_energy_j
@@ -81,6 +82,7 @@ def compile_problem(
     cands, unservable = _all_candidates(
         scenario, nodes, links, fam, dem, table, routes, variants, max_nodes_per_demand
     )
+    unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
     if unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, unservable)
