@@ -431,3 +431,27 @@ def test_a_source_at_the_antenna_pays_no_device_radio() -> None:
     app = replace(s.applications[0], id="gw", sources=(Source("antenna", RATE),))
     p = compile_problem(replace(s, applications=(*s.applications, app)))
     assert p.demand_radio.tolist() == [0, -1]  # the phone has LTE; the 4G site's end has none
+
+
+def test_scenarios_built_in_python_get_the_catalog_power_model() -> None:
+    from slimplace.scenario.build import build_scenario
+
+    s = build_scenario(
+        "built",
+        nodes=[
+            Node("phone", "device"),
+            Node("antenna", "edge", hardware="jetson-orin-nano"),
+            Node("dc", "cloud", hardware="xeon-server", count=2, ownership="elastic"),
+        ],
+        links=[Link("phone", "antenna", "4g"), Link("antenna", "dc", "core")],
+        applications=[
+            Application("classify", "s-mobilenet-v1", (Source("phone", 5.0),), 150e3, 1e3, 1.0)
+        ],
+    )
+    assert [m.name for m in s.radio_models] == ["lte"]
+    p = compile_problem(s)
+    assert p.demand_radio.tolist() == [0]
+    assert p.link_baseload_w.tolist() == [200.0, 54.0]
+    assert p.node_elastic.tolist() == [False, False, True]
+    xeon = load_catalog().hardware["xeon-server"]
+    assert p.node_embodied_g_per_h[2] == pytest.approx(1000 * xeon.embodied_kg / (4 * 8760))
