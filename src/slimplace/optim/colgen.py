@@ -142,7 +142,8 @@ def column_generation(
         strong = strengthened_lp(r.problem, f, deadline=deadline, threads=threads, seed=seed)
         session, lp, pairs = strong.session, strong.result, strong.link_keys
         if lp.values is None or lp.objective is None or lp.bound is None:
-            return ColumnGeneration(None, r, f, session, lp, False, rounds)
+            # out of time in this round: the bound of the rounds before still holds
+            return ColumnGeneration(bound, r, f, session, lp, False, rounds)
         rc = reduced_costs(p, model, r, f, session.row_duals(), pairs)
         outside = np.ones(p.n_candidates, dtype=bool)
         outside[cands] = False

@@ -72,8 +72,10 @@ def _lp_by_columns(
             empty_on(problem),
             "lp-bound",
             Status.TIME_LIMIT,
+            bound=cg.bound,
             seconds=time.perf_counter() - t0,
-            reason=f"restricted LP: {cg.lp.model_status}",
+            reason=f"restricted LP: {cg.lp.model_status}"
+            + ("; the bound of the earlier rounds holds" if cg.bound is not None else ""),
         )
     r = cg.restricted
     x_r, on = extract_plan(r.problem, cg.formulation, cg.lp.values, relaxed=True)

@@ -113,7 +113,7 @@ class MilpSolver(HighsOptions):
         to the bound is open. When no demand is splittable and the set holds every such
         column, the MILP's own bound on it is valid for the whole problem."""
         initial = np.union1d(initial_columns(problem, model), np.nonzero(start_plan.x)[0])
-        cg_deadline = t0 + 0.4 * self.time_limit_s
+        cg_deadline = t0 + 0.6 * self.time_limit_s
         cg = column_generation(
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
@@ -129,7 +129,9 @@ class MilpSolver(HighsOptions):
         searches = 0
         while True:
             searches += 1
+            began = time.perf_counter()
             plan, finished = self._restricted_milp(problem, model, cands, best, seed, t0, deadline)
+            took = time.perf_counter() - began
             bound = cg.bound
             if exact and finished and plan.bound is not None and best.objective is not None:
                 # every plan outside ``cands`` is worth more than the incumbent they were priced for
@@ -144,6 +146,12 @@ class MilpSolver(HighsOptions):
             if plan.status is Status.OPTIMAL or not finished:
                 return replace(best, seconds=time.perf_counter() - t0)
             if left < 0.2 * self.time_limit_s:  # stopped by the clock, not by the gap
+                best = _with_bound(best, best.bound, self.mip_gap, finished=False)
+                return replace(best, seconds=time.perf_counter() - t0)
+            # a search over more columns should take at most half the time left, at the
+            # rate (seconds per column) of the search that just finished
+            cap = min(cap, int(len(cands) * 0.5 * left / max(took, 1e-3)))
+            if cap <= len(cands):
                 best = _with_bound(best, best.bound, self.mip_gap, finished=False)
                 return replace(best, seconds=time.perf_counter() - t0)
             more, exact = priced_in(problem, cg, best, widen=room, cap=cap)
@@ -318,8 +326,12 @@ def _with_bound(plan: Plan, lp_bound: float | None, mip_gap: float, *, finished:
     if plan.objective is None or plan.status is Status.INFEASIBLE:
         return plan
     bounds = [b for b in (plan.bound, lp_bound) if b is not None]
-    if not bounds:
-        return plan
+    if not bounds:  # nothing proves optimality (the LP did not finish in time)
+        if plan.status is not Status.OPTIMAL:
+            return plan
+        status = Status.FEASIBLE if finished else Status.TIME_LIMIT
+        reason = plan.reason or "no lower bound in time: the plan is not proven optimal"
+        return replace(plan, status=status, reason=reason)
     bound = min(max(bounds), plan.objective)
     gap = (plan.objective - bound) / abs(plan.objective) if plan.objective else 0.0
     if gap <= mip_gap * (1 + 1e-9) + 1e-12:
