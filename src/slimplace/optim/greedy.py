@@ -23,8 +23,8 @@
 Heuristics work on the best ``keep_per_demand`` candidates of each demand (by
 the construction price) and fall back to all candidates for demands that do
 not fit there. Given a start plan (a warm start: the plan in force when a policy
-re-plans), the search starts from it and from one plain construction instead of
-the priced constructions and slope scaling.
+re-plans), it joins the constructions as a start of its own and slope scaling is
+skipped.
 
 The state is :class:`~slimplace.optim.search_state.SearchState`; phases 1-2 are in
 :mod:`slimplace.optim.construction`, phase 3 in :mod:`slimplace.optim.local_search`.
@@ -72,11 +72,10 @@ class GreedySolver(ObjectiveOptions):
             return empty_problem_plan(problem, self.cost_model(problem), "greedy")
         state = SearchState(problem, self.cost_model(problem), self.keep_per_demand)
         warm = _whole_assignment(problem, start)
+        starts, values = self._constructions(state, t0, deadline, scaling=warm is None)
         if warm is not None:
-            starts = [warm, construct(state, state.base_rate)]
-            values = [state.value(c) for c in starts]
-        else:
-            starts, values = self._constructions(state, t0, deadline)
+            starts.append(warm)
+            values.append(state.value(warm))
         # local search from the two best starts: a worse start can end better
         best = starts[int(np.argmin(values))]
         x = state.shares(best)
@@ -94,7 +93,7 @@ class GreedySolver(ObjectiveOptions):
         return state.plan(best, x, "greedy", time.perf_counter() - t0, deadline=deadline)
 
     def _constructions(
-        self, state: SearchState, t0: float, deadline: float
+        self, state: SearchState, t0: float, deadline: float, *, scaling: bool = True
     ) -> tuple[list[IntArray], list[float]]:
         """Starts: constructions under prices after the usual and four times as many
         subgradient rounds (which is better depends on the instance), a plain one, and
@@ -110,7 +109,7 @@ class GreedySolver(ObjectiveOptions):
         mu, lam = prices[int(np.argmin(values))]
         starts.append(plain)
         values.append(state.value(plain))
-        for _ in range(self.scaling_rounds):
+        for _ in range(self.scaling_rounds if scaling else 0):
             if time.perf_counter() > deadline * 0.5 + t0 * 0.5:
                 break
             rate = state.scaled_rate(starts[int(np.argmin(values))], rate)
