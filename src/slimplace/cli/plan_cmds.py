@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from slimplace.cli.app import app, console, guarded
@@ -158,11 +159,13 @@ def methods() -> None:
 
 
 def render_comparison(table: Any, objective: str) -> Table:
-    """A rich table of :func:`slimplace.solve.comparison_table`'s frame."""
+    """A rich table of :func:`slimplace.solve.comparison_table`'s frame (the rows of
+    :mod:`slimplace.results`)."""
     out = Table(title=f"methods compared (objective: {objective})")
     for col in (
         "method",
         "status",
+        "reason",
         "feasible",
         "power W",
         "kWh",
@@ -173,7 +176,7 @@ def render_comparison(table: Any, objective: str) -> Table:
         "seconds",
         "gap",
     ):
-        out.add_column(col, justify="left" if col in ("method", "status") else "right")
+        out.add_column(col, justify="left" if col in ("method", "status", "reason") else "right")
     best = table.loc[table.feasible, "power_w"].min() if table.feasible.any() else np.nan
     for row in table.itertuples():
         style = (
@@ -184,13 +187,14 @@ def render_comparison(table: Any, objective: str) -> Table:
         out.add_row(
             row.method,
             row.status,
+            escape(row.reason),
             "yes" if row.feasible else "no",
             f"{row.power_w:,.1f}",
             f"{row.energy_kwh:,.3f}",
             f"{row.carbon_g_per_h:,.1f}",
-            f"{row.slo_met_fraction:.1%}",
-            f"{row.mean_accuracy:.2%}",
-            str(row.servers_on),
+            f"{row.slo_met:.1%}",
+            f"{row.accuracy:.2%}",
+            f"{row.servers_on:g}",
             f"{row.seconds:.2f}",
             "" if np.isnan(row.gap) else f"{row.gap:.2%}",
             style=style,
