@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from slimplace.plan import Plan
     from slimplace.problem.compiled import CompiledProblem
     from slimplace.scheduling import Schedule, ScheduleCheck, ScheduleProblem
-    from slimplace.solve import Result
 
 #: Relative amount by which a gap may miss 0 through solver tolerances (HiGHS primal
 #: feasibility 1e-7 on rows of large coefficients) and still show as 0.
@@ -71,6 +70,19 @@ LEGACY_NAMES: Mapping[str, str] = {"slo_met_fraction": "slo_met", "mean_accuracy
 _CLAIMS_PLAN = ("optimal", "feasible")
 
 Sense = Literal["min", "max"]
+
+
+class Result(Protocol):
+    """A plan with its evaluation (:class:`slimplace.solve.Result`)."""
+
+    @property
+    def plan(self) -> Plan: ...
+
+    @property
+    def evaluation(self) -> Evaluation: ...
+
+    @property
+    def method(self) -> str: ...
 
 
 # ---------------------------------------------------------------------------- rules

@@ -106,12 +106,12 @@ def results(
             console.print(frame_table(frame, limit=limit, title="failed trials"))
         else:
             from slimplace.study.plots import with_gap
-            from slimplace.study.trials import expand_trials
+            from slimplace.study.trials import count_trials
 
             frame = load_results(folder)
             n_trials = frame["trial_id"].nunique() if "trial_id" in frame.columns else 0
             console.print(
-                f"[bold]{spec.name}[/] ({spec.run}): {n_trials} of {len(expand_trials(spec))} "
+                f"[bold]{spec.name}[/] ({spec.run}): {n_trials} of {count_trials(spec)} "
                 f"trials stored, {len(store.failed_ids())} failed, {len(frame)} rows"
             )
             groups = [b.strip() for b in by.split(",") if b.strip()] if by else None

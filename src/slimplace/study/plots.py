@@ -127,9 +127,7 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
     means = df.groupby("method")[["energy_kwh", "accuracy"]].mean()
     feasible = df[df["feasible"].astype(bool)]
     candidates = feasible.groupby("method")[["energy_kwh", "accuracy"]].mean()
-    front_names = candidates.index[
-        pareto_mask(candidates["energy_kwh"], candidates["accuracy"])
-    ]
+    front_names = candidates.index[pareto_mask(candidates["energy_kwh"], candidates["accuracy"])]
     for name, energy, accuracy in zip(
         means.index, means["energy_kwh"], means["accuracy"], strict=True
     ):

@@ -26,7 +26,7 @@ from slimplace.study.store import (
     load_results,
     load_series,
 )
-from slimplace.study.trials import expand_trials
+from slimplace.study.trials import count_trials
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def write_report(
     groups = check_by(by, df) if by is not None else default_by(spec, df)
     series = load_series(folder)
     failures = load_failures(folder)
-    expected = len(expand_trials(spec))
+    expected = count_trials(spec)
     sections = []
     for fig_spec in FIGURES:
         if not _applies(fig_spec.name, df, series):
