@@ -52,7 +52,9 @@ def test_vectorised_gap_agrees_with_the_scalar_rule() -> None:
     values = [100.0, 100.0, 100.0, 0.0, 50.0, np.nan]
     bounds = [100.0 + 1e-4, 90.0, 101.0, 0.0, np.nan, 1.0]
     got = relative_gaps(pd.Series(values), pd.Series(bounds)).to_numpy()
-    want = [relative_gap(v, None if np.isnan(b) else b) for v, b in zip(values, bounds, strict=True)]
+    want = [
+        relative_gap(v, None if np.isnan(b) else b) for v, b in zip(values, bounds, strict=True)
+    ]
     np.testing.assert_allclose(got, want, equal_nan=True)
 
 
