@@ -166,3 +166,13 @@ def test_schedule_row_has_the_same_columns_and_its_own_gap() -> None:
 def test_result_is_still_the_public_pair(problem) -> None:  # type: ignore[no-untyped-def]
     r = solve(problem, "greedy", seed=0)
     assert isinstance(r, Result) and r.plan.status in (Status.FEASIBLE, Status.OPTIMAL)
+
+
+def test_reason_of_a_method_without_a_plan_is_what_it_said() -> None:
+    from slimplace.results import row_reason
+
+    found = [Violation("coverage", "d1", "x")]
+    assert row_reason("infeasible", "no node meets the SLO of d1", found).startswith("no node")
+    assert row_reason("infeasible", "", found) == "coverage x1"
+    assert row_reason("feasible", "heuristic", found) == "coverage x1"
+    assert row_reason("optimal", "", []) == ""

@@ -11,8 +11,8 @@ the rows made here, so they share column names and one gap rule:
   ``infeasible``), ``violates`` when it returned a plan the independent
   evaluator rejects (:func:`row_status`), ``simulated`` for a simulation;
 - ``reason``: the violated constraint kinds with their counts,
-  ``"bandwidth x2; slo x5"`` (:func:`violation_reason`), else what the method
-  said (why it found no plan);
+  ``"bandwidth x2; slo x5"`` (:func:`violation_reason`) for a plan the method
+  claims; what the method said (why it found no plan) otherwise (:func:`row_reason`);
 - ``gap``: :func:`relative_gap` of the evaluated objective above the best bound
   known for the same problem; a gap within :data:`GAP_TOLERANCE` either side of 0
   is 0 (solver tolerances), a larger negative gap is kept (it means a bug).
@@ -127,6 +127,16 @@ def row_status(status: str, feasible: bool) -> str:
     return "violates" if status in _CLAIMS_PLAN and not feasible else status
 
 
+def row_reason(status: str, method_reason: str, violations: Iterable[Violation]) -> str:
+    """The ``reason`` of a row: for a plan the method claims (``optimal``, ``feasible``)
+    the constraint kinds it violates (:func:`violation_reason`), else what the method
+    said; for a method that found no plan what it said, else the violated kinds."""
+    kinds = violation_reason(violations)
+    if status in _CLAIMS_PLAN:
+        return kinds or method_reason
+    return method_reason or kinds
+
+
 def best_bound(bounds: Iterable[float | None]) -> float | None:
     """The tightest (largest) lower bound among those reported; None if none was."""
     known = [b for b in bounds if b is not None and math.isfinite(b)]
@@ -150,7 +160,7 @@ def plan_row(
     p, e = problem, evaluation
     value = float(e.objective(p.objective))
     bound = plan.bound if bound is None else bound
-    reason = violation_reason(e.violations) or plan.reason
+    reason = row_reason(str(plan.status), plan.reason, e.violations)
     row: dict[str, Any] = {
         "method": plan.method,
         "status": row_status(str(plan.status), bool(e.feasible)),
@@ -389,7 +399,7 @@ def schedule_row(
     return {
         "method": s.method,
         "status": status,
-        "reason": violation_reason(c.violations) or s.reason,
+        "reason": row_reason(str(s.status), s.reason, c.violations),
         "feasible": bool(c.feasible),
         "power_w": float(c.energy_j) / horizon if horizon > 0 else math.nan,
         "fixed_w": float(c.static_energy_j) / horizon if horizon > 0 else math.nan,
