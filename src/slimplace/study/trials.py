@@ -167,7 +167,7 @@ def _scenario_texts(spec: SweepSpec) -> dict[str, tuple[str, str]]:
 
 def scenario_fingerprint(text: str, folder: Path) -> str:
     """SHA-256 over a scenario's text and each file it includes (``{file: path}`` items
-    of :data:`slimplace.scenario.io.INCLUDABLE` sections, read relative to ``folder``):
+    of :data:`slimplace.scenario.includes.INCLUDABLE` sections, read relative to ``folder``):
     their paths and contents, or that they are missing. Only regular files up to
     :data:`MAX_INCLUDE_BYTES` are read (a device or FIFO counts as unreadable); the
     scenario reader reports what is wrong with them when the trial runs."""
@@ -178,7 +178,7 @@ def scenario_fingerprint(text: str, folder: Path) -> str:
 
 
 def _included_names(text: str) -> list[str]:
-    from slimplace.scenario.io import INCLUDABLE
+    from slimplace.scenario.includes import INCLUDABLE
 
     try:
         data = yaml.safe_load(text)
