@@ -176,3 +176,30 @@ def test_reason_of_a_method_without_a_plan_is_what_it_said() -> None:
     assert row_reason("infeasible", "", found) == "coverage x1"
     assert row_reason("feasible", "heuristic", found) == "coverage x1"
     assert row_reason("optimal", "", []) == ""
+
+
+def test_study_modules_import_without_a_cycle() -> None:
+    """study.runner imports study.simulate, never the other way (issue 14); results.py
+    imports neither solve nor study."""
+    import ast
+    from pathlib import Path
+
+    import slimplace
+
+    root = Path(slimplace.__file__).parent
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((root / module).read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        return names
+
+    assert "slimplace.study.runner" not in imported("study/simulate.py")
+    assert "slimplace.study.runner" not in imported("study/instance.py")
+    assert not {
+        m for m in imported("results.py") if m.startswith(("slimplace.solve", "slimplace.study"))
+    }

@@ -103,3 +103,9 @@ def test_results_and_report_group_by_axes_and_take_by(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     page = (out / "report" / "report.html").read_text()
     assert "Summary by method</h2>" in page and "confidence interval" in page
+
+
+def test_results_sql_help_says_it_runs_with_full_rights() -> None:
+    r = CliRunner().invoke(app, ["results", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    assert "your own rights" in r.output and "slimplace.study.query()" in r.output
