@@ -84,3 +84,10 @@ def test_trusted_queries_keep_full_rights(sweep: Path, tmp_path: Path) -> None:
     out = tmp_path / "all.csv"
     query(sweep, f"COPY (SELECT * FROM trials) TO '{out}'", trusted=True)
     assert out.read_text().count("\n") == 5
+
+
+def test_the_report_of_a_folder_named_like_a_glob(sweep: Path, tmp_path: Path) -> None:
+    from slimplace.study import write_report
+
+    page = write_report(sweep, tmp_path / "report").read_text()
+    assert "4 of 4 trials stored" in page
