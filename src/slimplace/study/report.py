@@ -63,8 +63,9 @@ FIGURES = (
     FigureSpec(
         "energy_by_tier",
         "Energy over the horizon by tier and kind (static: servers switched on, hatched; "
-        "dynamic: per inference; network), mean per method.",
-        lambda df, series: plots.energy_by_tier_figure(df),
+        "dynamic: per inference; network), mean per method over its feasible trials "
+        "(plans that violate a constraint are in the summary, apart).",
+        lambda df, series: plots.energy_by_tier_figure(_feasible(df)),
     ),
     FigureSpec(
         "pareto",
@@ -115,6 +116,11 @@ def write_report(
     atomic_write_text(path, page)
     log.info("report written to %s", path)
     return path
+
+
+def _feasible(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose plan the evaluator accepts (all rows when the column is absent)."""
+    return df[df["feasible"].astype(bool)] if "feasible" in df.columns else df
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
