@@ -452,3 +452,28 @@ def fill_gaps(frame: pd.DataFrame, *, group: str = "instance_id") -> pd.DataFram
     out = frame.copy()
     out["gap"] = gap.where(usable, frame["gap"])
     return out
+
+
+__all__ = [
+    "BREAKDOWN_TIERS",
+    "COLUMNS",
+    "GAP_TOLERANCE",
+    "LEGACY_NAMES",
+    "SIMULATION_COUNTERS",
+    "Result",
+    "best_bound",
+    "fill_gaps",
+    "plan_row",
+    "plan_summary",
+    "plan_table",
+    "power_breakdown",
+    "problem_columns",
+    "relative_gap",
+    "relative_gaps",
+    "row_reason",
+    "row_status",
+    "schedule_row",
+    "simulation_row",
+    "violation_reason",
+    "with_legacy_names",
+]
