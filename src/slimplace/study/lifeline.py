@@ -6,6 +6,11 @@ workers must not run on: on Linux each asks the kernel to send it SIGKILL when
 its parent dies (``prctl(PR_SET_PDEATHSIG)``, prctl(2)): the fork server when
 the driver dies, each worker when the fork server dies. Elsewhere nothing is
 done (the fork server still exits when the driver's end of its pipe closes).
+
+The kernel's "parent" is the thread that started the process: a fork server
+started from a thread that ends is killed with it, and multiprocessing starts a
+new one for the next pool (it checks that the server is alive), so a sweep run
+from a thread works as long as that thread runs, which it does for the sweep.
 """
 
 from __future__ import annotations
