@@ -109,3 +109,15 @@ def test_results_sql_help_says_it_runs_with_full_rights() -> None:
     r = CliRunner().invoke(app, ["results", "--help"], env={"COLUMNS": "200"})
     assert r.exit_code == 0
     assert "your own rights" in r.output and "slimplace.study.query()" in r.output
+
+
+def test_sweep_command_refuses_bad_specs_and_workers_with_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("edge-first", "edge-frist"))
+    r = runner.invoke(app, ["sweep", str(spec), "-o", str(tmp_path / "o"), "--no-progress"])
+    assert r.exit_code == 2 and "axes.method[1]" in r.output and "edge-first" in r.output
+    assert "Traceback" not in r.output
+    spec.write_text(SPEC)
+    r = runner.invoke(app, ["sweep", str(spec), "-o", str(tmp_path / "o"), "-j", "-2"])
+    assert r.exit_code == 2 and "at least 1" in r.output
