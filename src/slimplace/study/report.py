@@ -261,9 +261,11 @@ def _interval(mean: float, half: float, *, percent: bool) -> str:
     if not np.isfinite(mean):
         return ""
     scale, unit = (100.0, " %") if percent else (1.0, "")
-    text = f"{mean * scale:,.4g}"
-    if np.isfinite(half):
-        text += f" ± {half * scale:,.2g}"
+    m, h = mean * scale, half * scale
+    large = abs(m) >= 1000  # whole units with thousands separators, never 1.2e+04
+    text = f"{m:,.0f}" if large else f"{m:,.4g}"
+    if np.isfinite(h):
+        text += f" ± {h:,.0f}" if large and abs(h) >= 1 else f" ± {h:,.2g}"
     return text + unit
 
 
