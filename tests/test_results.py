@@ -203,3 +203,23 @@ def test_study_modules_import_without_a_cycle() -> None:
     assert not {
         m for m in imported("results.py") if m.startswith(("slimplace.solve", "slimplace.study"))
     }
+
+
+def test_solve_command_shows_the_row_status_and_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A baseline whose plan breaks a link says `violates` and names the constraint."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from slimplace.cli import app
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    out = tmp_path / "plan.json"
+    r = CliRunner().invoke(
+        app, ["solve", str(examples / "demo.yaml"), "--method", "cloud-only", "--json", str(out)]
+    )
+    assert "(violates," in r.output and "bandwidth x" in r.output
+    import json
+
+    summary = json.loads(out.read_text())
+    assert summary["status"] == "violates" and summary["reason"].startswith("bandwidth x")

@@ -75,6 +75,7 @@ def solve(
 ) -> None:
     """Place every application's traffic with one method; print the energy breakdown."""
     from slimplace.fsutil import atomic_write_text
+    from slimplace.results import plan_row
     from slimplace.solve import plan_summary
     from slimplace.solve import solve as run_solve
 
@@ -82,10 +83,12 @@ def solve(
         problem = load_problem(file, objective)
         result = run_solve(problem, method, seed=seed, **_options(time_limit, mip_gap))
     e = result.evaluation
+    row = plan_row(problem, result.plan, e)  # status and reason as every results table has them
     console.print(
         f"[bold]{problem.scenario.name}[/] solved by [bold]{result.method}[/] "
-        f"({result.plan.status}, {result.plan.seconds:.2f} s): "
+        f"({row['status']}, {result.plan.seconds:.2f} s): "
         f"{'feasible' if e.feasible else '[red]INFEASIBLE[/]'}"
+        + (f" ({escape(row['reason'])})" if row["reason"] else "")
     )
     console.print(_breakdown_table(e.power_by_tier, e.power_w))
     console.print(
