@@ -205,21 +205,42 @@ def test_study_modules_import_without_a_cycle() -> None:
     }
 
 
+VIOLATES = """\
+name: violates
+settings: {max_utilisation: 0.7, horizon: 1 h, objective: energy, default_region: FRA}
+nodes:
+  - {id: cam-1, tier: device}
+  - {id: edge-1, tier: edge, hardware: jetson-orin-nano}
+  - {id: dc, tier: cloud, hardware: xeon-server, count: 2, pue: 1.2, region: DEU}
+links:
+  - {a: cam-1, b: edge-1, kind: wifi}
+  - {a: edge-1, b: dc, kind: wan, bandwidth: 40 Mbit/s}
+applications:
+  - {id: a1, family: s-mobilenet-v1, sources: [{node: cam-1, rate: 25/s}], request: 150 kB,
+     response: 1 kB, slo: 500 ms, accuracy_floor: 60 %}
+  - {id: a2, family: s-mobilenet-v1, sources: [{node: cam-1, rate: 25/s}], request: 150 kB,
+     response: 1 kB, slo: 500 ms, accuracy_floor: 60 %}
+"""
+
+
 def test_solve_command_shows_the_row_status_and_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A baseline whose plan breaks a link says `violates` and names the constraint."""
-    from pathlib import Path
+    """Each application alone fits the 40 Mbit/s link to the cloud, both (60 Mbit/s) do
+    not: cloud-only returns a plan that breaks it, shown as `violates` with the reason."""
+    import json
 
     from typer.testing import CliRunner
 
     from slimplace.cli import app
 
-    examples = Path(__file__).resolve().parent.parent / "examples"
-    out = tmp_path / "plan.json"
+    scenario, out = tmp_path / "s.yaml", tmp_path / "plan.json"
+    scenario.write_text(VIOLATES)
     r = CliRunner().invoke(
-        app, ["solve", str(examples / "demo.yaml"), "--method", "cloud-only", "--json", str(out)]
+        app, ["solve", str(scenario), "--method", "cloud-only", "--json", str(out)]
     )
-    assert "(violates," in r.output and "bandwidth x" in r.output
-    import json
-
+    assert "(violates," in r.output and "(bandwidth x1)" in r.output, r.output
     summary = json.loads(out.read_text())
-    assert summary["status"] == "violates" and summary["reason"].startswith("bandwidth x")
+    assert (summary["status"], summary["reason"]) == ("violates", "bandwidth x1")
+    r = CliRunner().invoke(
+        app, ["compare", str(scenario), "--methods", "cloud-only,greedy"], env={"COLUMNS": "200"}
+    )
+    assert "violates" in r.output and "bandwidth x1" in r.output
