@@ -43,13 +43,16 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, marker: bytes) -> bool:
+    """Whether ``pid`` runs, is not a zombie, and is one of this test's processes (its
+    environment holds ``marker``: a reused pid is never taken for one of them)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return False
     state = next(line for line in status.splitlines() if line.startswith("State:"))
-    return "Z" not in state.split()[1]
+    return "Z" not in state.split()[1] and marker in environ.split(b"\0")
 
 
 def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
@@ -66,8 +69,10 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
     )
     deadline = time.monotonic() + 120
     while len(list(pids.iterdir())) < 2:
-        assert driver.poll() is None, "the driver stopped before its workers started"
-        assert time.monotonic() < deadline, "workers did not start"
+        if driver.poll() is not None or time.monotonic() > deadline:
+            driver.kill()
+            driver.wait()
+            raise AssertionError("the workers did not start")
         time.sleep(0.1)
     time.sleep(0.2)
     workers = [int(p.name) for p in pids.iterdir()]
@@ -76,29 +81,34 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
     return driver, [*workers, *servers]
 
 
-def _wait_dead(pids: list[int], seconds: float) -> list[int]:
+def _wait_dead(pids: list[int], marker: bytes, seconds: float) -> list[int]:
     deadline = time.monotonic() + seconds
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(_alive(p, marker) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return [p for p in pids if _alive(p)]
+    return [p for p in pids if _alive(p, marker)]
 
 
-def _cleanup(pids: list[int]) -> None:
+def _cleanup(driver: subprocess.Popen[bytes], pids: list[int], marker: bytes) -> None:
+    """Kill what this test started and is still running (never a reused pid)."""
+    if driver.poll() is None:
+        driver.kill()
+        driver.wait()
     for pid in pids:
-        if _alive(pid):
+        if _alive(pid, marker):
             os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_workers_and_fork_server_die_with_the_driver(tmp_path: Path, sig: int) -> None:
     driver, children = _start(tmp_path)
+    marker = f"LIFELINE_PIDS={tmp_path / 'pids'}".encode()
     try:
-        assert all(_alive(p) for p in children)
+        assert all(_alive(p, marker) for p in children)
         driver.send_signal(sig)
         driver.wait(timeout=30)  # SIGTERM: the driver stops its workers and exits
-        assert _wait_dead(children, 10.0) == []
+        assert _wait_dead(children, marker, 10.0) == []
     finally:
-        _cleanup([driver.pid, *children])
+        _cleanup(driver, children, marker)
 
 
 def test_die_with_parent_in_a_child(tmp_path: Path) -> None:
