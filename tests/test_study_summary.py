@@ -99,6 +99,8 @@ def test_results_and_report_group_by_axes_and_take_by(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "by load_scale" in r.output
     r = runner.invoke(app, ["results", str(out), "--by", "nope"])
     assert r.exit_code == 2 and "nope" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["results", str(out), "--sql", "  "])
+    assert r.exit_code == 2 and "empty query" in r.output
     r = runner.invoke(app, ["report", str(out), "--by", "method"])
     assert r.exit_code == 0, r.output
     page = (out / "report" / "report.html").read_text()
