@@ -77,9 +77,6 @@ def derive_seed(sweep_seed: int, value: Any) -> int:
 #: before it is built.
 MAX_TRIALS = 200_000
 
-#: Largest included file read for a trial's fingerprint (bytes).
-MAX_INCLUDE_BYTES = 64 * 2**20
-
 
 def count_trials(spec: SweepSpec) -> int:
     """Trials in the grid of ``spec`` (product of the axis lengths times the seeds),
@@ -169,8 +166,9 @@ def scenario_fingerprint(text: str, folder: Path) -> str:
     """SHA-256 over a scenario's text and each file it includes (``{file: path}`` items
     of :data:`slimplace.scenario.includes.INCLUDABLE` sections, read relative to ``folder``):
     their paths and contents, or that they are missing. Only regular files up to
-    :data:`MAX_INCLUDE_BYTES` are read (a device or FIFO counts as unreadable); the
-    scenario reader reports what is wrong with them when the trial runs."""
+    :data:`slimplace.scenario.includes.MAX_INCLUDE_BYTES` are read (a device or FIFO
+    counts as unreadable); the scenario reader decides whether an include may be read
+    and reports what is wrong with it when the trial runs."""
     digest = hashlib.sha256(text.encode("utf-8"))
     for name in _included_names(text):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + _file_digest(folder / name))
@@ -196,6 +194,8 @@ def _included_names(text: str) -> list[str]:
 
 
 def _file_digest(path: Path) -> bytes:
+    from slimplace.scenario.includes import MAX_INCLUDE_BYTES
+
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INCLUDE_BYTES:
