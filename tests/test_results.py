@@ -244,3 +244,11 @@ def test_solve_command_shows_the_row_status_and_reason(tmp_path) -> None:  # typ
         app, ["compare", str(scenario), "--methods", "cloud-only,greedy"], env={"COLUMNS": "200"}
     )
     assert "violates" in r.output and "bandwidth x1" in r.output
+
+
+def test_a_plan_already_marked_violates_keeps_it_and_names_the_kinds() -> None:
+    from slimplace.results import row_reason
+
+    found = [Violation("slo", "d1", "x"), Violation("slo", "d2", "x")]
+    assert row_status("violates", False) == "violates"
+    assert row_reason("violates", "the evaluator rejects the plan", found) == "slo x2"

@@ -128,11 +128,12 @@ def row_status(status: str, feasible: bool) -> str:
 
 
 def row_reason(status: str, method_reason: str, violations: Iterable[Violation]) -> str:
-    """The ``reason`` of a row: for a plan the method claims (``optimal``, ``feasible``)
-    the constraint kinds it violates (:func:`violation_reason`), else what the method
+    """The ``reason`` of a row: for a plan the method claims (``optimal``, ``feasible``,
+    or already marked ``violates`` by :func:`slimplace.solve.solve`) the constraint kinds
+    it violates (:func:`violation_reason`), else what the method
     said; for a method that found no plan what it said, else the violated kinds."""
     kinds = violation_reason(violations)
-    if status in _CLAIMS_PLAN:
+    if status in (*_CLAIMS_PLAN, "violates"):
         return kinds or method_reason
     return method_reason or kinds
 
