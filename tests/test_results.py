@@ -90,15 +90,16 @@ def test_plan_row_has_the_columns_in_order_and_a_violating_plan_says_why(problem
     assert math.isnan(bad["gap"])
 
 
-def test_plan_row_reads_the_power_split_when_the_evaluation_has_it(problem) -> None:  # type: ignore[no-untyped-def]
+def test_plan_row_carries_the_fixed_and_plan_power_split(problem) -> None:  # type: ignore[no-untyped-def]
     r = solve(problem, "greedy", seed=0)
-    row = plan_row(problem, r.plan, r.evaluation)
-    fixed = getattr(r.evaluation, "fixed_w", None)
-    if fixed is None:
-        assert math.isnan(row["fixed_w"]) and math.isnan(row["plan_w"])
-    else:
-        assert row["fixed_w"] == pytest.approx(fixed)
-        assert row["plan_w"] == pytest.approx(r.evaluation.plan_w)
+    e = r.evaluation
+    row = plan_row(problem, r.plan, e)
+    assert row["fixed_w"] == pytest.approx(e.fixed_w)
+    assert row["plan_w"] == pytest.approx(e.plan_w)
+    assert row["fixed_w"] + row["plan_w"] == pytest.approx(row["power_w"])
+    kinds = {k: v for k, v in row.items() if k.startswith("plan_") and k != "plan_w"}
+    assert set(kinds) == {f"plan_{k}_w" for k in e.breakdown_w}
+    assert sum(kinds.values()) == pytest.approx(row["plan_w"])
 
 
 def test_plan_table_gaps_use_the_best_bound_of_all_methods(problem) -> None:  # type: ignore[no-untyped-def]
@@ -147,6 +148,7 @@ def test_simulation_row_has_the_same_columns(problem) -> None:  # type: ignore[n
     assert list(row)[: len(COLUMNS)] == list(COLUMNS)
     assert row["status"] == "simulated" and row["method"] == "static"
     assert row["power_w"] == pytest.approx(result.summary.mean_power_w)
+    assert row["fixed_w"] + row["plan_w"] == pytest.approx(row["power_w"], rel=1e-6)
 
 
 def test_schedule_row_has_the_same_columns_and_its_own_gap() -> None:

@@ -18,7 +18,8 @@ the rows made here, so they share column names and one gap rule:
   is 0 (solver tolerances), a larger negative gap is kept (it means a bug).
 
 ``fixed_w`` (power drawn whatever the plan) and ``plan_w`` (what the plan adds)
-are read from the evaluation when it has them, NaN otherwise.
+come from the evaluation (a simulation: its fixed and plan energy over the
+horizon); they are NaN where a result does not have them.
 """
 
 from __future__ import annotations
@@ -194,7 +195,18 @@ def plan_row(
         }
     )
     row.update(power_breakdown(e.power_by_tier))
+    row.update(energy_split(e))
     return row
+
+
+def energy_split(e: Evaluation) -> dict[str, float]:
+    """The plan-dependent power by kind (``plan_<kind>_w``, from ``breakdown_w``), the
+    operational carbon split into fixed and plan-dependent, and embodied carbon per
+    hour (apart), when the evaluation has them (energy model v2)."""
+    out = {f"plan_{kind}_w": float(w) for kind, w in getattr(e, "breakdown_w", {}).items()}
+    for name in ("carbon_fixed_g_per_h", "carbon_plan_g_per_h", "embodied_g_per_h"):
+        out[name] = float(getattr(e, name, math.nan))
+    return out
 
 
 def plan_table(
@@ -346,8 +358,8 @@ def simulation_row(
         "reason": f"dropped x{dropped:.0f}" if dropped > 0 else "",
         "feasible": bool(s.served_fraction >= 1.0 - 1e-9),
         "power_w": float(s.mean_power_w),
-        "fixed_w": float(getattr(s, "fixed_w", math.nan)),
-        "plan_w": float(getattr(s, "plan_w", math.nan)),
+        "fixed_w": float(getattr(s, "fixed_energy_j", math.nan)) / horizon,
+        "plan_w": float(getattr(s, "plan_energy_j", math.nan)) / horizon,
         "energy_kwh": float(s.energy_j) / 3.6e6,
         "carbon_g_per_h": carbon_g_per_h,
         "slo_met": float(s.slo_met_fraction),
@@ -463,6 +475,7 @@ __all__ = [
     "SIMULATION_COUNTERS",
     "Result",
     "best_bound",
+    "energy_split",
     "fill_gaps",
     "plan_row",
     "plan_summary",
