@@ -21,7 +21,7 @@ loaded by its requests and answers (a 4G camera cannot stream 30 frames/s of 80 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from slimplace.errors import InputError, Problem
 
@@ -128,9 +128,34 @@ def with_counts(
     classes: tuple[DeviceClass, ...], counts: Mapping[str, int]
 ) -> tuple[DeviceClass, ...]:
     """``classes`` with the per-antenna counts in ``counts`` (others unchanged)."""
-    from dataclasses import replace
-
     return tuple(replace(c, per_antenna=counts[c.name]) if c.name in counts else c for c in classes)
+
+
+def scale_classes(classes: tuple[DeviceClass, ...], total: int) -> tuple[DeviceClass, ...]:
+    """``classes`` with ``total`` devices per antenna split in proportion to their counts
+    (largest remainder; ties to the earlier class)."""
+    weights = [c.per_antenna for c in classes]
+    whole = sum(weights) or 1
+    exact = [total * w / whole for w in weights]
+    counts = [int(x) for x in exact]
+    order = sorted(range(len(classes)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return tuple(replace(c, per_antenna=n) for c, n in zip(classes, counts, strict=True))
+
+
+def share_apps(classes: tuple[DeviceClass, ...], total: int) -> tuple[DeviceClass, ...]:
+    """``total`` applications over the classes with devices, round-robin; a class left
+    without an application gets no devices."""
+    active = [i for i, c in enumerate(classes) if c.per_antenna > 0]
+    n = [0] * len(classes)
+    for k in range(total):
+        if active:
+            n[active[k % len(active)]] += 1
+    return tuple(
+        replace(c, n_apps=n[i], per_antenna=c.per_antenna if n[i] else 0)
+        for i, c in enumerate(classes)
+    )
 
 
 def parse_range(text: str, where: str) -> tuple[float, float]:
@@ -140,7 +165,8 @@ def parse_range(text: str, where: str) -> tuple[float, float]:
         lo = float(lo_text)
         hi = float(hi_text) if sep else lo
     except ValueError:
-        raise InputError("slimplace import", [Problem(where, f"expected LO-HI, got {text!r}")])
+        problem = Problem(where, f"expected LO-HI, got {text!r}")
+        raise InputError("slimplace import", [problem]) from None
     if not 0 < lo <= hi:
         raise InputError("slimplace import", [Problem(where, f"needs 0 < LO <= HI, got {text!r}")])
     return lo, hi

@@ -32,7 +32,15 @@ import numpy as np
 from slimplace.errors import InputError, Problem
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.scenario.model import Application, Link, Node, Scenario, Settings, Source
+from slimplace.scenario.model import (
+    Application,
+    Link,
+    Node,
+    Ownership,
+    Scenario,
+    Settings,
+    Source,
+)
 from slimplace.topology.continuum import CatalogLike, ContinuumOptions, generate_continuum
 from slimplace.topology.mix import DEFAULT_CLASSES, DeviceClass
 from slimplace.topology.provision import Sizing, site_counts
@@ -369,7 +377,7 @@ def _provision(problem: CompiledProblem, s: Scenario, o: RealisticOptions) -> di
 def _sized(n: Node, counts: Mapping[str, int]) -> Node:
     if n.id not in counts:
         return n
-    ownership = "elastic" if n.tier == "cloud" else "owned"
+    ownership: Ownership = "elastic" if n.tier == "cloud" else "owned"
     return dataclasses.replace(n, count=counts[n.id], ownership=ownership)
 
 
@@ -380,7 +388,8 @@ def _refuse_unreachable(problem: CompiledProblem, reach: np.ndarray) -> None:
     bad = np.flatnonzero(~np.isfinite(reach))
     problems = [
         Problem(
-            f"application {problem.app_ids[problem.demand_app[d]]} from {ids[problem.demand_source[d]]}",
+            f"application {problem.app_ids[problem.demand_app[d]]} "
+            f"from {ids[problem.demand_source[d]]}",
             "no node meets its accuracy floor with enough memory and capacity for its rate",
         )
         for d in bad[:10]
@@ -413,10 +422,16 @@ def _check_solvable(s: Scenario, seed: int) -> None:
         _WHERE,
         [
             Problem("generated scenario", f"no plan found that serves every demand ({kinds})"),
-            Problem(
-                "what to change",
-                "fewer devices per antenna (--mix), a lower frame rate (--fps), more "
-                "antennas per PoP (--antennas-per-pop) or more slack (--slo-slack)",
-            ),
+            Problem("what to change", _advice({v.kind for v in ev.violations})),
         ],
     )
+
+
+def _advice(kinds: set[str]) -> str:
+    """Which options relieve the violated constraint kinds."""
+    tips = ["fewer devices per antenna (--mix)", "a lower camera frame rate (--fps)"]
+    if kinds & {"capacity", "memory"}:
+        tips.append("more datacenters (--datacenters)")
+    if "slo" in kinds:
+        tips.append("more SLO slack (--slo-slack)")
+    return ", ".join(tips[:-1]) + " or " + tips[-1]
