@@ -70,7 +70,10 @@ class RealisticOptions:
     answers may use; ``slo_slack``: range of the SLO / reachable-latency factor;
     ``slo_step_s``: SLOs are rounded up to this; ``accuracy_floor_position``: floor at
     this fraction of the family's [min, max] accuracy; ``average_accuracy_share``:
-    probability of an "average" floor; ``sizing``: provisioning headroom and caps.
+    probability of an "average" floor; ``sizing``: provisioning headroom and caps;
+    ``workload``: every application's rate pattern for the simulator (None: constant).
+    Application ids are the class name, or ``<class>-<k>-<family>`` when a class has
+    several applications.
     """
 
     classes: tuple[DeviceClass, ...] = DEFAULT_CLASSES
@@ -86,6 +89,7 @@ class RealisticOptions:
     accuracy_floor_position: tuple[float, float] = (0.1, 0.6)
     average_accuracy_share: float = 0.3
     sizing: Sizing = field(default_factory=Sizing)
+    workload: str | None = None
     default_region: str = "WORLD"
     settings: Settings = field(default_factory=lambda: Settings(slo_quantile=0.99))
 
@@ -312,7 +316,7 @@ def _applications(
                 sources.append(Source(node=members[m], rate_per_s=round(min(rates[m], cap), 3)))
             apps.append(
                 Application(
-                    id=f"{c.name}-{a + 1}-{family}",
+                    id=c.name if n_apps == 1 else f"{c.name}-{a + 1}-{family}",
                     family=family,
                     sources=tuple(sorted(sources, key=lambda s: s.node)),
                     request_bytes=float(req[a]),
@@ -320,7 +324,7 @@ def _applications(
                     latency_slo_s=_PROVISIONAL_SLO_S,
                     accuracy_floor=floor,
                     accuracy_mode="average" if average[a] else "hard",
-                    workload=c.name,
+                    workload=o.workload,
                 )
             )
     return tuple(apps), np.asarray(slack)
