@@ -3,7 +3,8 @@
     python benchmarks/import_zoo.py [--generated 20] [--topologies DIR ...] [--limit N]
                                     [--time-limit 10] [--seed 0] [--csv OUT]
 
-Topologies: every built-in one (20 Topology Zoo + 7 SNDlib), ``--generated`` random PoP
+Rows: the demo scenario (``slimplace.demo.demo_scenario()``, unless ``--no-demo``), then
+topologies: every built-in one (20 Topology Zoo + 7 SNDlib), ``--generated`` random PoP
 graphs (half random geometric, half Waxman, networkx, 8-60 nodes placed in a longitude /
 latitude box of Europe, the USA or East Asia, made connected by adding the shortest
 missing links, saved as GraphML with coordinates and imported from the file as a user
@@ -85,7 +86,8 @@ def _connect(g: nx.Graph, pos: dict[Any, tuple[float, float]]) -> None:
 
 def topology_specs(args: argparse.Namespace, tmp: Path) -> list[tuple[str, str]]:
     """(label, spec or path) of every topology to try."""
-    specs = [(s, s) for s in list_builtin_topologies()]
+    specs = [("demo", "demo")] if args.demo else []
+    specs += [(s, s) for s in list_builtin_topologies()]
     for i in range(args.generated):
         g = generated_graph(i, args.seed)
         path = tmp / f"{g.graph['name']}.graphml"
@@ -123,7 +125,12 @@ def run_one(label: str, spec: str, args: argparse.Namespace) -> dict[str, Any]:
     row: dict[str, Any] = {"topology": label}
     t0 = time.perf_counter()
     try:
-        scenario = generate_realistic(load_topology(spec), seed=args.seed, name=label)
+        if spec == "demo":
+            from slimplace.demo import demo_scenario
+
+            scenario = demo_scenario()
+        else:
+            scenario = generate_realistic(load_topology(spec), seed=args.seed, name=label)
     except SlimplaceError as exc:
         row.update(status="refused", why=str(exc).splitlines()[0][:120])
         return row
@@ -163,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", type=Path, default=None)
     parser.add_argument("--skip-builtin", action="store_true")
+    parser.add_argument("--no-demo", dest="demo", action="store_false", help="skip the demo row")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     rows = []
