@@ -3,6 +3,7 @@ witness plans, topology-derived seeds, countries from coordinates, new model fam
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from slimplace.topology.mix import (
     with_counts,
 )
 from slimplace.topology.places import countries_at, country_at
+from slimplace.topology.provision import min_busy_per_pair
 from slimplace.topology.realistic import RealisticOptions, generate_realistic, topology_seed
 from slimplace.topology.solvable import reachable_latency_s
 
@@ -126,6 +128,32 @@ def test_realistic_scenario_is_solvable_and_sized() -> None:
         for src in a.sources:
             load_bps = src.rate_per_s * 8 * (a.request_bytes + a.response_bytes)
             assert load_bps <= SMALL.access_share * access[src.node].bandwidth_bps * 1.001
+
+
+def test_owned_sites_are_sized_by_the_provisioning_rule() -> None:
+    s = _small()
+    # sizing counts every placement that meets floors and memory: loosen the SLOs
+    loose = replace(s, applications=tuple(replace(a, latency_slo_s=60.0) for a in s.applications))
+    problem = compile_problem(loose)
+    d, n, busy = min_busy_per_pair(problem)
+    ids = np.asarray(problem.node_ids, dtype=object)
+    source = ids[problem.demand_source]
+    rho, spare = problem.max_utilisation, SMALL.sizing.spare
+    for i, node in enumerate(s.nodes):
+        if node.tier != "edge" or node.hardware is None:
+            continue
+        antenna = node.id.rsplit(".", 1)[0]  # <pop>.a<j>.e1 -> <pop>.a<j>
+        mine = np.array([str(x).startswith(antenna + ".") for x in source[d]])
+        load = busy[(n == i) & mine].sum()
+        expected = min(max(1, math.ceil(load * (1 + spare) / rho - 1e-9)), 8)
+        assert node.count == expected, node.id
+
+
+def test_package_exports_the_realistic_generator() -> None:
+    import slimplace.topology as topology
+
+    assert topology.generate_realistic is generate_realistic
+    assert topology.RealisticOptions is RealisticOptions
 
 
 def test_cameras_stream_frames_to_detectors() -> None:
