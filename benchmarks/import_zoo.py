@@ -115,6 +115,7 @@ def compute_share(ev: Any) -> dict[str, float]:
     breakdown = getattr(ev, "breakdown_w", None)
     plan_w = getattr(ev, "plan_w", None)
     if breakdown and plan_w:
+        out["fixed_of_total"] = getattr(ev, "fixed_w", 0.0) / ev.power_w
         out["compute_of_plan"] = breakdown.get("compute", 0.0) / plan_w
         for key in ("servers_static", "device_radio", "network_baseload", "network_marginal"):
             out[f"{key}_of_plan"] = breakdown.get(key, 0.0) / plan_w
@@ -193,15 +194,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def _line(r: dict[str, Any]) -> str:
     if r["status"] != "compiled":
-        return f"{r['topology']:<40} {r['status']}: {r.get('why', '')}"
-    share = r.get("compute_of_plan", r["compute_static_of_total"])
-    return (
-        f"{r['topology']:<40} demands {r['demands']:>4} cands {r['candidates']:>8} "
+        return f"{r['topology']:<32} {r['status']}: {r.get('why', '')}"
+    head = (
+        f"{r['topology']:<32} demands {r['demands']:>4} cands {r['candidates']:>7} "
         f"owned {r['owned_servers']:>4} | greedy {'ok' if r['greedy_feasible'] else 'NO'} "
         f"{r['greedy_power_w']:>9.1f} W | milp {r['milp_status']:<10} "
         f"{'ok' if r['milp_feasible'] else 'NO'} {r['milp_power_w']:>9.1f} W "
-        f"{r['milp_s']:>5.1f} s | compute {r['compute_of_total']:.1%} dyn, "
-        f"{share:.1%} with servers"
+        f"{r['milp_s']:>5.1f} s | "
+    )
+    if "compute_of_plan" in r:
+        return head + (
+            f"fixed {r['fixed_of_total']:.0%} of total; plan-dependent: compute "
+            f"{r['compute_of_plan']:.0%}, servers static {r['servers_static_of_plan']:.0%}, "
+            f"radio {r['device_radio_of_plan']:.0%}, network base "
+            f"{r['network_baseload_of_plan']:.0%} marginal {r['network_marginal_of_plan']:.0%}"
+        )
+    return head + (
+        f"compute {r['compute_of_total']:.1%} of total, "
+        f"{r['compute_static_of_total']:.1%} with server static"
     )
 
 
@@ -219,7 +229,12 @@ def _summary(rows: list[dict[str, Any]]) -> None:
     for key, what in (
         ("compute_of_total", "dynamic compute / total power"),
         ("compute_static_of_total", "compute incl. server static / total"),
+        ("fixed_of_total", "fixed power / total power"),
         ("compute_of_plan", "compute / plan-dependent power"),
+        ("servers_static_of_plan", "servers static / plan-dependent"),
+        ("device_radio_of_plan", "device radio / plan-dependent"),
+        ("network_baseload_of_plan", "network baseload / plan-dependent"),
+        ("network_marginal_of_plan", "network marginal / plan-dependent"),
     ):
         vals = np.array([r[key] for r in milp_ok if key in r])
         if len(vals):
