@@ -257,7 +257,14 @@ def test_cli_import_refuses_unsolvable_and_says_what_to_change(tmp_path: Path) -
 
 def test_cli_import_bad_values_exit_2(tmp_path: Path) -> None:
     out = tmp_path / "s.yaml"
-    for bad in (["--fps", "x"], ["--mix", "cows=1"], ["--datacenters", "-1"]):
+    bad_args = (
+        ["--fps", "x"],
+        ["--mix", "cows=1"],
+        ["--datacenters", "-1"],
+        ["--families", "yolo5"],
+    )
+    for bad in bad_args:
         result = CliRunner().invoke(app, ["import", "sndlib:abilene", "-o", str(out), *bad])
         assert result.exit_code == 2, (bad, result.output)
         assert not out.exists()
+    assert "did you mean 'yolov5'" in result.output  # the last one: a family typo

@@ -20,6 +20,7 @@ Built in five steps, each seeded from the user's seed *and* the topology's conte
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import logging
 import math
@@ -174,9 +175,16 @@ def _check(o: RealisticOptions, catalog: CatalogLike) -> None:
                 problems.append(Problem(f"classes[{c.name}].access[{j}]", f"unknown {kind!r}"))
         if c.per_antenna < 0 or c.n_apps < 0:
             problems.append(Problem(f"classes[{i}]", "counts must be 0 or more"))
+        for j, fam in enumerate(c.families):
+            if fam not in catalog.families:
+                near = difflib.get_close_matches(fam, list(catalog.families), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                problems.append(
+                    Problem(f"classes[{c.name}].families[{j}]", f"unknown family {fam!r}{hint}")
+                )
         if c.per_antenna and c.n_apps and not _families(c, catalog):
             problems.append(
-                Problem(f"classes[{c.name}].families", f"none of {c.families} is in the catalog")
+                Problem(f"classes[{c.name}].families", f"none of {c.families} has variants")
             )
         for path, (lo, hi) in (
             ("rate_per_s", c.rate_per_s),
