@@ -268,3 +268,23 @@ def test_cli_import_bad_values_exit_2(tmp_path: Path) -> None:
         assert result.exit_code == 2, (bad, result.output)
         assert not out.exists()
     assert "did you mean 'yolov5'" in result.output  # the last one: a family typo
+
+
+def test_cli_import_mean_slos_and_all_sites(tmp_path: Path) -> None:
+    topo = _graphml(tmp_path, 3, seed=4)
+    out = tmp_path / "s.yaml"
+    args = ["import", str(topo), "-o", str(out), "--slo-quantile", "0", "--sites", "0"]
+    args += ["--mix", "cameras=1,phones=1,sensors=0", "--antennas-per-pop", "1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    s = load_scenario(out)
+    assert s.settings.slo_quantile is None
+    assert len([n for n in s.nodes if n.id.endswith(".metro")]) == 3
+
+
+def test_advice_names_the_options_for_each_violation_kind() -> None:
+    from slimplace.topology.realistic import _advice
+
+    assert "--datacenters" in _advice({"capacity"})
+    assert "--slo-slack" in _advice({"slo"})
+    assert "--fps" in _advice({"bandwidth"}) and "--datacenters" not in _advice({"bandwidth"})
