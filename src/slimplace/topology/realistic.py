@@ -137,31 +137,37 @@ def generate_realistic(
     problem = _compile(draft)
     counts = _provision(problem, draft, o)
     sized = replace(draft, nodes=tuple(_sized(n, counts) for n in draft.nodes))
-    sized_problem = _compile(sized)
-    reach = reachable_latency_s(sized_problem)
-    _refuse_unreachable(sized_problem, reach)
-    slos = slo_from_reachable(
-        reach, sized_problem.demand_app, len(sized.applications), slack, o.slo_step_s
-    )
     final = replace(
-        sized,
-        applications=tuple(
-            replace(a, latency_slo_s=float(s))
-            for a, s in zip(sized.applications, slos, strict=True)
-        ),
-        description=(
-            f"continuum generated on {graph.graph.get('name', 'graph')} with seed {seed}: "
-            + ", ".join(f"{c.per_antenna} {c.name}" for c in o.classes)
-            + " per antenna; owned edge/metro servers sized to the load; elastic datacenters; "
-            f"SLOs at the {o.settings.slo_quantile} quantile from reachable latency x "
-            f"{o.slo_slack[0]}-{o.slo_slack[1]}"
-        ),
+        _with_reachable_slos(sized, slack, o.slo_step_s),
+        description=_description(graph, seed, o),
     )
     _check_solvable(final, seed)
     return final
 
 
 # ------------------------------------------------------------------------------- steps
+
+
+def _with_reachable_slos(s: Scenario, slack: np.ndarray, step_s: float) -> Scenario:
+    """Every application's SLO from the reachable latency of its demands x its slack."""
+    problem = _compile(s)
+    reach = reachable_latency_s(problem)
+    _refuse_unreachable(problem, reach)
+    slos = slo_from_reachable(reach, problem.demand_app, len(s.applications), slack, step_s)
+    apps = tuple(
+        replace(a, latency_slo_s=float(x)) for a, x in zip(s.applications, slos, strict=True)
+    )
+    return replace(s, applications=apps)
+
+
+def _description(graph: nx.Graph, seed: int, o: RealisticOptions) -> str:
+    return (
+        f"continuum generated on {graph.graph.get('name', 'graph')} with seed {seed}: "
+        + ", ".join(f"{c.per_antenna} {c.name}" for c in o.classes)
+        + " per antenna; owned edge/metro servers sized to the load; elastic datacenters; "
+        f"SLOs at the {o.settings.slo_quantile} quantile from reachable latency x "
+        f"{o.slo_slack[0]}-{o.slo_slack[1]}"
+    )
 
 
 def _check(o: RealisticOptions, catalog: CatalogLike) -> None:
