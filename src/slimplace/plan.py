@@ -38,12 +38,11 @@ class HasKind(Protocol):
         ...
 
 
-def violation_summary(violations: Iterable[HasKind]) -> str:
-    """Violated constraint kinds with their counts, most frequent first, ties by name:
-    ``"slo x5; bandwidth x2"`` (empty for none)."""
+def violation_reason(violations: Iterable[HasKind]) -> str:
+    """Violated constraint kinds with their counts, in order of first appearance:
+    ``"bandwidth x2; slo x5"``; empty when there are none."""
     counts = Counter(v.kind for v in violations)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return "; ".join(f"{kind} x{n}" for kind, n in ranked)
+    return "; ".join(f"{kind} x{n}" for kind, n in counts.items())
 
 
 @dataclass(frozen=True, eq=False)

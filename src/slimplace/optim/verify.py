@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 
 from slimplace.evaluate import evaluate
-from slimplace.plan import Plan, Status, violation_summary
+from slimplace.plan import Plan, Status, violation_reason
 from slimplace.problem.compiled import CompiledProblem
 
 
@@ -28,5 +28,5 @@ def verified(problem: CompiledProblem, plan: Plan, *, deadline: float | None = N
         objective=None,
         reason=("time limit reached; " if timed_out else "")
         + "no plan found that meets every constraint; the best found breaks: "
-        + violation_summary(evaluation.violations),
+        + violation_reason(evaluation.violations),
     )
