@@ -14,8 +14,11 @@ the rows made here, so they share column names and one gap rule:
   ``"bandwidth x2; slo x5"`` (:func:`violation_reason`) for a plan the method
   claims; what the method said (why it found no plan) otherwise (:func:`row_reason`);
 - ``gap``: :func:`relative_gap` of the evaluated objective above the best bound
-  known for the same problem; a gap within :data:`GAP_TOLERANCE` either side of 0
-  is 0 (solver tolerances), a larger negative gap is kept (it means a bug).
+  known for the same problem, relative to the part of the objective the plan
+  controls (the value minus the constant no plan changes, ``objective_fixed``:
+  network baseload, sleeping servers; energy model v2); a gap within
+  :data:`GAP_TOLERANCE` either side of 0 is 0 (solver tolerances), a larger
+  negative gap is kept (it means a bug).
 
 ``fixed_w`` (power drawn whatever the plan) and ``plan_w`` (what the plan adds)
 come from the evaluation (a simulation: its fixed and plan energy over the
@@ -90,27 +93,35 @@ class Result(Protocol):
 # ---------------------------------------------------------------------------- rules
 
 
-def relative_gap(value: float, bound: float | None, *, sense: Sense = "min") -> float:
-    """Relative distance of ``value`` from ``bound``: ``(value - bound) / |value|`` when
-    minimising, ``(bound - value) / |value|`` when maximising; NaN without a bound or a
-    finite value. A gap within :data:`GAP_TOLERANCE` of 0 (either sign) is 0; a larger
-    negative gap (a value better than a valid bound) is kept, since it means a bug."""
+def relative_gap(
+    value: float, bound: float | None, *, sense: Sense = "min", fixed: float = 0.0
+) -> float:
+    """Relative distance of ``value`` from ``bound`` on the part of the value a plan
+    controls: ``(value - bound) / |value - fixed|`` when minimising, ``(bound - value) /
+    |value - fixed|`` when maximising, with ``fixed`` the part no plan changes
+    (``CostModel.constant``); NaN without a bound or a finite value. A gap within
+    :data:`GAP_TOLERANCE` of 0 (either sign) is 0; a larger negative gap (a value
+    better than a valid bound) is kept, since it means a bug."""
     if bound is None or not (math.isfinite(value) and math.isfinite(bound)):
         return math.nan
     diff = value - bound if sense == "min" else bound - value
-    if value == 0.0:
+    scale = abs(value - fixed) if math.isfinite(fixed) else abs(value)
+    if scale == 0.0:
         return 0.0 if abs(diff) <= GAP_TOLERANCE else math.nan
-    gap = diff / abs(value)
+    gap = diff / scale
     return 0.0 if abs(gap) <= GAP_TOLERANCE else gap
 
 
-def relative_gaps(value: pd.Series, bound: pd.Series) -> pd.Series:
-    """:func:`relative_gap` (minimising) element-wise over two aligned series."""
+def relative_gaps(value: pd.Series, bound: pd.Series, fixed: pd.Series | None = None) -> pd.Series:
+    """:func:`relative_gap` (minimising) element-wise over aligned series (``fixed``:
+    the constant part of each value; None or NaN: 0)."""
     v = value.to_numpy(dtype=np.float64)
     b = bound.to_numpy(dtype=np.float64)
+    c = np.zeros_like(v) if fixed is None else np.nan_to_num(fixed.to_numpy(dtype=np.float64))
     with np.errstate(invalid="ignore", divide="ignore"):
-        gap = (v - b) / np.abs(v)
-        gap = np.where(v == 0.0, np.where(np.abs(v - b) <= GAP_TOLERANCE, 0.0, np.nan), gap)
+        scale = np.abs(v - c)
+        gap = (v - b) / scale
+        gap = np.where(scale == 0.0, np.where(np.abs(v - b) <= GAP_TOLERANCE, 0.0, np.nan), gap)
     gap = np.where(np.isfinite(v) & np.isfinite(b), gap, np.nan)
     gap = np.where(np.abs(gap) <= GAP_TOLERANCE, 0.0, gap)
     return pd.Series(gap, index=value.index)
@@ -155,6 +166,7 @@ def plan_row(
     the problem (default: the plan's own)."""
     p, e = problem, evaluation
     value = float(e.objective(p.objective))
+    fixed = objective_fixed(p)
     bound = plan.bound if bound is None else bound
     reason = row_reason(str(plan.status), plan.reason, e.violations)
     row: dict[str, Any] = {
@@ -171,11 +183,12 @@ def plan_row(
         "accuracy": float(e.mean_accuracy),
         "servers_on": float(e.servers_on),
         "seconds": float(plan.seconds),
-        "gap": relative_gap(value, bound) if e.feasible else math.nan,
+        "gap": relative_gap(value, bound, fixed=fixed) if e.feasible else math.nan,
         "method_kind": method_kind,
         "violations": len(e.violations),
         "objective": p.objective,
         "objective_value": value,
+        "objective_fixed": fixed,
         "bound": math.nan if plan.bound is None else float(plan.bound),
     }
     row.update(problem_columns(p, horizon_s=float(p.horizon_s)))
@@ -191,6 +204,14 @@ def plan_row(
     row.update(power_breakdown(e.power_by_tier))
     row.update(energy_split(e))
     return row
+
+
+def objective_fixed(problem: CompiledProblem) -> float:
+    """The part of ``problem``'s objective no plan changes (``CostModel.constant`` of
+    the scenario's objective): what gaps are measured without."""
+    from slimplace.optim.costs import objective_constant, objective_weights
+
+    return objective_constant(problem, objective_weights(problem))
 
 
 def energy_split(e: Evaluation) -> dict[str, float]:
@@ -454,7 +475,8 @@ def fill_gaps(frame: pd.DataFrame, *, group: str = "instance_id") -> pd.DataFram
     if frame.empty or not needed <= set(frame.columns):
         return frame
     best = frame.groupby(group)["bound"].transform("max")
-    gap = relative_gaps(frame["objective_value"], best)
+    fixed = frame.get("objective_fixed")
+    gap = relative_gaps(frame["objective_value"], best, fixed)
     usable = frame["feasible"].astype(bool) & best.notna()
     out = frame.copy()
     out["gap"] = gap.where(usable, frame["gap"])
@@ -471,6 +493,7 @@ __all__ = [
     "best_bound",
     "energy_split",
     "fill_gaps",
+    "objective_fixed",
     "plan_row",
     "plan_summary",
     "plan_table",

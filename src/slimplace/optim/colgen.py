@@ -129,7 +129,8 @@ def column_generation(
     stop_gap: float = 1e-5,
 ) -> ColumnGeneration:
     """LP bound of ``problem`` starting from candidates ``initial`` (at least one per demand);
-    stops when no candidate prices out or the bound is within ``stop_gap`` of the LP."""
+    stops when no candidate prices out or the bound is within ``stop_gap`` of the LP
+    (relative to the LP's plan-dependent part: its value minus ``model.constant``)."""
     p = problem
     cands = np.unique(initial)
     bound: float | None = None
@@ -168,7 +169,8 @@ def column_generation(
         )
         if not neg.any():
             return ColumnGeneration(lp.objective, r, f, session, lp, True, rounds, slack, last)
-        if lp.objective - bound <= stop_gap * max(1.0, abs(lp.objective)):
+        # stop_gap is relative to the plan-dependent LP value (without CostModel.constant)
+        if lp.objective - bound <= stop_gap * max(1.0, abs(lp.objective - model.constant)):
             return ColumnGeneration(bound, r, f, session, lp, True, rounds, slack, last)
         if rounds >= max_rounds or time.perf_counter() > deadline:
             return ColumnGeneration(bound, r, f, session, lp, False, rounds, slack, last)

@@ -141,11 +141,7 @@ def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel
     switchable = accounting.switchable(p)
     server_cost = kappa * accounting.server_on_w(p)
     server_cost += weights.carbon * accounting.embodied_on_g_per_h(p)
-    const = float((kappa * accounting.server_fixed_w(p)).sum())
-    const += weights.carbon * float(accounting.embodied_fixed_g_per_h(p).sum())
-    if len(p.link_a):
-        kappa_link = weights.energy + weights.carbon * S_PER_H * p.link_carbon_g_per_j()
-        const += float(kappa_link @ accounting.link_baseload_w(p))
+    const = objective_constant(p, weights)
     nodes, u, f = _curves(p, has_curve, kappa)
     return CostModel(
         weights=weights,
@@ -160,6 +156,32 @@ def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel
         curve_u=u,
         curve_f=f,
     )
+
+
+def objective_constant(problem: CompiledProblem, weights: ObjectiveWeights) -> float:
+    """The part of the objective no decision changes (``CostModel.constant``): sleeping
+    owned servers, always-on idle power and fixed embodied carbon, network baseload
+    (:mod:`slimplace.energy.accounting`)."""
+    p = problem
+    kappa = weights.energy + weights.carbon * S_PER_H * p.node_carbon_g_per_j()
+    const = float((kappa * accounting.server_fixed_w(p)).sum())
+    const += weights.carbon * float(accounting.embodied_fixed_g_per_h(p).sum())
+    if len(p.link_a):
+        kappa_link = weights.energy + weights.carbon * S_PER_H * p.link_carbon_g_per_j()
+        const += float(kappa_link @ accounting.link_baseload_w(p))
+    return const
+
+
+def controllable_gap(value: float, bound: float, constant: float) -> float:
+    """Relative gap of ``value`` above ``bound`` measured on the part of the objective
+    the plan controls: ``(value - bound) / |value - constant|`` (0 when both are the
+    constant). Energy model v2 makes ``constant`` most of the value, so a gap relative to
+    the total would hide a gap many times larger on what the plan decides."""
+    scale = abs(value - constant)
+    diff = value - bound
+    if scale == 0.0:
+        return 0.0 if diff <= 0.0 else float("inf")
+    return diff / scale
 
 
 def _network_cost(

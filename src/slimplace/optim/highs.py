@@ -114,7 +114,7 @@ class HighsSession:
             int(m.nnz),
             int(highspy.MatrixFormat.kColwise),
             int(highspy.ObjSense.kMinimize),
-            float(f.offset),
+            0.0,  # the offset is added back in _result, so mip_rel_gap is on the plan's part
             f.col_cost,
             f.col_lower,
             f.col_upper,
@@ -205,7 +205,11 @@ class HighsSession:
         name = h.modelStatusToString(status)
         has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
         values = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_solution else None
-        objective = float(info.objective_function_value) if has_solution else None
+        # HiGHS sees the model without its constant ``f.offset`` (CostModel.constant): its
+        # mip_rel_gap, |primal - dual| / |primal|, is then relative to the part of the
+        # objective the plan controls, not to a total inflated by fixed power
+        offset = float(self.f.offset)
+        objective = float(info.objective_function_value) + offset if has_solution else None
         if status == highspy.HighsModelStatus.kOptimal:
             termination = Termination.OPTIMAL
         elif status == highspy.HighsModelStatus.kInfeasible:
@@ -216,7 +220,8 @@ class HighsSession:
             termination = Termination.FAILED
         bound = gap = None
         if self.is_mip:
-            bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+            dual = float(info.mip_dual_bound)
+            bound = dual + offset if np.isfinite(dual) else None
             gap = float(info.mip_gap) if has_solution and np.isfinite(info.mip_gap) else None
         elif termination is Termination.OPTIMAL:
             bound, gap = objective, 0.0

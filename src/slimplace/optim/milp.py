@@ -21,7 +21,7 @@ from slimplace.optim.colgen import (
     restrict,
     uses_generated_columns,
 )
-from slimplace.optim.costs import CostModel, IntArray, plan_value
+from slimplace.optim.costs import CostModel, IntArray, controllable_gap, plan_value
 from slimplace.optim.empty import empty_problem_plan
 from slimplace.optim.extract import empty_on, plan_from_result, start_columns, start_vector
 from slimplace.optim.formulation import build_formulation
@@ -74,13 +74,8 @@ class MilpSolver(HighsOptions):
         start_plan = self._start(problem, seed, deadline, start)
         if self._short_of_time(deadline):
             return _out_of_time(problem, start_plan, t0, "before the MILP search")
-        if (
-            start_plan is not None
-            and lp.bound is not None
-            and start_plan.objective is not None
-            and start_plan.objective - lp.bound <= self.mip_gap * abs(start_plan.objective)
-        ):
-            return _proven(start_plan, lp.bound, t0)
+        if start_plan is not None and _within_gap(start_plan, lp.bound, self.mip_gap, model):
+            return _proven(start_plan, lp.bound, t0, model)
         values = (
             start_vector(problem, f, model, start_plan.x, start_plan.servers_on)
             if start_plan
@@ -95,7 +90,7 @@ class MilpSolver(HighsOptions):
         )
         plan = plan_from_result(problem, f, model, out, "milp", t0, fallback=start_plan)
         return _with_bound(
-            plan, lp.bound, self.mip_gap, finished=out.termination is Termination.OPTIMAL
+            plan, lp.bound, self.mip_gap, model, finished=out.termination is Termination.OPTIMAL
         )
 
     def _solve_generated(
@@ -118,11 +113,11 @@ class MilpSolver(HighsOptions):
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
         best = replace(start_plan, method="milp")
-        if cg.bound is not None and _within_gap(best, cg.bound, self.mip_gap):
-            return _proven(best, cg.bound, t0)
+        if _within_gap(best, cg.bound, self.mip_gap, model):
+            return _proven(best, cg.bound, t0, model)
         if self._short_of_time(deadline):
             timed_out = _out_of_time(problem, best, t0, "after column generation")
-            return _with_bound(timed_out, cg.bound, self.mip_gap, finished=False)
+            return _with_bound(timed_out, cg.bound, self.mip_gap, model, finished=False)
         exact = False
         cands = cg.restricted.cands
         room, cap = 1.0, max(4 * len(cands), 20_000)
@@ -137,7 +132,9 @@ class MilpSolver(HighsOptions):
                 # every plan outside ``cands`` is worth more than the incumbent they were priced for
                 global_bound = min(plan.bound, best.objective)
                 bound = global_bound if bound is None else max(bound, global_bound)
-            plan = _with_bound(replace(plan, bound=None), bound, self.mip_gap, finished=finished)
+            plan = _with_bound(
+                replace(plan, bound=None), bound, self.mip_gap, model, finished=finished
+            )
             info = {**plan.info, **_colgen_info(cg, cands), "restricted_searches": float(searches)}
             plan = replace(plan, info=info)
             if plan.objective is not None and plan.objective <= (best.objective or np.inf):
@@ -146,13 +143,13 @@ class MilpSolver(HighsOptions):
             if plan.status is Status.OPTIMAL or not finished:
                 return replace(best, seconds=time.perf_counter() - t0)
             if left < 0.2 * self.time_limit_s:  # stopped by the clock, not by the gap
-                best = _with_bound(best, best.bound, self.mip_gap, finished=False)
+                best = _with_bound(best, best.bound, self.mip_gap, model, finished=False)
                 return replace(best, seconds=time.perf_counter() - t0)
             # a search over more columns should take at most half the time left, at the
             # rate (seconds per column) of the search that just finished
             cap = min(cap, int(len(cands) * 0.5 * left / max(took, 1e-3)))
             if cap <= len(cands):
-                best = _with_bound(best, best.bound, self.mip_gap, finished=False)
+                best = _with_bound(best, best.bound, self.mip_gap, model, finished=False)
                 return replace(best, seconds=time.perf_counter() - t0)
             more, exact = priced_in(problem, cg, best, widen=room, cap=cap)
             if len(more) == len(cands):
@@ -282,11 +279,13 @@ def _out_of_time(problem: CompiledProblem, plan: Plan | None, t0: float, when: s
     )
 
 
-def _within_gap(plan: Plan, bound: float | None, mip_gap: float) -> bool:
+def _within_gap(plan: Plan, bound: float | None, mip_gap: float, model: CostModel) -> bool:
+    """Whether ``plan`` is within ``mip_gap`` of ``bound`` on the part of the objective
+    it controls (:func:`~slimplace.optim.costs.controllable_gap`)."""
     return (
         bound is not None
         and plan.objective is not None
-        and plan.objective - bound <= mip_gap * abs(plan.objective)
+        and controllable_gap(plan.objective, bound, model.constant) <= mip_gap
     )
 
 
@@ -305,10 +304,11 @@ def _valued(problem: CompiledProblem, model: CostModel, plan: Plan) -> Plan:
     return replace(plan, objective=plan_value(problem, model, plan.x, plan.servers_on))
 
 
-def _proven(plan: Plan, bound: float, t0: float) -> Plan:
+def _proven(plan: Plan, bound: float, t0: float, model: CostModel) -> Plan:
     """A warm start already within the gap of the bound: optimal within that gap."""
     info = dict(plan.info)
-    info["mip_gap"] = (plan.objective - bound) / abs(plan.objective) if plan.objective else 0.0
+    value = float(plan.objective or 0.0)
+    info["mip_gap"] = controllable_gap(value, bound, model.constant)
     return replace(
         plan,
         method="milp",
@@ -320,9 +320,12 @@ def _proven(plan: Plan, bound: float, t0: float) -> Plan:
     )
 
 
-def _with_bound(plan: Plan, lp_bound: float | None, mip_gap: float, *, finished: bool) -> Plan:
+def _with_bound(
+    plan: Plan, lp_bound: float | None, mip_gap: float, model: CostModel, *, finished: bool
+) -> Plan:
     """Take the better of the MIP's and the LP's bound; re-derive the status from the gap
-    (optimal within ``mip_gap``; else feasible when the search ``finished``, time-limit if not)."""
+    on the plan-dependent part of the objective (optimal within ``mip_gap``; else
+    feasible when the search ``finished``, time-limit if not)."""
     if plan.objective is None or plan.status is Status.INFEASIBLE:
         return plan
     bounds = [b for b in (plan.bound, lp_bound) if b is not None]
@@ -333,7 +336,7 @@ def _with_bound(plan: Plan, lp_bound: float | None, mip_gap: float, *, finished:
         reason = plan.reason or "no lower bound in time: the plan is not proven optimal"
         return replace(plan, status=status, reason=reason)
     bound = min(max(bounds), plan.objective)
-    gap = (plan.objective - bound) / abs(plan.objective) if plan.objective else 0.0
+    gap = controllable_gap(plan.objective, bound, model.constant)
     if gap <= mip_gap * (1 + 1e-9) + 1e-12:
         status = Status.OPTIMAL
     else:
