@@ -69,3 +69,41 @@ def test_bandwidth_duals_price_along_routes() -> None:
     assert names == {"dev-3", "edge-0"}  # both bind: leaf and core prices are exercised
     rc = reduced_costs(problem, model, r, f, duals, pairs)
     assert np.allclose(rc, session.col_duals()[f.cols["x"]], atol=1e-7)
+
+
+def test_rounds_start_from_the_previous_basis_and_reach_the_same_bound(
+    small: CompiledProblem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slimplace.optim.highs import HighsSession
+
+    model = cost_model(small, objective_weights(small))
+    f = build_formulation(small, model, relax=True)
+    full = strengthened_lp(small, f, deadline=time.perf_counter() + 30, threads=None, seed=0).result
+    accepted: list[bool] = []
+    original = HighsSession.set_basis
+
+    def spy(self: HighsSession, cols: np.ndarray, rows: np.ndarray) -> bool:
+        ok = original(self, cols, rows)
+        accepted.append(ok)
+        return ok
+
+    monkeypatch.setattr(HighsSession, "set_basis", spy)
+    start = initial_columns(small, model, per_demand=1)
+    done = column_generation(small, model, start, deadline=time.perf_counter() + 30, stop_gap=0.0)
+    assert done.rounds > 1 and accepted and all(accepted)
+    assert done.bound == pytest.approx(full.objective, rel=1e-6)
+
+
+def test_stop_gap_is_relative_to_the_plan_dependent_part(small: CompiledProblem) -> None:
+    from dataclasses import replace
+
+    model = cost_model(small, objective_weights(small))
+    start = initial_columns(small, model, per_demand=1)
+    deadline = time.perf_counter() + 30
+    plain = column_generation(small, model, start, deadline=deadline, stop_gap=1e-6)
+    # a huge constant (fixed power) must not loosen the stopping rule
+    inflated = replace(model, constant=model.constant + 1e9)
+    big = column_generation(small, inflated, start, deadline=deadline, stop_gap=1e-6)
+    assert plain.bound is not None and big.bound is not None
+    assert plain.rounds > 1 and big.rounds == plain.rounds
+    assert big.bound - 1e9 == pytest.approx(plain.bound, rel=1e-6)

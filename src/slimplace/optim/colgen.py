@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from slimplace.optim.arcs import arc_capacity_bps
 from slimplace.optim.costs import CostModel, FloatArray, IntArray
 from slimplace.optim.formulation import Formulation, build_formulation
-from slimplace.optim.highs import HighsResult, HighsSession
+from slimplace.optim.highs import AT_LOWER, BASIC, HighsResult, HighsSession
 from slimplace.optim.lp import strengthened_lp
 from slimplace.optim.search_state import SearchState
 from slimplace.optim.segments import concat_ranges, top_per_demand
@@ -136,12 +137,21 @@ def column_generation(
     bound: float | None = None
     rounds = 0
     big_m = artificial_cost(p, model)
+    previous: _Basis | None = None
     while True:
         rounds += 1
         r = restrict(p, model, cands)
         f = build_formulation(r.problem, r.model, relax=True, artificial_cost=big_m)
-        strong = strengthened_lp(r.problem, f, deadline=deadline, threads=threads, seed=seed)
+        strong = strengthened_lp(
+            r.problem,
+            f,
+            deadline=deadline,
+            threads=threads,
+            seed=seed,
+            warm=_warm_start(previous, r.cands),
+        )
         session, lp, pairs = strong.session, strong.result, strong.link_keys
+        previous = _snapshot(session, r.cands, pairs)
         if lp.values is None or lp.objective is None or lp.bound is None:
             # out of time in this round: the bound of the rounds before still holds
             return ColumnGeneration(bound, r, f, session, lp, False, rounds)
@@ -175,6 +185,110 @@ def column_generation(
         if rounds >= max_rounds or time.perf_counter() > deadline:
             return ColumnGeneration(bound, r, f, session, lp, False, rounds, slack, last)
         cands = np.union1d(cands, _most_negative(p, rc, neg, add_per_demand))
+
+
+@dataclass(frozen=True, eq=False)
+class _Basis:
+    """The final basis of one round, per column and row family: (sorted keys, status)."""
+
+    cols: dict[str, tuple[IntArray, IntArray]]
+    rows: dict[str, tuple[IntArray, IntArray]]
+
+
+def _keys(index: tuple[IntArray, ...]) -> IntArray:
+    """One integer per column or row from its family's index arrays (ids < 2**24)."""
+    key = np.asarray(index[0], dtype=np.int64)
+    for more in index[1:]:
+        key = key * (1 << 24) + np.asarray(more, dtype=np.int64)
+    return key
+
+
+def _family_keys(
+    blocks: dict[str, slice], index: dict[str, tuple[IntArray, ...]], cands: IntArray
+) -> dict[str, tuple[slice, IntArray]]:
+    """Per family, its slice and the keys of its members (``x``: the candidate in the
+    full problem, so that a column keeps its key when the restricted set grows)."""
+    out = {}
+    for name, sl in blocks.items():
+        if name not in index:
+            continue
+        out[name] = (sl, cands[index[name][0]] if name == "x" else _keys(index[name]))
+    return out
+
+
+def _row_blocks(
+    session: HighsSession, link_keys: IntArray
+) -> tuple[dict[str, slice], dict[str, tuple[IntArray, ...]]]:
+    f = session.f
+    blocks = dict(f.rows)
+    index = dict(f.row_index)
+    blocks["link"] = slice(f.n_rows, f.n_rows + len(link_keys))
+    index["link"] = (link_keys,)
+    return blocks, index
+
+
+def _snapshot(session: HighsSession, cands: IntArray, link_keys: IntArray) -> _Basis | None:
+    """The basis of the session's last LP, keyed so the next round can match it."""
+    statuses = session.basis()
+    if statuses is None or session.n_rows != session.f.n_rows + len(link_keys):
+        return None
+    col_status, row_status = statuses
+    out: list[dict[str, tuple[IntArray, IntArray]]] = []
+    f = session.f
+    for fam, status in (
+        (_family_keys(f.cols, f.col_index, cands), col_status),
+        (_family_keys(*_row_blocks(session, link_keys), cands), row_status),
+    ):
+        keyed = {}
+        for name, (sl, key) in fam.items():
+            order = np.argsort(key, kind="stable")
+            keyed[name] = (key[order], status[sl][order])
+        out.append(keyed)
+    return _Basis(out[0], out[1])
+
+
+def _carry(
+    previous: dict[str, tuple[IntArray, IntArray]],
+    fam: dict[str, tuple[slice, IntArray]],
+    n: int,
+    default: int,
+) -> IntArray:
+    """Statuses for ``n`` members: the previous round's where the key matches, else ``default``."""
+    status = np.full(n, default, dtype=np.int64)
+    for name, (sl, key) in fam.items():
+        if name not in previous or len(key) == 0:
+            continue
+        old_key, old_status = previous[name]
+        if len(old_key) == 0:
+            continue
+        pos = np.minimum(np.searchsorted(old_key, key), len(old_key) - 1)
+        hit = old_key[pos] == key
+        block = status[sl]
+        block[hit] = old_status[pos[hit]]
+        status[sl] = block
+    return status
+
+
+def _warm_start(
+    previous: _Basis | None, cands: IntArray
+) -> Callable[[HighsSession, IntArray], None] | None:
+    """Start a round's LP from the previous round's basis: kept columns and rows keep
+    their status, new columns start nonbasic at 0, new rows with their slack basic
+    (a basis of the grown LP, since every old row and column is still there; the
+    restricted LPs of column generation differ by the new columns and their rows)."""
+    if previous is None:
+        return None
+    prev = previous
+
+    def warm(session: HighsSession, link_keys: IntArray) -> None:
+        f = session.f
+        cols = _carry(prev.cols, _family_keys(f.cols, f.col_index, cands), f.n_cols, AT_LOWER)
+        rows_fam = _family_keys(*_row_blocks(session, link_keys), cands)
+        rows = _carry(prev.rows, rows_fam, session.n_rows, BASIC)
+        if not session.set_basis(cols, rows):
+            log.debug("column generation: previous basis not usable, solving from scratch")
+
+    return warm
 
 
 def artificial_cost(p: CompiledProblem, model: CostModel) -> float:

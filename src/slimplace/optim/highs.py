@@ -31,6 +31,9 @@ IntArray = npt.NDArray[np.int64]
 PRESOLVE_MAX_COLS = 20_000
 
 
+#: ``HighsBasisStatus`` codes: a basic variable, a nonbasic one at its lower bound.
+BASIC, AT_LOWER = int(highspy.HighsBasisStatus.kBasic), int(highspy.HighsBasisStatus.kLower)
+
 #: Model statuses of a solve stopped by the time limit or an interrupt.
 _STOPPED = tuple(
     getattr(highspy.HighsModelStatus, name)
@@ -164,6 +167,29 @@ class HighsSession:
         """Reduced costs of the columns at the last LP solve."""
         return np.asarray(self.h.getSolution().col_dual, dtype=np.float64)
 
+    def basis(self) -> tuple[IntArray, IntArray] | None:
+        """Column and row statuses of the last LP solve (HiGHS ``HighsBasisStatus``
+        codes), None without a valid basis."""
+        b = self.h.getBasis()
+        if not b.valid:
+            return None
+        cols = np.fromiter((int(s) for s in b.col_status), dtype=np.int64)
+        rows = np.fromiter((int(s) for s in b.row_status), dtype=np.int64)
+        return cols, rows
+
+    def set_basis(self, cols: IntArray, rows: IntArray) -> bool:
+        """Start the next LP solve from this basis (statuses as :meth:`basis` gives
+        them); False (and no change) when HiGHS rejects it."""
+        if len(cols) != self.f.n_cols or len(rows) != self.n_rows:
+            return False
+        if int((cols == BASIC).sum() + (rows == BASIC).sum()) != self.n_rows:
+            return False
+        b = highspy.HighsBasis()
+        b.col_status = [highspy.HighsBasisStatus(int(s)) for s in cols]
+        b.row_status = [highspy.HighsBasisStatus(int(s)) for s in rows]
+        b.valid = True
+        return bool(self.h.setBasis(b) == highspy.HighsStatus.kOk)
+
     def make_integer(self) -> None:
         """Restore the integrality of the formulation's columns."""
         cols = np.nonzero(self.f.integrality)[0]
@@ -226,12 +252,14 @@ class HighsSession:
         elif termination is Termination.OPTIMAL:
             bound, gap = objective, 0.0
         log.info(
-            "HiGHS %s (%d cols, %d rows): %s in %.2fs, objective %s, bound %s",
+            "HiGHS %s (%d cols, %d rows): %s in %.2fs (%d simplex iterations), objective %s,"
+            " bound %s",
             "MIP" if self.is_mip else "LP",
             self.f.n_cols,
             self.n_rows,
             name,
             seconds,
+            int(info.simplex_iteration_count),
             objective,
             bound,
         )

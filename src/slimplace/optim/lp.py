@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,10 +55,11 @@ def strengthened_lp(
     threads: int | None,
     seed: int,
     max_rounds: int = 30,
+    warm: Callable[[HighsSession, IntArray], None] | None = None,
 ) -> StrengthenedLp:
     """Solve the LP relaxation of ``f`` with its ``link`` rows (all of them when few,
-    else those the LP solutions violate, round after round).
-
+    else those the LP solutions violate, round after round). ``warm`` is called with
+    the session and the link keys in it before the first solve (to set a start basis).
     """
     pairs = link_pairs(problem, f) if "n" in f.cols else np.zeros(0, dtype=np.int64)
     added = np.zeros(0, dtype=np.int64)
@@ -68,6 +70,8 @@ def strengthened_lp(
     session = HighsSession(f, threads=threads, seed=seed, relax=True)
     if len(added):
         session.add_rows(link_rows(problem, f, added))
+    if warm is not None:  # e.g. the basis of the previous round of column generation
+        warm(session, added)
     out = session.solve(time_limit_s=deadline - time.perf_counter())
     for _ in range(max_rounds):
         if out.values is None or len(added) == len(pairs) or time.perf_counter() > deadline:
