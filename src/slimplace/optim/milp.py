@@ -74,7 +74,11 @@ class MilpSolver(HighsOptions):
         start_plan = self._start(problem, seed, deadline, start)
         if self._short_of_time(deadline):
             return _out_of_time(problem, start_plan, t0, "before the MILP search")
-        if start_plan is not None and _within_gap(start_plan, lp.bound, self.mip_gap, model):
+        if (
+            start_plan is not None
+            and lp.bound is not None
+            and _within_gap(start_plan, lp.bound, self.mip_gap, model)
+        ):
             return _proven(start_plan, lp.bound, t0, model)
         values = (
             start_vector(problem, f, model, start_plan.x, start_plan.servers_on)
@@ -113,7 +117,7 @@ class MilpSolver(HighsOptions):
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
         best = replace(start_plan, method="milp")
-        if _within_gap(best, cg.bound, self.mip_gap, model):
+        if cg.bound is not None and _within_gap(best, cg.bound, self.mip_gap, model):
             return _proven(best, cg.bound, t0, model)
         if self._short_of_time(deadline):
             timed_out = _out_of_time(problem, best, t0, "after column generation")
