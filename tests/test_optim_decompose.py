@@ -11,7 +11,7 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.optim.milp import MilpSolver
 from slimplace.optim.relax_round import LpRoundSolver
 from slimplace.placement.registry import Solver
-from slimplace.plan import Status
+from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.testing import small_problem
 
@@ -47,3 +47,23 @@ def test_parallel_parts_give_the_same_plan(small: CompiledProblem) -> None:
     one = DecomposedSolver(parts=3, workers=1, inner=GreedySolver()).solve(small)
     two = DecomposedSolver(parts=3, workers=2, inner=GreedySolver()).solve(small)
     assert np.array_equal(one.x, two.x) and np.array_equal(one.servers_on, two.servers_on)
+
+
+def test_a_part_out_of_time_makes_the_merged_plan_time_limited(small: CompiledProblem) -> None:
+    """A part whose inner solver ran out of time (lp-round returning its greedy construction)
+    must not pass as a plain ``feasible`` decomposed plan (how 1k once ended 1.5 % above
+    lp-round without saying why)."""
+    from dataclasses import dataclass, replace
+
+    @dataclass(frozen=True, kw_only=True)
+    class OutOfTime(GreedySolver):
+        def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
+            plan = super().solve(problem, seed=seed)
+            return replace(plan, status=Status.TIME_LIMIT, reason="time limit reached in the LP")
+
+    plan = DecomposedSolver(inner=OutOfTime(), parts=2).solve(small)
+    assert evaluate(small, plan).feasible
+    assert plan.status is Status.TIME_LIMIT
+    assert "reached the time limit" in plan.reason and "in the LP" in plan.reason
+    timely = DecomposedSolver(inner=GreedySolver(), parts=2).solve(small)
+    assert timely.status is Status.FEASIBLE

@@ -102,7 +102,15 @@ class DecomposedSolver(ObjectiveOptions):
             chosen, x, "decomposed", time.perf_counter() - t0, deadline=t0 + self.time_limit_s
         )
         info = {"parts": float(len(parts))}
-        return dataclasses.replace(plan, info=info)
+        plan = dataclasses.replace(plan, info=info)
+        short = sum(q.status is Status.TIME_LIMIT for q in plans)
+        if short and plan.status is Status.FEASIBLE:
+            # e.g. lp-round's column generation did not finish in a part's share of the
+            # time and the part got the greedy construction: say so, as lp-round does
+            said = _first_reason(plans)
+            reason = f"{short} of {len(parts)} part(s) reached the time limit: {said}"
+            plan = dataclasses.replace(plan, status=Status.TIME_LIMIT, reason=reason)
+        return plan
 
 
 def split(problem: CompiledProblem, k: int) -> list[Part]:
@@ -223,3 +231,8 @@ def _settle(p: CompiledProblem, search: SearchState, x: FloatArray, deadline: fl
             chosen = restore_floors(search, chosen)
         chosen, x_whole = improve(search, chosen, deadline)
     return x_whole
+
+
+def _first_reason(plans: list[Plan]) -> str:
+    """What the first part that ran out of time said."""
+    return next((q.reason for q in plans if q.status is Status.TIME_LIMIT), "")
