@@ -8,6 +8,7 @@ from slimplace.cli import (
     calibrate_cmd,  # noqa: F401
     catalog_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
+    explain_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
     plan_cmds,  # noqa: F401
     profile_cmd,  # noqa: F401

@@ -35,7 +35,7 @@ def demo(
 
 
 def _plan(out: Path, seed: int, time_limit: float) -> Path:
-    from slimplace.cli.plan_cmds import render_comparison
+    from slimplace.cli.plan_cmds import print_savings, render_comparison
     from slimplace.demo import demo_scenario
     from slimplace.fsutil import atomic_write, atomic_write_text
     from slimplace.plots import energy_breakdown_figure
@@ -68,13 +68,7 @@ def _plan(out: Path, seed: int, time_limit: float) -> Path:
     atomic_write_text(out / "plan.json", summary)
     fig = energy_breakdown_figure(results, title=f"{scenario.name}: average power by method")
     atomic_write(out / "energy_breakdown.png", lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    reference = next((r for r in results if r.method == "cloud-only"), None)
-    if reference is not None and reference.evaluation.power_w > 0:
-        saving = 1 - best.evaluation.power_w / reference.evaluation.power_w
-        console.print(
-            f"best feasible method: [bold]{best.method}[/], {saving:.1%} less power than "
-            "cloud-only with the most accurate variant"
-        )
+    print_savings(problem, results)
     console.print(
         f"written: {scenario_file}, {out / 'comparison.csv'}, {out / 'plan.json'}, "
         f"{out / 'energy_breakdown.png'}"

@@ -134,6 +134,7 @@ def compare(
         results = run_compare(problem, names, seed=seed, **_options(time_limit, mip_gap))
     table = comparison_table(problem, results)
     console.print(render_comparison(table, problem.objective))
+    print_savings(problem, results)
     exact_failed = (
         str(r.plan.status) == "infeasible" and r.method in ("milp", "lp-bound") for r in results
     )
@@ -142,6 +143,15 @@ def compare(
     if csv_out is not None:
         atomic_write(csv_out, lambda tmp: table.to_csv(tmp, index=False))
         console.print(f"comparison written to {csv_out}")
+
+
+def print_savings(problem: CompiledProblem, results: Any) -> None:
+    """The best plan's saving against the best feasible baseline, on the plan-dependent
+    part and in total; baselines without a feasible plan named with why."""
+    from slimplace.savings import savings_vs_baselines
+
+    for line in savings_vs_baselines(problem, results).headline():
+        console.print(line, markup=False, highlight=False)
 
 
 @app.command()
