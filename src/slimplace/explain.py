@@ -302,7 +302,9 @@ class Explanation:
         if self.bound is None:
             return []
         floor = self.bound - GAP_TOLERANCE * abs(self.full.value)
-        return [o.name for o in self.levers if o.feasible and o.value is not None and o.value < floor]
+        return [
+            o.name for o in self.levers if o.feasible and o.value is not None and o.value < floor
+        ]
 
     @property
     def consistent(self) -> bool:
@@ -392,8 +394,10 @@ def _run_lever(
     e, plan = result.evaluation, result.plan
     status = str(plan.status)
     if not e.feasible:
-        reason = violation_summary(e) or plan.reason or status
-        status = status if status in ("infeasible", "time-limit") else "violates"
+        if status in ("infeasible", "time-limit"):
+            reason = plan.reason or f"{method} found no feasible plan"
+        else:
+            status, reason = "violates", violation_summary(e)
         return LeverOutcome(lever.name, lever.description, status, False, None, reason)
     value = e.objective(objective)
     gap = _gap(plan, value) if ablated.objective == objective else None

@@ -52,9 +52,7 @@ def waterfall_figure(explanation: Explanation) -> Figure:
     fig, ax = plt.subplots(figsize=(1.3 * len(labels) + 2.5, 4.5), layout="constrained")
     xs = list(range(len(labels)))
     ax.bar(xs, heights, bottom=bottoms, color=colours, edgecolor="white")
-    ax.annotate(
-        format_value(ex.full.plan), (0, ex.full.plan), ha="center", va="bottom", fontsize=8
-    )
+    ax.annotate(format_value(ex.full.plan), (0, ex.full.plan), ha="center", va="bottom", fontsize=8)
     for i, text in notes:
         top = bottoms[i] + heights[i]
         ax.annotate(text, (i, top), ha="center", va="bottom", fontsize=8)

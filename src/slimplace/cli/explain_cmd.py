@@ -116,9 +116,7 @@ def render_explanation(ex: Explanation) -> Table:
     for col in ("plan", "status", f"{u}", f"plan-dependent {u}", f"saving {u}", "share", "note"):
         table.add_column(col, justify="left" if col in ("plan", "status", "note") else "right")
     full = ex.full
-    table.add_row(
-        "every lever", ex.status, _f(full.value), _f(full.plan), "", "", "", style="bold"
-    )
+    table.add_row("every lever", ex.status, _f(full.value), _f(full.plan), "", "", "", style="bold")
     for o in ex.levers:
         saving = o.saving(full.value)
         share = "" if saving is None or full.plan + saving <= 0 else saving / (full.plan + saving)
