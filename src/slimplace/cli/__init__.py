@@ -14,6 +14,7 @@ from slimplace.cli import (
     profile_cmd,  # noqa: F401
     scenario_cmds,  # noqa: F401  (registers commands)
     schedule_cmd,  # noqa: F401
+    sensitivity_cmd,  # noqa: F401
     simulate_cmd,  # noqa: F401
     study_cmds,  # noqa: F401
 )
