@@ -269,6 +269,8 @@ class LeverOutcome:
     value: float | None
     reason: str = ""
     gap: float | None = None
+    #: the ablated plan and its evaluation (None when no solve ran)
+    result: Result | None = field(default=None, repr=False, compare=False)
 
     def saving(self, full: float) -> float | None:
         """What the lever buys: objective without it minus with it (None if no plan)."""
@@ -398,10 +400,14 @@ def _run_lever(
             reason = plan.reason or f"{method} found no feasible plan"
         else:
             status, reason = "violates", violation_summary(e)
-        return LeverOutcome(lever.name, lever.description, status, False, None, reason)
+        return LeverOutcome(
+            lever.name, lever.description, status, False, None, reason, None, result
+        )
     value = e.objective(objective)
     gap = _gap(plan, value) if ablated.objective == objective else None
-    return LeverOutcome(lever.name, lever.description, status, True, value, plan.reason, gap)
+    return LeverOutcome(
+        lever.name, lever.description, status, True, value, plan.reason, gap, result
+    )
 
 
 def explain(

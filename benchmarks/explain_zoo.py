@@ -1,0 +1,299 @@
+"""What each lever buys on public topologies, and the carbon lever on a pan-European network.
+
+    python benchmarks/explain_zoo.py [--topologies zoo:Colt,sndlib:polska,synth:40]
+        [--time-limit 60] [--seed 0] [--carbon-topology sndlib:geant] [--datacenters 4]
+        [--skip-zoo] [--skip-carbon] [--json OUT]
+
+Part 1 (issue 12, "Must show"): every topology is imported with the default options of
+``slimplace import`` (``ContinuumOptions()``, seed ``--seed``), then ``slimplace explain``
+(milp) runs under both ``settings.network_energy`` values. A row gives the full plan's
+objective, its fixed and plan-dependent parts, each lever's saving as a share of what
+the objective would be without it (plan-dependent part), and whether every ablation
+stayed at or above the full plan's proven lower bound ("consistent"). Scenarios the
+compiler refuses (demands no node can serve) are listed as refused, with the reason.
+Default topologies: built-in Topology Zoo / SNDlib networks other than those used in
+development (Renater2010: the demo; abilene: examples/) plus generated ones
+(``synth:N``: a random geometric European PoP graph of N PoPs).
+
+Part 2: the same import on a pan-European network with ``--datacenters`` datacenters
+(the highest-degree PoPs, in as many countries as they fall in), objective carbon:
+the carbon lever is the carbon of the energy-optimal plan against the carbon-optimal
+plan; the cut is stated on the plan-dependent carbon (operational carbon above what is
+drawn whatever the plan), with both plans checked by the evaluator (every SLO and
+accuracy floor met).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from slimplace.errors import SlimplaceError
+from slimplace.explain import Explanation, explain
+from slimplace.problem.compile import compile_problem
+from slimplace.scenario.model import Scenario
+from slimplace.topology import (
+    ContinuumOptions,
+    generate_continuum,
+    load_topology,
+    synthetic_topology,
+)
+
+DEFAULT_TOPOLOGIES = (
+    "zoo:Belnet2010",
+    "zoo:BtEurope",
+    "zoo:Cesnet201006",
+    "zoo:Colt",
+    "zoo:Garr201201",
+    "zoo:Sunet",
+    "zoo:Uninett2011",
+    "zoo:Arpanet196912",
+    "sndlib:janos-us",
+    "sndlib:polska",
+    "sndlib:nobel-eu",
+    "synth:40",
+    "synth:80",
+)
+NETWORK_ENERGY = ("power-model", "attributional")
+console = Console(width=200)
+
+
+def imported(source: str, *, seed: int, options: ContinuumOptions | None = None) -> Scenario:
+    """A scenario grown on ``source`` as ``slimplace import`` does (``synth:N``: generated)."""
+    if source.startswith("synth:"):
+        graph = synthetic_topology(int(source.split(":", 1)[1]), seed=seed)
+    else:
+        graph = load_topology(source)
+    return generate_continuum(graph, options or ContinuumOptions(), seed=seed, name=source)
+
+
+def _with_network_energy(s: Scenario, model: str) -> Scenario:
+    return replace(s, settings=replace(s.settings, network_energy=model))  # type: ignore[arg-type]
+
+
+def _lever_cell(ex: Explanation, name: str) -> str:
+    o = next((o for o in ex.levers if o.name == name), None)
+    if o is None or o.status == "not-applicable":
+        return "n/a"
+    saving = o.saving(ex.full.value)
+    if saving is None:
+        return f"no plan ({o.status})"
+    without = ex.full.plan + saving
+    return f"{saving / without:.0%}" if without > 0 else "0%"
+
+
+def zoo_rows(topologies: list[str], seed: int, time_limit_s: float) -> list[dict[str, Any]]:
+    """Part 1: one row per topology and network-energy model."""
+    rows = []
+    for source in topologies:
+        base = imported(source, seed=seed)
+        for model in NETWORK_ENERGY:
+            s = _with_network_energy(base, model)
+            row: dict[str, Any] = {"topology": source, "network_energy": model}
+            row["nodes"] = len(s.nodes)
+            row["demands"] = sum(len(a.sources) for a in s.applications)
+            t0 = time.perf_counter()
+            try:
+                problem = compile_problem(s)
+            except SlimplaceError as exc:
+                row.update(status="refused", reason=str(exc).splitlines()[0])
+                rows.append(row)
+                continue
+            ex = explain(problem, method="milp", seed=seed, time_limit_s=time_limit_s)
+            row.update(
+                candidates=problem.n_candidates,
+                status=ex.status,
+                value_w=ex.full.value,
+                fixed_w=ex.full.fixed,
+                plan_w=ex.full.plan,
+                gap=ex.gap,
+                consistent=ex.consistent,
+                below_bound=ex.below_bound(),
+                seconds=time.perf_counter() - t0,
+                breakdown=ex.full.breakdown,
+                levers={
+                    o.name: {
+                        "value": o.value,
+                        "status": o.status,
+                        "reason": o.reason,
+                        "cell": _lever_cell(ex, o.name),
+                    }
+                    for o in ex.levers
+                },
+            )
+            rows.append(row)
+            console.print(
+                f"{source} [{model}]: {ex.status}, consistent={ex.consistent}", highlight=False
+            )
+    return rows
+
+
+def zoo_table(rows: list[dict[str, Any]]) -> Table:
+    """The part 1 table."""
+    t = Table(title="explain on imported topologies (milp; lever saving as % of plan-dependent W without it)")
+    cols = (
+        "topology",
+        "network energy",
+        "demands",
+        "status",
+        "W",
+        "fixed W",
+        "plan W",
+        "placement",
+        "compression",
+        "sleep",
+        "gap",
+        "consistent",
+        "s",
+    )
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("topology", "network energy", "status") else "right")
+    for r in rows:
+        if r["status"] == "refused":
+            t.add_row(r["topology"], r["network_energy"], str(r["demands"]), "refused", r["reason"][-60:])
+            continue
+        lv = r["levers"]
+        t.add_row(
+            r["topology"],
+            r["network_energy"],
+            str(r["demands"]),
+            r["status"],
+            f"{r['value_w']:,.0f}",
+            f"{r['fixed_w']:,.0f}",
+            f"{r['plan_w']:,.0f}",
+            lv["placement"]["cell"],
+            lv["compression"]["cell"],
+            lv["sleep"]["cell"],
+            "" if r["gap"] is None else f"{r['gap']:.3%}",
+            "yes" if r["consistent"] else "NO",
+            f"{r['seconds']:.1f}",
+        )
+    return t
+
+
+def carbon_experiment(
+    source: str, datacenters: int, seed: int, time_limit_s: float
+) -> dict[str, Any]:
+    """Part 2: the carbon lever on a pan-European import."""
+    options = replace(ContinuumOptions(), n_datacenters=datacenters)
+    s = imported(source, seed=seed, options=options)
+    regions = sorted({n.region for n in s.nodes if n.tier == "cloud"})
+    out: dict[str, Any] = {
+        "topology": source,
+        "datacenters": datacenters,
+        "datacenter_regions": regions,
+        "demands": sum(len(a.sources) for a in s.applications),
+    }
+    try:
+        problem = compile_problem(s)
+    except SlimplaceError as exc:
+        out.update(status="refused", reason=str(exc).splitlines()[0])
+        return out
+    ex = explain(problem, method="milp", objective="carbon", seed=seed, time_limit_s=time_limit_s)
+    carbon = next(o for o in ex.levers if o.name == "carbon")
+    full_e = ex.result.evaluation
+    out.update(
+        status=ex.status,
+        carbon_plan_g_per_h=ex.full.value,
+        fixed_g_per_h=ex.full.fixed,
+        plan_dependent_g_per_h=ex.full.plan,
+        gap=ex.gap,
+        consistent=ex.consistent,
+        carbon_plan_feasible=full_e.feasible,
+        carbon_plan_slo_met=full_e.slo_met_fraction,
+    )
+    if carbon.value is None or carbon.result is None:
+        out.update(energy_plan_status=carbon.status, reason=carbon.reason)
+        return out
+    e = carbon.result.evaluation
+    energy_plan_dep = carbon.value - ex.full.fixed
+    out.update(
+        energy_plan_g_per_h=carbon.value,
+        energy_plan_dependent_g_per_h=energy_plan_dep,
+        energy_plan_feasible=e.feasible,
+        energy_plan_slo_met=e.slo_met_fraction,
+        energy_plan_power_w=e.power_w,
+        carbon_plan_power_w=full_e.power_w,
+        cut_plan_dependent=(carbon.value - ex.full.value) / energy_plan_dep
+        if energy_plan_dep > 0
+        else None,
+        cut_total=(carbon.value - ex.full.value) / carbon.value if carbon.value > 0 else None,
+    )
+    return out
+
+
+def carbon_lines(r: dict[str, Any]) -> list[str]:
+    """Part 2 as sentences."""
+    head = (
+        f"{r['topology']}: {r['datacenters']} datacenters in {len(r['datacenter_regions'])} "
+        f"grid regions ({', '.join(r['datacenter_regions'])}), {r['demands']} demands"
+    )
+    if r.get("status") == "refused":
+        return [head, f"refused at compile: {r['reason']}"]
+    if "cut_plan_dependent" not in r:
+        return [head, f"energy plan: {r.get('energy_plan_status')} ({r.get('reason')})"]
+    met = r["carbon_plan_feasible"] and r["energy_plan_feasible"]
+    cut = r["cut_plan_dependent"]
+    return [
+        head,
+        f"carbon-optimal plan: {r['carbon_plan_g_per_h']:,.1f} gCO2e/h "
+        f"({r['fixed_g_per_h']:,.1f} fixed, {r['plan_dependent_g_per_h']:,.1f} plan-dependent; "
+        f"{r['carbon_plan_power_w']:,.0f} W), status {r['status']}, gap "
+        f"{'n/a' if r['gap'] is None else format(r['gap'], '.3%')}",
+        f"energy-optimal plan measured in carbon: {r['energy_plan_g_per_h']:,.1f} gCO2e/h "
+        f"({r['energy_plan_dependent_g_per_h']:,.1f} plan-dependent; "
+        f"{r['energy_plan_power_w']:,.0f} W)",
+        f"carbon lever: {'n/a' if cut is None else format(cut, '.1%')} of the plan-dependent "
+        f"carbon ({r['cut_total']:.1%} of the total); every SLO and floor met in both plans: "
+        f"{'yes' if met else 'NO'} (SLO met {r['carbon_plan_slo_met']:.1%} / "
+        f"{r['energy_plan_slo_met']:.1%})",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both parts; exit 1 when an ablation came out below the full plan's bound."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--topologies", default=",".join(DEFAULT_TOPOLOGIES))
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--carbon-topology", default="sndlib:geant")
+    ap.add_argument("--datacenters", type=int, default=4)
+    ap.add_argument("--skip-zoo", action="store_true")
+    ap.add_argument("--skip-carbon", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    doc: dict[str, Any] = {"seed": args.seed, "time_limit_s": args.time_limit}
+    ok = True
+    if not args.skip_zoo:
+        topologies = [t.strip() for t in args.topologies.split(",") if t.strip()]
+        rows = zoo_rows(topologies, args.seed, args.time_limit)
+        console.print(zoo_table(rows))
+        solved = [r for r in rows if r["status"] != "refused"]
+        consistent = [r for r in solved if r["consistent"]]
+        console.print(
+            f"{len(solved)} of {len(rows)} runs solved ({len({r['topology'] for r in solved})} "
+            f"topologies); consistent: {len(consistent)} of {len(solved)}",
+            highlight=False,
+        )
+        ok = len(consistent) == len(solved)
+        doc["zoo"] = rows
+    if not args.skip_carbon:
+        r = carbon_experiment(args.carbon_topology, args.datacenters, args.seed, args.time_limit)
+        for line in carbon_lines(r):
+            console.print(line, markup=False, highlight=False)
+        doc["carbon"] = r
+    if args.json is not None:
+        args.json.write_text(json.dumps(doc, indent=2, default=float))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
