@@ -96,12 +96,24 @@ def restrict_candidates(problem: CompiledProblem, keep: BoolArray) -> CompiledPr
     return dataclasses.replace(p, demand_ptr=ptr, **fields)
 
 
+def elastic_nodes(problem: CompiledProblem) -> BoolArray:
+    """Nodes of elastic (shared cloud) capacity: charged only for the servers used."""
+    known = getattr(problem, "node_elastic", None)
+    if known is not None:
+        return np.asarray(known, dtype=bool)
+    elastic = {n.id for n in problem.scenario.nodes if getattr(n, "ownership", "") == "elastic"}
+    return np.array([v in elastic for v in problem.node_ids], dtype=bool)
+
+
+def switchable_nodes(problem: CompiledProblem) -> BoolArray:
+    """Nodes whose servers a plan switches on and off."""
+    p = problem
+    return np.asarray((p.node_profile >= 0) & (p.node_count > 0) & ~p.node_always_on, dtype=bool)
+
+
 def owned_servers(problem: CompiledProblem) -> BoolArray:
     """Nodes with switchable servers that the operator owns (``ownership: owned``)."""
-    p = problem
-    elastic = {n.id for n in p.scenario.nodes if getattr(n, "ownership", "owned") == "elastic"}
-    is_elastic = np.array([v in elastic for v in p.node_ids], dtype=bool)
-    return (p.node_profile >= 0) & (p.node_count > 0) & ~p.node_always_on & ~is_elastic
+    return switchable_nodes(problem) & ~elastic_nodes(problem)
 
 
 def _cloud_only(problem: CompiledProblem, objective: Objective) -> CompiledProblem | NotApplicable:
@@ -180,20 +192,20 @@ class Accounting:
 def fixed_node_power_w(problem: CompiledProblem) -> FloatArray:
     """Power every plan draws at each node (W, with PUE): always-on servers at idle and
     owned switchable servers asleep (the least any plan can draw there; elastic capacity
-    is charged only when used). Used where :class:`Evaluation` lacks ``fixed_w``."""
+    is charged only when used). The rule of the energy model's accounting
+    (``slimplace.energy.accounting.server_fixed_w``)."""
     p = problem
-    owned = owned_servers(p)
     idle = np.where(p.node_always_on, p.node_idle_w * p.node_count, 0.0)
-    asleep = np.where(owned, p.node_sleep_w * p.node_count, 0.0)
+    asleep = np.where(owned_servers(p), p.node_sleep_w * p.node_count, 0.0)
     return np.asarray(p.node_pue * (idle + asleep), dtype=np.float64)
 
 
 def _node_static_w(problem: CompiledProblem, plan: Plan) -> FloatArray:
-    """Static power of each node under ``plan``: idle of servers on, sleep of the rest
-    (the evaluator's rule, :func:`slimplace.evaluate._node_power`)."""
+    """Static power of each node under ``plan``: idle of servers on, sleep of owned
+    servers off (``slimplace.energy.accounting.server_static_w``)."""
     p = problem
     on = np.where(p.node_always_on, p.node_count, plan.servers_on).astype(np.float64)
-    off = np.maximum(p.node_count - on, 0.0)
+    off = np.where(elastic_nodes(p) & ~p.node_always_on, 0.0, np.maximum(p.node_count - on, 0.0))
     return np.asarray(p.node_pue * (p.node_idle_w * on + p.node_sleep_w * off), dtype=np.float64)
 
 
@@ -205,9 +217,9 @@ def accounting(
 ) -> Accounting:
     """Split ``evaluation``'s objective into fixed and plan-dependent parts.
 
-    The split uses the
-    :class:`Evaluation` fields of the energy model (``fixed_w``, ``breakdown_w``,
-    ``carbon_fixed_g_per_h``, ``embodied_g_per_h``) where they exist, else today's
+    The split uses the :class:`Evaluation` fields of the energy model (``fixed_w``,
+    ``breakdown_w``, ``carbon_fixed_g_per_h``, ``embodied_g_per_h``,
+    ``embodied_fixed_g_per_h``) where they exist, else today's
     fields: static power above the fixed part is ``servers_static``, dynamic power
     ``compute``, network power ``network_marginal`` (the attributional model charges
     every bit). Carbon by kind: servers at their node's grid intensity; the remaining
@@ -225,6 +237,7 @@ def accounting(
     g_per_j = problem.node_carbon_g_per_j()
     fixed_g = float((fixed_nodes_w * g_per_j).sum()) * S_PER_H
     fixed_g = float(getattr(evaluation, "carbon_fixed_g_per_h", fixed_g))
+    fixed_g += float(getattr(evaluation, "embodied_fixed_g_per_h", 0.0))
     embodied = float(getattr(evaluation, "embodied_g_per_h", 0.0))
     static_w = _node_static_w(problem, plan) - fixed_nodes_w
     dynamic_w = np.maximum(evaluation.node_power_w - _node_static_w(problem, plan), 0.0)
