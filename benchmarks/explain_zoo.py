@@ -83,7 +83,7 @@ def _lever_cell(ex: Explanation, name: str) -> str:
     o = next((o for o in ex.levers if o.name == name), None)
     if o is None or o.status == "not-applicable":
         return "n/a"
-    saving = o.saving(ex.full.value)
+    saving = ex.saving(o)
     if saving is None:
         return f"no plan ({o.status})"
     without = ex.full.plan + saving
@@ -138,7 +138,9 @@ def zoo_rows(topologies: list[str], seed: int, time_limit_s: float) -> list[dict
 
 def zoo_table(rows: list[dict[str, Any]]) -> Table:
     """The part 1 table."""
-    t = Table(title="explain on imported topologies (milp; lever saving as % of plan-dependent W without it)")
+    t = Table(
+        title="explain on imported topologies (milp; saving: % of the plan-dependent W without the lever)"
+    )
     cols = (
         "topology",
         "network energy",
@@ -155,10 +157,14 @@ def zoo_table(rows: list[dict[str, Any]]) -> Table:
         "s",
     )
     for c in cols:
-        t.add_column(c, justify="left" if c in ("topology", "network energy", "status") else "right")
+        t.add_column(
+            c, justify="left" if c in ("topology", "network energy", "status") else "right"
+        )
     for r in rows:
         if r["status"] == "refused":
-            t.add_row(r["topology"], r["network_energy"], str(r["demands"]), "refused", r["reason"][-60:])
+            t.add_row(
+                r["topology"], r["network_energy"], str(r["demands"]), "refused", r["reason"][-60:]
+            )
             continue
         lv = r["levers"]
         t.add_row(

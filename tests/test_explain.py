@@ -229,3 +229,12 @@ def test_restrict_candidates_keeps_demands() -> None:
     sub = restrict_candidates(p, keep)
     assert sub.n_demands == p.n_demands and sub.n_candidates == p.n_demands
     assert (np.diff(sub.demand_ptr) == 1).all()
+
+
+def test_no_saving_is_stated_against_an_infeasible_full_plan() -> None:
+    p = compile_problem(tiny_scenario(6, seed=1, rate_scale=30))
+    ex = explain(p, time_limit_s=10)
+    assert not ex.feasible
+    assert all(ex.saving(o) is None for o in ex.levers)
+    assert ex.ranking() == []
+    assert all(v["saving"] is None for v in ex.to_json()["levers"].values())

@@ -326,9 +326,15 @@ class Explanation:
         """No ablation below the full plan beyond its proven gap."""
         return not self.below_bound()
 
+    def saving(self, lever: LeverOutcome) -> float | None:
+        """What ``lever`` buys: the objective without it minus the full plan's; None when
+        either plan is not feasible (no saving is stated against a plan that breaks a
+        constraint)."""
+        return lever.saving(self.full.value) if self.feasible else None
+
     def ranking(self) -> list[str]:
         """Levers with a feasible ablation, largest saving first."""
-        rated = [(o.saving(self.full.value), o.name) for o in self.levers]
+        rated = [(self.saving(o), o.name) for o in self.levers]
         return [name for s, name in sorted((r for r in rated if r[0] is not None), reverse=True)]
 
     def to_json(self) -> dict[str, Any]:
@@ -354,7 +360,7 @@ class Explanation:
                     "status": o.status,
                     "reason": o.reason,
                     "description": o.description,
-                    "saving": o.saving(self.full.value),
+                    "saving": self.saving(o),
                     "plan": None if o.value is None else o.value - self.full.fixed,
                     "gap": o.gap,
                 }

@@ -33,7 +33,7 @@ def waterfall_figure(explanation: Explanation) -> Figure:
         if o.status == "not-applicable":
             continue
         labels.append(f"no {o.name}")
-        saving = o.saving(ex.full.value)
+        saving = ex.saving(o)
         if saving is None:
             bottoms.append(level)
             heights.append(0.0)

@@ -118,7 +118,7 @@ def render_explanation(ex: Explanation) -> Table:
     full = ex.full
     table.add_row("every lever", ex.status, _f(full.value), _f(full.plan), "", "", "", style="bold")
     for o in ex.levers:
-        saving = o.saving(full.value)
+        saving = ex.saving(o)
         share = "" if saving is None or full.plan + saving <= 0 else saving / (full.plan + saving)
         table.add_row(
             f"no {o.name}",
@@ -145,6 +145,11 @@ def summary_lines(ex: Explanation) -> list[str]:
         "savings are measured one lever at a time on the plan-dependent part; levers "
         "with no feasible plan are not savings",
     ]
+    if not ex.feasible:
+        from slimplace.explain import violation_summary
+
+        why = violation_summary(ex.result.evaluation) or ex.result.plan.reason or ex.status
+        lines.append(f"the full plan is not feasible ({why}): no saving is stated")
     if ex.gap is not None:
         lines.append(f"full plan gap: {ex.gap:.3%} (bound {ex.bound:,.6g} {u})")
     below = ex.below_bound()
