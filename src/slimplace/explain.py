@@ -384,6 +384,15 @@ def violation_summary(evaluation: Evaluation) -> str:
     return "; ".join(f"{k} x{n}" for k, n in kinds.items())
 
 
+def plan_status(result: Result) -> str:
+    """The method's status, or ``violates`` when it claimed a plan (optimal, feasible)
+    that the independent evaluator rejects."""
+    status = str(result.plan.status)
+    if not result.evaluation.feasible and status not in ("infeasible", "time-limit"):
+        return "violates"
+    return status
+
+
 def _no_candidate(problem: CompiledProblem) -> str:
     """Demands the transformation left without a candidate, named (the first three)."""
     empty = np.flatnonzero(np.diff(problem.demand_ptr) == 0)
@@ -413,12 +422,12 @@ def _run_lever(
     log.info("solving without %s", lever.name)
     result = solve(ablated, method, seed=seed, **options)
     e, plan = result.evaluation, result.plan
-    status = str(plan.status)
+    status = plan_status(result)
     if not e.feasible:
-        if status in ("infeasible", "time-limit"):
-            reason = plan.reason or f"{method} found no feasible plan"
+        if status == "violates":
+            reason = violation_summary(e)
         else:
-            status, reason = "violates", violation_summary(e)
+            reason = plan.reason or f"{method} found no feasible plan"
         return LeverOutcome(
             lever.name, lever.description, status, False, None, reason, None, result
         )
@@ -452,7 +461,7 @@ def explain(
         scenario=p.scenario.name,
         objective=obj,
         method=full.method,
-        status=str(full.plan.status) if full.evaluation.feasible else "violates",
+        status=plan_status(full),
         feasible=full.evaluation.feasible,
         full=acc,
         bound=full.plan.bound,
