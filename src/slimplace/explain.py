@@ -83,17 +83,14 @@ class Lever:
 
 
 def restrict_candidates(problem: CompiledProblem, keep: BoolArray) -> CompiledProblem:
-    """``problem`` with only the candidates where ``keep`` holds (every demand kept;
-    ``demand_ptr`` recomputed), the subsetting of :func:`slimplace.optim.colgen.restrict`."""
-    p = problem
-    cands = np.flatnonzero(keep)
-    fields = {
-        f.name: getattr(p, f.name)[cands]
-        for f in dataclasses.fields(p)
-        if f.name.startswith("cand_")
-    }
-    ptr = np.searchsorted(p.cand_demand[cands], np.arange(p.n_demands + 1)).astype(np.int64)
-    return dataclasses.replace(p, demand_ptr=ptr, **fields)
+    """``problem`` with only the candidates where ``keep`` holds (every demand kept,
+    ``demand_ptr`` recomputed): the subsetting column generation uses
+    (:func:`slimplace.optim.colgen.restrict`)."""
+    from slimplace.optim.colgen import restrict
+    from slimplace.optim.costs import ObjectiveOptions
+
+    model = ObjectiveOptions().cost_model(problem)
+    return restrict(problem, model, np.flatnonzero(keep)).problem
 
 
 def elastic_nodes(problem: CompiledProblem) -> BoolArray:

@@ -56,6 +56,15 @@ def waterfall_figure(explanation: Explanation) -> Figure:
     for i, text in notes:
         top = bottoms[i] + heights[i]
         ax.annotate(text, (i, top), ha="center", va="bottom", fontsize=8)
+    if not ex.feasible:
+        ax.text(
+            0.5,
+            0.9,
+            f"the full plan is not feasible ({ex.status}): no saving is stated",
+            transform=ax.transAxes,
+            ha="center",
+            color="red",
+        )
     ax.set_xticks(xs, labels, rotation=20)
     ax.set_ylim(0, max(level, ex.full.plan) * 1.15 or 1.0)
     ax.set_ylabel(f"plan-dependent {ex.objective} ({ex.unit})")
