@@ -41,22 +41,42 @@ class Parameter:
     scale: Callable[[Scenario, float], Scenario]
 
 
-def _links_energy(s: Scenario, f: float) -> Scenario:
-    links = tuple(replace(lk, energy_j_per_bit=lk.energy_j_per_bit * f) for lk in s.links)
-    kinds = tuple(replace(k, energy_j_per_bit=k.energy_j_per_bit * f) for k in s.link_kinds)
-    return replace(s, links=links, link_kinds=kinds)
+def _times(obj: Any, f: float, *names: str) -> Any:
+    """``obj`` with every named field it has (and that is not None) multiplied by ``f``."""
+    values = {n: getattr(obj, n) * f for n in names if getattr(obj, n, None) is not None}
+    return replace(obj, **values) if values else obj
 
 
-def _links_bandwidth(s: Scenario, f: float) -> Scenario:
-    links = tuple(replace(lk, bandwidth_bps=lk.bandwidth_bps * f) for lk in s.links)
-    kinds = tuple(replace(k, bandwidth_bps=k.bandwidth_bps * f) for k in s.link_kinds)
-    return replace(s, links=links, link_kinds=kinds)
+def _links(*names: str) -> Callable[[Scenario, float], Scenario]:
+    """Scale fields of every link and link kind (where they state them)."""
+
+    def scale(s: Scenario, f: float) -> Scenario:
+        links = tuple(_times(lk, f, *names) for lk in s.links)
+        kinds = tuple(_times(k, f, *names) for k in s.link_kinds)
+        return replace(s, links=links, link_kinds=kinds)
+
+    return scale
+
+
+def _radio(s: Scenario, f: float) -> Scenario:
+    """Scale every power and energy figure of the device radio models."""
+    fields = (
+        "uplink_j_per_bit",
+        "downlink_j_per_bit",
+        "active_w",
+        "promotion_w",
+        "tail1_w",
+        "tail2_w",
+    )
+    models = getattr(s, "radio_models", ())
+    if not models:
+        return s
+    return replace(s, radio_models=tuple(_times(m, f, *fields) for m in models))  # type: ignore[call-arg]
 
 
 def _hardware(attr: str) -> Callable[[Scenario, float], Scenario]:
     def scale(s: Scenario, f: float) -> Scenario:
-        hw = tuple(replace(h, **{attr: getattr(h, attr) * f}) for h in s.hardware)
-        return replace(s, hardware=hw)
+        return replace(s, hardware=tuple(_times(h, f, attr) for h in s.hardware))
 
     return scale
 
@@ -105,14 +125,23 @@ def _request_size(s: Scenario, f: float) -> Scenario:
 def parameters() -> dict[str, Parameter]:
     """The parameters ``slimplace sensitivity --param`` knows, by path."""
     items = (
-        Parameter("network.energy_per_bit", "energy per bit of every link", _links_energy),
-        Parameter("network.bandwidth", "bandwidth of every link", _links_bandwidth),
+        Parameter(
+            "network.energy_per_bit",
+            "energy per bit of every link (average and marginal)",
+            _links("energy_j_per_bit", "marginal_j_per_bit"),
+        ),
+        Parameter("network.baseload", "equipment baseload of every link", _links("baseload_w")),
+        Parameter("network.bandwidth", "bandwidth of every link", _links("bandwidth_bps")),
+        Parameter("device.radio_energy", "power and energy of every device radio model", _radio),
         Parameter("hardware.idle_power", "idle power of every server", _hardware("idle_power_w")),
         Parameter(
             "hardware.sleep_power", "sleep power of every server", _hardware("sleep_power_w")
         ),
         Parameter("hardware.dynamic_power", "peak minus idle power of every server", _peak_power),
         Parameter("hardware.throughput", "FLOP/s of every server", _hardware("throughput_flops")),
+        Parameter(
+            "hardware.embodied_carbon", "embodied kgCO2e of every server", _hardware("embodied_kg")
+        ),
         Parameter("grid.carbon_intensity", "gCO2e/kWh of every grid region", _carbon),
         Parameter("nodes.pue_overhead", "PUE above 1 of every node", _pue),
         Parameter("workload.rate", "request rate of every source", _rate),
