@@ -53,3 +53,12 @@ def test_no_feasible_plan_states_no_saving(tight) -> None:
     s = savings_vs_baselines(p, only_bad)
     assert s.best is None and s.best_feasible_baseline() is None
     assert "no saving" in s.headline()[0]
+
+
+def test_savings_json_names_the_reference_and_every_baseline(tight) -> None:
+    p, results = tight
+    doc = savings_vs_baselines(p, results).to_json()
+    assert doc["best"] == "milp" and doc["reference_baseline"] not in (None, "cloud-only")
+    by_method = {b["method"]: b for b in doc["baselines"]}
+    assert set(by_method) == {"cloud-only", "edge-first", "no-compression"}
+    assert by_method["cloud-only"]["saving_plan"] is None

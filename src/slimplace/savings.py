@@ -10,6 +10,7 @@ smaller the more fixed power a scenario declares; both figures are given.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,6 +60,21 @@ class Savings:
     def infeasible_baselines(self) -> list[BaselineSaving]:
         """Baselines not compared, each with the constraints it breaks."""
         return [b for b in self.baselines if not b.feasible]
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready: the best plan, its fixed and plan-dependent parts, the reference
+        baseline and every baseline's saving (or why it is not compared)."""
+        ref = self.best_feasible_baseline()
+        return {
+            "objective": self.objective,
+            "unit": self.unit,
+            "best": self.best,
+            "value": self.best_value,
+            "fixed": self.fixed,
+            "plan": self.best_plan,
+            "reference_baseline": None if ref is None else ref.method,
+            "baselines": [dataclasses.asdict(b) for b in self.baselines],
+        }
 
     def headline(self) -> list[str]:
         """Plain sentences for the CLI and the demo."""
