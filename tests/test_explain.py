@@ -238,3 +238,11 @@ def test_no_saving_is_stated_against_an_infeasible_full_plan() -> None:
     assert all(ex.saving(o) is None for o in ex.levers)
     assert ex.ranking() == []
     assert all(v["saving"] is None for v in ex.to_json()["levers"].values())
+
+
+def test_a_method_without_bound_is_not_called_consistent() -> None:
+    p = compile_problem(tiny_scenario(6, seed=1))
+    ex = explain(p, method="greedy", time_limit_s=10)
+    assert ex.bound is None and ex.consistent is None
+    assert ex.to_json()["consistent"] is None
+    assert all(isinstance(name, str) for name in ex.below_full())

@@ -318,9 +318,21 @@ class Explanation:
             o.name for o in self.levers if o.feasible and o.value is not None and o.value < floor
         ]
 
+    def below_full(self) -> list[str]:
+        """Levers whose feasible value lies below the full plan's own value (beyond
+        solver tolerance): a method without a proven bound found a better plan with
+        fewer levers, so its savings are not meaningful."""
+        floor = self.full.value - GAP_TOLERANCE * abs(self.full.value)
+        return [
+            o.name for o in self.levers if o.feasible and o.value is not None and o.value < floor
+        ]
+
     @property
-    def consistent(self) -> bool:
-        """No ablation below the full plan beyond its proven gap."""
+    def consistent(self) -> bool | None:
+        """No ablation below the full plan beyond its proven gap; None when the method
+        proves no bound (nothing to check against)."""
+        if self.bound is None:
+            return None
         return not self.below_bound()
 
     def saving(self, lever: LeverOutcome) -> float | None:

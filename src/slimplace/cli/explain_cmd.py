@@ -152,10 +152,15 @@ def summary_lines(ex: Explanation) -> list[str]:
         lines.append(f"the full plan is not feasible ({why}): no saving is stated")
     if ex.gap is not None:
         lines.append(f"full plan gap: {ex.gap:.3%} (bound {ex.bound:,.6g} {u})")
-    below = ex.below_bound()
-    lines.append(
-        "consistent: no ablation below the full plan beyond its proven gap"
-        if not below
-        else f"INCONSISTENT: {', '.join(below)} below the full plan's lower bound"
-    )
+    if ex.consistent is None:
+        lower = ex.below_full()
+        lines.append(
+            f"{ex.method} proves no bound: consistency not checked"
+            + (f"; found better plans without {', '.join(lower)}" if lower else "")
+        )
+    elif ex.consistent:
+        lines.append("consistent: no ablation below the full plan beyond its proven gap")
+    else:
+        below = ", ".join(ex.below_bound())
+        lines.append(f"INCONSISTENT: {below} below the full plan's proven lower bound")
     return lines
