@@ -218,6 +218,9 @@ def carbon_experiment(
         carbon_plan_feasible=full_e.feasible,
         carbon_plan_slo_met=full_e.slo_met_fraction,
     )
+    if not ex.feasible:
+        out.update(reason=f"no feasible carbon-optimal plan ({ex.status})")
+        return out
     if carbon.value is None or carbon.result is None:
         out.update(energy_plan_status=carbon.status, reason=carbon.reason)
         return out
@@ -246,6 +249,8 @@ def carbon_lines(r: dict[str, Any]) -> list[str]:
     )
     if r.get("status") == "refused":
         return [head, f"refused at compile: {r['reason']}"]
+    if not r["carbon_plan_feasible"]:
+        return [head, r["reason"]]
     if "cut_plan_dependent" not in r:
         return [head, f"energy plan: {r.get('energy_plan_status')} ({r.get('reason')})"]
     met = r["carbon_plan_feasible"] and r["energy_plan_feasible"]

@@ -48,6 +48,10 @@ def test_carbon_experiment_reports_the_cut_on_the_plan_dependent_part(bench: Mod
     if r["status"] == "refused":
         assert r["reason"]
         return
+    if not r["carbon_plan_feasible"]:
+        assert r["reason"] and r["status"] in ("infeasible", "time-limit", "violates")
+        assert bench.carbon_lines(r)[-1] == r["reason"]
+        return
     assert r["consistent"]
     if "cut_plan_dependent" in r:
         # the carbon-optimal plan never emits more than the energy-optimal one
