@@ -86,6 +86,8 @@ def _lever_cell(ex: Explanation, name: str) -> str:
     o = next((o for o in ex.levers if o.name == name), None)
     if o is None or o.status == "not-applicable":
         return "n/a"
+    if not ex.feasible:
+        return "-"
     saving = ex.saving(o)
     if saving is None:
         return f"no plan ({o.status})"
