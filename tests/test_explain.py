@@ -246,3 +246,12 @@ def test_a_method_without_bound_is_not_called_consistent() -> None:
     assert ex.bound is None and ex.consistent is None
     assert ex.to_json()["consistent"] is None
     assert all(isinstance(name, str) for name in ex.below_full())
+
+
+def test_ranking_leaves_out_savings_within_the_gap(carbon_explained) -> None:
+    ex = carbon_explained
+    carbon = {o.name: o for o in ex.levers}["carbon"]
+    # on the tiny scenario the energy plan is the carbon plan: the lever buys nothing
+    assert abs(ex.saving(carbon)) <= ex.resolution()
+    assert "carbon" not in ex.ranking()
+    assert ex.ranking()[0] == "sleep"

@@ -341,10 +341,21 @@ class Explanation:
         constraint)."""
         return lever.saving(self.full.value) if self.feasible else None
 
+    def resolution(self) -> float:
+        """The smallest saving that is measured, not noise: the full plan's proven gap (or
+        the solver tolerance) times its value."""
+        return abs(self.full.value) * max(GAP_TOLERANCE, self.gap or 0.0)
+
     def ranking(self) -> list[str]:
-        """Levers with a feasible ablation, largest saving first."""
-        rated = [(self.saving(o), o.name) for o in self.levers]
-        return [name for s, name in sorted((r for r in rated if r[0] is not None), reverse=True)]
+        """Levers whose ablation is feasible and costs more than :meth:`resolution`,
+        largest saving first (a lever that buys nothing measurable is not ranked)."""
+        floor = self.resolution()
+        rated: list[tuple[float, str]] = []
+        for o in self.levers:
+            saving = self.saving(o)
+            if saving is not None and saving > floor:
+                rated.append((saving, o.name))
+        return [name for _, name in sorted(rated, key=lambda r: r[0], reverse=True)]
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document of ``slimplace explain --json``."""
