@@ -219,6 +219,7 @@ def carbon_experiment(
         consistent=ex.consistent,
         carbon_plan_feasible=full_e.feasible,
         carbon_plan_slo_met=full_e.slo_met_fraction,
+        carbon_plan_power_w=full_e.power_w,
     )
     if not ex.feasible:
         out.update(reason=f"no feasible carbon-optimal plan ({ex.status})")
@@ -234,7 +235,6 @@ def carbon_experiment(
         energy_plan_feasible=e.feasible,
         energy_plan_slo_met=e.slo_met_fraction,
         energy_plan_power_w=e.power_w,
-        carbon_plan_power_w=full_e.power_w,
         cut_plan_dependent=(carbon.value - ex.full.value) / energy_plan_dep
         if energy_plan_dep > 0
         else None,
@@ -253,16 +253,24 @@ def carbon_lines(r: dict[str, Any]) -> list[str]:
         return [head, f"refused at compile: {r['reason']}"]
     if not r["carbon_plan_feasible"]:
         return [head, r["reason"]]
+    carbon_line = (
+        f"carbon-optimal plan: {r['carbon_plan_g_per_h']:,.1f} gCO2e/h "
+        f"({r['fixed_g_per_h']:,.1f} fixed, {r['plan_dependent_g_per_h']:,.1f} plan-dependent; "
+        f"{r['carbon_plan_power_w']:,.0f} W), status {r['status']}, gap "
+        f"{'n/a' if r['gap'] is None else format(r['gap'], '.3%')}"
+    )
     if "cut_plan_dependent" not in r:
-        return [head, f"energy plan: {r.get('energy_plan_status')} ({r.get('reason')})"]
+        return [
+            head,
+            carbon_line,
+            f"energy-optimal plan: {r.get('energy_plan_status')} ({r.get('reason')}): "
+            "no carbon lever stated",
+        ]
     met = r["carbon_plan_feasible"] and r["energy_plan_feasible"]
     cut = r["cut_plan_dependent"]
     return [
         head,
-        f"carbon-optimal plan: {r['carbon_plan_g_per_h']:,.1f} gCO2e/h "
-        f"({r['fixed_g_per_h']:,.1f} fixed, {r['plan_dependent_g_per_h']:,.1f} plan-dependent; "
-        f"{r['carbon_plan_power_w']:,.0f} W), status {r['status']}, gap "
-        f"{'n/a' if r['gap'] is None else format(r['gap'], '.3%')}",
+        carbon_line,
         f"energy-optimal plan measured in carbon: {r['energy_plan_g_per_h']:,.1f} gCO2e/h "
         f"({r['energy_plan_dependent_g_per_h']:,.1f} plan-dependent; "
         f"{r['energy_plan_power_w']:,.0f} W)",
