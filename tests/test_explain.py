@@ -255,3 +255,18 @@ def test_ranking_leaves_out_savings_within_the_gap(carbon_explained) -> None:
     assert abs(ex.saving(carbon)) <= ex.resolution()
     assert "carbon" not in ex.ranking()
     assert ex.ranking()[0] == "sleep"
+
+
+def test_sleep_lever_leaves_elastic_capacity_alone() -> None:
+    s = tiny_scenario(6, seed=1)
+    nodes = tuple(
+        dataclasses.replace(n, ownership="elastic") if n.tier == "cloud" else n for n in s.nodes
+    )
+    p = compile_problem(dataclasses.replace(s, nodes=nodes))
+    cloud = p.node_ids.index("cloud")
+    on = {lv.name: lv for lv in default_levers()}["sleep"].remove(p, "energy")
+    assert not isinstance(on, NotApplicable)
+    assert not on.node_always_on[cloud] and on.node_always_on[p.node_ids.index("metro")]
+    ex = explain(p, time_limit_s=10)
+    assert ex.full.fixed == pytest.approx(ex.result.evaluation.fixed_w)
+    assert ex.consistent

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.energy import accounting as energy_accounting
 from slimplace.evaluate import Evaluation
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
@@ -93,24 +94,13 @@ def restrict_candidates(problem: CompiledProblem, keep: BoolArray) -> CompiledPr
     return restrict(problem, model, np.flatnonzero(keep)).problem
 
 
-def elastic_nodes(problem: CompiledProblem) -> BoolArray:
-    """Nodes of elastic (shared cloud) capacity: charged only for the servers used."""
-    known = getattr(problem, "node_elastic", None)
-    if known is not None:
-        return np.asarray(known, dtype=bool)
-    elastic = {n.id for n in problem.scenario.nodes if getattr(n, "ownership", "") == "elastic"}
-    return np.array([v in elastic for v in problem.node_ids], dtype=bool)
-
-
-def switchable_nodes(problem: CompiledProblem) -> BoolArray:
-    """Nodes whose servers a plan switches on and off."""
-    p = problem
-    return np.asarray((p.node_profile >= 0) & (p.node_count > 0) & ~p.node_always_on, dtype=bool)
-
-
 def owned_servers(problem: CompiledProblem) -> BoolArray:
-    """Nodes with switchable servers that the operator owns (``ownership: owned``)."""
-    return switchable_nodes(problem) & ~elastic_nodes(problem)
+    """Nodes with switchable servers that the operator owns (``ownership: owned``);
+    elastic capacity is charged only for the servers used, so it has no sleep lever."""
+    p = problem
+    return np.asarray(
+        energy_accounting.switchable(p) & (p.node_profile >= 0) & ~p.node_elastic, dtype=bool
+    )
 
 
 def _cloud_only(problem: CompiledProblem, objective: Objective) -> CompiledProblem | NotApplicable:
@@ -186,83 +176,42 @@ class Accounting:
         return self.value - self.fixed
 
 
-def fixed_node_power_w(problem: CompiledProblem) -> FloatArray:
-    """Power every plan draws at each node (W, with PUE): always-on servers at idle and
-    owned switchable servers asleep (the least any plan can draw there; elastic capacity
-    is charged only when used). The rule of the energy model's accounting
-    (``slimplace.energy.accounting.server_fixed_w``)."""
-    p = problem
-    idle = np.where(p.node_always_on, p.node_idle_w * p.node_count, 0.0)
-    asleep = np.where(owned_servers(p), p.node_sleep_w * p.node_count, 0.0)
-    return np.asarray(p.node_pue * (idle + asleep), dtype=np.float64)
-
-
-def _node_static_w(problem: CompiledProblem, plan: Plan) -> FloatArray:
-    """Static power of each node under ``plan``: idle of servers on, sleep of owned
-    servers off (``slimplace.energy.accounting.server_static_w``)."""
-    p = problem
-    on = np.where(p.node_always_on, p.node_count, plan.servers_on).astype(np.float64)
-    off = np.where(elastic_nodes(p) & ~p.node_always_on, 0.0, np.maximum(p.node_count - on, 0.0))
-    return np.asarray(p.node_pue * (p.node_idle_w * on + p.node_sleep_w * off), dtype=np.float64)
-
-
 def accounting(
     problem: CompiledProblem,
     plan: Plan,
     evaluation: Evaluation,
     objective: Objective,
 ) -> Accounting:
-    """Split ``evaluation``'s objective into fixed and plan-dependent parts.
+    """Split ``evaluation``'s objective into fixed and plan-dependent parts, the
+    plan-dependent part by kind (:mod:`slimplace.energy.accounting`'s rules, read from
+    the :class:`Evaluation` fields ``fixed_w``, ``breakdown_w``, ``carbon_fixed_g_per_h``,
+    ``embodied_g_per_h`` and ``embodied_fixed_g_per_h``).
 
-    The split uses the :class:`Evaluation` fields of the energy model (``fixed_w``,
-    ``breakdown_w``, ``carbon_fixed_g_per_h``, ``embodied_g_per_h``,
-    ``embodied_fixed_g_per_h``) where they exist, else today's
-    fields: static power above the fixed part is ``servers_static``, dynamic power
-    ``compute``, network power ``network_marginal`` (the attributional model charges
-    every bit). Carbon by kind: servers at their node's grid intensity; the remaining
-    operational carbon is split over the radio and network kinds in proportion to
-    their power (exact when they draw in one region).
+    Carbon by kind: servers' static and compute power at their node's grid intensity;
+    the rest of the plan-dependent operational carbon (device radios, network) is split
+    over those kinds in proportion to their power (exact when they draw in one region).
     """
-    fixed_nodes_w = fixed_node_power_w(problem)
-    value = evaluation.objective(objective)
-    breakdown_w = _breakdown_w(problem, plan, evaluation, float(fixed_nodes_w.sum()))
+    e = evaluation
+    value = e.objective(objective)
+    watts = {k: float(e.breakdown_w.get(k, 0.0)) for k in POWER_KINDS}
     if objective == "energy":
-        fixed = float(getattr(evaluation, "fixed_w", fixed_nodes_w.sum()))
-        out: dict[str, float | None] = {k: breakdown_w[k] for k in POWER_KINDS}
+        out: dict[str, float | None] = dict(watts)
         out["embodied"] = None
-        return Accounting(value, fixed, out)
-    g_per_j = problem.node_carbon_g_per_j()
-    fixed_g = float((fixed_nodes_w * g_per_j).sum()) * S_PER_H
-    fixed_g = float(getattr(evaluation, "carbon_fixed_g_per_h", fixed_g))
-    fixed_g += float(getattr(evaluation, "embodied_fixed_g_per_h", 0.0))
-    embodied = float(getattr(evaluation, "embodied_g_per_h", 0.0))
-    static_w = _node_static_w(problem, plan) - fixed_nodes_w
-    dynamic_w = np.maximum(evaluation.node_power_w - _node_static_w(problem, plan), 0.0)
-    servers_g = float((static_w * g_per_j).sum()) * S_PER_H
-    compute_g = float((dynamic_w * g_per_j).sum()) * S_PER_H
-    rest_g = value - fixed_g - embodied - servers_g - compute_g
+        return Accounting(value, e.fixed_w, out)
+    p = problem
+    g_per_h = p.node_carbon_g_per_j() * S_PER_H
+    on = np.where(p.node_always_on, p.node_count, plan.servers_on).astype(np.float64)
+    static_w = energy_accounting.server_static_w(p, on)
+    servers_g = float((static_w - energy_accounting.server_fixed_w(p)) @ g_per_h)
+    compute_g = float(np.maximum(e.node_power_w - static_w, 0.0) @ g_per_h)
+    rest_g = e.carbon_plan_g_per_h - servers_g - compute_g
     net_kinds = ("device_radio", "network_baseload", "network_marginal")
-    net_w = sum(breakdown_w[k] for k in net_kinds)
+    net_w = sum(watts[k] for k in net_kinds)
     out = {"servers_static": servers_g, "compute": compute_g}
     for k in net_kinds:
-        out[k] = rest_g * breakdown_w[k] / net_w if net_w > 0 else 0.0
-    out["embodied"] = embodied
-    return Accounting(value, fixed_g, out)
-
-
-def _breakdown_w(
-    problem: CompiledProblem, plan: Plan, evaluation: Evaluation, fixed_w: float
-) -> dict[str, float]:
-    real = getattr(evaluation, "breakdown_w", None)
-    if real is not None:
-        return {k: float(real.get(k, 0.0)) for k in POWER_KINDS}
-    return {
-        "servers_static": evaluation.static_w - fixed_w,
-        "compute": evaluation.dynamic_w,
-        "device_radio": 0.0,
-        "network_baseload": 0.0,
-        "network_marginal": evaluation.network_w,
-    }
+        out[k] = rest_g * watts[k] / net_w if net_w > 0 else 0.0
+    out["embodied"] = e.embodied_g_per_h
+    return Accounting(value, e.carbon_fixed_g_per_h + e.embodied_fixed_g_per_h, out)
 
 
 # ---------------------------------------------------------------- the study

@@ -68,10 +68,10 @@ def _radio(s: Scenario, f: float) -> Scenario:
         "tail1_w",
         "tail2_w",
     )
-    models = getattr(s, "radio_models", ())
+    models = s.radio_models
     if not models:
         return s
-    return replace(s, radio_models=tuple(_times(m, f, *fields) for m in models))  # type: ignore[call-arg]
+    return replace(s, radio_models=tuple(_times(m, f, *fields) for m in models))
 
 
 def _hardware(attr: str) -> Callable[[Scenario, float], Scenario]:
