@@ -6,12 +6,12 @@
         [--skip-zoo] [--skip-carbon] [--json OUT]
 
 Part 1 (issue 12, "Must show"): every topology is imported with the default options of
-``slimplace import`` (``ContinuumOptions()``, seed ``--seed``), then ``slimplace explain``
+``slimplace import`` (``RealisticOptions()``, seed ``--seed``), then ``slimplace explain``
 (milp) runs under both ``settings.network_energy`` values. A row gives the full plan's
 objective, its fixed and plan-dependent parts, each lever's saving as a share of what
 the objective would be without it (plan-dependent part), and whether every ablation
 stayed at or above the full plan's proven lower bound ("consistent"). Scenarios the
-compiler refuses (demands no node can serve) are listed as refused, with the reason.
+import or the compiler refuses are listed as refused, with the reason.
 Default topologies: built-in Topology Zoo / SNDlib networks other than those used in
 development (Renater2010: the demo; abilene: examples/) plus generated ones
 (``synth:N``: a random geometric European PoP graph of N PoPs).
@@ -41,12 +41,8 @@ from slimplace.errors import SlimplaceError
 from slimplace.explain import Explanation, explain
 from slimplace.problem.compile import compile_problem
 from slimplace.scenario.model import Scenario
-from slimplace.topology import (
-    ContinuumOptions,
-    generate_continuum,
-    load_topology,
-    synthetic_topology,
-)
+from slimplace.topology import load_topology, synthetic_topology
+from slimplace.topology.realistic import RealisticOptions, generate_realistic
 
 DEFAULT_TOPOLOGIES = (
     "zoo:Belnet2010",
@@ -69,13 +65,17 @@ NETWORK_ENERGY = ("power-model", "attributional")
 console = Console(width=200)
 
 
-def imported(source: str, *, seed: int, options: ContinuumOptions | None = None) -> Scenario:
-    """A scenario grown on ``source`` as ``slimplace import`` does (``synth:N``: generated)."""
+def imported(source: str, *, seed: int, datacenters: int | None = None) -> Scenario:
+    """A scenario grown on ``source`` as ``slimplace import`` does with its default
+    options (``synth:N``: a generated European PoP graph of N PoPs)."""
     if source.startswith("synth:"):
         graph = synthetic_topology(int(source.split(":", 1)[1]), seed=seed)
     else:
         graph = load_topology(source)
-    return generate_continuum(graph, options or ContinuumOptions(), seed=seed, name=source)
+    options = RealisticOptions()
+    if datacenters is not None:
+        options = replace(options, n_datacenters=datacenters)
+    return generate_realistic(graph, options, seed=seed, name=source)
 
 
 def _with_network_energy(s: Scenario, model: str) -> Scenario:
@@ -99,7 +99,21 @@ def zoo_rows(topologies: list[str], seed: int, time_limit_s: float) -> list[dict
     """Part 1: one row per topology and network-energy model."""
     rows = []
     for source in topologies:
-        base = imported(source, seed=seed)
+        try:
+            base = imported(source, seed=seed)
+        except SlimplaceError as exc:
+            for model in NETWORK_ENERGY:
+                rows.append(
+                    {
+                        "topology": source,
+                        "network_energy": model,
+                        "nodes": 0,
+                        "demands": 0,
+                        "status": "refused",
+                        "reason": "import: " + str(exc).splitlines()[0],
+                    }
+                )
+            continue
         for model in NETWORK_ENERGY:
             s = _with_network_energy(base, model)
             row: dict[str, Any] = {"topology": source, "network_energy": model}
@@ -201,8 +215,7 @@ def carbon_experiment(
     source: str, datacenters: int, seed: int, time_limit_s: float
 ) -> dict[str, Any]:
     """Part 2: the carbon lever on a pan-European import."""
-    options = replace(ContinuumOptions(), n_datacenters=datacenters)
-    s = imported(source, seed=seed, options=options)
+    s = imported(source, seed=seed, datacenters=datacenters)
     regions = sorted({n.region for n in s.nodes if n.tier == "cloud"})
     out: dict[str, Any] = {
         "topology": source,
