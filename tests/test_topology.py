@@ -404,9 +404,6 @@ def test_continuum_options_are_frozen_and_keyword_only() -> None:
 
 
 def test_generator_with_builtin_catalog() -> None:
-    catalog_module = pytest.importorskip("slimplace.catalog")
-    if not hasattr(catalog_module, "load_catalog"):
-        pytest.skip("slimplace.catalog.load_catalog not available yet")
     graph = load_topology("zoo:Geant2012")
     s = generate_continuum(graph, ContinuumOptions(), seed=0)
     assert check_scenario(s) == []
@@ -433,10 +430,8 @@ def test_cli_bad_source_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_cli_import_writes_scenario(tmp_path: Path) -> None:
-    io = pytest.importorskip("slimplace.scenario.io")
-    catalog_module = pytest.importorskip("slimplace.catalog")
-    if not hasattr(catalog_module, "load_catalog"):
-        pytest.skip("slimplace.catalog.load_catalog not available yet")
+    from slimplace.scenario import io
+
     out = tmp_path / "s.yaml"
     args = ["import", "zoo:Abilene", "--out", str(out), "--apps", "2", "--seed", "3"]
     result = CliRunner().invoke(app, [*args, "--devices-per-antenna", "2", "--datacenters", "1"])
