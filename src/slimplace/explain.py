@@ -32,6 +32,7 @@ from slimplace.energy import accounting as energy_accounting
 from slimplace.evaluate import Evaluation
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.results import row_reason, row_status
 from slimplace.scenario.model import TIERS, Objective
 from slimplace.solve import GAP_TOLERANCE, Result, solve
 
@@ -345,23 +346,6 @@ def _gap(plan: Plan, value: float) -> float | None:
     return 0.0 if -GAP_TOLERANCE <= gap < 0 else gap
 
 
-def violation_summary(evaluation: Evaluation) -> str:
-    """Violated constraint kinds with counts, e.g. ``bandwidth x2; slo x5``."""
-    kinds: dict[str, int] = {}
-    for v in evaluation.violations:
-        kinds[v.kind] = kinds.get(v.kind, 0) + 1
-    return "; ".join(f"{k} x{n}" for k, n in kinds.items())
-
-
-def plan_status(result: Result) -> str:
-    """The method's status, or ``violates`` when it claimed a plan (optimal, feasible)
-    that the independent evaluator rejects."""
-    status = str(result.plan.status)
-    if not result.evaluation.feasible and status not in ("infeasible", "time-limit"):
-        return "violates"
-    return status
-
-
 def _no_candidate(problem: CompiledProblem) -> str:
     """Demands the transformation left without a candidate, named (the first three)."""
     empty = np.flatnonzero(np.diff(problem.demand_ptr) == 0)
@@ -391,12 +375,10 @@ def _run_lever(
     log.info("solving without %s", lever.name)
     result = solve(ablated, method, seed=seed, **options)
     e, plan = result.evaluation, result.plan
-    status = plan_status(result)
+    status = row_status(str(plan.status), e.feasible)
     if not e.feasible:
-        if status == "violates":
-            reason = violation_summary(e)
-        else:
-            reason = plan.reason or f"{method} found no feasible plan"
+        reason = row_reason(status, plan.reason, e.violations)
+        reason = reason or f"{method} found no feasible plan"
         return LeverOutcome(
             lever.name, lever.description, status, False, None, reason, None, result
         )
@@ -430,7 +412,7 @@ def explain(
         scenario=p.scenario.name,
         objective=obj,
         method=full.method,
-        status=plan_status(full),
+        status=row_status(str(full.plan.status), full.evaluation.feasible),
         feasible=full.evaluation.feasible,
         full=acc,
         bound=full.plan.bound,

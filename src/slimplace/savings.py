@@ -14,9 +14,10 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from slimplace.explain import UNITS, accounting, violation_summary
+from slimplace.explain import UNITS, accounting
 from slimplace.placement.registry import Registry, default_registry
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.results import violation_reason
 from slimplace.solve import GAP_TOLERANCE, Result
 
 #: Registry kinds that are not plans to compare (a bound has no integral plan).
@@ -143,7 +144,7 @@ def _row(r: Result, objective: str, best: float | None, fixed: float) -> Baselin
     e = r.evaluation
     value = e.objective(objective)
     if not e.feasible or best is None:
-        reason = violation_summary(e) or str(r.plan.status)
+        reason = violation_reason(e.violations) or str(r.plan.status)
         return BaselineSaving(r.method, e.feasible, reason, value, None, None)
     return BaselineSaving(
         r.method,

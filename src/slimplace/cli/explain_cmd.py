@@ -146,9 +146,11 @@ def summary_lines(ex: Explanation) -> list[str]:
         "with no feasible plan are not savings",
     ]
     if not ex.feasible:
-        from slimplace.explain import violation_summary
+        from slimplace.results import violation_reason
 
-        why = violation_summary(ex.result.evaluation) or ex.result.plan.reason or ex.status
+        why = (
+            violation_reason(ex.result.evaluation.violations) or ex.result.plan.reason or ex.status
+        )
         lines.append(f"the full plan is not feasible ({why}): no saving is stated")
     if ex.gap is not None:
         lines.append(f"full plan gap: {ex.gap:.3%} (bound {ex.bound:,.6g} {u})")
