@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from slimplace.benchmarks.cont_continuum import SIZES, cont_problem
 from slimplace.sim import default_policies, simulate
-from slimplace.sim.cont import SIZES, cont_problem
 
 
 def peak_rss_mb() -> float:

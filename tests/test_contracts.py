@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slimplace.placement.registry import FunctionSolver, Registry, default_registry
+from slimplace.methods import default_registry
+from slimplace.placement.registry import FunctionSolver, Registry
 from slimplace.plan import Plan, Status, plan_from_choice
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from slimplace.benchmarks.generalized_assignment import gap_problem, read_orlib_gap
 from slimplace.errors import InputError
 from slimplace.evaluate import evaluate
-from slimplace.optim import MilpSolver
-from slimplace.optim.gap import gap_problem, read_orlib_gap
+from slimplace.optim.milp import MilpSolver
 from slimplace.plan import Status
 
 DATA = Path(__file__).resolve().parent / "data" / "gap"

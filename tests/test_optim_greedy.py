@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from slimplace.evaluate import evaluate
-from slimplace.optim import GreedySolver, LpRoundSolver, MilpSolver
+from slimplace.optim.greedy import GreedySolver
+from slimplace.optim.milp import MilpSolver
+from slimplace.optim.relax_round import LpRoundSolver
 from slimplace.placement.baselines import cloud_only
 from slimplace.plan import Status
 from slimplace.problem.compile import compile_problem
@@ -80,7 +82,7 @@ def test_greedy_reports_infeasible_when_capacity_is_short() -> None:
 
 def test_arc_loads_match_the_evaluator(small: CompiledProblem) -> None:
     from slimplace.evaluate import link_loads_bps
-    from slimplace.optim.network import arc_loads_bps
+    from slimplace.optim.arcs import arc_loads_bps
 
     x = GreedySolver().solve(small).x
     used = np.flatnonzero(x)

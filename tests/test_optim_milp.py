@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from slimplace.evaluate import evaluate, link_loads_bps
-from slimplace.optim import LpBoundSolver, MilpSolver, cost_model, objective_weights, plan_value
+from slimplace.optim.costs import cost_model, objective_weights, plan_value
 from slimplace.optim.formulation import build_formulation
+from slimplace.optim.lp_bound import LpBoundSolver
+from slimplace.optim.milp import MilpSolver
 from slimplace.plan import Status
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem

@@ -4,10 +4,11 @@ computations (placement, incremental loads, the per-step measurement)."""
 import numpy as np
 import pytest
 
+from slimplace.benchmarks.cont_continuum import cont_problem
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
 from slimplace.problem.compile import compile_problem
 from slimplace.sim import simulate
-from slimplace.sim.cont import cont_problem
 from slimplace.sim.engine import estimate_step
 from slimplace.sim.policies.continuum import (
     ContinuumFirstPolicy,
@@ -17,7 +18,6 @@ from slimplace.sim.policies.continuum import (
 )
 from slimplace.sim.records import COL
 from slimplace.sim.state import SimState, late_probability
-from slimplace.testing import tiny_scenario
 
 
 class _Sink:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from slimplace.placement.registry import default_registry
+from slimplace.methods import default_registry
 from slimplace.problem.compile import compile_problem
 from slimplace.solve import GAP_TOLERANCE, _gap, compare, comparison_table
 from slimplace.testing import tiny_scenario

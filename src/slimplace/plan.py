@@ -55,14 +55,30 @@ def node_busy_s_per_s(
     return busy.astype(np.float64, copy=False)
 
 
+#: Relative excess of load over whole servers forgiven when sizing servers (the HiGHS
+#: feasibility tolerance on rows of large coefficients), so a solver's plan at exactly
+#: rho_max does not ask for one more server.
+SERVER_LOAD_RTOL = 1e-6
+
+
+def servers_for_load(
+    busy_s_per_s: FloatArray, max_utilisation: float, *, headroom: float = 0.0
+) -> IntArray:
+    """Fewest servers that carry ``busy_s_per_s`` (server-seconds per second) at
+    ``max_utilisation / (1 + headroom)`` each, forgiving :data:`SERVER_LOAD_RTOL`
+    (never negative; not clipped to the servers present)."""
+    busy = np.asarray(busy_s_per_s, dtype=np.float64) * (1.0 + headroom)
+    need = np.ceil(busy / max_utilisation * (1 - SERVER_LOAD_RTOL) - 1e-9)
+    return np.maximum(need, 0).astype(np.int64)
+
+
 def servers_needed(problem: CompiledProblem, busy_s_per_s: FloatArray) -> IntArray:
-    """Fewest servers that keep each node at or below rho_max; always-on nodes keep all.
+    """:func:`servers_for_load` at rho_max; always-on nodes keep all their servers.
 
     Not clipped to the servers present: an overloaded plan asks for more and the
     evaluator reports it.
     """
-    need = np.ceil(busy_s_per_s / problem.max_utilisation - 1e-9).astype(np.int64)
-    need = np.maximum(need, 0)
+    need = servers_for_load(busy_s_per_s, problem.max_utilisation)
     return np.where(problem.node_always_on, problem.node_count, need)
 
 

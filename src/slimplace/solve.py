@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from slimplace.evaluate import Evaluation, evaluate
-from slimplace.placement.registry import Registry, default_registry
+from slimplace.methods import default_registry
+from slimplace.placement.registry import Registry
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 

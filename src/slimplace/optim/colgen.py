@@ -25,11 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slimplace.optim.arcs import arc_capacity_bps
 from slimplace.optim.costs import CostModel, FloatArray, IntArray
 from slimplace.optim.formulation import Formulation, build_formulation
-from slimplace.optim.highs import HighsSession, SolverOutcome
-from slimplace.optim.network import arc_capacity_bps, concat_ranges
-from slimplace.optim.rounds import top_per_demand
+from slimplace.optim.highs import HighsResult, HighsSession
+from slimplace.optim.lp import strengthened_lp
+from slimplace.optim.search_state import SearchState
+from slimplace.optim.segments import concat_ranges, top_per_demand
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.routes import path_sums
 
@@ -37,6 +39,30 @@ log = logging.getLogger(__name__)
 
 #: Reduced costs above -RC_TOL x (scale of the costs) count as non-negative.
 RC_TOL = 1e-9
+
+#: From this many candidates on, LPs are solved by column generation and the MILP
+#: searches the generated columns (option ``columns="auto"``).
+COLGEN_MIN_CANDIDATES = 50_000
+
+
+def uses_generated_columns(problem: CompiledProblem, columns: str) -> bool:
+    """Whether LPs of ``problem`` go by column generation under option ``columns``."""
+    return columns == "generated" or (
+        columns == "auto" and problem.n_candidates >= COLGEN_MIN_CANDIDATES
+    )
+
+
+def initial_columns(
+    problem: CompiledProblem,
+    model: CostModel,
+    per_demand: int = 8,
+    state: SearchState | None = None,
+) -> IntArray:
+    """A shortlist of each demand's cheapest candidates to start column generation
+    (from the search ``state``, when given)."""
+    if state is not None:
+        return np.asarray(state.shortlist(per_demand), dtype=np.int64)
+    return SearchState(problem, model, per_demand).shortlisted
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +101,7 @@ class ColumnGeneration:
     restricted: Restricted
     formulation: Formulation
     session: HighsSession
-    lp: SolverOutcome
+    lp: HighsResult
     converged: bool
     rounds: int
 
@@ -94,8 +120,6 @@ def column_generation(
 ) -> ColumnGeneration:
     """LP bound of ``problem`` starting from candidates ``initial`` (at least one per demand);
     stops when no candidate prices out or the bound is within ``stop_gap`` of the LP."""
-    from slimplace.optim.milp import strengthened_lp
-
     p = problem
     cands = np.unique(initial)
     bound: float | None = None
@@ -105,9 +129,8 @@ def column_generation(
         rounds += 1
         r = restrict(p, model, cands)
         f = build_formulation(r.problem, r.model, relax=True, artificial_cost=big_m)
-        session, lp, pairs = strengthened_lp(
-            r.problem, f, deadline=deadline, threads=threads, seed=seed, return_pairs=True
-        )
+        strong = strengthened_lp(r.problem, f, deadline=deadline, threads=threads, seed=seed)
+        session, lp, pairs = strong.session, strong.result, strong.link_keys
         if lp.values is None or lp.objective is None or lp.bound is None:
             return ColumnGeneration(None, r, f, session, lp, False, rounds)
         rc = reduced_costs(p, model, r, f, session.row_duals(), pairs)

@@ -16,18 +16,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slimplace.optim.costs import CostModel, FloatArray, IntArray
-from slimplace.optim.formulation import build_formulation
-from slimplace.optim.greedy import Search
-from slimplace.optim.milp import (
-    HighsOptions,
-    extract_plan,
+from slimplace.optim.colgen import (
+    artificial_share,
+    column_generation,
     initial_columns,
-    strengthened_lp,
     uses_generated_columns,
 )
+from slimplace.optim.construction import restore_floors
+from slimplace.optim.costs import CostModel, FloatArray, IntArray, plan_value
+from slimplace.optim.extract import extract_plan
+from slimplace.optim.formulation import build_formulation
+from slimplace.optim.local_search import improve
+from slimplace.optim.lp import HighsOptions, strengthened_lp
+from slimplace.optim.regret import assign_by_regret
 from slimplace.optim.repair import node_busy, repair
-from slimplace.optim.rounds import argmin_segments, assign_rounds, model_pairs, weighted_sum
+from slimplace.optim.search_state import SearchState
+from slimplace.optim.segments import argmin_segments, model_pairs, weighted_sum
 from slimplace.placement.assign import cumsum_in_groups, fits
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
@@ -42,7 +46,7 @@ class LpRoundSolver(HighsOptions):
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
-        search = Search(problem, model, 24)
+        search = SearchState(problem, model, 24)
         x, bound = self._relaxation(problem, model, search, t0 + 0.7 * self.time_limit_s, seed)
         if x is None:
             return Plan(
@@ -59,7 +63,7 @@ class LpRoundSolver(HighsOptions):
             plans.append(direct)
         chosen = _round(problem, search, x)
         if (chosen >= 0).all():
-            chosen, x2 = search.improve(chosen, deadline)
+            chosen, x2 = improve(search, chosen, deadline)
             plans.append(x2)
         if not plans:
             plan = search.plan(chosen, search.shares(chosen), "lp-round", time.perf_counter() - t0)
@@ -68,8 +72,6 @@ class LpRoundSolver(HighsOptions):
         best = plans[int(np.argmin(values))]
         busy = weighted_sum(problem.cand_node, search.load * best, problem.n_nodes)
         on = search.servers(busy).astype(np.int64)
-        from slimplace.optim.costs import plan_value
-
         value = plan_value(problem, model, best, on)
         return Plan(
             best,
@@ -82,12 +84,15 @@ class LpRoundSolver(HighsOptions):
         )
 
     def _relaxation(
-        self, problem: CompiledProblem, model: CostModel, search: Search, deadline: float, seed: int
+        self,
+        problem: CompiledProblem,
+        model: CostModel,
+        search: SearchState,
+        deadline: float,
+        seed: int,
     ) -> tuple[FloatArray | None, float | None]:
         if uses_generated_columns(problem, self.columns):
-            from slimplace.optim.colgen import artificial_share, column_generation
-
-            initial = initial_columns(problem, model, search=search)
+            initial = initial_columns(problem, model, state=search)
             cg = column_generation(
                 problem,
                 model,
@@ -112,21 +117,19 @@ class LpRoundSolver(HighsOptions):
         self, problem: CompiledProblem, model: CostModel, deadline: float, seed: int
     ) -> tuple[FloatArray | None, float | None]:
         f = build_formulation(problem, model, relax=True)
-        _, lp = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed)
+        lp = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed).result
         if lp.values is None:
             return None, None
         x, _ = extract_plan(problem, f, lp.values, relaxed=True)
         return x, lp.bound
 
     @staticmethod
-    def _value(problem: CompiledProblem, search: Search, x: FloatArray) -> float:
-        from slimplace.optim.costs import plan_value
-
+    def _value(problem: CompiledProblem, search: SearchState, x: FloatArray) -> float:
         busy = weighted_sum(problem.cand_node, search.load * x, problem.n_nodes)
         return plan_value(problem, search.model, x, search.servers(busy).astype(np.int64))
 
 
-def _direct(p: CompiledProblem, search: Search, x: FloatArray) -> FloatArray | None:
+def _direct(p: CompiledProblem, search: SearchState, x: FloatArray) -> FloatArray | None:
     """The LP shares themselves, when they split no unsplittable demand and models fit."""
     used = x > 1e-9
     split = np.bincount(p.cand_demand[used], minlength=p.n_demands) > 1
@@ -142,7 +145,7 @@ def _direct(p: CompiledProblem, search: Search, x: FloatArray) -> FloatArray | N
     return x
 
 
-def _round(p: CompiledProblem, search: Search, x: FloatArray) -> IntArray:
+def _round(p: CompiledProblem, search: SearchState, x: FloatArray) -> IntArray:
     """Each demand on its largest LP share; overloaded nodes shed their smallest
     shares, which are placed again; memory and bandwidth are repaired."""
     starts = p.demand_ptr[:-1]
@@ -162,11 +165,11 @@ def _round(p: CompiledProblem, search: Search, x: FloatArray) -> IntArray:
         chosen[d[order][~within]] = -1
         residual = cap - node_busy(p, chosen, load)
         price = search.price(search.base_rate)
-        rest = search.all_of(chosen < 0)
-        placed, _ = assign_rounds(p, rest, price[rest], load[rest], residual)
+        rest = search.candidates_of(chosen < 0)
+        placed, _ = assign_by_regret(p, rest, price[rest], load[rest], residual)
         chosen = np.where(placed >= 0, placed, chosen)
     price = search.price(search.base_rate)
-    chosen = repair(p, chosen, price, load, search.sub)
+    chosen = repair(p, chosen, price, load, search.shortlisted)
     if p.app_average.any() and (chosen >= 0).all():
-        chosen = search.restore_floors(chosen)
+        chosen = restore_floors(search, chosen)
     return chosen

@@ -21,7 +21,6 @@ import numpy as np
 import numpy.typing as npt
 
 from slimplace.errors import SlimplaceError
-from slimplace.placement.registry import Registry
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
@@ -117,7 +116,6 @@ def simulate(
     carbon: CarbonSeries | None = None,
     seed: int = 0,
     records: str | Path | RecordSink | None = None,
-    registry: Registry | None = None,
     model: StepModel | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimResult:
@@ -137,7 +135,7 @@ def simulate(
         peak = mean = wl.mean_rate_per_s
     else:
         peak, mean = wl.peak_and_mean(n, step_s)
-    context = Context(problem, step_s, n, peak, mean, registry)
+    context = Context(problem, step_s, n, peak, mean)
     state = SimState(m, step_s)
     state.memory = policy.start(context, seed=seed)
     path = Path(records) if isinstance(records, (str, Path)) else None

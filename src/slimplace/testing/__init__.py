@@ -3,6 +3,7 @@
 Users run the same checks on their own methods and policies.
 """
 
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.testing.contracts import (
     check_deterministic,
     check_exact_not_worse,
@@ -15,7 +16,6 @@ from slimplace.testing.contracts import (
     small_problem,
 )
 from slimplace.testing.policy_contracts import check_policy
-from slimplace.testing.scenarios import tiny_scenario
 
 __all__ = [
     "check_deterministic",

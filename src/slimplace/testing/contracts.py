@@ -35,12 +35,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.placement.registry import Kind, Registry
 from slimplace.plan import Plan, Status
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.testing.scenarios import tiny_scenario
 
 #: Relative tolerance between a reported objective and the evaluator's.
 OBJECTIVE_RTOL = 1e-6

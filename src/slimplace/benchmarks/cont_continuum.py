@@ -86,7 +86,7 @@ def _profile(
         memory_bytes=1e12,
         idle_power_w=idle_w,
         peak_power_w=idle_w + (peak_w - idle_w) / RHO_MAX,
-        source="CONT benchmark definition (issue 4); see slimplace.sim.cont",
+        source="CONT benchmark definition (issue 4); see slimplace.benchmarks.cont_continuum",
     )
 
 
@@ -155,7 +155,10 @@ def cont_scenario(fogs: int, edges: int, devices: int) -> Scenario:
         applications=(app,),
         regions=(Region("WORLD", WORLD_G_PER_KWH, "codecarbon world average"),),
         settings=Settings(max_utilisation=RHO_MAX, service_cv2=0.0, horizon_s=1.0),
-        description="CONT continuum benchmark (LEAF / EdgeSimPy / ECLYPSE), see slimplace.sim.cont",
+        description=(
+            "CONT continuum benchmark (LEAF / EdgeSimPy / ECLYPSE), see "
+            "slimplace.benchmarks.cont_continuum"
+        ),
     )
 
 
