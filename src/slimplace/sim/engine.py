@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,9 @@ class Summary:
     #: the rest, which the policy controls (J; slimplace.energy.accounting)
     fixed_energy_j: float = 0.0
     plan_energy_j: float = 0.0
+    #: figures a policy reports about its own run (``policy.report(memory)`` when it has
+    #: one), e.g. the predictive policy's forecast error
+    policy_report: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite floats become None)."""
@@ -139,7 +142,7 @@ def simulate(
         peak = mean = wl.mean_rate_per_s
     else:
         peak, mean = wl.peak_and_mean(n, step_s)
-    context = Context(problem, step_s, n, peak, mean)
+    context = Context(problem, step_s, n, peak, mean, wl)
     state = SimState(m, step_s)
     state.memory = policy.start(context, seed=seed)
     path = Path(records) if isinstance(records, (str, Path)) else None
@@ -152,6 +155,9 @@ def simulate(
         buffer.close()
     wall = time.perf_counter() - t_wall
     summary = summarize(state.totals, problem, policy, step_s, n, seed, wall, path)
+    report = getattr(policy, "report", None)
+    if callable(report):
+        summary = replace(summary, policy_report=dict(report(state.memory)))
     return SimResult(summary, path)
 
 
