@@ -8,12 +8,14 @@ smoothing, whichever erred less lately). Two loops act on the forecast:
   (:class:`~slimplace.sim.policies.reactive.ReactivePolicy`) runs on the *forecast peak
   over the next wake time* (at least the current rates) instead of the current rates, so
   servers are switched on one wake time before the load arrives, and each node serves
-  its entries at the heaviest variant of their ladder that fits the servers available
+  its entries at the heaviest variant of their ladder that fits the servers available,
+  up to the plan's own (``ceiling="plan"``; ``"best"`` spends spare capacity on accuracy)
   (a width switch within a loaded weight-sharing model, charged by the engine with the
   family's ``switch_time_s``);
 - **placement, every ``period_s``**: the problem is re-solved at the forecast peak over
   the next period plus wake time (x ``1 + headroom``), warm-started from the plan in
-  force; the new placement replaces it only when the old one no longer fits that load or
+  force (skipped while the forecast total stays within ``replan_band`` of the load last
+  planned for); the new placement replaces it only when the old one no longer fits that load or
   the new one is better by more than ``hysteresis`` once the wake-up energy of the
   servers it adds is spread over the period. Its extra servers wake first and traffic
   moves once they are up (make before break).
@@ -57,6 +59,7 @@ class PredictiveMemory:
     period: int
     forecast: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     last_plan_step: int = 0
+    planned_total: float = 0.0
     solves: int = 0
     adopted: int = 0
 
@@ -71,8 +74,9 @@ class PredictivePolicy:
     lookahead_s: float = 3600.0
     headroom: float = 0.1
     hysteresis: float = 0.05
+    replan_band: float = 0.1
     idle_s: float = 900.0
-    ceiling: str = "best"
+    ceiling: str = "plan"
     slo_target: float | None = 0.995
     name: str = "predictive"
 
@@ -99,6 +103,7 @@ class PredictivePolicy:
             Forecaster(p.n_demands, step, horizon),
             wake=math.ceil(wake_s / step - 1e-9),
             period=max(1, round(self.period_s / step)),
+            planned_total=float(context.peak_rate_per_s.sum()),
         )
 
     def decide(self, obs: Observation, memory: PredictiveMemory) -> Decision:
@@ -135,6 +140,10 @@ class PredictivePolicy:
         load-following layer as its pending placement."""
         memory.last_plan_step = obs.step
         target = self._peak_ahead(obs, memory, memory.period + memory.wake) * (1 + self.headroom)
+        total = float(target.sum())
+        if abs(total - memory.planned_total) <= self.replan_band * memory.planned_total:
+            return
+        memory.planned_total = total
         inner = memory.inner
         plan, problem = solve_at(
             memory.context,
