@@ -42,7 +42,7 @@ from slimplace.scenario.io import load_scenario
 from slimplace.sim import build_workload, default_policies, n_steps_for, simulate
 from slimplace.sim.bounds import plan_energy_lower_bound
 from slimplace.sim.policies.hindsight import regret_pct
-from slimplace.units import parse
+from slimplace.units import UnitError, parse
 
 J_PER_KWH = 3.6e6
 DEFAULT_POLICIES = "static-peak,reactive,periodic,predictive,hindsight"
@@ -145,11 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        horizon_s, step_s = parse(args.horizon, "time"), parse(args.step, "time")
+        if not (horizon_s > 0 and step_s > 0):
+            raise UnitError(f"--horizon and --step must be positive: {args.horizon}, {args.step}")
+    except UnitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         out = run(
             args.scenario,
             args.trace,
-            horizon_s=parse(args.horizon, "time"),
-            step_s=parse(args.step, "time"),
+            horizon_s=horizon_s,
+            step_s=step_s,
             policies=[p.strip() for p in args.policies.split(",") if p.strip()],
             method=args.method,
             rate_scale=args.rate_scale,

@@ -168,6 +168,9 @@ def test_online_benchmark_bad_trace_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("time,value\n0,1\n60,-3\n")
     assert main([str(scenario), "--trace", str(bad), "--json", str(tmp_path / "o.json")]) == 2
+    good = _trace(tmp_path)
+    assert main([str(scenario), "--trace", str(good), "--horizon", "7 parsecs"]) == 2
+    assert main([str(scenario), "--trace", str(tmp_path / "missing.csv")]) == 2
 
 
 @pytest.mark.parametrize("policy", ["static-peak", "predictive", "hindsight"])
