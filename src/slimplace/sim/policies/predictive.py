@@ -13,11 +13,15 @@ smoothing, whichever erred less lately). Two loops act on the forecast:
   (a width switch within a loaded weight-sharing model, charged by the engine with the
   family's ``switch_time_s``);
 - **placement, every ``period_s``**: the problem is re-solved at the forecast peak over
-  the next period plus wake time (x ``1 + headroom``), warm-started from the plan in
-  force (skipped while the forecast total stays within ``replan_band`` of the load last
-  planned for); the new placement replaces it only when the old one no longer fits that load or
-  the new one is better by more than ``hysteresis`` once the wake-up energy of the
-  servers it adds is spread over the period. Its extra servers wake first and traffic
+  the next period plus wake time (x ``1 + headroom``), each demand's rate rounded *up* to
+  a grid of ``levels`` steps of its peak (safe: a plan for more load fits less), warm-
+  started from the plan in force; nothing is solved while the rounded load is the one
+  last planned for, and a plan solved once for a rounded load is reused when that load
+  comes back (a daily cycle needs a few dozen solves a week, not one per period); the
+  new placement replaces the one in force only when the old one no longer fits that load or
+  the new one is better by more than ``hysteresis`` in the part of the objective a plan
+  controls (:func:`controllable`: plan-dependent power for energy) once the wake-up
+  energy of the servers it adds is spread over the period. Its extra servers wake first and traffic
   moves once they are up (make before break).
 
 This is receding-horizon control in the sense of Mayne et al., "Constrained model
@@ -34,14 +38,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slimplace.evaluate import evaluate
+from slimplace.evaluate import Evaluation, evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import solve_at, wake_steps
 from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
-from slimplace.sim.policy import Context, Decision, Observation
+from slimplace.sim.policy import Context, Decision, Observation, at_rates
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -59,7 +63,8 @@ class PredictiveMemory:
     period: int
     forecast: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     last_plan_step: int = 0
-    planned_total: float = 0.0
+    planned_key: bytes = b""
+    cache: dict[bytes, Plan] = field(default_factory=dict)
     solves: int = 0
     adopted: int = 0
 
@@ -70,11 +75,11 @@ class PredictivePolicy:
     30 s limit; warm-started from the plan in force when it takes a start plan)."""
 
     solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
-    period_s: float = 4 * 3600.0
+    period_s: float = 3600.0
     lookahead_s: float = 3600.0
     headroom: float = 0.1
     hysteresis: float = 0.05
-    replan_band: float = 0.1
+    levels: int = 20
     idle_s: float = 900.0
     ceiling: str = "plan"
     slo_target: float | None = 0.995
@@ -103,7 +108,6 @@ class PredictivePolicy:
             Forecaster(p.n_demands, step, horizon),
             wake=math.ceil(wake_s / step - 1e-9),
             period=max(1, round(self.period_s / step)),
-            planned_total=float(context.peak_rate_per_s.sum()),
         )
 
     def decide(self, obs: Observation, memory: PredictiveMemory) -> Decision:
@@ -139,20 +143,28 @@ class PredictivePolicy:
         """Solve at the forecast peak of the coming period; hand a better plan to the
         load-following layer as its pending placement."""
         memory.last_plan_step = obs.step
+        peak = memory.context.peak_rate_per_s
         target = self._peak_ahead(obs, memory, memory.period + memory.wake) * (1 + self.headroom)
-        total = float(target.sum())
-        if abs(total - memory.planned_total) <= self.replan_band * memory.planned_total:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = np.where(peak > 0, np.ceil(target / peak * self.levels - 1e-9), 0.0)
+        key = level.astype(np.int64).tobytes()
+        if key == memory.planned_key:
             return
-        memory.planned_total = total
+        memory.planned_key = key
         inner = memory.inner
-        plan, problem = solve_at(
-            memory.context,
-            target,
-            solver=self.solver,
-            seed=memory.seed + 1 + memory.solves,
-            start=inner.base,
-        )
-        memory.solves += 1
+        rate = level / self.levels * peak
+        problem = at_rates(memory.context.problem, rate)
+        plan = memory.cache.get(key)
+        if plan is None:
+            plan, problem = solve_at(
+                memory.context,
+                rate,
+                solver=self.solver,
+                seed=memory.seed + 1 + memory.solves,
+                start=inner.base,
+            )
+            memory.cache[key] = plan
+            memory.solves += 1
         if not self._better(problem, plan, inner.base, obs, memory):
             return
         inner.pending = plan
@@ -174,6 +186,17 @@ class PredictivePolicy:
         extra = np.maximum(0.0, new.servers_on - np.asarray(obs.servers_target))
         wake_w = float((extra * p.node_pue * p.node_wake_energy_j).sum()) / self.period_s
         objective = problem.objective
-        return e_new.objective(objective) + wake_w < e_old.objective(objective) * (
+        return controllable(e_new, objective) + wake_w < controllable(e_old, objective) * (
             1 - self.hysteresis
         )
+
+
+def controllable(e: Evaluation, objective: str) -> float:
+    """The part of a plan's objective the plan controls (hysteresis is relative to it, not
+    to a total dominated by what is drawn anyway): plan-dependent power for ``energy``,
+    carbon less the fixed part for ``carbon``, the whole objective otherwise."""
+    if objective == "energy":
+        return e.plan_w
+    if objective == "carbon":
+        return e.objective(objective) - e.carbon_fixed_g_per_h
+    return e.objective(objective)
