@@ -20,8 +20,9 @@ smoothing, whichever erred less lately). Two loops act on the forecast:
   comes back (a daily cycle needs a few dozen solves a week, not one per period); the
   new placement replaces the one in force only when the old one no longer fits that load or
   the new one is better by more than ``hysteresis`` in the part of the objective a plan
-  controls (:func:`controllable`: plan-dependent power for energy) once the wake-up
-  energy of the servers it adds is spread over the period. Its extra servers wake first and traffic
+  controls (:func:`controllable`: plan-dependent power for energy) once the cost of the
+  move is spread over the period: waking the servers it adds, and the ``idle_s`` the
+  servers it frees stay on before they sleep. Its extra servers wake first and traffic
   moves once they are up (make before break).
 
 This is receding-horizon control in the sense of Mayne et al., "Constrained model
@@ -182,13 +183,20 @@ class PredictivePolicy:
         e_old = evaluate(problem, old)
         if not e_old.feasible:
             return True
+        return controllable(e_new, problem.objective) + self._switch_w(
+            new, old, obs, memory
+        ) < controllable(e_old, problem.objective) * (1 - self.hysteresis)
+
+    def _switch_w(self, new: Plan, old: Plan, obs: Observation, memory: PredictiveMemory) -> float:
+        """What moving to ``new`` costs, spread over the period (W): waking the servers it
+        adds, and keeping those it frees on for ``idle_s`` before they sleep."""
         p = memory.context.problem
-        extra = np.maximum(0.0, new.servers_on - np.asarray(obs.servers_target))
-        wake_w = float((extra * p.node_pue * p.node_wake_energy_j).sum()) / self.period_s
-        objective = problem.objective
-        return controllable(e_new, objective) + wake_w < controllable(e_old, objective) * (
-            1 - self.hysteresis
-        )
+        target = np.asarray(obs.servers_target)
+        extra = np.maximum(0.0, new.servers_on - target)
+        freed = np.maximum(0.0, np.minimum(old.servers_on, target) - new.servers_on)
+        wake_j = extra * p.node_pue * p.node_wake_energy_j
+        idle_j = freed * p.node_pue * (p.node_idle_w - p.node_sleep_w) * self.idle_s
+        return float((wake_j + idle_j).sum()) / self.period_s
 
 
 def controllable(e: Evaluation, objective: str) -> float:
