@@ -254,7 +254,12 @@ def test_link_baseload_is_drawn_whatever_the_plan() -> None:
     assert a.power_by_tier["network"]["static"] == pytest.approx(254.0)
 
 
-BASELINE = json.loads((ROOT / "tests" / "data" / "energy_attributional_baseline.json").read_text())
+#: figures of the model before v2 on examples/demo.yaml and examples/full.yaml as they were
+#: then (frozen copies in tests/data/energy/, so that later edits of the examples do not
+#: move the reference), recorded by the code of commit ef1b544
+BASELINE = json.loads(
+    (ROOT / "tests" / "data" / "energy" / "attributional_baseline.json").read_text()
+)
 
 
 @pytest.mark.parametrize("file", sorted(BASELINE))
@@ -386,3 +391,72 @@ def test_catalog_profiles_carry_embodied_carbon_and_override_keeps_it() -> None:
     )
     s = loads_scenario(text)
     assert s.hardware_by_name()["xeon-server"].embodied_kg == 1200.0
+
+
+# ------------------------------------------------------------------------ simulator
+@pytest.mark.parametrize("node", ["antenna", "cloud"])
+@pytest.mark.parametrize("rate_scale", [0.01, 1.0, 30.0])
+def test_simulator_step_follows_the_evaluator(node: str, rate_scale: float) -> None:
+    from slimplace.sim.engine import estimate_step
+
+    p = compile_problem(_scenario())
+    plan = _at(p, node, {node: 1})
+    rate = p.demand_rate_per_s * rate_scale
+    carbon = np.array([37.0, 812.0])
+    e = evaluate(p, plan, rate_per_s=rate, region_g_per_kwh=carbon)
+    r = estimate_step(p, plan, rate_per_s=rate, region_g_per_kwh=carbon, step_s=3600.0).record
+    for key in ("power_w", "static_w", "dynamic_w", "network_w", "fixed_w"):
+        assert r[key] == pytest.approx(getattr(e, key), rel=1e-9), key
+    assert r["carbon_g"] == pytest.approx(e.carbon_g_per_h, rel=1e-9)
+
+
+def test_simulation_summary_splits_fixed_and_plan_energy() -> None:
+    from slimplace.sim.engine import simulate
+
+    p = compile_problem(_scenario())
+    plan = _at(p, "cloud", {"cloud": 1})
+
+    class Fixed:
+        name = "fixed-plan"
+
+        def start(self, context: object, *, seed: int) -> Plan:
+            return plan
+
+        def decide(self, obs: object, memory: Plan) -> Plan | None:
+            return memory if obs.step == 0 else None  # type: ignore[attr-defined]
+
+    e = evaluate(p, plan)
+    summary = simulate(p, Fixed(), horizon_s=600.0, step_s=60.0).summary
+    assert summary.fixed_energy_j == pytest.approx(e.fixed_w * 600.0, rel=1e-12)
+    assert summary.plan_energy_j == pytest.approx(e.plan_w * 600.0, rel=1e-9)
+
+
+def test_a_source_at_the_antenna_pays_no_device_radio() -> None:
+    s = _scenario()
+    app = replace(s.applications[0], id="gw", sources=(Source("antenna", RATE),))
+    p = compile_problem(replace(s, applications=(*s.applications, app)))
+    assert p.demand_radio.tolist() == [0, -1]  # the phone has LTE; the 4G site's end has none
+
+
+def test_scenarios_built_in_python_get_the_catalog_power_model() -> None:
+    from slimplace.scenario.build import build_scenario
+
+    s = build_scenario(
+        "built",
+        nodes=[
+            Node("phone", "device"),
+            Node("antenna", "edge", hardware="jetson-orin-nano"),
+            Node("dc", "cloud", hardware="xeon-server", count=2, ownership="elastic"),
+        ],
+        links=[Link("phone", "antenna", "4g"), Link("antenna", "dc", "core")],
+        applications=[
+            Application("classify", "s-mobilenet-v1", (Source("phone", 5.0),), 150e3, 1e3, 1.0)
+        ],
+    )
+    assert [m.name for m in s.radio_models] == ["lte"]
+    p = compile_problem(s)
+    assert p.demand_radio.tolist() == [0]
+    assert p.link_baseload_w.tolist() == [200.0, 54.0]
+    assert p.node_elastic.tolist() == [False, False, True]
+    xeon = load_catalog().hardware["xeon-server"]
+    assert p.node_embodied_g_per_h[2] == pytest.approx(1000 * xeon.embodied_kg / (4 * 8760))

@@ -99,8 +99,10 @@ class CostModel:
 
     ``cand_cost``: cost of sending all of a demand's traffic to candidate c
     (rate x per-inference cost; compute energy only where the node is linear).
-    ``server_cost``: cost of one more server on (0 for always-on nodes).
-    ``constant``: what no decision changes (sleeping servers, always-on idle).
+    ``server_cost``: cost of one more server on (0 for always-on nodes; elastic servers
+    add their embodied carbon under a carbon weight).
+    ``constant``: what no decision changes (sleeping owned servers, always-on idle power,
+    fixed embodied carbon, network baseload; :mod:`slimplace.energy.accounting`).
     ``curve_nodes`` with ``curve_u``/``curve_f`` (one row per curve node,
     breakpoints up to rho_max, padded with NaN) describe measured power curves;
     ``dyn_per_busy``: linear dynamic cost per server-second of work per node

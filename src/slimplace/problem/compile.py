@@ -18,6 +18,7 @@ from slimplace.energy.embodied import node_embodied_g_per_h
 from slimplace.energy.network import link_power
 from slimplace.energy.radio import demand_radio_energy_j
 from slimplace.errors import InfeasibleScenarioError, Unservable
+from slimplace.problem.access import access_unservable
 from slimplace.problem.candidates import CandidateSet, DemandView, enumerate_app, pareto_keep
 from slimplace.problem.compiled import CompiledProblem, FloatArray, IntArray
 from slimplace.problem.energy import dynamic_energy_j
@@ -62,7 +63,7 @@ def compile_problem(
     links = _link_arrays(scenario, nodes["index"])
     fam = _family_arrays(scenario)
     dem = _demand_arrays(scenario, nodes["index"], fam["family_index"])
-    dem.update(_radio_arrays(scenario, links))
+    dem.update(_radio_arrays(scenario, links, dem["source"]))
     table = (latency_model or CalibratedLatencyModel()).service_table(
         nodes["profiles"], fam["variants"]
     )
@@ -81,6 +82,7 @@ def compile_problem(
     cands, unservable = _all_candidates(
         scenario, nodes, links, fam, dem, table, routes, variants, max_nodes_per_demand
     )
+    unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
     if unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, unservable)
@@ -151,6 +153,7 @@ def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:
         "marginal": power.marginal_j_per_bit,
         "share_a": power.share_a,
         "per_bit": power.marginal_j_per_bit if model == "power-model" else energy,
+        "hub": power.hub,
         "kind": tuple(link.kind for link in ls),
     }
 
@@ -167,23 +170,27 @@ def _radio_models(scenario: Scenario) -> tuple[RadioModel, ...]:
     return tuple(own[name] for name in sorted(own))
 
 
-def _radio_arrays(scenario: Scenario, links: dict) -> dict:
+def _radio_arrays(scenario: Scenario, links: dict, src: IntArray) -> dict:
     """The radio model (-1: none) and access bandwidth of every demand's source: the
-    kind of the source's first link (in file order) names the radio."""
-    kinds = scenario.link_kind_by_name()
+    kind of the source's first link (in file order) names the radio, unless the source is
+    that link's hub (the base station or access point end of a shared kind)."""
     models = _radio_models(scenario)
     model_index = {m.name: i for i, m in enumerate(models)}
-    first: dict[str, tuple[int, float]] = {}
-    for link in reversed(scenario.links):
-        kind = kinds.get(link.kind)
-        radio = model_index.get(kind.radio, -1) if kind is not None and kind.radio else -1
-        for end in (link.a, link.b):
-            first[end] = (radio, link.bandwidth_bps)
-    sources = [s.node for app in scenario.applications for s in app.sources]
-    per_source = [first.get(node, (-1, np.inf)) for node in sources]
+    kind_radio = {
+        k.name: model_index.get(k.radio, -1) if k.radio else -1 for k in scenario.link_kinds
+    }
+    n_nodes, n_links = len(scenario.nodes), len(scenario.links)
+    radio_of_link = np.array([kind_radio.get(link.kind, -1) for link in scenario.links] + [-1])
+    first = np.full(n_nodes, n_links, dtype=np.int64)  # n_links: no link
+    order = np.arange(n_links, dtype=np.int64)
+    np.minimum.at(first, links["a"], order)
+    np.minimum.at(first, links["b"], order)
+    link = first[src]
+    hub = np.append(links["hub"], -1)[link]
+    bandwidth = np.append(links["bandwidth"], np.inf)[link]
     return {
-        "radio": np.array([r for r, _ in per_source], dtype=np.int64),
-        "access_bps": np.array([b for _, b in per_source], dtype=np.float64),
+        "radio": np.where(hub == src, -1, radio_of_link[link]).astype(np.int64),
+        "access_bps": bandwidth.astype(np.float64),
         "radio_models": models,
     }
 

@@ -125,6 +125,13 @@ class SimState:
         self._net_g_table = np.zeros((0, 0))
         self._baseload_g = 0.0
         self._into: IntArray | None = None
+        # per support entry: marginal network carbon per request and the source's g/J, for
+        # the support version and intensities they were computed with
+        self._support_version = 0
+        self._net_g_count = 0
+        self._entry_g_key: tuple[int, int] = (-1, -1)
+        self._entry_net_g = np.zeros(0)
+        self._entry_g_src = np.zeros(0)
         self.refcount = np.zeros(m.n_nodes * m.n_models, dtype=np.int64)
         self.one_per_demand = False
         self._servers_dirty = True
@@ -171,6 +178,7 @@ class SimState:
 
     # ------------------------------------------------------------------ plan support
     def _alloc(self, n_entries: int) -> None:
+        self._support_version = getattr(self, "_support_version", 0) + 1
         n = n_entries
         nf = self.model.cand_f.shape[1]
         self.e_cand = np.zeros(n, dtype=np.int64)
@@ -267,6 +275,7 @@ class SimState:
         m = self.model
         if len(entries) == 0:
             return
+        self._support_version += 1
         new_i = m.cand_i.take(candidates, axis=0)
         new_f = m.cand_f.take(candidates, axis=0)
         k_old = self.e_key[entries]
@@ -606,16 +615,22 @@ class SimState:
                 self._into = into_links(p.routes)
             self._net_g_table = route_table(p.routes, self._into, self._net_g_values)
             self._baseload_g = float(self.model.link_baseload_w @ g_link)
-        demand = self.e_demand
-        src = p.demand_source.take(demand)
-        per_bit = cand_route_sum(p.routes, self._net_g_table, self._net_g_values, src, self.e_node)
-        bits = p.demand_request_bits.take(demand) + p.demand_response_bits.take(demand)
-        g_src = g_node.take(src)
-        net_g = float(flow @ (bits * per_bit)) + self._baseload_g
-        extra = p.cand_extra_j.take(self.e_cand)
-        net_g += float((flow * extra) @ g_src)
+            self._net_g_count += 1
+        key = (self._net_g_count, self._support_version)
+        if key != self._entry_g_key:
+            self._entry_g_key = key
+            demand = self.e_demand
+            src = p.demand_source.take(demand)
+            per_bit = cand_route_sum(
+                p.routes, self._net_g_table, self._net_g_values, src, self.e_node
+            )
+            bits = p.demand_request_bits.take(demand) + p.demand_response_bits.take(demand)
+            self._entry_g_src = g_node.take(src)
+            extra = p.cand_extra_j.take(self.e_cand)
+            self._entry_net_g = bits * per_bit + extra * self._entry_g_src
+        net_g = float(flow @ self._entry_net_g) + self._baseload_g
         if radio_j is not None:
-            net_g += float((flow * radio_j) @ g_src)
+            net_g += float((flow * radio_j) @ self._entry_g_src)
         return net_g
 
     def _load_carbon(self, g_node: FloatArray) -> float:
