@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +42,7 @@ from slimplace.evaluate import Evaluation, evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan
+from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import solve_at, wake_steps
 from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
@@ -175,7 +175,12 @@ class PredictivePolicy:
         memory.adopted += 1
 
     def _better(
-        self, problem: Any, new: Plan, old: Plan, obs: Observation, memory: PredictiveMemory
+        self,
+        problem: CompiledProblem,
+        new: Plan,
+        old: Plan,
+        obs: Observation,
+        memory: PredictiveMemory,
     ) -> bool:
         e_new = evaluate(problem, new)
         if not e_new.feasible:
