@@ -2,7 +2,8 @@
 
     python benchmarks/online.py SCENARIO --trace CSV --horizon 7d --step 5min --json OUT
         [--policies static-peak,reactive,periodic,predictive,hindsight] [--method greedy]
-        [--rate-scale 1] [--seed 0] [--hindsight-method greedy] [--hindsight-time-limit 30]
+        [--rate-scale 1] [--seed 0] [--time-limit S] [--hindsight-method greedy]
+        [--hindsight-time-limit 30]
 
 Every application follows the trace (a CSV of ``time,value``, timestamps or seconds; gaps,
 duplicates and unsorted rows are repaired as :mod:`slimplace.sim.series` documents), all
@@ -60,6 +61,7 @@ def run(
     seed: int,
     hindsight_method: str = "greedy",
     hindsight_time_limit_s: float = 30.0,
+    time_limit_s: float | None = None,
 ) -> dict[str, Any]:
     """Simulate every policy on the scenario with every application following ``trace``."""
     problem = compile_problem(load_scenario(scenario), variants="all")
@@ -76,7 +78,11 @@ def run(
         policy = (
             registry.create(name, method=hindsight_method, time_limit_s=hindsight_time_limit_s)
             if name == "hindsight"
-            else registry.create(name, method=method)
+            else registry.create(
+                name,
+                method=method,
+                **({} if time_limit_s is None else {"time_limit_s": time_limit_s}),
+            )
         )
         s = simulate(
             problem, policy, horizon_s=horizon_s, step_s=step_s, workload=workload, seed=seed
@@ -140,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", default="greedy")
     ap.add_argument("--rate-scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--time-limit", type=float, default=None, help="online planners' limit (s)")
     ap.add_argument("--hindsight-method", default="greedy")
     ap.add_argument("--hindsight-time-limit", type=float, default=30.0)
     args = ap.parse_args(argv)
@@ -163,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             hindsight_method=args.hindsight_method,
             hindsight_time_limit_s=args.hindsight_time_limit,
+            time_limit_s=args.time_limit,
         )
     except SlimplaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
