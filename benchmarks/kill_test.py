@@ -1,9 +1,11 @@
 """Kill test: SIGKILL a running sweep at a random moment, restart it, check the store.
 
     python benchmarks/kill_test.py [--runs 5] [--spec examples/sweep-small.yaml] [--seed 0]
+                                   [--driver-only]
 
 Each run starts ``slimplace sweep SPEC`` (local executor, in its own process
-group), kills the whole group (driver and workers) with SIGKILL at a random
+group), kills the whole group (driver and workers; ``--driver-only``: the driver
+alone, after which no worker or fork server may survive) with SIGKILL at a random
 moment while trials are being stored (once a random number of them, uniform in
 0..N-1, is stored, plus a random 0-50 ms), restarts the sweep to the end, and
 checks that:
@@ -61,10 +63,33 @@ def temp_count(folder: Path) -> int:
     return sum(1 for _ in folder.rglob(".*.tmp"))
 
 
-def kill_at(spec: Path, folder: Path, after_stored: int, extra_s: float) -> tuple[float, int, int]:
+def group_survivors(pgid: int, seconds: float = 10.0) -> int:
+    """Live (not zombie) processes of process group ``pgid`` after waiting up to
+    ``seconds`` for them to go (Linux: read from /proc)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            alive += int(fields[2]) == pgid and fields[0] != "Z"
+        if alive == 0 or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def kill_at(
+    spec: Path, folder: Path, after_stored: int, extra_s: float, *, driver_only: bool = False
+) -> tuple[float, int, int, int]:
     """Start the sweep; once ``after_stored`` trials are stored, wait ``extra_s`` more and
-    SIGKILL its whole process group. Return the kill time, the trials stored then and
-    the temporary files the kill left."""
+    SIGKILL its whole process group (``driver_only``: the driver alone, as a user's
+    ``kill -9 PID`` does). Return the kill time, the trials stored then, the temporary
+    files the kill left and the processes of the group still alive 10 s later (the
+    workers and fork server must die with the driver)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         sweep_command(spec, folder),
@@ -77,9 +102,15 @@ def kill_at(spec: Path, folder: Path, after_stored: int, extra_s: float) -> tupl
     time.sleep(extra_s)
     killed_at = time.perf_counter() - t0
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if driver_only:
+            proc.send_signal(signal.SIGKILL)
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    return killed_at, stored_count(folder), temp_count(folder)
+    survivors = group_survivors(proc.pid) if sys.platform.startswith("linux") else 0
+    if survivors:
+        os.killpg(proc.pid, signal.SIGKILL)
+    return killed_at, stored_count(folder), temp_count(folder), survivors
 
 
 def check_store(folder: Path, expected_ids: set[str], reference: pd.DataFrame) -> list[str]:
@@ -114,6 +145,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--spec", type=Path, default=ROOT / "examples" / "sweep-small.yaml")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill moments")
+    parser.add_argument(
+        "--driver-only",
+        action="store_true",
+        help="SIGKILL the driver alone (not its process group): its workers must die with it",
+    )
     args = parser.parse_args()
     expected = {t.trial_id for t in expand_trials(load_spec(args.spec))}
     rng = np.random.default_rng(args.seed)
@@ -126,9 +162,17 @@ def main() -> int:
         for run in range(args.runs):
             folder = Path(tmp) / f"run-{run}"
             target = int(rng.integers(0, len(expected)))
-            delay, at_kill, temps = kill_at(args.spec, folder, target, float(rng.uniform(0, 0.05)))
+            delay, at_kill, temps, survivors = kill_at(
+                args.spec,
+                folder,
+                target,
+                float(rng.uniform(0, 0.05)),
+                driver_only=args.driver_only,
+            )
             resume_s = run_to_end(args.spec, folder)
             problems = check_store(folder, expected, reference)
+            if survivors:
+                problems.append(f"{survivors} worker processes outlived the driver")
             failures += bool(problems)
             status = "OK" if not problems else "FAILED: " + "; ".join(problems)
             print(

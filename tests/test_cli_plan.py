@@ -45,8 +45,8 @@ def test_compare_writes_required_columns(tmp_path: Path) -> None:
         "feasible",
         "power_w",
         "carbon_g_per_h",
-        "slo_met_fraction",
-        "mean_accuracy",
+        "slo_met",
+        "accuracy",
         "servers_on",
         "seconds",
     ):

@@ -23,7 +23,7 @@ def _frame() -> pd.DataFrame:
                 "bound": 90.0 if method == "lp-bound" else np.nan,
                 "gap": np.nan,
                 "energy_kwh": 0.1 * scale,
-                "mean_accuracy": 0.7 + 0.01 * rng.random(),
+                "accuracy": 0.7 + 0.01 * rng.random(),
                 "n_candidates": 100 * (trial + 1),
                 "seconds": 0.01 * (trial + 1),
                 "horizon_s": 3600.0,

@@ -4,12 +4,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from slimplace.study import drop_timing, load_results, load_series, loads_spec, run_sweep
 from slimplace.study.report import write_report
-
-pytest.importorskip("slimplace.sim")
 
 SPEC = loads_spec(
     """

@@ -56,7 +56,7 @@ def test_sweep_stores_one_file_per_trial_and_reads_back(tmp_path: Path) -> None:
         "power_w",
         "energy_kwh",
         "power_cloud_static_w",
-        "slo_met_fraction",
+        "slo_met",
         "seed",
         "load_scale",
         "replicate",

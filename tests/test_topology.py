@@ -200,7 +200,10 @@ def test_duplicate_and_missing_labels_hyperedge_and_countries() -> None:
     assert graph.nodes["Paris-2"]["label"] == "Paris"
     assert graph.nodes["Zurich-Hbf"]["label"] == "Zürich Hbf"
     assert graph.nodes["Zurich-Hbf"]["country"] == "CHE"  # from the alpha-2 code
-    assert "country" not in graph.nodes["node-3"]  # "Atlantis" is no country
+    # "Atlantis" is no country: the node's coordinates (London) give it one
+    assert graph.nodes["node-3"]["country"] == "GBR"
+    assert graph.nodes["node-3"]["country_from_position"]
+    assert "country_from_position" not in graph.nodes["Zurich-Hbf"]
     hyper = graph.nodes["hyperedge-4"]
     assert hyper["hyperedge"] and hyper["position_estimated"]
     # mean of its geolocated neighbours node-3 (London) and Zurich
@@ -401,9 +404,6 @@ def test_continuum_options_are_frozen_and_keyword_only() -> None:
 
 
 def test_generator_with_builtin_catalog() -> None:
-    catalog_module = pytest.importorskip("slimplace.catalog")
-    if not hasattr(catalog_module, "load_catalog"):
-        pytest.skip("slimplace.catalog.load_catalog not available yet")
     graph = load_topology("zoo:Geant2012")
     s = generate_continuum(graph, ContinuumOptions(), seed=0)
     assert check_scenario(s) == []
@@ -430,10 +430,8 @@ def test_cli_bad_source_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_cli_import_writes_scenario(tmp_path: Path) -> None:
-    io = pytest.importorskip("slimplace.scenario.io")
-    catalog_module = pytest.importorskip("slimplace.catalog")
-    if not hasattr(catalog_module, "load_catalog"):
-        pytest.skip("slimplace.catalog.load_catalog not available yet")
+    from slimplace.scenario import io
+
     out = tmp_path / "s.yaml"
     args = ["import", "zoo:Abilene", "--out", str(out), "--apps", "2", "--seed", "3"]
     result = CliRunner().invoke(app, [*args, "--devices-per-antenna", "2", "--datacenters", "1"])

@@ -1,6 +1,5 @@
 """The Ray executor (a local Ray instance, 2 CPUs) stores exactly what local processes store."""
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,15 +25,13 @@ seeds: 20
 
 
 def test_ray_and_local_executors_store_identical_results(tmp_path: Path) -> None:
-    t0 = time.perf_counter()
     ray_run = run_sweep(SPEC, tmp_path / "ray", executor="ray", workers=2)
-    ray_s = time.perf_counter() - t0
     local = run_sweep(SPEC, tmp_path / "local", executor="local", workers=2)
     assert ray_run.done == local.done == 200 and ray_run.failed == local.failed == 0
     a = drop_timing(load_results(tmp_path / "ray"))
     b = drop_timing(load_results(tmp_path / "local"))
     pd.testing.assert_frame_equal(a, b)
-    assert ray_s < 60, f"the Ray sweep took {ray_s:.0f} s"
+    # (no wall-clock assert: timing on a shared machine is benchmarks/sweep_overhead.py's job)
     # resuming with Ray finds everything stored
     again = run_sweep(tmp_path / "ray", executor="ray", workers=2)
     assert (again.already_stored, again.done) == (200, 0)

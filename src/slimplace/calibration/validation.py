@@ -48,8 +48,10 @@ def validate_device(
     folds: int = 5,
     seed: int = 0,
     min_train: int = 4,
+    repeats: int = 5,
 ) -> DeviceValidation:
-    """k-fold, leave-one-family-out and family-to-family errors of one device's data."""
+    """k-fold (mean over ``repeats`` shuffles), leave-one-family-out and family-to-family
+    errors of one device's data."""
     fam = np.array(family)
     names = sorted(set(family))
     b = np.broadcast_to(np.asarray(batch_size), fam.shape)
@@ -65,5 +67,7 @@ def validate_device(
         if a != t and int((fam == a).sum()) >= min_train
     )
     return DeviceValidation(
-        kfold_mape(features, latency_s, b, folds=folds, seed=seed), leave, pairs
+        kfold_mape(features, latency_s, b, folds=folds, repeats=repeats, seed=seed),
+        leave,
+        pairs,
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from slimplace.cli.app import app, console, guarded
@@ -74,6 +75,7 @@ def solve(
 ) -> None:
     """Place every application's traffic with one method; print the energy breakdown."""
     from slimplace.fsutil import atomic_write_text
+    from slimplace.results import plan_row
     from slimplace.solve import plan_summary
     from slimplace.solve import solve as run_solve
 
@@ -81,10 +83,12 @@ def solve(
         problem = load_problem(file, objective)
         result = run_solve(problem, method, seed=seed, **_options(time_limit, mip_gap))
     e = result.evaluation
+    row = plan_row(problem, result.plan, e)  # status and reason as every results table has them
     console.print(
         f"[bold]{problem.scenario.name}[/] solved by [bold]{result.method}[/] "
-        f"({result.plan.status}, {result.plan.seconds:.2f} s): "
+        f"({row['status']}, {result.plan.seconds:.2f} s): "
         f"{'feasible' if e.feasible else '[red]INFEASIBLE[/]'}"
+        + (f" ({escape(row['reason'])})" if row["reason"] else "")
     )
     console.print(_breakdown_table(e.power_by_tier, e.power_w))
     console.print(
@@ -160,13 +164,17 @@ def methods() -> None:
 
 
 def render_comparison(table: Any, objective: str) -> Table:
-    """A rich table of :func:`slimplace.solve.comparison_table`'s frame."""
+    """A rich table of :func:`slimplace.solve.comparison_table`'s frame (the rows of
+    :mod:`slimplace.results`)."""
     out = Table(title=f"methods compared (objective: {objective})")
     for col in (
         "method",
         "status",
+        "reason",
         "feasible",
         "power W",
+        "fixed W",
+        "plan W",
         "kWh",
         "gCO2e/h",
         "SLO met",
@@ -175,7 +183,7 @@ def render_comparison(table: Any, objective: str) -> Table:
         "seconds",
         "gap",
     ):
-        out.add_column(col, justify="left" if col in ("method", "status") else "right")
+        out.add_column(col, justify="left" if col in ("method", "status", "reason") else "right")
     best = table.loc[table.feasible, "power_w"].min() if table.feasible.any() else np.nan
     for row in table.itertuples():
         style = (
@@ -186,13 +194,16 @@ def render_comparison(table: Any, objective: str) -> Table:
         out.add_row(
             row.method,
             row.status,
+            escape(row.reason),
             "yes" if row.feasible else "no",
             f"{row.power_w:,.1f}",
+            "" if np.isnan(row.fixed_w) else f"{row.fixed_w:,.1f}",
+            "" if np.isnan(row.plan_w) else f"{row.plan_w:,.1f}",
             f"{row.energy_kwh:,.3f}",
             f"{row.carbon_g_per_h:,.1f}",
-            f"{row.slo_met_fraction:.1%}",
-            f"{row.mean_accuracy:.2%}",
-            str(row.servers_on),
+            f"{row.slo_met:.1%}",
+            f"{row.accuracy:.2%}",
+            f"{row.servers_on:g}",
             f"{row.seconds:.2f}",
             "" if np.isnan(row.gap) else f"{row.gap:.2%}",
             style=style,

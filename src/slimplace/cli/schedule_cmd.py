@@ -116,8 +116,11 @@ def _summary(problem: ScheduleProblem, result: Schedule, check: ScheduleCheck) -
     table.add_row("late / unscheduled", f"{check.late_jobs} / {check.unscheduled_jobs}")
     table.add_row("makespan", f"{check.makespan_s / 3600:,.3g} h")
     if result.bound is not None and result.objective is not None:
-        gap = abs(result.objective - result.bound) / max(abs(result.objective), 1e-12)
-        table.add_row("bound", f"{result.bound:,.6g} (gap {gap:.2%})")
+        from slimplace.results import schedule_row
+
+        gap = schedule_row(p, result, check)["gap"]  # the one gap rule of every table
+        shown = f"gap {gap:.2%}" if np.isfinite(gap) else "no gap: the checker rejects it"
+        table.add_row("bound", f"{result.bound:,.6g} ({shown})")
     return table
 
 

@@ -69,7 +69,17 @@ def results(
     folder: Annotated[Path, typer.Argument(help="Sweep folder.")],
     sql: Annotated[
         str | None,
-        typer.Option("--sql", help="DuckDB query over the views trials, series and failures."),
+        typer.Option(
+            "--sql",
+            help="DuckDB query over the tables trials, series and failures, run with your own "
+            "rights (it may read and write files; slimplace.study.query() is the safe one).",
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Comma-separated columns to group by (default: method and every axis)."
+        ),
     ] = None,
     failures: Annotated[
         bool, typer.Option("--failures", help="List the failed trials and their errors.")
@@ -79,33 +89,36 @@ def results(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows to print at most.")] = 50,
 ) -> None:
-    """Print a sweep's summary by method, or the result of a SQL query."""
+    """Print a sweep's summary (mean and 95 % interval over seeds per method and axis
+    value, infeasible trials apart), its failures, or the result of a SQL query."""
     from slimplace.fsutil import atomic_write
-    from slimplace.study.report import summary_table
+    from slimplace.study.report import default_by, summary_table, summary_text
     from slimplace.study.store import SweepStore, load_failures, load_results, query
 
     with guarded():
         store = SweepStore(folder)
         spec = store.read_spec()
         if sql is not None:
-            frame = query(folder, sql)
+            frame = query(folder, sql, trusted=True)
             console.print(frame_table(frame, limit=limit))
         elif failures:
             frame = load_failures(folder)
             console.print(frame_table(frame, limit=limit, title="failed trials"))
         else:
             from slimplace.study.plots import with_gap
-            from slimplace.study.trials import expand_trials
+            from slimplace.study.trials import count_trials
 
             frame = load_results(folder)
             n_trials = frame["trial_id"].nunique() if "trial_id" in frame.columns else 0
             console.print(
-                f"[bold]{spec.name}[/] ({spec.run}): {n_trials} of {len(expand_trials(spec))} "
+                f"[bold]{spec.name}[/] ({spec.run}): {n_trials} of {count_trials(spec)} "
                 f"trials stored, {len(store.failed_ids())} failed, {len(frame)} rows"
             )
-            console.print(
-                frame_table(summary_table(with_gap(frame)), limit=limit, title="mean by method")
-            )
+            groups = [b.strip() for b in by.split(",") if b.strip()] if by else None
+            groups = groups if groups is not None else default_by(spec, frame)
+            summary = summary_table(with_gap(frame), groups)
+            title = f"mean ± 95 % interval by {', '.join(groups) or 'outcome'}"
+            console.print(frame_table(summary_text(summary), limit=limit, title=title))
     if csv_out is not None:
         atomic_write(csv_out, lambda tmp: frame.to_csv(tmp, index=False))
         console.print(f"written to {csv_out}")
@@ -117,12 +130,19 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Report folder (default: FOLDER/report).")
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="Comma-separated columns to group by (default: method and every axis)."
+        ),
+    ] = None,
 ) -> None:
     """Write a self-contained HTML report with the sweep's figures (also as PNG and SVG)."""
     from slimplace.study.report import write_report
 
     with guarded():
-        path = write_report(folder, out)
+        groups = [b.strip() for b in by.split(",") if b.strip()] if by else None
+        path = write_report(folder, out, by=groups)
     console.print(f"report written to {path}")
 
 

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Literal, Protocol
 
 from slimplace.errors import SlimplaceError
+from slimplace.study.lifeline import die_with_parent
 from slimplace.study.runner import Outcome, TrialFailure, TrialFunction, call_trial
 from slimplace.study.trials import Trial
 
@@ -61,7 +62,12 @@ def default_workers() -> int:
 def make_executor(
     name: ExecutorName = "local", *, workers: int | None = None, address: str | None = None
 ) -> Executor:
-    """The executor called ``name``: ``local`` (processes), ``ray`` or ``serial``."""
+    """The executor called ``name``: ``local`` (processes), ``ray`` or ``serial``;
+    ``workers`` (default: every CPU) must be at least 1."""
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        from slimplace.errors import InputError, Problem
+
+        raise InputError("--workers", [Problem("", f"must be at least 1, got {workers}")])
     if name == "local":
         return LocalExecutor(workers=workers)
     if name == "ray":
@@ -92,8 +98,9 @@ def _noop() -> None:
     return None
 
 
-#: Modules the fork server imports once, before it forks workers.
-PRELOAD = ("numpy", "highspy", "slimplace.study.runner")
+#: Modules the fork server imports once, before it forks workers (the first makes the
+#: fork server die with the driver: :mod:`slimplace.study.forkserver_guard`).
+PRELOAD = ("slimplace.study.forkserver_guard", "numpy", "highspy", "slimplace.study.runner")
 
 
 def worker_context() -> multiprocessing.context.BaseContext:
@@ -107,9 +114,11 @@ def worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C stops the driver, which stops the pool; workers ignore it."""
+def _start_worker() -> None:
+    """Worker initializer: Ctrl-C stops the driver, which stops the pool, so workers
+    ignore it; and a worker dies with its parent (:func:`die_with_parent`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 class LocalExecutor:
@@ -130,7 +139,7 @@ class LocalExecutor:
     def __enter__(self) -> LocalExecutor:
         context = worker_context()
         self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts
+            max_workers=self.workers, mp_context=context, initializer=_start_worker
         )
         for f in [self._pool.submit(_noop) for _ in range(self.workers)]:
             f.result()
@@ -138,6 +147,8 @@ class LocalExecutor:
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
+            if exc[0] is not None:  # interrupted or failed: trials in flight are abandoned
+                _terminate_workers(self._pool)
             self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
             self._pool = None
 
@@ -163,6 +174,19 @@ class LocalExecutor:
                 trial = pending.pop(future)
                 yield _result(future, trial)
             fill()
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers now, mid-trial (the pool has no public call for it
+    before Python 3.14; its ``_processes`` maps pid to process)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if callable(terminate):
+        terminate()
+        return
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for process in processes.values():
+        if process.is_alive():
+            process.terminate()
 
 
 def _result(future: Future[Outcome], trial: Trial) -> Outcome:

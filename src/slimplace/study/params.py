@@ -18,7 +18,8 @@ groups, which decide the seeds and the grouping of trials:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import math
+from collections.abc import Collection, Mapping
 
 from slimplace.errors import InputError, Problem
 from slimplace.topology.continuum import ContinuumOptions
@@ -95,3 +96,70 @@ def text(params: Mapping[str, object], name: str, default: str) -> str:
     if not isinstance(value, str):
         raise InputError("sweep", [Problem(name, f"expected a name, got {value!r}")])
     return value
+
+
+# ---------------------------------------------------------------------------- values
+
+#: Parameters that are a duration or a factor: the least value each may take, and
+#: whether that value itself is allowed.
+_NUMBER_RANGES: Mapping[str, tuple[float, bool]] = {
+    "time_limit_s": (0.0, False),
+    "horizon_s": (0.0, False),
+    "step_s": (0.0, False),
+    "period_s": (0.0, False),
+    "idle_s": (0.0, True),
+    "patience_s": (0.0, True),
+    "headroom": (0.0, True),
+    "hysteresis": (0.0, True),
+    "churn": (0.0, True),
+    "load_scale": (0.0, False),
+}
+#: Parameters with a fixed set of values.
+_CHOICES: Mapping[str, tuple[str, ...]] = {
+    "objective": ("energy", "carbon"),
+    "variants": ("pareto", "cheapest", "all"),
+    "carbon": ("constant", "solar"),
+}
+
+
+def value_problems(
+    name: str, value: object, *, methods: Collection[str], policies: Collection[str]
+) -> list[str]:
+    """What is wrong with ``value`` for parameter ``name`` (empty when it is fine);
+    ``methods`` and ``policies`` are the registered names."""
+    if name in _NUMBER_RANGES:
+        low, inclusive = _NUMBER_RANGES[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [f"expected a number, got {value!r}"]
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            return [f"must be {'at least' if inclusive else 'greater than'} {low:g}, got {value!r}"]
+    elif name in _CHOICES and value not in _CHOICES[name]:
+        return [f"expected {' or '.join(_CHOICES[name])}, got {value!r}"]
+    elif name == "method":
+        return _names_problems([value], methods, "method")
+    elif name == "methods":
+        if not isinstance(value, list) or not value:
+            return [f"expected a list of method names, got {value!r}"]
+        return _names_problems(value, methods, "method")
+    elif name == "policy":
+        return _names_problems([value], policies, "policy")
+    elif name in ("n_devices", "replicate"):
+        least = 1 if name == "n_devices" else 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            return [f"expected a whole number of at least {least}, got {value!r}"]
+    elif name == "strict" and not isinstance(value, bool):
+        return [f"expected true or false, got {value!r}"]
+    return []
+
+
+def _names_problems(values: list[object], known: Collection[str], what: str) -> list[str]:
+    import difflib
+
+    out = []
+    for v in values:
+        if isinstance(v, str) and v in known:
+            continue
+        close = difflib.get_close_matches(str(v), list(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        out.append(f"unknown {what} {v!r}{hint}; known: {', '.join(sorted(known))}")
+    return out

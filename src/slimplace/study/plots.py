@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from slimplace.study.runner import BREAKDOWN_TIERS
+from slimplace.results import BREAKDOWN_TIERS, fill_gaps
 
 _TIER_COLOURS = {
     "device": "#8dd3c7",
@@ -51,17 +51,9 @@ def pareto_mask(cost: npt.ArrayLike, benefit: npt.ArrayLike) -> npt.NDArray[np.b
 
 
 def with_gap(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with ``gap`` filled where a method reported no bound but another method on
-    the same instance (``instance_id``) did: gap = (value - best bound) / value."""
-    if df.empty or "bound" not in df.columns or "instance_id" not in df.columns:
-        return df
-    best = df.groupby("instance_id")["bound"].transform("max")
-    value = df["objective_value"]
-    computed = (value - best) / value.abs()
-    usable = df["feasible"].astype(bool) & (value > 0) & best.notna()
-    out = df.copy()
-    out["gap"] = df["gap"].where(df["gap"].notna(), computed.where(usable))
-    return out
+    """``df`` with ``gap`` to the best bound of each instance (``instance_id``), by the
+    rule of :func:`slimplace.results.relative_gap` (:func:`slimplace.results.fill_gaps`)."""
+    return fill_gaps(df)
 
 
 def energy_by_tier_figure(df: pd.DataFrame) -> Figure:
@@ -110,7 +102,7 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     ax = fig.add_subplot()
     df = placements(df)
-    if not _has(df, "method", "energy_kwh", "mean_accuracy"):
+    if not _has(df, "method", "energy_kwh", "accuracy"):
         return _empty(fig, ax, "no solve or compare results")
     colours = method_colours(df["method"].tolist())
     for method, group in df.groupby("method"):
@@ -118,7 +110,7 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
         c = colours[str(method)]
         ax.scatter(
             group.loc[ok, "energy_kwh"],
-            group.loc[ok, "mean_accuracy"],
+            group.loc[ok, "accuracy"],
             s=10,
             color=c,
             alpha=0.3,
@@ -126,20 +118,18 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
         )
         ax.scatter(
             group.loc[~ok, "energy_kwh"],
-            group.loc[~ok, "mean_accuracy"],
+            group.loc[~ok, "accuracy"],
             s=14,
             facecolors="none",
             edgecolors=c,
             alpha=0.5,
         )
-    means = df.groupby("method")[["energy_kwh", "mean_accuracy"]].mean()
+    means = df.groupby("method")[["energy_kwh", "accuracy"]].mean()
     feasible = df[df["feasible"].astype(bool)]
-    candidates = feasible.groupby("method")[["energy_kwh", "mean_accuracy"]].mean()
-    front_names = candidates.index[
-        pareto_mask(candidates["energy_kwh"], candidates["mean_accuracy"])
-    ]
+    candidates = feasible.groupby("method")[["energy_kwh", "accuracy"]].mean()
+    front_names = candidates.index[pareto_mask(candidates["energy_kwh"], candidates["accuracy"])]
     for name, energy, accuracy in zip(
-        means.index, means["energy_kwh"], means["mean_accuracy"], strict=True
+        means.index, means["energy_kwh"], means["accuracy"], strict=True
     ):
         ax.scatter(
             energy,
@@ -153,7 +143,7 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
     on_front = candidates.loc[front_names].sort_values("energy_kwh")
     ax.plot(
         on_front["energy_kwh"],
-        on_front["mean_accuracy"],
+        on_front["accuracy"],
         "k--",
         lw=1,
         label="Pareto front",

@@ -2,7 +2,8 @@
 
 It builds the trial's scenario, compiles it, runs what the trial asks (``solve``:
 one method; ``compare``: several on the same problem; ``simulate``: the
-simulator) and returns one row per method as a data frame. It does no I/O, so
+simulator) and returns one row per method as a data frame (the rows of
+:mod:`slimplace.results`). It does no I/O, so
 the same function runs in-process, in a local process pool or on a Ray cluster,
 and a trial gives the same rows wherever it runs (except the measured times in
 :data:`TIMING_COLUMNS`).
@@ -12,14 +13,17 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from slimplace.results import plan_table
+from slimplace.study.instance import compile_trial
 from slimplace.study.params import number, text
+from slimplace.study.simulate import run_simulation_trial
 from slimplace.study.trials import Trial, canonical_json
 
 #: Columns holding wall-clock measurements: they differ between two runs of one trial
@@ -30,10 +34,6 @@ TIMING_COLUMNS = ("seconds", "compile_s", "trial_s", "decide_s", "steps_per_s")
 def drop_timing(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without its :data:`TIMING_COLUMNS`: what two runs of a sweep share exactly."""
     return frame.drop(columns=[c for c in TIMING_COLUMNS if c in frame.columns])
-
-
-#: Tiers in the power breakdown columns ``power_<tier>_<static|dynamic>_w``.
-BREAKDOWN_TIERS = ("device", "edge", "metro", "cloud")
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,8 +64,6 @@ def run_trial(trial: Trial) -> TrialOutput:
     """Run one trial and return its rows (see the module docstring)."""
     t0 = time.perf_counter()
     if trial.run == "simulate":
-        from slimplace.study.simulate import run_simulation_trial
-
         rows, series = run_simulation_trial(trial)
     else:
         rows, series = _run_plan_trial(trial), None
@@ -132,108 +130,6 @@ def _run_plan_trial(trial: Trial) -> pd.DataFrame:
         results = [
             solve(problem, m, registry=registry, seed=trial.seed, **options) for m in methods
         ]
-    bounds = [r.plan.bound for r in results if r.plan.bound is not None]
-    best_bound = max(bounds) if bounds else None
-    kinds = {
-        r.method: registry.info(r.method).kind if r.method in registry else "" for r in results
-    }
-    rows = [
-        metrics_row(problem, r.plan, r.evaluation, bound=best_bound, method_kind=kinds[r.method])
-        for r in results
-    ]
-    frame = pd.DataFrame(rows)
+    frame = plan_table(problem, results, registry)
     frame["compile_s"] = compile_s
     return frame
-
-
-def compile_trial(trial: Trial, *, default_variants: str = "pareto") -> tuple[Any, float]:
-    """Build and compile the trial's scenario; returns the problem and the seconds it took.
-
-    The ``variants`` parameter (default ``default_variants``) chooses the pruning."""
-    from slimplace.problem.compile import compile_problem
-    from slimplace.study.scenarios import build_scenario
-
-    t0 = time.perf_counter()
-    scenario = build_scenario(
-        trial.params, seed=trial.scenario_seed, scenario_text=trial.scenario_text
-    )
-    variants = str(trial.params.get("variants", default_variants))
-    if variants not in ("pareto", "cheapest", "all"):
-        from slimplace.errors import InputError, Problem
-
-        raise InputError(
-            "sweep", [Problem("variants", f"expected pareto, cheapest or all, got {variants!r}")]
-        )
-    problem = compile_problem(
-        scenario,
-        variants=variants,  # type: ignore[arg-type]
-        strict=bool(trial.params.get("strict", True)),
-    )
-    return problem, time.perf_counter() - t0
-
-
-def metrics_row(
-    problem: Any, plan: Any, evaluation: Any, *, bound: float | None, method_kind: str = ""
-) -> dict[str, Any]:
-    """One result row: problem size, the plan's status and the evaluator's metrics.
-
-    ``gap`` is (value - bound) / value with the best lower bound of the trial, as in
-    :func:`slimplace.solve.comparison_table`; NaN without a bound.
-    """
-    p, e = problem, evaluation
-    value = e.objective(p.objective)
-    gap = (value - bound) / abs(value) if bound is not None and e.feasible and value > 0 else np.nan
-    row: dict[str, Any] = {
-        "scenario_name": p.scenario.name,
-        "n_nodes": p.n_nodes,
-        "n_apps": len(p.app_ids),
-        "n_demands": p.n_demands,
-        "n_candidates": p.n_candidates,
-        "unservable": len(p.unservable),
-        "total_rate_per_s": float(p.demand_rate_per_s.sum()),
-        "horizon_s": float(p.horizon_s),
-        "objective": p.objective,
-        "method": plan.method,
-        "method_kind": method_kind,
-        "status": str(plan.status),
-        "reason": plan.reason,
-        "feasible": bool(e.feasible),
-        "violations": len(e.violations),
-        "objective_value": float(value),
-        "bound": np.nan if plan.bound is None else float(plan.bound),
-        "gap": float(gap),
-        "seconds": float(plan.seconds),
-    }
-    row.update(evaluation_metrics(e))
-    return row
-
-
-def evaluation_metrics(e: Any) -> dict[str, Any]:
-    """The evaluator's metrics as flat columns, with power by tier and kind."""
-    row: dict[str, Any] = {
-        "power_w": float(e.power_w),
-        "static_w": float(e.static_w),
-        "dynamic_w": float(e.dynamic_w),
-        "network_w": float(e.network_w),
-        "energy_j": float(e.energy_j),
-        "energy_kwh": float(e.energy_j) / 3.6e6,
-        "carbon_g_per_h": float(e.carbon_g_per_h),
-        "slo_met_fraction": float(e.slo_met_fraction),
-        "served_fraction": float(e.served_fraction),
-        "mean_accuracy": float(e.mean_accuracy),
-        "servers_on": int(e.servers_on),
-    }
-    row.update(power_breakdown(e.power_by_tier))
-    return row
-
-
-def power_breakdown(by_tier: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    """``power_<tier>_<static|dynamic>_w`` for each tier and ``power_network_w``."""
-    out = {
-        f"power_{tier}_{part}_w": float(by_tier.get(tier, {}).get(part, 0.0))
-        for tier in BREAKDOWN_TIERS
-        for part in ("static", "dynamic")
-    }
-    network = by_tier.get("network", {})
-    out["power_network_w"] = float(sum(network.values()))
-    return out

@@ -7,6 +7,7 @@ import importlib
 import typing
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from slimplace.errors import InputError, Problem
@@ -34,7 +35,8 @@ def build_scenario(
 
         if scenario_text is None:
             raise InputError(source, [Problem("", "scenario file contents missing")])
-        scenario = loads_scenario(scenario_text, file=source)
+        # includes ({file: ...}) are read next to the scenario file, wherever this runs
+        scenario = loads_scenario(scenario_text, file=source, base_dir=Path(source).parent)
     scale = float(params.get("load_scale", 1.0))
     if scale != 1.0:
         scenario = scale_load(scenario, scale)

@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from slimplace.errors import InputError, Problem
-from slimplace.study.params import BUILTIN_SCENARIOS, KNOWN_PARAMS
+from slimplace.study.params import BUILTIN_SCENARIOS, KNOWN_PARAMS, value_problems
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 #: A parameter value: a scalar, or a list (``methods``, a generator range such as ``[1, 20]``).
@@ -177,3 +177,26 @@ def _resolve_paths(spec: SweepSpec, base_dir: Path) -> tuple[SweepSpec, list[Pro
             resolve(v, f"axes.scenario[{i}]") for i, v in enumerate(axes["scenario"])
         ]
     return spec.model_copy(update={"parameters": params, "axes": axes}), problems
+
+
+def check_values(spec: SweepSpec, *, file: str) -> None:
+    """Refuse a spec whose parameter or axis values cannot run (an unknown method or
+    policy, a negative time limit, a load scale of 0...) before any trial starts;
+    :class:`InputError` names each ``parameters.NAME`` or ``axes.NAME[i]``."""
+    from slimplace.placement.registry import default_registry
+    from slimplace.sim import default_policies
+
+    methods, policies = default_registry().names(), default_policies().names()
+    problems = [
+        Problem(f"parameters.{name}", message)
+        for name, value in spec.parameters.items()
+        for message in value_problems(name, value, methods=methods, policies=policies)
+    ]
+    problems += [
+        Problem(f"axes.{name}[{i}]", message)
+        for name, values in spec.axes.items()
+        for i, value in enumerate(values)
+        for message in value_problems(name, value, methods=methods, policies=policies)
+    ]
+    if problems:
+        raise InputError(file, problems)

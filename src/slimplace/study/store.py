@@ -13,7 +13,8 @@ Every file is written atomically (a temporary file in the same folder, then
 exists: killing a sweep at any moment loses only the trials in flight, never a
 stored one, and never leaves a partial ``.parquet`` file (stale temporary
 files, named ``.<name>.<random>.tmp``, are removed when a sweep next starts).
-DuckDB reads the trial files as one table (``read_parquet(..., union_by_name=true)``).
+DuckDB reads the trial files as one table (``read_parquet([files], union_by_name=true)``;
+the files are listed, not globbed, so folder names with ``[ ]`` work).
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ import contextlib
 import json
 import logging
 import os
+import re
 from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from slimplace.errors import SlimplaceError
 from slimplace.fsutil import atomic_path, atomic_write_text
+from slimplace.results import with_legacy_names
 from slimplace.study.runner import TrialFailure, TrialOutput
 from slimplace.study.spec import SweepSpec, dump_spec, loads_spec
 
@@ -169,51 +173,162 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 # ---------------------------------------------------------------------- reading
 
 
-def _glob_sql(folder: Path) -> str:
-    pattern = str(folder / "*.parquet").replace("'", "''")
-    return f"read_parquet('{pattern}', union_by_name=true)"
+#: The tables a query sees, and the folder (under the sweep folder) each is read from.
+TABLES = {"trials": "trials", "series": "series"}
+
+#: Statement types an untrusted query may run (:func:`query`): reading only.
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
 
 
-def connect(root: str | Path) -> object:
-    """A DuckDB connection with views ``trials``, ``series`` and ``failures`` on the folder.
+class QueryError(StoreError):
+    """A query that failed or was refused."""
 
-    ``trials`` and ``series`` are empty tables (no columns) when nothing is stored yet.
+
+def _parquet_files(folder: Path) -> list[str]:
+    """The trial files of ``folder`` (sorted), as absolute paths; other files are skipped
+    with a warning naming them (they are not results)."""
+    if not folder.is_dir():
+        return []
+    files, stray = [], []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        if entry.name.endswith(".parquet") and entry.is_file():
+            files.append(os.path.abspath(entry.path))
+        else:
+            stray.append(entry.name)
+    if stray:
+        log.warning("%s: skipped %d files that are not trial files: %s", folder, len(stray),
+                    ", ".join(stray[:5]) + (" ..." if len(stray) > 5 else ""))  # fmt: skip
+    return files
+
+
+def _bad_parquet(files: list[str]) -> list[str]:
+    """The files of ``files`` that pyarrow cannot read as Parquet, with why."""
+    import pyarrow.parquet as pq
+
+    bad = []
+    for f in files:
+        try:
+            pq.read_metadata(f)
+        except (OSError, ValueError) as exc:
+            bad.append(f"{f} ({exc})")
+    return bad
+
+
+def _referenced(sql: str) -> set[str]:
+    """The tables of the folder that ``sql`` may use (whole words, any case)."""
+    words = set(re.findall(r"[a-z_]+", sql.lower()))
+    return {name for name in (*TABLES, "failures") if name in words}
+
+
+def connect(root: str | Path, *, tables: Collection[str] | None = None, safe: bool = True) -> Any:
+    """An in-memory DuckDB connection holding the folder's tables ``trials`` and ``series``
+    (one row per stored trial file, columns united by name) and ``failures``.
+
+    ``tables`` limits which are loaded (default: all). The files are read by file name,
+    never as a glob pattern, so a folder named like ``run[1]`` works. ``safe`` (default)
+    then closes the connection to the outside: no file access of any kind
+    (``enable_external_access = false``: no reads, writes, ``ATTACH``, ``INSTALL`` or
+    ``LOAD``), and the configuration locked. A trial file that is not Parquet is named
+    in a :class:`StoreError`.
     """
     import duckdb
 
     store = SweepStore(root)
     if not store.root.is_dir():
         raise StoreError(f"{store.root}: no such sweep folder")
-    con = duckdb.connect()
-    for name, folder in (("trials", store.trials_dir), ("series", store.series_dir)):
-        if _stems(folder, ".parquet"):
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {_glob_sql(folder)}")
-        else:
-            con.execute(f"CREATE VIEW {name} AS SELECT NULL AS trial_id WHERE false")
-    con.register("failures", load_failures(root))
+    wanted = set(TABLES) | {"failures"} if tables is None else set(tables)
+    con = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                 "autoload_known_extensions": False})  # fmt: skip
+    try:
+        for name, sub in TABLES.items():
+            if name in wanted:
+                _load_table(con, name, _parquet_files(store.root / sub))
+        if "failures" in wanted:
+            con.register("failures_frame", load_failures(root))
+            con.execute("CREATE TABLE failures AS SELECT * FROM failures_frame")
+            con.unregister("failures_frame")
+        if safe:
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
-def query(root: str | Path, sql: str) -> pd.DataFrame:
-    """Run ``sql`` (DuckDB) over the folder's views ``trials``, ``series``, ``failures``."""
+def _load_table(con: Any, name: str, files: list[str]) -> None:
     import duckdb
 
-    con = connect(root)
+    if not files:
+        con.execute(f"CREATE TABLE {name} AS SELECT NULL AS trial_id WHERE false")
+        return
     try:
-        result: pd.DataFrame = con.execute(sql).df()  # type: ignore[attr-defined]
+        con.execute(
+            f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?, union_by_name = true)",
+            [files],
+        )
     except duckdb.Error as exc:
-        raise StoreError(f"query failed: {exc}") from None
+        bad = _bad_parquet(files)
+        if bad:
+            raise StoreError(
+                f"{len(bad)} file(s) in {Path(files[0]).parent} are not readable Parquet "
+                f"trial files; move them out of the folder: {'; '.join(bad[:5])}"
+            ) from None
+        raise StoreError(f"cannot read the {name} files: {exc}") from None
+
+
+def query(root: str | Path, sql: str, *, trusted: bool = False) -> pd.DataFrame:
+    """Run ``sql`` (DuckDB) over the folder's tables ``trials``, ``series``, ``failures``.
+
+    Safe for SQL from anyone: unless ``trusted``, only reading statements (``SELECT``,
+    ``EXPLAIN``) run, on a connection without any file or network access, extension
+    install or load, or configuration change (:func:`connect`); anything else raises
+    :class:`QueryError`. ``trusted=True`` (the command line's ``results --sql``, run at
+    the user's own rights) allows every statement DuckDB has.
+    """
+    import duckdb
+
+    if not sql.strip():
+        raise QueryError("empty query: give a SQL statement, e.g. SELECT * FROM trials")
+    if not trusted:
+        _check_read_only(sql)
+    con = connect(root, tables=_referenced(sql), safe=not trusted)
+    try:
+        result: pd.DataFrame = con.execute(sql).df()
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed: {exc}") from None
     finally:
-        con.close()  # type: ignore[attr-defined]
+        con.close()
     return result
+
+
+def _check_read_only(sql: str) -> None:
+    """Refuse any statement of ``sql`` that is not a read (see :func:`query`)."""
+    import duckdb
+
+    with duckdb.connect() as parser:
+        try:
+            statements = parser.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise QueryError(f"query failed: {exc}") from None
+    kinds = [str(s.type).rsplit(".", 1)[-1] for s in statements]
+    refused = [k for k in kinds if k not in _READ_ONLY_STATEMENTS]
+    if refused or len(statements) != 1:
+        what = ", ".join(refused) if refused else f"{len(statements)} statements"
+        raise QueryError(
+            f"refused: only one SELECT (or EXPLAIN) statement may run here, got {what}"
+        )
 
 
 def load_results(root: str | Path) -> pd.DataFrame:
     """Every stored trial row of a sweep folder as one data frame, sorted by trial and method.
 
-    This is the one call a notebook needs: ``load_results("sweeps/small")``.
+    This is the one call a notebook needs: ``load_results("sweeps/small")``. Columns
+    of files written before :mod:`slimplace.results` are renamed to its names.
     """
-    frame = query(root, "SELECT * FROM trials")
+    frame = with_legacy_names(query(root, "SELECT * FROM trials"))
     if "trial_id" in frame.columns and len(frame):
         keys = [c for c in ("trial_id", "method") if c in frame.columns]
         frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from slimplace.errors import SlimplaceError
 from slimplace.study.executors import Executor, ExecutorName, make_executor
 from slimplace.study.runner import TrialFailure, TrialFunction, run_trial
-from slimplace.study.spec import SweepSpec, load_spec, parse_spec
+from slimplace.study.spec import SweepSpec, check_values, load_spec, parse_spec
 from slimplace.study.store import SweepStore
-from slimplace.study.trials import Trial, expand_trials
+from slimplace.study.trials import MAX_TRIALS, Trial, expand_trials
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,28 @@ def resolve_sweep(
     return loaded, Path(out_dir) if out_dir is not None else Path("sweeps") / loaded.name
 
 
+class SweepTerminated(KeyboardInterrupt):
+    """The driver received SIGTERM: handled as Ctrl-C (workers stopped, stored trials kept)."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`SweepTerminated` in the main thread (so the
+    executor stops its workers on the way out); the previous handler comes back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise SweepTerminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def pending_trials(
     trials: list[Trial], store: SweepStore, *, retry_failed: bool
 ) -> tuple[list[Trial], int, int]:
@@ -80,6 +104,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: bool | ProgressCallback = False,
     function: TrialFunction = run_trial,
+    max_trials: int = MAX_TRIALS,
 ) -> SweepSummary:
     """Run every trial of ``spec`` not yet stored in ``out_dir``; store each as it ends.
 
@@ -88,12 +113,21 @@ def run_sweep(
     ``retry_failed``. ``progress`` shows a progress bar (True) or calls a function
     after each trial. ``function`` is the trial function (default
     :func:`slimplace.study.runner.run_trial`).
+
+    Refused before anything runs: unknown methods or policies and values out of range
+    (:func:`slimplace.study.spec.check_values`), fewer than one worker, a grid of more
+    than ``max_trials`` trials. SIGTERM stops the sweep as Ctrl-C does (raising
+    :class:`SweepTerminated`, a ``KeyboardInterrupt``): the workers are stopped, stored
+    trials kept; on Linux the workers and their fork server also die with a driver
+    killed by SIGKILL (:mod:`slimplace.study.lifeline`).
     """
     spec, folder = resolve_sweep(spec, out_dir)
+    check_values(spec, file=f"sweep {spec.name}")
+    pool = make_executor(executor, workers=workers, address=address)
     store = SweepStore(folder)
     t0 = time.perf_counter()
     with store.lock():
-        trials = expand_trials(spec)
+        trials = expand_trials(spec, max_trials=max_trials)
         store.prepare(spec, {t.trial_id for t in trials})
         todo, n_stored, n_skipped = pending_trials(trials, store, retry_failed=retry_failed)
         log.info(
@@ -106,13 +140,14 @@ def run_sweep(
         )
         done = failed = 0
         if todo:
-            done, failed = _execute(
-                store,
-                todo,
-                make_executor(executor, workers=workers, address=address),
-                function,
-                _progress_reporter(progress, spec.name, len(todo), n_stored),
-            )
+            with terminate_as_interrupt():
+                done, failed = _execute(
+                    store,
+                    todo,
+                    pool,
+                    function,
+                    _progress_reporter(progress, spec.name, len(todo), n_stored),
+                )
     return SweepSummary(
         folder, len(trials), n_stored, n_skipped, done, failed, time.perf_counter() - t0
     )
