@@ -229,7 +229,7 @@ def plan_table(
 
 def _kind(registry: Registry | None, method: str) -> str:
     if registry is None:
-        from slimplace.placement.registry import default_registry
+        from slimplace.methods import default_registry
 
         registry = default_registry()
     return registry.info(method).kind if method in registry else ""
