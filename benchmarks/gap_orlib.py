@@ -3,10 +3,11 @@ compare with known optima (minimisation).
 
     python benchmarks/gap_orlib.py FILE... [--optima CSV] [--json OUT] [--time-limit S]
 
-Each file is read by :func:`slimplace.optim.gap.read_orlib_gap` (one instance,
+Each file is read by
+:func:`slimplace.benchmarks.generalized_assignment.read_orlib_gap` (one instance,
 or several with their count first), mapped onto a compiled placement problem
-(:func:`slimplace.optim.gap.gap_problem`) and solved by the ``milp`` method of
-the default registry, the same code path as scenarios. The optima CSV has the
+(:func:`slimplace.benchmarks.generalized_assignment.gap_problem`) and solved by the
+``milp`` method of the default registry, the same code path as scenarios. The optima CSV has the
 columns of ``bounds_min.csv`` (``Path`` and ``Optimum``; an instance matches
 by the last part of ``Path``). Prints one line per instance and a summary.
 """
@@ -21,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+from slimplace.benchmarks.generalized_assignment import gap_problem, read_orlib_gap
 from slimplace.evaluate import evaluate
-from slimplace.optim.gap import gap_problem, read_orlib_gap
-from slimplace.placement.registry import default_registry
+from slimplace.methods import default_registry
 
 
 def read_optima(path: Path) -> dict[str, float]:

@@ -2,16 +2,8 @@
 
     python benchmarks/scale.py [--sizes 1k,20k,100k] [--json OUT] [--seed S]
 
-Sizes (demands x compute nodes; families with 8 variants each: ofa-resnet50d,
-shufflenet-v2, resnext; 4 datacenters; synthetic European PoP graph; two
-antennas per PoP with as many devices as give about two demands per device,
-so that device access links are not overloaded by construction):
-
-- ``1k``: 1,000 x 100 (32 PoPs). milp (60 s), lp-bound, heuristics, baselines.
-- ``20k``: 20,000 x 500 (166 PoPs). lp-bound, heuristics, baselines.
-- ``100k``: 100,000 x 2,000 (666 PoPs), compiled with ``max_nodes_per_demand=20``
-  (the 20 cheapest target nodes per demand: without it the problem has about
-  10^9 candidates); heuristics get 300 s. Bounds hold for the capped problem.
+Sizes and the scenarios are those of :mod:`slimplace.benchmarks.generated_scale`
+(1k: 1,000 demands x 100 nodes; 20k: 20,000 x 500; 100k: 100,000 x 2,000).
 
 Each size runs in a fresh process, so its peak memory (``ru_maxrss``) is its
 own. Per method: objective (average W), gap to the best lower bound any method
@@ -29,66 +21,21 @@ import resource
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Size:
-    """One benchmark size."""
-
-    name: str
-    demands: int
-    pops: int
-    methods: tuple[str, ...]
-    time_limit_s: float
-    max_nodes_per_demand: int | None = None
-
-
-BASELINES = ("cloud-only", "no-compression", "device-local")
-SIZES = {
-    "1k": Size(
-        "1k", 1_000, 32, ("lp-bound", "milp", "greedy", "lp-round", "decomposed", *BASELINES), 60.0
-    ),
-    "20k": Size(
-        "20k", 20_000, 166, ("lp-bound", "greedy", "lp-round", "decomposed", *BASELINES), 60.0
-    ),
-    "100k": Size(
-        "100k",
-        100_000,
-        666,
-        ("lp-bound", "greedy", "lp-round", "decomposed", *BASELINES),
-        300.0,
-        max_nodes_per_demand=20,
-    ),
-}
-
-
-def scenario_for(size: Size, seed: int) -> Any:
-    """The generated continuum of ``size``."""
-    from slimplace.topology import ContinuumOptions, generate_continuum, synthetic_topology
-
-    options = ContinuumOptions(
-        n_demands=size.demands,
-        n_datacenters=4,
-        families=("ofa-resnet50d", "shufflenet-v2", "resnext"),
-        devices_per_antenna=math.ceil(size.demands / (2 * 2 * size.pops)),  # ~2 demands/device
-        slo_choices_s=(0.1, 0.2, 0.5),
-        device_access=("5g", "wifi"),
-        metro_server_count=(4, 16),
-    )
-    graph = synthetic_topology(size.pops, seed=seed)
-    return generate_continuum(graph, options, seed=seed, name=f"scale-{size.name}")
+from slimplace.benchmarks.generated_scale import SIZES, Size
 
 
 def run_size(size: Size, seed: int) -> dict[str, Any]:
     """Compile and solve one size with every method; a JSON-ready record."""
     import numpy as np
 
+    from slimplace.benchmarks.generated_scale import scenario_for
     from slimplace.evaluate import evaluate
-    from slimplace.placement.registry import default_registry
+    from slimplace.methods import default_registry
     from slimplace.problem.compile import compile_problem
+    from slimplace.solve import honest_status
 
     t0 = time.perf_counter()
     problem = compile_problem(
@@ -103,6 +50,7 @@ def run_size(size: Size, seed: int) -> dict[str, Any]:
         plan = registry.create(name, time_limit_s=limit, mip_gap=0.005).solve(problem, seed=seed)
         seconds = time.perf_counter() - t1
         ev = evaluate(problem, plan)
+        plan = honest_status(plan, ev, registry.info(name).kind)
         rows.append(
             {
                 "method": name,

@@ -9,7 +9,8 @@ its fog, else the cloud), then the power of everything is measured. The run goes
 the same :func:`slimplace.sim.simulate` loop and policy registry as every simulation, with
 the per-step records streamed to a Parquet file in a temporary folder (``--no-records``:
 summary only). Steps per second count the simulation loop, not building the problem.
-Energy is the sum over steps of power x 1 s (LEAF gives 15.7 Wh for S over 60 steps).
+Energy is the sum over steps of power x 1 s; it is compared with LEAF per step (mean
+power): LEAF's 15.7 Wh for S sums 61 readings (t = 0 .. 60 s), this run 60 steps.
 Peak memory is the process's maximum resident set size. See docs/simulation.md.
 
 Targets (issue 4): at least 7,000 steps/s at M and 1,800 at L on 2 cores (LEAF: 34.7 and
@@ -26,8 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from slimplace.benchmarks.cont_continuum import SIZES, cont_problem, leaf_s_mean_power_w
 from slimplace.sim import default_policies, simulate
-from slimplace.sim.cont import SIZES, cont_problem
 
 
 def peak_rss_mb() -> float:
@@ -54,6 +55,7 @@ def run(size: str, steps: int, seed: int, records: bool) -> dict[str, float]:
     return {
         "steps_per_s": steps / wall,
         "energy_wh": result.summary.energy_j / 3600.0,
+        "mean_power_w": result.summary.energy_j / (steps * 1.0),
         "peak_rss_mb": peak_rss_mb(),
         "cpu_steps_per_s": steps / cpu if cpu > 0 else float("inf"),
         "build_s": build_s,
@@ -73,7 +75,8 @@ def main() -> None:
     args = parser.parse_args()
     r = run(args.size, args.steps, args.seed, not args.no_records)
     if args.json:
-        print(json.dumps({k: r[k] for k in ("steps_per_s", "energy_wh", "peak_rss_mb")}))
+        keys = ("steps_per_s", "energy_wh", "mean_power_w", "peak_rss_mb")
+        print(json.dumps({k: r[k] for k in keys}))
         return
     fogs, edges, devices = SIZES[args.size]
     print(
@@ -81,7 +84,14 @@ def main() -> None:
         f"{r['candidates']:,} candidates, built in {r['build_s']:.2f} s), {args.steps} steps"
     )
     print(f"steps/s      {r['steps_per_s']:,.0f}   (per CPU second: {r['cpu_steps_per_s']:,.0f})")
-    print(f"energy       {r['energy_wh']:,.3f} Wh")
+    print(f"energy       {r['energy_wh']:,.3f} Wh over {args.steps} steps")
+    print(f"mean power   {r['mean_power_w']:,.1f} W per step", end="")
+    if args.size == "S":
+        leaf = leaf_s_mean_power_w()
+        diff = r["mean_power_w"] / leaf - 1.0
+        print(f"   (LEAF: {leaf:,.1f} W per reading, 15.7 Wh / 61 readings; {diff:+.1%})")
+    else:
+        print()
     print(f"peak RSS     {r['peak_rss_mb']:,.1f} MB")
 
 

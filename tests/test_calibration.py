@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.calibration import (
     CalibratedLatencyModel,
     features_from_arrays,
@@ -36,7 +37,6 @@ from slimplace.calibration.architectures import (
     shufflenet_v2,
 )
 from slimplace.calibration.build import ACTIVATION_COLUMNS, csv_text, fits_rows
-from slimplace.calibration.builtin import FITS_COLUMNS, builtin_fits
 from slimplace.calibration.fit import MIN_POINTS_MEMORY, mape
 from slimplace.calibration.published import (
     COUNTS_ONLY_FAMILIES,
@@ -47,12 +47,12 @@ from slimplace.calibration.published import (
 )
 from slimplace.calibration.validation import validate_device
 from slimplace.catalog import load_catalog
+from slimplace.catalog.latency_fits import FITS_COLUMNS, builtin_fits
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.energy import dynamic_energy_j
 from slimplace.problem.latency import FlopsLatencyModel, LatencySource
 from slimplace.scenario.io import dump_scenario, loads_scenario
 from slimplace.scenario.model import LatencyFit, MeasuredLatency, Variant
-from slimplace.testing.scenarios import tiny_scenario
 
 
 def _packaged(name: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slimplace.placement.registry import FunctionSolver, Registry, default_registry
+from slimplace.methods import default_registry
+from slimplace.placement.registry import FunctionSolver, Registry
 from slimplace.plan import Plan, Status, plan_from_choice
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
@@ -18,6 +19,7 @@ from slimplace.testing import (
     check_reported_objective,
     infeasible_problem,
     small_problem,
+    tempting_problems,
     tiny_scenario,
 )
 
@@ -43,14 +45,22 @@ def plans() -> dict[str, list[Plan]]:
     return {}
 
 
+@pytest.fixture(scope="module")
+def tempting() -> dict[str, tuple[CompiledProblem, bool]]:
+    return tempting_problems()
+
+
 @pytest.mark.parametrize("name", REGISTRY.names())
 def test_method_meets_its_contract(
     name: str,
     problems: list[CompiledProblem],
     infeasible: CompiledProblem,
     plans: dict[str, list[Plan]],
+    tempting: dict[str, tuple[CompiledProblem, bool]],
 ) -> None:
-    plans[name] = check_method(name, REGISTRY, problems, infeasible, time_limit_s=5.0)
+    plans[name] = check_method(
+        name, REGISTRY, problems, infeasible, time_limit_s=5.0, tempting=tempting
+    )
 
 
 def test_all_kinds_are_registered() -> None:

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from slimplace.optim import cost_model, objective_weights
-from slimplace.optim.colgen import column_generation, reduced_costs, restrict
+from slimplace.optim.colgen import column_generation, initial_columns, reduced_costs, restrict
+from slimplace.optim.costs import cost_model, objective_weights
 from slimplace.optim.formulation import build_formulation
-from slimplace.optim.milp import initial_columns, strengthened_lp
+from slimplace.optim.lp import strengthened_lp
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.testing import small_problem
 
@@ -24,9 +24,8 @@ def test_reduced_costs_match_the_solver(small: CompiledProblem) -> None:
     model = cost_model(small, objective_weights(small))
     r = restrict(small, model, np.arange(small.n_candidates))
     f = build_formulation(r.problem, r.model, relax=True)
-    session, _, pairs = strengthened_lp(
-        r.problem, f, deadline=time.perf_counter() + 30, threads=None, seed=0, return_pairs=True
-    )
+    strong = strengthened_lp(r.problem, f, deadline=time.perf_counter() + 30, threads=None, seed=0)
+    session, pairs = strong.session, strong.link_keys
     rc = reduced_costs(small, model, r, f, session.row_duals(), pairs)
     assert np.allclose(rc, session.col_duals()[f.cols["x"]], atol=1e-7)
 
@@ -34,7 +33,7 @@ def test_reduced_costs_match_the_solver(small: CompiledProblem) -> None:
 def test_bound_is_valid_at_every_round_and_exact_at_the_end(small: CompiledProblem) -> None:
     model = cost_model(small, objective_weights(small))
     f = build_formulation(small, model, relax=True)
-    _, full = strengthened_lp(small, f, deadline=time.perf_counter() + 30, threads=None, seed=0)
+    full = strengthened_lp(small, f, deadline=time.perf_counter() + 30, threads=None, seed=0).result
     start = initial_columns(small, model, per_demand=2)
     early = column_generation(small, model, start, deadline=time.perf_counter() + 30, max_rounds=1)
     assert early.bound is not None and early.bound <= full.objective * (1 + 1e-9)
@@ -61,9 +60,8 @@ def test_bandwidth_duals_price_along_routes() -> None:
     model = cost_model(problem, objective_weights(problem))
     r = restrict(problem, model, np.arange(problem.n_candidates))
     f = build_formulation(r.problem, r.model, relax=True)
-    session, _, pairs = strengthened_lp(
-        r.problem, f, deadline=time.perf_counter() + 30, threads=None, seed=0, return_pairs=True
-    )
+    strong = strengthened_lp(r.problem, f, deadline=time.perf_counter() + 30, threads=None, seed=0)
+    session, pairs = strong.session, strong.link_keys
     duals = session.row_duals()
     bw = duals[f.rows["bw"]]
     links = f.row_index["bw"][0] // 2

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 from slimplace.evaluate import evaluate
-from slimplace.optim import DecomposedSolver, MilpSolver
-from slimplace.optim.decompose import split
+from slimplace.optim.decompose import DecomposedSolver, split
+from slimplace.optim.greedy import GreedySolver
+from slimplace.optim.milp import MilpSolver
+from slimplace.optim.relax_round import LpRoundSolver
+from slimplace.placement.registry import Solver
 from slimplace.plan import Status
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.testing import small_problem
@@ -31,8 +34,8 @@ def test_parts_partition_demands_and_share_the_cloud(small: CompiledProblem) -> 
         assert np.array_equal(small.cand_node[part.cands], part.problem.cand_node)
 
 
-@pytest.mark.parametrize("inner", ["greedy", "lp-round", "milp"])
-def test_merged_plan_is_feasible_and_close(inner: str, small: CompiledProblem) -> None:
+@pytest.mark.parametrize("inner", [GreedySolver(), LpRoundSolver(), MilpSolver()])
+def test_merged_plan_is_feasible_and_close(inner: Solver, small: CompiledProblem) -> None:
     plan = DecomposedSolver(parts=3, inner=inner).solve(small)
     ev = evaluate(small, plan)
     assert plan.status is Status.FEASIBLE and ev.feasible, ev.violations
@@ -41,6 +44,6 @@ def test_merged_plan_is_feasible_and_close(inner: str, small: CompiledProblem) -
 
 
 def test_parallel_parts_give_the_same_plan(small: CompiledProblem) -> None:
-    one = DecomposedSolver(parts=3, workers=1, inner="greedy").solve(small)
-    two = DecomposedSolver(parts=3, workers=2, inner="greedy").solve(small)
+    one = DecomposedSolver(parts=3, workers=1, inner=GreedySolver()).solve(small)
+    two = DecomposedSolver(parts=3, workers=2, inner=GreedySolver()).solve(small)
     assert np.array_equal(one.x, two.x) and np.array_equal(one.servers_on, two.servers_on)

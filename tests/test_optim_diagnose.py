@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from slimplace.cli import app
-from slimplace.optim import diagnose
+from slimplace.optim.diagnose import diagnose
 from slimplace.problem.compile import compile_problem
 from slimplace.scenario.io import save_scenario
 from slimplace.testing import infeasible_problem, tiny_scenario

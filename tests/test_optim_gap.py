@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from slimplace.benchmarks.generalized_assignment import gap_problem, read_orlib_gap
 from slimplace.errors import InputError
 from slimplace.evaluate import evaluate
-from slimplace.optim import MilpSolver
-from slimplace.optim.gap import gap_problem, read_orlib_gap
+from slimplace.optim.milp import MilpSolver
 from slimplace.plan import Status
 
 DATA = Path(__file__).resolve().parent / "data" / "gap"
@@ -37,7 +37,6 @@ def test_milp_reaches_the_published_optimum(name: str) -> None:
     ev = evaluate(problem, plan)
     assert plan.status is Status.OPTIMAL and ev.feasible
     assert ev.power_w == pytest.approx(_optima()[name], abs=1e-6)
-    assert plan.seconds < 5.0
 
 
 def test_multi_problem_file_and_bad_input(tmp_path: Path) -> None:

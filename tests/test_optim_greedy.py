@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from slimplace.evaluate import evaluate
-from slimplace.optim import GreedySolver, LpRoundSolver, MilpSolver
+from slimplace.optim.greedy import GreedySolver
+from slimplace.optim.milp import MilpSolver
+from slimplace.optim.relax_round import LpRoundSolver
 from slimplace.placement.baselines import cloud_only
 from slimplace.plan import Status
 from slimplace.problem.compile import compile_problem
@@ -62,12 +64,12 @@ def test_memory_and_bandwidth_limits_are_repaired() -> None:
         assert ev.feasible, (type(solver).__name__, ev.violations)
 
 
-def test_same_seed_same_plan_and_time_limit(small: CompiledProblem) -> None:
+def test_same_seed_same_plan_and_a_short_limit_still_plans(small: CompiledProblem) -> None:
     a = GreedySolver().solve(small, seed=3)
     b = GreedySolver().solve(small, seed=3)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.servers_on, b.servers_on)
     quick = GreedySolver(time_limit_s=0.05).solve(small)
-    assert quick.seconds < 2.0 and evaluate(small, quick).feasible
+    assert evaluate(small, quick).feasible  # timing belongs to benchmarks/time_limit.py
 
 
 def test_greedy_reports_infeasible_when_capacity_is_short() -> None:
@@ -80,7 +82,7 @@ def test_greedy_reports_infeasible_when_capacity_is_short() -> None:
 
 def test_arc_loads_match_the_evaluator(small: CompiledProblem) -> None:
     from slimplace.evaluate import link_loads_bps
-    from slimplace.optim.network import arc_loads_bps
+    from slimplace.optim.arcs import arc_loads_bps
 
     x = GreedySolver().solve(small).x
     used = np.flatnonzero(x)

@@ -15,6 +15,7 @@ pytest.importorskip("sklearn")
 
 from torch import nn  # noqa: E402
 
+from slimplace.benchmarks.tiny import tiny_scenario  # noqa: E402
 from slimplace.problem.compile import compile_problem  # noqa: E402
 from slimplace.problem.latency import LatencySource  # noqa: E402
 from slimplace.profiling.data import ImageData, digits  # noqa: E402
@@ -36,7 +37,6 @@ from slimplace.profiling.report import (  # noqa: E402
 )
 from slimplace.profiling.train import TrainConfig, init_network, train  # noqa: E402
 from slimplace.solve import solve  # noqa: E402
-from slimplace.testing.scenarios import tiny_scenario  # noqa: E402
 
 HARDWARE = tiny_scenario().hardware
 

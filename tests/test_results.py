@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from slimplace.evaluate import Violation, evaluate
-from slimplace.placement.registry import default_registry
+from slimplace.methods import default_registry
 from slimplace.plan import Status
 from slimplace.problem.compile import compile_problem
 from slimplace.results import (

@@ -47,3 +47,13 @@ def test_infeasible_baseline_still_reports(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     assert "violation" in result.output
+
+
+def test_an_infinite_amount_of_work_is_refused_naming_the_field(tmp_path: Path):
+    text = EXAMPLE.read_text().replace("work: 6e7", "work: .inf", 1)
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(text)
+    result = CliRunner().invoke(app, ["schedule", str(jobs), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "jobs[0].work" in result.output and "finite" in result.output
+    assert "nan" not in result.output

@@ -12,6 +12,7 @@ import pytest
 
 from slimplace.errors import SlimplaceError
 from slimplace.plan import Status
+from slimplace.registry import UnknownOptionError
 from slimplace.scheduling import (
     ExactMilp,
     Heuristic,
@@ -44,12 +45,12 @@ def _create(name: str):
 
 @pytest.mark.parametrize("name", METHODS)
 def test_contract_energy_objective(small, name):
-    assert check_scheduler(_create(name), small) == []
+    check_scheduler(name, _create(name), small)
 
 
 @pytest.mark.parametrize("name", METHODS)
 def test_contract_accuracy_objective(budgeted, name):
-    assert check_scheduler(_create(name), budgeted) == []
+    check_scheduler(name, _create(name), budgeted)
 
 
 @pytest.mark.parametrize("name", ["milp", "heuristic"])
@@ -127,7 +128,9 @@ def test_registry_suggests_and_accepts_plugins(small):
         "mine", lambda: FunctionScheduler(REGISTRY.create("lightest").solve), kind="baseline"
     )
     assert reg.names() == ["mine"]
-    assert check_schedule(small, reg.create("mine", unused=1).solve(small)).feasible
+    assert check_schedule(small, reg.create("mine", time_limit_s=1).solve(small)).feasible
+    with pytest.raises(UnknownOptionError, match="unused"):
+        reg.create("mine", unused=1)
 
 
 def test_split_jobs_run_a_continuous_width_at_their_floor(small):

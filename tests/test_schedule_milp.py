@@ -98,3 +98,20 @@ def test_heuristic_within_two_percent_of_milp(seed):
     assert exact.status == Status.OPTIMAL
     assert heur.objective <= exact.objective * 1.02
     assert exact.bound <= heur.objective * (1 + 1e-9)
+
+
+def test_a_huge_deadline_does_not_stop_the_milp_from_scheduling():
+    import re
+    from pathlib import Path
+
+    from slimplace.scheduling import loads_jobs
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "jobs-small.yaml"
+    text = re.sub(r"deadline: [^\n#]+", "deadline: 1e300 h", example.read_text())
+    problem = compile_jobs(loads_jobs(text, file="huge.yaml"))
+    heuristic = Heuristic(time_limit_s=10).solve(problem)
+    exact = ExactMilp(time_limit_s=30).solve(problem)
+    assert (heuristic.machine >= 0).all()
+    assert exact.status in (Status.OPTIMAL, Status.TIME_LIMIT) and (exact.machine >= 0).all()
+    assert check_schedule(problem, exact).feasible
+    assert exact.objective <= heuristic.objective * (1 + 1e-6)

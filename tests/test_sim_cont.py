@@ -4,10 +4,11 @@ computations (placement, incremental loads, the per-step measurement)."""
 import numpy as np
 import pytest
 
+from slimplace.benchmarks.cont_continuum import cont_problem, leaf_s_mean_power_w
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
 from slimplace.problem.compile import compile_problem
 from slimplace.sim import simulate
-from slimplace.sim.cont import cont_problem
 from slimplace.sim.engine import estimate_step
 from slimplace.sim.policies.continuum import (
     ContinuumFirstPolicy,
@@ -17,7 +18,6 @@ from slimplace.sim.policies.continuum import (
 )
 from slimplace.sim.records import COL
 from slimplace.sim.state import SimState, late_probability
-from slimplace.testing import tiny_scenario
 
 
 class _Sink:
@@ -160,10 +160,13 @@ def test_every_step_measures_the_whole_state_as_from_scratch(size: str, steps: i
 
 
 def test_cont_s_energy_is_the_benchmark_figure() -> None:
-    """`python benchmarks/sim_cont.py S 60`: 15.571 Wh (LEAF: 15.7 Wh)."""
+    """`python benchmarks/sim_cont.py S 60`: 15.571 Wh, 934.3 W per step (LEAF: 15.7 Wh over
+    61 readings, 926.6 W per reading)."""
     p = cont_problem("S")
     res = simulate(p, ContinuumFirstPolicy(churn=0.1), horizon_s=60, step_s=1.0, seed=0)
     assert res.summary.energy_j / 3600.0 == pytest.approx(15.571, abs=5e-4)
+    assert res.summary.energy_j / 60 == pytest.approx(934.3, abs=0.05)
+    assert leaf_s_mean_power_w() == pytest.approx(926.56, abs=0.01)
 
 
 def _spread_plan(p, rng, tiers):

@@ -4,16 +4,16 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from slimplace.benchmarks.cont_continuum import cont_problem
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.evaluate import evaluate
 from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
 from slimplace.problem.compile import compile_problem
 from slimplace.sim import Change, PolicyError, StaticPolicy, build_workload, simulate
-from slimplace.sim.cont import cont_problem
 from slimplace.sim.engine import estimate_step
 from slimplace.sim.policies import ContinuumFirstPolicy
 from slimplace.sim.records import BLOCK_ROWS, COLUMNS
 from slimplace.sim.state import histogram_quantile, latency_histogram
-from slimplace.testing import tiny_scenario
 
 PROBLEM = compile_problem(tiny_scenario(8, seed=2), variants="all")
 

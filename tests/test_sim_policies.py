@@ -5,9 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slimplace.placement.registry import default_registry
+from slimplace.methods import default_registry
 from slimplace.plan import Plan
 from slimplace.problem.compile import compile_problem
+from slimplace.registry import UnknownOptionError
 from slimplace.sim import (
     Change,
     ReactivePolicy,
@@ -40,8 +41,10 @@ def test_registry_knows_its_policies_and_suggests_names() -> None:
     } <= set(REGISTRY.names())
     with pytest.raises(UnknownPolicyError, match="reactive"):
         REGISTRY.create("reactiv")
-    policy = REGISTRY.create("periodic", period_s=60.0, not_an_option=1)
-    assert policy.period_s == 60.0
+    policy = REGISTRY.create("periodic", period_s=60.0, idle_s=5.0, method="lp-round")
+    assert policy.period_s == 60.0 and type(policy.solver).__name__ == "LpRoundSolver"
+    with pytest.raises(UnknownOptionError, match="not_an_option"):
+        REGISTRY.create("periodic", not_an_option=1)
 
 
 class _Bad:
@@ -129,11 +132,12 @@ def test_reactive_steps_down_before_servers_wake_and_sleeps_when_idle() -> None:
     from slimplace.sim.records import COLUMNS
 
     runs = {}
-    plan = "edge-first"  # a hub baseline: its plan does not change as optimizers improve
+    # a hub baseline: its plan does not change as optimizers improve
+    plan = default_registry().create("edge-first")
     for name, pol in (
-        ("static", StaticPolicy(method=plan)),
-        ("reactive", ReactivePolicy(idle_s=1800, method=plan)),
-        ("plan-only", ReactivePolicy(scale_variants=False, method=plan)),
+        ("static", StaticPolicy(solver=plan)),
+        ("reactive", ReactivePolicy(idle_s=1800, solver=plan)),
+        ("plan-only", ReactivePolicy(scale_variants=False, solver=plan)),
     ):
         sink = Sink()
         runs[name] = simulate(
@@ -182,7 +186,6 @@ def test_first_fit_is_sequential_first_fit(items, room) -> None:
 
 def test_a_new_plan_waits_for_its_servers_before_traffic_moves() -> None:
     from slimplace.placement.baselines import cloud_only
-    from slimplace.placement.registry import Registry
     from slimplace.plan import node_busy_s_per_s, servers_needed
     from slimplace.sim import PeriodicPolicy
     from slimplace.sim.records import COLUMNS
@@ -206,9 +209,7 @@ def test_a_new_plan_waits_for_its_servers_before_traffic_moves() -> None:
             )
             return Plan(x, on, "metro")
 
-    registry = Registry()
-    registry.register("alternate", Alternate, kind="baseline")
-    policy = PeriodicPolicy(method="alternate", period_s=120.0, hysteresis=-1e9)
+    policy = PeriodicPolicy(solver=Alternate(), period_s=120.0, hysteresis=-1e9)
 
     class Sink:
         def __init__(self):
@@ -221,10 +222,27 @@ def test_a_new_plan_waits_for_its_servers_before_traffic_moves() -> None:
             pass
 
     sink = Sink()
-    res = simulate(p, policy, horizon_s=8 * 30.0, step_s=30.0, records=sink, registry=registry)
+    res = simulate(p, policy, horizon_s=8 * 30.0, step_s=30.0, records=sink)
     rows = np.concatenate(sink.rows)
     on, moves = rows[:, COLUMNS.index("servers_on")], rows[:, COLUMNS.index("moves")]
     wake_s = p.node_wake_time_s[metro]  # 60 s: two steps of 30 s
     assert moves[:4].sum() == 0 and on[4] > on[3]  # step 4: the metro servers start waking...
     assert moves[4 + int(wake_s / 30)] > 0  # ...and the traffic moves once they are up
     assert res.summary.served_fraction == pytest.approx(1.0)
+
+
+def test_the_periodic_policy_warm_starts_its_solver_from_the_plan_in_force() -> None:
+    from slimplace.optim.greedy import GreedySolver
+    from slimplace.sim import PeriodicPolicy
+
+    p = compile_problem(tiny_scenario(8, seed=2), variants="all")
+    starts: list[object] = []
+
+    class Recording:
+        def solve(self, problem, *, seed=0, start=None):  # type: ignore[no-untyped-def]
+            starts.append(start)
+            return GreedySolver(time_limit_s=5.0).solve(problem, seed=seed, start=start)
+
+    simulate(p, PeriodicPolicy(solver=Recording(), period_s=600.0), horizon_s=3600, step_s=300)
+    assert len(starts) >= 3 and starts[0] is None
+    assert all(isinstance(s, Plan) for s in starts[1:])  # every re-plan starts from a plan

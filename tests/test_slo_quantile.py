@@ -7,7 +7,7 @@ import pytest
 
 from slimplace.errors import InputError
 from slimplace.evaluate import evaluate
-from slimplace.placement.registry import default_registry
+from slimplace.methods import default_registry
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.latency import mg1_response_time_s
 from slimplace.scenario.io import dump_scenario, loads_scenario

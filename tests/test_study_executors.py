@@ -51,7 +51,7 @@ def test_executor_names() -> None:
 
 _AFTER_HIGHS = """
 from pathlib import Path
-from slimplace.placement.registry import default_registry
+from slimplace.methods import default_registry
 from slimplace.problem.compile import compile_problem
 from slimplace.study import loads_spec, run_sweep
 

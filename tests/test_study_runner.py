@@ -28,7 +28,7 @@ def test_compare_gives_one_row_per_method_with_the_trial_columns() -> None:
 
 
 def test_compare_defaults_to_every_registered_method() -> None:
-    from slimplace.placement.registry import default_registry
+    from slimplace.methods import default_registry
 
     rows = run_trial(_trial("name: c\nrun: compare\nparameters: {scenario: tiny}\n")).rows
     assert rows["method"].tolist() == default_registry().names()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +24,25 @@ class Status(StrEnum):
     FEASIBLE = "feasible"
     TIME_LIMIT = "time-limit"
     INFEASIBLE = "infeasible"
+    #: A plan was returned but the independent evaluator rejects it (set by
+    #: :func:`slimplace.solve.solve`; never "optimal" or "feasible" then).
+    VIOLATES = "violates"
+
+
+class HasKind(Protocol):
+    """A violation: anything with a ``kind`` (:class:`slimplace.evaluate.Violation`)."""
+
+    @property
+    def kind(self) -> str:
+        """The violated constraint family ("bandwidth", "slo", ...)."""
+        ...
+
+
+def violation_reason(violations: Iterable[HasKind]) -> str:
+    """Violated constraint kinds with their counts, in order of first appearance:
+    ``"bandwidth x2; slo x5"``; empty when there are none."""
+    counts = Counter(v.kind for v in violations)
+    return "; ".join(f"{kind} x{n}" for kind, n in counts.items())
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,14 +77,33 @@ def node_busy_s_per_s(
     return busy.astype(np.float64, copy=False)
 
 
+#: Relative excess of load over whole servers forgiven when sizing servers (the HiGHS
+#: feasibility tolerance on rows of large coefficients), so a solver's plan at exactly
+#: rho_max does not ask for one more server.
+SERVER_LOAD_RTOL = 1e-6
+#: Servers' worth of load below which a node needs none (rounding residue; far below the
+#: load of one request per million seconds on the fastest server).
+SERVER_LOAD_ATOL = 1e-12
+
+
+def servers_for_load(
+    busy_s_per_s: FloatArray, max_utilisation: float, *, headroom: float = 0.0
+) -> IntArray:
+    """Fewest servers that carry ``busy_s_per_s`` (server-seconds per second) at
+    ``max_utilisation / (1 + headroom)`` each, forgiving :data:`SERVER_LOAD_RTOL`
+    (never negative; not clipped to the servers present)."""
+    busy = np.asarray(busy_s_per_s, dtype=np.float64) * (1.0 + headroom)
+    need = np.ceil(busy / max_utilisation * (1 - SERVER_LOAD_RTOL) - SERVER_LOAD_ATOL)
+    return np.maximum(need, 0).astype(np.int64)
+
+
 def servers_needed(problem: CompiledProblem, busy_s_per_s: FloatArray) -> IntArray:
-    """Fewest servers that keep each node at or below rho_max; always-on nodes keep all.
+    """:func:`servers_for_load` at rho_max; always-on nodes keep all their servers.
 
     Not clipped to the servers present: an overloaded plan asks for more and the
     evaluator reports it.
     """
-    need = np.ceil(busy_s_per_s / problem.max_utilisation - 1e-9).astype(np.int64)
-    need = np.maximum(need, 0)
+    need = servers_for_load(busy_s_per_s, problem.max_utilisation)
     return np.where(problem.node_always_on, problem.node_count, need)
 
 

@@ -3,9 +3,11 @@ scheduling methods.
 
 A registry is a plain object (there is no process-wide one, so two can coexist). Each
 entry builds a configured object from keyword options; :meth:`NamedRegistry.create`
-passes only the options the factory accepts, so one set of options (a time limit, a
-seed) can be offered to every entry. Users add entries by a call or by a package entry
-point (a function taking the registry), loaded with :meth:`NamedRegistry.load_plugins`.
+raises :class:`UnknownOptionError` naming any option the factory does not take,
+except the registry's *shared settings* (``shared_options``, e.g. a time limit),
+which are offered to every entry and passed to those that take them. Users add entries
+by a call or by a package entry point (a function taking the registry), loaded with
+:meth:`NamedRegistry.load_plugins`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class UnknownNameError(SlimplaceError):
     """A name nobody registered."""
 
 
+class UnknownOptionError(SlimplaceError):
+    """An option the named entry does not take."""
+
+
 @dataclass(frozen=True, slots=True)
 class Entry(Generic[T]):
     """A registered factory: how to build it and what it is."""
@@ -48,9 +54,14 @@ class NamedRegistry(Generic[T]):
     unknown_error: ClassVar[type[SlimplaceError]] = UnknownNameError
     #: The kinds an entry may have (empty: any).
     kinds: ClassVar[tuple[str, ...]] = ()
+    #: Settings offered to every entry: passed where the factory takes them, else ignored.
+    shared_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry[T]] = {}
+        #: Entries that could not be registered (name -> why), e.g. a missing optional
+        #: dependency; listed by ``slimplace methods`` instead of vanishing.
+        self.unavailable: dict[str, str] = {}
 
     def register(
         self, name: str, factory: Callable[..., T], *, kind: str = "", description: str = ""
@@ -70,9 +81,19 @@ class NamedRegistry(Generic[T]):
         return self._entries[name]
 
     def create(self, name: str, **options: Any) -> T:
-        """Build ``name`` with the ``options`` its factory accepts (others are ignored)."""
+        """Build ``name`` with ``options``; an option its factory does not take raises
+        :class:`UnknownOptionError` naming it, except the shared settings
+        (:attr:`shared_options`), which are dropped where not taken."""
         factory = self.info(name).factory
-        return factory(**accepted_options(factory, options))
+        accepted = accepted_options(factory, options)
+        unknown = sorted(set(options) - set(accepted) - set(self.shared_options))
+        if unknown:
+            takes = sorted(option_names(factory) or ())
+            raise UnknownOptionError(
+                f"{self.noun} {name!r} takes no option {', '.join(map(repr, unknown))}"
+                f"; it takes: {', '.join(takes) or 'none'}"
+            )
+        return factory(**accepted)
 
     def names(self, kind: str | None = None) -> list[str]:
         """Registered names, optionally of one kind, in registration order."""
@@ -112,14 +133,23 @@ def function_factory(function: Callable[..., Any]) -> Callable[[], FunctionMetho
     return factory
 
 
-def accepted_options(factory: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
-    """The subset of ``options`` that ``factory``'s signature accepts (all of them if it
-    takes ``**kwargs``; none if its signature cannot be inspected)."""
+def option_names(factory: Callable[..., Any]) -> set[str] | None:
+    """Keyword options ``factory`` takes (None: any, it takes ``**kwargs``; empty when
+    its signature cannot be inspected)."""
     try:
         params = list(inspect.signature(factory).parameters.values())
     except (TypeError, ValueError):
-        return {}
+        return set()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    keyword = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return {p.name for p in params if p.kind in keyword}
+
+
+def accepted_options(factory: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``options`` that ``factory``'s signature accepts (all of them if it
+    takes ``**kwargs``; none if its signature cannot be inspected)."""
+    names = option_names(factory)
+    if names is None:
         return dict(options)
-    names = {p.name for p in params}
     return {k: v for k, v in options.items() if k in names}

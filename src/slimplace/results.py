@@ -25,12 +25,13 @@ horizon); they are NaN where a result does not have them.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
+
+from slimplace.plan import violation_reason
 
 if TYPE_CHECKING:
     from slimplace.evaluate import Evaluation, Violation
@@ -113,13 +114,6 @@ def relative_gaps(value: pd.Series, bound: pd.Series) -> pd.Series:
     gap = np.where(np.isfinite(v) & np.isfinite(b), gap, np.nan)
     gap = np.where(np.abs(gap) <= GAP_TOLERANCE, 0.0, gap)
     return pd.Series(gap, index=value.index)
-
-
-def violation_reason(violations: Iterable[Violation]) -> str:
-    """Violated constraint kinds with their counts, in order of first appearance:
-    ``"bandwidth x2; slo x5"``; empty when there are none."""
-    counts = Counter(v.kind for v in violations)
-    return "; ".join(f"{kind} x{n}" for kind, n in counts.items())
 
 
 def row_status(status: str, feasible: bool) -> str:
@@ -229,7 +223,7 @@ def plan_table(
 
 def _kind(registry: Registry | None, method: str) -> str:
     if registry is None:
-        from slimplace.placement.registry import default_registry
+        from slimplace.methods import default_registry
 
         registry = default_registry()
     return registry.info(method).kind if method in registry else ""

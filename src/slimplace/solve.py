@@ -8,16 +8,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from slimplace.evaluate import Evaluation, evaluate
-from slimplace.placement.registry import Registry, default_registry
-from slimplace.plan import Plan
+from slimplace.methods import default_registry
+from slimplace.placement.registry import Registry
+from slimplace.plan import Plan, Status, violation_reason
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.results import COLUMNS, GAP_TOLERANCE, plan_summary, plan_table
+from slimplace.results import (
+    COLUMNS,
+    GAP_TOLERANCE,
+    plan_summary,
+    plan_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +71,41 @@ def solve(
     seed: int = 0,
     **options: Any,
 ) -> Result:
-    """Run one method and evaluate its plan."""
+    """Run one method and evaluate its plan; a plan the evaluator rejects gets status
+    "violates" (see :func:`honest_status`).
+
+    ``options`` are the method's own (one it does not take raises
+    :class:`~slimplace.registry.UnknownOptionError` naming it), except the shared
+    settings ``time_limit_s`` and ``mip_gap``, passed only to methods that take them.
+    """
     reg = registry or default_registry()
     name = method or default_method(reg)
     solver = reg.create(name, **options)
     t0 = time.perf_counter()
     plan = solver.solve(problem, seed=seed)
     if plan.seconds == 0.0:
-        plan = _with_seconds(plan, time.perf_counter() - t0)
-    return Result(plan, evaluate(problem, plan))
+        plan = replace(plan, seconds=time.perf_counter() - t0)
+    evaluation = evaluate(problem, plan)
+    kind = reg.info(name).kind if name in reg else ""
+    return Result(honest_status(plan, evaluation, kind), evaluation)
+
+
+def honest_status(plan: Plan, evaluation: Evaluation, kind: str = "") -> Plan:
+    """``plan`` with status "violates" when it is a plan (some share placed) that the
+    evaluator rejects, whatever the method said (optimal, feasible, time-limit); its
+    reason then names the violated constraint kinds (``evaluation.violations`` has
+    them all). A bound's plan (a relaxation) and a plan already "infeasible" keep
+    their status."""
+    if (
+        evaluation.feasible
+        or kind == "bound"
+        or plan.status in (Status.INFEASIBLE, Status.VIOLATES)
+        or not (plan.x > 0).any()
+    ):
+        return plan
+    said = f"; the method said {plan.status}" + (f": {plan.reason}" if plan.reason else "")
+    reason = f"the evaluator rejects the plan: {violation_reason(evaluation.violations)}{said}"
+    return replace(plan, status=Status.VIOLATES, reason=reason)
 
 
 def compare(
@@ -100,9 +132,3 @@ def comparison_table(
     """One row per method (:func:`slimplace.results.plan_table`): ``gap`` is relative to
     the best lower bound any method reported."""
     return plan_table(problem, results, registry or default_registry())
-
-
-def _with_seconds(plan: Plan, seconds: float) -> Plan:
-    from dataclasses import replace
-
-    return replace(plan, seconds=seconds)

@@ -17,7 +17,6 @@
 True
 """
 
-from slimplace.calibration.builtin import builtin_fits
 from slimplace.calibration.features import VariantFeatures, features_from_arrays, variant_features
 from slimplace.calibration.fit import (
     HeldOut,
@@ -30,6 +29,7 @@ from slimplace.calibration.fit import (
     predict_latency_s,
 )
 from slimplace.calibration.model import CalibratedLatencyModel, default_latency_model
+from slimplace.catalog.latency_fits import builtin_fits
 
 __all__ = [
     "CalibratedLatencyModel",

@@ -15,10 +15,10 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from slimplace.calibration.builtin import FITS_COLUMNS, fit_to_row
 from slimplace.calibration.fit import fit_latency, kfold_mape
 from slimplace.calibration.published import Measurements, activation_rows, published_measurements
 from slimplace.catalog import Catalog
+from slimplace.catalog.latency_fits import FITS_COLUMNS, fit_to_row
 from slimplace.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from slimplace.catalog._rows import read_rows
 from slimplace.catalog.families import parse_families, parse_measured
 from slimplace.catalog.hardware import parse_embodied, parse_hardware, parse_power_curves
+from slimplace.catalog.latency_fits import with_builtin_fits
 from slimplace.catalog.links import parse_link_kinds, parse_radio_models
 from slimplace.catalog.regions import parse_regions
 from slimplace.scenario.model import HardwareProfile, LinkKind, ModelFamily, RadioModel, Region
@@ -42,8 +43,6 @@ def load_catalog() -> Catalog:
 
     Profiles named in ``data/calibration/fits.csv`` carry their shipped latency fit.
     """
-    from slimplace.calibration.builtin import with_builtin_fits  # imports the catalog
-
     curves = parse_power_curves(read_rows("power_curves.csv"))
     measured = parse_measured(read_rows("measured_latency.csv"))
     return Catalog(

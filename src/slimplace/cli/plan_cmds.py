@@ -161,13 +161,15 @@ def print_savings(problem: CompiledProblem, results: Any) -> None:
 @app.command()
 def methods() -> None:
     """List the registered methods."""
-    from slimplace.placement.registry import default_registry
+    from slimplace.methods import default_registry
 
     reg = default_registry()
     table = Table("method", "kind", "description")
     for name in reg.names():
         info = reg.info(name)
         table.add_row(name, info.kind, info.description)
+    for name, why in reg.unavailable.items():
+        table.add_row(name, "unavailable", why, style="dim")
     console.print(table)
 
 

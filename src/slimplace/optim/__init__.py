@@ -1,66 +1,21 @@
 """Optimizers: the exact MILP on HiGHS, its LP bound, heuristics that scale, a
 decomposition by region, and the diagnosis of infeasible scenarios.
 
-:func:`register` adds them to a :class:`~slimplace.placement.registry.Registry`
-(:func:`~slimplace.placement.registry.default_registry` calls it).
+Layers, each importing only those below it:
+
+1. base: :mod:`~slimplace.optim.costs` (the objective), :mod:`~slimplace.optim.formulation`
+   (the model), :mod:`~slimplace.optim.highs` (the solver adapter), :mod:`~slimplace.optim.lp`
+   (LP relaxation with link-row cuts), :mod:`~slimplace.optim.extract` (results to plans),
+   and array helpers (:mod:`~slimplace.optim.segments`, :mod:`~slimplace.optim.arcs`,
+   :mod:`~slimplace.optim.regret`, :mod:`~slimplace.optim.repair`);
+2. search: :mod:`~slimplace.optim.search_state`, :mod:`~slimplace.optim.construction`,
+   :mod:`~slimplace.optim.local_search`, and ``greedy`` (:mod:`~slimplace.optim.greedy`);
+3. column generation (:mod:`~slimplace.optim.colgen`);
+4. ``milp``, ``lp-bound``, ``lp-round`` (:mod:`~slimplace.optim.milp`,
+   :mod:`~slimplace.optim.lp_bound`, :mod:`~slimplace.optim.relax_round`);
+5. ``decomposed`` (:mod:`~slimplace.optim.decompose`).
+
+The registry of methods by name is built above this package, in :mod:`slimplace.methods`.
+Import from the modules: this package imports nothing, so ``greedy`` (numpy only) works
+without the optional HiGHS binding.
 """
-
-from __future__ import annotations
-
-from slimplace.optim.costs import ObjectiveWeights, cost_model, objective_weights, plan_value
-from slimplace.optim.decompose import DecomposedSolver
-from slimplace.optim.diagnose import Diagnosis, diagnose
-from slimplace.optim.greedy import GreedySolver
-from slimplace.optim.milp import LpBoundSolver, MilpSolver
-from slimplace.optim.relax_round import LpRoundSolver
-from slimplace.placement.registry import Registry
-
-__all__ = [
-    "DecomposedSolver",
-    "Diagnosis",
-    "GreedySolver",
-    "LpBoundSolver",
-    "LpRoundSolver",
-    "MilpSolver",
-    "ObjectiveWeights",
-    "cost_model",
-    "diagnose",
-    "objective_weights",
-    "plan_value",
-    "register",
-]
-
-
-def register(registry: Registry) -> None:
-    """Add ``milp`` (exact), ``lp-bound`` (bound), ``greedy``, ``lp-round`` and
-    ``decomposed`` (heuristics) to ``registry``."""
-    registry.register(
-        "milp",
-        MilpSolver,
-        kind="exact",
-        description="MILP on HiGHS: optimal plan, or incumbent with bound and gap",
-    )
-    registry.register(
-        "lp-bound",
-        LpBoundSolver,
-        kind="bound",
-        description="LP relaxation: the lower bound every gap is measured against",
-    )
-    registry.register(
-        "greedy",
-        GreedySolver,
-        kind="heuristic",
-        description="Energy-marginal greedy, slope scaling, consolidation, local search",
-    )
-    registry.register(
-        "lp-round",
-        LpRoundSolver,
-        kind="heuristic",
-        description="LP relaxation (column generation when large) rounded, then local search",
-    )
-    registry.register(
-        "decomposed",
-        DecomposedSolver,
-        kind="heuristic",
-        description="Regions solved separately (lp-round by default), merged and repaired",
-    )

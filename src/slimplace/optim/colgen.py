@@ -25,11 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slimplace.optim.arcs import arc_capacity_bps
 from slimplace.optim.costs import CostModel, FloatArray, IntArray
 from slimplace.optim.formulation import Formulation, build_formulation
-from slimplace.optim.highs import HighsSession, SolverOutcome
-from slimplace.optim.network import arc_capacity_bps, concat_ranges
-from slimplace.optim.rounds import top_per_demand
+from slimplace.optim.highs import HighsResult, HighsSession
+from slimplace.optim.lp import strengthened_lp
+from slimplace.optim.search_state import SearchState
+from slimplace.optim.segments import concat_ranges, top_per_demand
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.routes import path_sums
 
@@ -37,6 +39,30 @@ log = logging.getLogger(__name__)
 
 #: Reduced costs above -RC_TOL x (scale of the costs) count as non-negative.
 RC_TOL = 1e-9
+
+#: From this many candidates on, LPs are solved by column generation and the MILP
+#: searches the generated columns (option ``columns="auto"``).
+COLGEN_MIN_CANDIDATES = 50_000
+
+
+def uses_generated_columns(problem: CompiledProblem, columns: str) -> bool:
+    """Whether LPs of ``problem`` go by column generation under option ``columns``."""
+    return columns == "generated" or (
+        columns == "auto" and problem.n_candidates >= COLGEN_MIN_CANDIDATES
+    )
+
+
+def initial_columns(
+    problem: CompiledProblem,
+    model: CostModel,
+    per_demand: int = 8,
+    state: SearchState | None = None,
+) -> IntArray:
+    """A shortlist of each demand's cheapest candidates to start column generation
+    (from the search ``state``, when given)."""
+    if state is not None:
+        return np.asarray(state.shortlist(per_demand), dtype=np.int64)
+    return SearchState(problem, model, per_demand).shortlisted
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,15 +95,25 @@ def restrict(problem: CompiledProblem, model: CostModel, cands: IntArray) -> Res
 class ColumnGeneration:
     """Outcome: the valid lower bound, the last restricted LP, and its formulation.
     ``converged``: no candidate priced out, or the bound came within ``stop_gap`` of
-    the restricted LP (the bound is then the full LP bound to that precision)."""
+    the restricted LP (the bound is then the full LP bound to that precision).
+
+    ``slack`` (per candidate) and ``last_bound`` come from the last round's duals:
+    every plan x of the full problem has value >= ``last_bound + sum_c slack_c x_c``
+    (``slack_c = rc_c - min(0, min of rc over c's demand)``), so a plan better than U
+    sends a whole demand only to candidates with ``slack_c < U - last_bound``
+    (reduced-cost fixing; Nemhauser & Wolsey, "Integer and Combinatorial
+    Optimization", 1988, sec. II.5.1). None when the last LP had no solution.
+    """
 
     bound: float | None
     restricted: Restricted
     formulation: Formulation
     session: HighsSession
-    lp: SolverOutcome
+    lp: HighsResult
     converged: bool
     rounds: int
+    slack: FloatArray | None = None
+    last_bound: float | None = None
 
 
 def column_generation(
@@ -94,8 +130,6 @@ def column_generation(
 ) -> ColumnGeneration:
     """LP bound of ``problem`` starting from candidates ``initial`` (at least one per demand);
     stops when no candidate prices out or the bound is within ``stop_gap`` of the LP."""
-    from slimplace.optim.milp import strengthened_lp
-
     p = problem
     cands = np.unique(initial)
     bound: float | None = None
@@ -105,11 +139,11 @@ def column_generation(
         rounds += 1
         r = restrict(p, model, cands)
         f = build_formulation(r.problem, r.model, relax=True, artificial_cost=big_m)
-        session, lp, pairs = strengthened_lp(
-            r.problem, f, deadline=deadline, threads=threads, seed=seed, return_pairs=True
-        )
+        strong = strengthened_lp(r.problem, f, deadline=deadline, threads=threads, seed=seed)
+        session, lp, pairs = strong.session, strong.result, strong.link_keys
         if lp.values is None or lp.objective is None or lp.bound is None:
-            return ColumnGeneration(None, r, f, session, lp, False, rounds)
+            # out of time in this round: the bound of the rounds before still holds
+            return ColumnGeneration(bound, r, f, session, lp, False, rounds)
         rc = reduced_costs(p, model, r, f, session.row_duals(), pairs)
         outside = np.ones(p.n_candidates, dtype=bool)
         outside[cands] = False
@@ -121,7 +155,9 @@ def column_generation(
             else np.zeros(0)
         )
         worst = np.where(np.diff(p.demand_ptr) > 0, worst, 0.0)
-        bound = max(bound or -np.inf, lp.objective + float(worst.sum()))
+        last = lp.objective + float(worst.sum())
+        bound = max(bound or -np.inf, last)
+        slack = rc - np.repeat(worst, np.diff(p.demand_ptr))
         log.info(
             "column generation round %d: %d columns, LP %.6g, bound %.6g, %d priced out",
             rounds,
@@ -131,11 +167,11 @@ def column_generation(
             int(neg.sum()),
         )
         if not neg.any():
-            return ColumnGeneration(lp.objective, r, f, session, lp, True, rounds)
+            return ColumnGeneration(lp.objective, r, f, session, lp, True, rounds, slack, last)
         if lp.objective - bound <= stop_gap * max(1.0, abs(lp.objective)):
-            return ColumnGeneration(bound, r, f, session, lp, True, rounds)
+            return ColumnGeneration(bound, r, f, session, lp, True, rounds, slack, last)
         if rounds >= max_rounds or time.perf_counter() > deadline:
-            return ColumnGeneration(bound, r, f, session, lp, False, rounds)
+            return ColumnGeneration(bound, r, f, session, lp, False, rounds, slack, last)
         cands = np.union1d(cands, _most_negative(p, rc, neg, add_per_demand))
 
 

@@ -7,8 +7,8 @@ latency (Gonzalez, "Clustering to minimize the maximum intercluster distance",
 Theor. Comp. Sci. 38, 1985) and every demand and compute node joins the part
 of the nearest seed. Cloud nodes are shared: each part gets a quota of their
 servers in proportion to its load. A part is a problem of its own (its demands,
-candidates at its nodes and shared nodes) solved by ``inner`` (a registered
-method); demands a part cannot place and conflicts between parts (memory of a
+candidates at its nodes and shared nodes) solved by ``inner`` (a solver object,
+``lp-round`` by default); demands a part cannot place and conflicts between parts (memory of a
 shared node, shared links) are settled afterwards by the greedy's repair and
 local search on the whole problem.
 """
@@ -19,15 +19,20 @@ import dataclasses
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from slimplace.optim.construction import restore_floors
 from slimplace.optim.costs import FloatArray, IntArray, ObjectiveOptions
-from slimplace.optim.greedy import Search
-from slimplace.optim.network import concat_ranges
+from slimplace.optim.empty import empty_problem_plan
+from slimplace.optim.local_search import improve
+from slimplace.optim.regret import assign_by_regret
+from slimplace.optim.relax_round import LpRoundSolver
 from slimplace.optim.repair import node_busy, repair
-from slimplace.optim.rounds import assign_rounds, weighted_sum
+from slimplace.optim.search_state import SearchState
+from slimplace.optim.segments import concat_ranges, weighted_sum
+from slimplace.placement.registry import Solver, reconfigured
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
@@ -48,37 +53,38 @@ class Part:
 
 @dataclass(frozen=True, kw_only=True)
 class DecomposedSolver(ObjectiveOptions):
-    """Solve regions separately with ``inner`` (any registered method) and merge.
+    """Solve regions separately with ``inner`` (a solver object; its time limit and
+    objective are set per part) and merge.
 
     ``parts``: number of parts (0: one per ``demands_per_part`` demands);
     ``workers``: parts solved at once (threads; 1 = one after another). The
     merge is in part order, so the plan does not depend on ``workers``.
     """
 
-    inner: str = "lp-round"
+    inner: Solver = field(default_factory=LpRoundSolver)
     parts: int = 0
     demands_per_part: int = 5000
     workers: int = 1
 
     def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
         """Merged plan of the parts, repaired; status infeasible if some demand is left."""
-        from slimplace.placement.registry import default_registry
-
         t0 = time.perf_counter()
         model = self.cost_model(problem)
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, model, "decomposed")
         k = self.parts or max(1, int(np.ceil(problem.n_demands / self.demands_per_part)))
         parts = split(problem, k)
         rounds = int(np.ceil(len(parts) / max(1, self.workers)))
         budget = 0.75 * self.time_limit_s / max(1, rounds)
-        registry = default_registry()
-        options = {
-            "time_limit_s": budget,
-            "objective": self.objective,
-            "carbon_weight": self.carbon_weight,
-        }
+        inner = reconfigured(
+            self.inner,
+            time_limit_s=budget,
+            objective=self.objective,
+            carbon_weight=self.carbon_weight,
+        )
 
         def run(part: Part) -> Plan:
-            return registry.create(self.inner, **options).solve(part.problem, seed=seed)
+            return inner.solve(part.problem, seed=seed)
 
         if self.workers > 1 and len(parts) > 1:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
@@ -89,10 +95,12 @@ class DecomposedSolver(ObjectiveOptions):
         for part, plan in zip(parts, plans, strict=True):
             if plan.status is not Status.INFEASIBLE:
                 x[part.cands] = plan.x
-        search = Search(problem, model, 24)
+        search = SearchState(problem, model, 24)
         x = _settle(problem, search, x, t0 + self.time_limit_s)
         chosen = _chosen(problem, x)
-        plan = search.plan(chosen, x, "decomposed", time.perf_counter() - t0)
+        plan = search.plan(
+            chosen, x, "decomposed", time.perf_counter() - t0, deadline=t0 + self.time_limit_s
+        )
         info = {"parts": float(len(parts))}
         return dataclasses.replace(plan, info=info)
 
@@ -188,7 +196,7 @@ def _chosen(p: CompiledProblem, x: FloatArray) -> IntArray:
     return chosen
 
 
-def _settle(p: CompiledProblem, search: Search, x: FloatArray, deadline: float) -> FloatArray:
+def _settle(p: CompiledProblem, search: SearchState, x: FloatArray, deadline: float) -> FloatArray:
     """Place the demands the parts left, and repair conflicts between parts; if the
     merged shares break a shared limit, fall back to whole assignments, repaired."""
     cover = weighted_sum(p.cand_demand, x, p.n_demands)
@@ -201,10 +209,10 @@ def _settle(p: CompiledProblem, search: Search, x: FloatArray, deadline: float) 
     if missing.any():
         residual = p.max_utilisation * p.node_count - node_busy(p, chosen, search.load)
         price = search.price(search.base_rate)
-        rest = search.all_of(missing)
-        placed, _ = assign_rounds(p, rest, price[rest], search.load[rest], residual)
+        rest = search.candidates_of(missing)
+        placed, _ = assign_by_regret(p, rest, price[rest], search.load[rest], residual)
         chosen = np.where(placed >= 0, placed, chosen)
-        chosen = repair(p, chosen, price, search.load, search.sub)
+        chosen = repair(p, chosen, price, search.load, search.shortlisted)
     x_whole = search.shares(chosen)
     x_merged = x_keep.copy()
     x_merged[chosen[missing & (chosen >= 0)]] = 1.0
@@ -212,6 +220,6 @@ def _settle(p: CompiledProblem, search: Search, x: FloatArray, deadline: float) 
         return x_merged
     if (chosen >= 0).all():
         if p.app_average.any():
-            chosen = search.restore_floors(chosen)
-        chosen, x_whole = search.improve(chosen, deadline)
+            chosen = restore_floors(search, chosen)
+        chosen, x_whole = improve(search, chosen, deadline)
     return x_whole

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from slimplace.optim.arcs import candidate_arcs
 from slimplace.optim.costs import FloatArray, IntArray, cost_model, objective_weights
 from slimplace.optim.formulation import CONTINUOUS, Formulation, build_formulation
 from slimplace.optim.highs import solve_formulation
-from slimplace.optim.network import candidate_arcs
-from slimplace.optim.rounds import weighted_sum
+from slimplace.optim.segments import weighted_sum
 from slimplace.problem.compiled import CompiledProblem
 
 log = logging.getLogger(__name__)

@@ -62,9 +62,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from slimplace.optim.arcs import arc_capacity_bps, candidate_arcs
 from slimplace.optim.costs import CostModel
-from slimplace.optim.network import arc_capacity_bps, candidate_arcs
-from slimplace.optim.rounds import model_pairs, weighted_sum
+from slimplace.optim.segments import model_pairs, weighted_sum
 from slimplace.problem.compiled import CompiledProblem
 
 FloatArray = npt.NDArray[np.float64]

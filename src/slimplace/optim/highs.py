@@ -39,7 +39,7 @@ _STOPPED = tuple(
 )
 
 
-class Outcome(StrEnum):
+class Termination(StrEnum):
     """How HiGHS ended."""
 
     OPTIMAL = "optimal"
@@ -49,10 +49,10 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, eq=False)
-class SolverOutcome:
+class HighsResult:
     """Solution values (None without a solution), objective, best bound and gap."""
 
-    outcome: Outcome
+    termination: Termination
     model_status: str
     values: FloatArray | None
     objective: float | None
@@ -180,7 +180,7 @@ class HighsSession:
         mip_gap: float = 1e-4,
         start: FloatArray | None = None,
         start_cols: IntArray | None = None,
-    ) -> SolverOutcome:
+    ) -> HighsResult:
         """Solve within ``time_limit_s`` (MIPs from ``start``: values of ``start_cols``)."""
         t0 = time.perf_counter()
         h, f = self.h, self.f
@@ -196,9 +196,9 @@ class HighsSession:
                 len(cols), cols.astype(np.int32), np.asarray(start, dtype=np.float64)[cols]
             )
         h.run()
-        return self._outcome(time.perf_counter() - t0)
+        return self._result(time.perf_counter() - t0)
 
-    def _outcome(self, seconds: float) -> SolverOutcome:
+    def _result(self, seconds: float) -> HighsResult:
         h = self.h
         status = h.getModelStatus()
         info = h.getInfo()
@@ -207,18 +207,18 @@ class HighsSession:
         values = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_solution else None
         objective = float(info.objective_function_value) if has_solution else None
         if status == highspy.HighsModelStatus.kOptimal:
-            outcome = Outcome.OPTIMAL
+            termination = Termination.OPTIMAL
         elif status == highspy.HighsModelStatus.kInfeasible:
-            outcome = Outcome.INFEASIBLE
+            termination = Termination.INFEASIBLE
         elif status in _STOPPED:
-            outcome = Outcome.TIME_LIMIT
+            termination = Termination.TIME_LIMIT
         else:
-            outcome = Outcome.FAILED
+            termination = Termination.FAILED
         bound = gap = None
         if self.is_mip:
             bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
             gap = float(info.mip_gap) if has_solution and np.isfinite(info.mip_gap) else None
-        elif outcome is Outcome.OPTIMAL:
+        elif termination is Termination.OPTIMAL:
             bound, gap = objective, 0.0
         log.info(
             "HiGHS %s (%d cols, %d rows): %s in %.2fs, objective %s, bound %s",
@@ -230,7 +230,7 @@ class HighsSession:
             objective,
             bound,
         )
-        return SolverOutcome(outcome, name, values, objective, bound, gap, seconds)
+        return HighsResult(termination, name, values, objective, bound, gap, seconds)
 
 
 def solve_formulation(
@@ -243,7 +243,7 @@ def solve_formulation(
     start_cols: IntArray | None = None,
     seed: int = 0,
     relax: bool = False,
-) -> SolverOutcome:
+) -> HighsResult:
     """Solve ``f`` once (as its LP relaxation with ``relax``).
 
     HiGHS 1.16 can misreport the objective of a complete MIP start that

@@ -1,74 +1,45 @@
-"""``milp`` and ``lp-bound``: the model of :mod:`slimplace.optim.formulation` on HiGHS.
+"""``milp``: the model of :mod:`slimplace.optim.formulation` on HiGHS, warm-started.
 
 Build, solve, extract and evaluate are separate steps: :func:`build_formulation`,
-:func:`solve_formulation`, :func:`extract_plan`, and the caller's evaluator.
+the HiGHS session of :func:`strengthened_lp` (LP bound and cuts) turned into a MIP,
+:func:`~slimplace.optim.extract.plan_from_result`, and the caller's evaluator.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from slimplace.optim.costs import (
-    CostModel,
-    FloatArray,
-    IntArray,
-    ObjectiveOptions,
-    plan_value,
+from slimplace.evaluate import evaluate
+from slimplace.optim.colgen import (
+    ColumnGeneration,
+    column_generation,
+    initial_columns,
+    restrict,
+    uses_generated_columns,
 )
-from slimplace.optim.formulation import (
-    Formulation,
-    build_formulation,
-    link_pairs,
-    link_rows,
-    violated_links,
-)
-from slimplace.optim.highs import HighsSession, Outcome, SolverOutcome
-from slimplace.optim.rounds import weighted_sum
-from slimplace.plan import Plan, Status, node_busy_s_per_s
+from slimplace.optim.costs import CostModel, IntArray, plan_value
+from slimplace.optim.empty import empty_problem_plan
+from slimplace.optim.extract import empty_on, plan_from_result, start_columns, start_vector
+from slimplace.optim.formulation import build_formulation
+from slimplace.optim.greedy import GreedySolver
+from slimplace.optim.highs import Termination
+from slimplace.optim.lp import HighsOptions, strengthened_lp
+from slimplace.placement.registry import Solver, reconfigured, takes_start
+from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
 
 log = logging.getLogger(__name__)
 
-#: Shares below this are treated as zero when a solution is read back.
-SHARE_EPS = 1e-9
-
-
-#: Up to this many (demand, node) pairs, every ``link`` row goes into the model at
-#: once; above it they are separated from LP solutions.
-LINK_ALL_MAX = 40_000
-
-
-#: From this many candidates on, LPs are solved by column generation
-#: (:mod:`slimplace.optim.colgen`) and the MILP searches the generated columns.
-COLGEN_MIN_CANDIDATES = 50_000
-
-Columns = Literal["auto", "all", "generated"]
-
-
-def uses_generated_columns(problem: CompiledProblem, columns: str) -> bool:
-    """Whether LPs of ``problem`` go by column generation under option ``columns``."""
-    return columns == "generated" or (
-        columns == "auto" and problem.n_candidates >= COLGEN_MIN_CANDIDATES
-    )
-
-
-@dataclass(frozen=True, kw_only=True)
-class HighsOptions(ObjectiveOptions):
-    """Options of the methods that solve on HiGHS: ``threads`` (None: HiGHS's default)
-    and ``columns`` (which candidates enter the model; see :class:`MilpSolver`)."""
-
-    threads: int | None = None
-    columns: Columns = "auto"
-
 
 @dataclass(frozen=True, kw_only=True)
 class MilpSolver(HighsOptions):
-    """Exact placement: the MILP on HiGHS, warm-started from ``greedy``.
+    """Exact placement: the MILP on HiGHS, warm-started from the plan of ``warm_start``
+    (a solver object, :class:`~slimplace.optim.greedy.GreedySolver` by default; None:
+    no warm start) or from the ``start`` plan given to :meth:`solve`.
 
     ``time_limit_s`` bounds the whole call (build, bound, warm start and search);
     ``mip_gap`` is the relative gap at which the search stops (status "optimal"
@@ -80,24 +51,29 @@ class MilpSolver(HighsOptions):
     """
 
     mip_gap: float = 1e-4
-    warm_start: bool = True
+    warm_start: Solver | None = field(default_factory=GreedySolver)
 
-    def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
+    def solve(self, problem: CompiledProblem, *, seed: int = 0, start: Plan | None = None) -> Plan:
         """Optimal plan (or the incumbent at the time limit, or the infeasible status)."""
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, model, "milp")
         if uses_generated_columns(problem, self.columns):
-            start_plan = self._start(problem, seed, deadline)
+            start_plan = self._start(problem, seed, deadline, start)
+            if start_plan is not None and self._short_of_time(deadline):
+                return _out_of_time(problem, start_plan, t0, "before column generation")
             if start_plan is not None:
                 return self._solve_generated(problem, model, start_plan, seed, t0, deadline)
         f = build_formulation(problem, model)
-        session, lp = strengthened_lp(
-            problem, f, deadline=deadline, threads=self.threads, seed=seed
-        )
-        if lp.outcome is Outcome.INFEASIBLE:
-            return plan_from_outcome(problem, f, model, lp, "milp", t0)
-        start_plan = self._start(problem, seed, deadline)
+        strong = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed)
+        session, lp = strong.session, strong.result
+        if lp.termination is Termination.INFEASIBLE:
+            return plan_from_result(problem, f, model, lp, "milp", t0)
+        start_plan = self._start(problem, seed, deadline, start)
+        if self._short_of_time(deadline):
+            return _out_of_time(problem, start_plan, t0, "before the MILP search")
         if (
             start_plan is not None
             and lp.bound is not None
@@ -105,7 +81,7 @@ class MilpSolver(HighsOptions):
             and start_plan.objective - lp.bound <= self.mip_gap * abs(start_plan.objective)
         ):
             return _proven(start_plan, lp.bound, t0)
-        start = (
+        values = (
             start_vector(problem, f, model, start_plan.x, start_plan.servers_on)
             if start_plan
             else None
@@ -114,11 +90,13 @@ class MilpSolver(HighsOptions):
         out = session.solve(
             time_limit_s=deadline - time.perf_counter(),
             mip_gap=self.mip_gap,
-            start=start,
+            start=values,
             start_cols=start_columns(f, complete=not session.presolve),
         )
-        plan = plan_from_outcome(problem, f, model, out, "milp", t0, fallback=start_plan)
-        return _with_bound(plan, lp.bound, self.mip_gap, finished=out.outcome is Outcome.OPTIMAL)
+        plan = plan_from_result(problem, f, model, out, "milp", t0, fallback=start_plan)
+        return _with_bound(
+            plan, lp.bound, self.mip_gap, finished=out.termination is Termination.OPTIMAL
+        )
 
     def _solve_generated(
         self,
@@ -129,26 +107,83 @@ class MilpSolver(HighsOptions):
         t0: float,
         deadline: float,
     ) -> Plan:
-        """Search the columns column generation priced in; bound: the full LP bound."""
-        from slimplace.optim.colgen import column_generation
-
+        """Price columns in by column generation (the full LP bound), then search the
+        MILP over them plus every column whose reduced-cost slack could beat the
+        incumbent (:func:`priced_in`), widening that set while time is left and the gap
+        to the bound is open. When no demand is splittable and the set holds every such
+        column, the MILP's own bound on it is valid for the whole problem."""
         initial = np.union1d(initial_columns(problem, model), np.nonzero(start_plan.x)[0])
         cg_deadline = t0 + 0.6 * self.time_limit_s
         cg = column_generation(
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
-        if (
-            cg.bound is not None
-            and start_plan.objective is not None
-            and start_plan.objective - cg.bound <= self.mip_gap * abs(start_plan.objective)
-        ):
-            return _proven(start_plan, cg.bound, t0)
-        r = cg.restricted
+        best = replace(start_plan, method="milp")
+        if cg.bound is not None and _within_gap(best, cg.bound, self.mip_gap):
+            return _proven(best, cg.bound, t0)
+        if self._short_of_time(deadline):
+            timed_out = _out_of_time(problem, best, t0, "after column generation")
+            return _with_bound(timed_out, cg.bound, self.mip_gap, finished=False)
+        exact = False
+        cands = cg.restricted.cands
+        room, cap = 1.0, max(4 * len(cands), 20_000)
+        searches = 0
+        while True:
+            searches += 1
+            began = time.perf_counter()
+            plan, finished = self._restricted_milp(problem, model, cands, best, seed, t0, deadline)
+            took = time.perf_counter() - began
+            bound = cg.bound
+            if exact and finished and plan.bound is not None and best.objective is not None:
+                # every plan outside ``cands`` is worth more than the incumbent they were priced for
+                global_bound = min(plan.bound, best.objective)
+                bound = global_bound if bound is None else max(bound, global_bound)
+            plan = _with_bound(replace(plan, bound=None), bound, self.mip_gap, finished=finished)
+            info = {**plan.info, **_colgen_info(cg, cands), "restricted_searches": float(searches)}
+            plan = replace(plan, info=info)
+            if plan.objective is not None and plan.objective <= (best.objective or np.inf):
+                best = plan
+            left = deadline - time.perf_counter()
+            if plan.status is Status.OPTIMAL or not finished:
+                return replace(best, seconds=time.perf_counter() - t0)
+            if left < 0.2 * self.time_limit_s:  # stopped by the clock, not by the gap
+                best = _with_bound(best, best.bound, self.mip_gap, finished=False)
+                return replace(best, seconds=time.perf_counter() - t0)
+            # a search over more columns should take at most half the time left, at the
+            # rate (seconds per column) of the search that just finished
+            cap = min(cap, int(len(cands) * 0.5 * left / max(took, 1e-3)))
+            if cap <= len(cands):
+                best = _with_bound(best, best.bound, self.mip_gap, finished=False)
+                return replace(best, seconds=time.perf_counter() - t0)
+            more, exact = priced_in(problem, cg, best, widen=room, cap=cap)
+            if len(more) == len(cands):
+                if len(cands) == problem.n_candidates:
+                    return replace(best, seconds=time.perf_counter() - t0)
+                room, cap = room * 4.0, cap * 4
+                more, exact = priced_in(problem, cg, best, widen=room, cap=cap)
+            cands = more
+
+    def _short_of_time(self, deadline: float) -> bool:
+        """Whether less than 10 % of the time limit is left (too little for a MILP)."""
+        return deadline - time.perf_counter() < 0.1 * self.time_limit_s
+
+    def _restricted_milp(
+        self,
+        problem: CompiledProblem,
+        model: CostModel,
+        cands: IntArray,
+        incumbent: Plan,
+        seed: int,
+        t0: float,
+        deadline: float,
+    ) -> tuple[Plan, bool]:
+        """The MILP over candidates ``cands`` warm-started from ``incumbent``; the plan
+        (over all candidates, its bound the restricted MIP's) and whether HiGHS finished."""
+        r = restrict(problem, model, cands)
         f = build_formulation(r.problem, r.model)
-        session, _ = strengthened_lp(
+        session = strengthened_lp(
             r.problem, f, deadline=deadline, threads=self.threads, seed=seed
-        )
-        start = start_vector(r.problem, f, r.model, start_plan.x[r.cands], start_plan.servers_on)
+        ).session
+        start = start_vector(r.problem, f, r.model, incumbent.x[r.cands], incumbent.servers_on)
         session.make_integer()
         out = session.solve(
             time_limit_s=deadline - time.perf_counter(),
@@ -156,172 +191,118 @@ class MilpSolver(HighsOptions):
             start=start,
             start_cols=start_columns(f, complete=not session.presolve),
         )
-        fallback = replace(start_plan, x=start_plan.x[r.cands])
-        plan = plan_from_outcome(r.problem, f, r.model, out, "milp", t0, fallback=fallback)
+        fallback = replace(incumbent, x=incumbent.x[r.cands])
+        plan = plan_from_result(r.problem, f, r.model, out, "milp", t0, fallback=fallback)
         x = np.zeros(problem.n_candidates)
         x[r.cands] = plan.x
-        info = {
-            **plan.info,
-            "generated_columns": float(len(r.cands)),
-            "colgen_rounds": float(cg.rounds),
-            "colgen_converged": float(cg.converged),
-        }
-        plan = replace(plan, x=x, bound=None, info=info)
-        return _with_bound(plan, cg.bound, self.mip_gap, finished=out.outcome is Outcome.OPTIMAL)
+        return replace(plan, x=x), out.termination is Termination.OPTIMAL
 
-    def _start(self, problem: CompiledProblem, seed: int, deadline: float) -> Plan | None:
-        if not self.warm_start:
-            return None
-        from slimplace.optim.greedy import GreedySolver
-
-        budget = max(0.1, 0.25 * (deadline - time.perf_counter()))
-        plan = GreedySolver(
-            time_limit_s=budget, objective=self.objective, carbon_weight=self.carbon_weight
-        ).solve(problem, seed=seed)
-        return plan if plan.status is not Status.INFEASIBLE else None
-
-
-@dataclass(frozen=True, kw_only=True)
-class LpBoundSolver(HighsOptions):
-    """The LP relaxation (with the ``link`` rows of the formulation): its optimum
-    is a lower bound on every plan's objective.
-
-    Large problems (``columns``, as for ``milp``) are solved by column
-    generation; the bound reported is then valid even if it stops early. The
-    plan carries the relaxed shares with servers rounded up; it need not be
-    feasible (shares may split unsplittable demands, models may not fit).
-    """
-
-    def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
-        """Solve the relaxation; status "optimal" refers to the relaxation."""
-        t0 = time.perf_counter()
-        deadline = t0 + self.time_limit_s
-        model = self.cost_model(problem)
-        if uses_generated_columns(problem, self.columns):
-            return _lp_by_columns(problem, model, t0, deadline, self.threads, seed)
-        f = build_formulation(problem, model, relax=True)
-        _, out = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed)
-        return plan_from_outcome(problem, f, model, out, "lp-bound", t0, relaxed=True)
+    def _start(
+        self, problem: CompiledProblem, seed: int, deadline: float, given: Plan | None
+    ) -> Plan | None:
+        """The warm start: the ``given`` plan when it fits ``problem`` (and the warm-start
+        solver was asked for none, or finds no better one), else the warm-start solver's."""
+        plans = []
+        if given is not None and _fits(problem, given):
+            plans.append(_valued(problem, self.cost_model(problem), given))
+        if self.warm_start is not None:
+            budget = max(0.1, 0.25 * (deadline - time.perf_counter()))
+            solver = reconfigured(
+                self.warm_start,
+                time_limit_s=budget,
+                objective=self.objective,
+                carbon_weight=self.carbon_weight,
+            )
+            extra = {"start": given} if given is not None and takes_start(solver) else {}
+            plans.append(solver.solve(problem, seed=seed, **extra))
+        usable = [q for q in plans if q.status is not Status.INFEASIBLE and q.objective is not None]
+        return min(usable, key=lambda q: float(q.objective or 0.0), default=None)
 
 
-def initial_columns(
-    problem: CompiledProblem, model: CostModel, per_demand: int = 8, search: Any = None
-) -> IntArray:
-    """A shortlist of each demand's cheapest candidates to start column generation
-    (from ``search``, a :class:`~slimplace.optim.greedy.Search`, when given)."""
-    from slimplace.optim.greedy import Search
-
-    if search is not None:
-        return np.asarray(search.shortlist(per_demand), dtype=np.int64)
-    return Search(problem, model, per_demand).sub
-
-
-def _lp_by_columns(
-    problem: CompiledProblem,
-    model: CostModel,
-    t0: float,
-    deadline: float,
-    threads: int | None,
-    seed: int,
-) -> Plan:
-    """The LP bound by column generation (phase one by big-M artificial columns)."""
-    from slimplace.optim.colgen import artificial_share, column_generation
-
-    cg = column_generation(
-        problem,
-        model,
-        initial_columns(problem, model),
-        deadline=deadline,
-        threads=threads,
-        seed=seed,
+def _fits(problem: CompiledProblem, plan: Plan) -> bool:
+    """Whether ``plan`` is a plan of ``problem`` that the evaluator accepts."""
+    return (
+        plan is not None
+        and len(plan.x) == problem.n_candidates
+        and evaluate(problem, plan).feasible
     )
-    if cg.lp.values is None or cg.bound is None:
+
+
+#: At most this many columns enter the MILP searched after column generation.
+MAX_PRICED_IN = 150_000
+
+
+def priced_in(
+    problem: CompiledProblem,
+    cg: ColumnGeneration,
+    incumbent: Plan,
+    *,
+    widen: float = 1.0,
+    cap: int = MAX_PRICED_IN,
+) -> tuple[IntArray, bool]:
+    """The columns column generation kept, plus every column whose slack (see
+    :class:`~slimplace.optim.colgen.ColumnGeneration`) is below ``widen`` x (incumbent
+    value - the last round's bound): those a better plan could send a whole demand to;
+    at most ``cap`` of them (lowest slack first; never above :data:`MAX_PRICED_IN`).
+    Returns them (sorted) and whether the set is exact for the problem (every such
+    column in it and no splittable demand)."""
+    kept = cg.restricted.cands
+    if cg.slack is None or cg.last_bound is None or incumbent.objective is None:
+        return kept, False
+    room = max(incumbent.objective - cg.last_bound, 0.0) * widen
+    tol = 1e-9 * max(1.0, abs(incumbent.objective))
+    extra = np.flatnonzero(cg.slack <= room + tol)
+    cap = min(cap, MAX_PRICED_IN)
+    capped = len(extra) > cap
+    if capped:
+        order = np.argsort(cg.slack[extra], kind="stable")[:cap]
+        extra = np.sort(extra[order])
+    splittable = bool(problem.app_splittable[problem.demand_app].any())
+    return np.union1d(kept, extra).astype(np.int64), widen >= 1.0 and not (capped or splittable)
+
+
+def _out_of_time(problem: CompiledProblem, plan: Plan | None, t0: float, when: str) -> Plan:
+    """Status time-limit with the heuristic incumbent ``plan`` (or no plan at all)."""
+    seconds = time.perf_counter() - t0
+    if plan is None:
         return Plan(
             np.zeros(problem.n_candidates),
-            _empty_on(problem),
-            "lp-bound",
+            empty_on(problem),
+            "milp",
             Status.TIME_LIMIT,
-            seconds=time.perf_counter() - t0,
-            reason=f"restricted LP: {cg.lp.model_status}",
+            seconds=seconds,
+            reason=f"time limit reached {when}, with no plan",
         )
-    r = cg.restricted
-    x_r, on = extract_plan(r.problem, cg.formulation, cg.lp.values, relaxed=True)
-    x = np.zeros(problem.n_candidates)
-    x[r.cands] = x_r
-    info = {
-        "generated_columns": float(len(r.cands)),
+    return replace(
+        plan,
+        method="milp",
+        status=Status.TIME_LIMIT,
+        seconds=seconds,
+        reason=f"time limit reached {when}; the warm start's plan is returned",
+    )
+
+
+def _within_gap(plan: Plan, bound: float | None, mip_gap: float) -> bool:
+    return (
+        bound is not None
+        and plan.objective is not None
+        and plan.objective - bound <= mip_gap * abs(plan.objective)
+    )
+
+
+def _colgen_info(cg: ColumnGeneration, cands: IntArray) -> dict[str, float]:
+    return {
+        "generated_columns": float(len(cands)),
         "colgen_rounds": float(cg.rounds),
-        "restricted_lp": float(cg.lp.objective or np.nan),
+        "colgen_converged": float(cg.converged),
     }
-    if artificial_share(cg.formulation, cg.lp.values) > 1e-6:
-        status = Status.INFEASIBLE if cg.converged else Status.TIME_LIMIT
-        return Plan(
-            x,
-            on,
-            "lp-bound",
-            status,
-            seconds=time.perf_counter() - t0,
-            info=info,
-            reason="some demands cannot be served even fractionally",
-        )
-    status = Status.OPTIMAL if cg.converged else Status.TIME_LIMIT
-    reason = (
-        "" if cg.converged else "column generation stopped early: the bound is valid but weaker"
-    )
-    return Plan(
-        x,
-        on,
-        "lp-bound",
-        status,
-        objective=cg.bound,
-        bound=cg.bound,
-        seconds=time.perf_counter() - t0,
-        info=info,
-        reason=reason,
-    )
 
 
-def strengthened_lp(
-    problem: CompiledProblem,
-    f: Formulation,
-    *,
-    deadline: float,
-    threads: int | None,
-    seed: int,
-    max_rounds: int = 30,
-    return_pairs: bool = False,
-) -> Any:
-    """Solve the LP relaxation of ``f`` with its ``link`` rows (all of them when few,
-    else those the LP solutions violate, round after round).
-
-    Returns the session (still an LP, holding the link rows) and the last LP outcome
-    (and, with ``return_pairs``, the link rows' (demand, node) keys in row order).
-    """
-    pairs = link_pairs(problem, f) if "n" in f.cols else np.zeros(0, dtype=np.int64)
-    added = np.zeros(0, dtype=np.int64)
-    in_order = [np.zeros(0, dtype=np.int64)]
-    if 0 < len(pairs) <= LINK_ALL_MAX:
-        added = pairs
-        in_order.append(pairs)
-    session = HighsSession(f, threads=threads, seed=seed, relax=True)
-    if len(added):
-        session.add_rows(link_rows(problem, f, added))
-    out = session.solve(time_limit_s=deadline - time.perf_counter())
-    for _ in range(max_rounds):
-        if out.values is None or len(added) == len(pairs) or time.perf_counter() > deadline:
-            break
-        todo = np.setdiff1d(pairs, added, assume_unique=True)
-        new = violated_links(problem, f, out.values, todo)
-        if len(new) == 0:
-            break
-        session.add_rows(link_rows(problem, f, new))
-        added = np.union1d(added, new)
-        in_order.append(new)
-        out = session.solve(time_limit_s=deadline - time.perf_counter())
-    log.info("LP bound %s with %d of %d link rows", out.bound, len(added), len(pairs))
-    if return_pairs:
-        return session, out, np.concatenate(in_order)
-    return session, out
+def _valued(problem: CompiledProblem, model: CostModel, plan: Plan) -> Plan:
+    """``plan`` with its objective (computed from the plan when it reports none)."""
+    if plan.objective is not None or plan.status is Status.INFEASIBLE:
+        return plan
+    return replace(plan, objective=plan_value(problem, model, plan.x, plan.servers_on))
 
 
 def _proven(plan: Plan, bound: float, t0: float) -> Plan:
@@ -345,8 +326,12 @@ def _with_bound(plan: Plan, lp_bound: float | None, mip_gap: float, *, finished:
     if plan.objective is None or plan.status is Status.INFEASIBLE:
         return plan
     bounds = [b for b in (plan.bound, lp_bound) if b is not None]
-    if not bounds:
-        return plan
+    if not bounds:  # nothing proves optimality (the LP did not finish in time)
+        if plan.status is not Status.OPTIMAL:
+            return plan
+        status = Status.FEASIBLE if finished else Status.TIME_LIMIT
+        reason = plan.reason or "no lower bound in time: the plan is not proven optimal"
+        return replace(plan, status=status, reason=reason)
     bound = min(max(bounds), plan.objective)
     gap = (plan.objective - bound) / abs(plan.objective) if plan.objective else 0.0
     if gap <= mip_gap * (1 + 1e-9) + 1e-12:
@@ -354,188 +339,3 @@ def _with_bound(plan: Plan, lp_bound: float | None, mip_gap: float, *, finished:
     else:
         status = Status.FEASIBLE if finished else Status.TIME_LIMIT
     return replace(plan, bound=bound, status=status, info={**plan.info, "mip_gap": gap})
-
-
-def plan_from_outcome(
-    problem: CompiledProblem,
-    f: Formulation,
-    model: CostModel,
-    out: SolverOutcome,
-    method: str,
-    t0: float,
-    *,
-    relaxed: bool = False,
-    fallback: Plan | None = None,
-) -> Plan:
-    """Read a solver outcome back as a :class:`Plan` (objective recomputed from the plan)."""
-    p = problem
-    info: dict[str, float] = {
-        "solver_seconds": out.seconds,
-        "columns": f.n_cols,
-        "rows_before_cuts": f.n_rows,
-        "nonzeros": float(f.matrix.nnz),
-    }
-    if out.outcome is Outcome.INFEASIBLE:
-        return Plan(
-            np.zeros(p.n_candidates),
-            _empty_on(p),
-            method,
-            Status.INFEASIBLE,
-            seconds=time.perf_counter() - t0,
-            info=info,
-            reason="no plan meets every constraint (see `slimplace.optim.diagnose`)",
-        )
-    if out.values is None:
-        reason = f"HiGHS ended with {out.model_status} and no solution"
-        if fallback is not None:
-            return Plan(
-                fallback.x,
-                fallback.servers_on,
-                method,
-                Status.TIME_LIMIT,
-                objective=fallback.objective,
-                bound=out.bound,
-                seconds=time.perf_counter() - t0,
-                reason=reason + "; warm start returned",
-                info=info,
-            )
-        status = Status.TIME_LIMIT if out.outcome is Outcome.TIME_LIMIT else Status.INFEASIBLE
-        return Plan(
-            np.zeros(p.n_candidates),
-            _empty_on(p),
-            method,
-            status,
-            bound=out.bound,
-            seconds=time.perf_counter() - t0,
-            reason=reason,
-            info=info,
-        )
-    x, on = extract_plan(p, f, out.values, relaxed=relaxed)
-    assert out.objective is not None
-    info["solver_objective"] = out.objective
-    if out.gap is not None:
-        info["mip_gap"] = out.gap
-    if relaxed:
-        status = Status.OPTIMAL if out.outcome is Outcome.OPTIMAL else Status.TIME_LIMIT
-        bound = out.objective if status is Status.OPTIMAL else None
-        return Plan(
-            x,
-            on,
-            method,
-            status,
-            objective=out.objective,
-            bound=bound,
-            seconds=time.perf_counter() - t0,
-            info=info,
-            reason="" if bound is not None else "LP not solved to optimality: no bound",
-        )
-    status = Status.OPTIMAL if out.outcome is Outcome.OPTIMAL else Status.TIME_LIMIT
-    value = plan_value(p, model, x, on)
-    if abs(value - out.objective) > 1e-6 * max(1.0, abs(value)):
-        log.warning(
-            "%s: plan value %.9g differs from the solver's %.9g", method, value, out.objective
-        )
-    bound = out.bound if out.bound is not None else None
-    if bound is not None:
-        bound = min(bound, value)
-    return Plan(
-        x,
-        on,
-        method,
-        status,
-        objective=value,
-        bound=bound,
-        seconds=time.perf_counter() - t0,
-        info=info,
-    )
-
-
-def _empty_on(p: CompiledProblem) -> IntArray:
-    return np.where(p.node_always_on, p.node_count, 0).astype(np.int64)
-
-
-def extract_plan(
-    problem: CompiledProblem, f: Formulation, values: FloatArray, *, relaxed: bool = False
-) -> tuple[FloatArray, IntArray]:
-    """Shares and servers from a column vector: tiny shares dropped, each demand's
-    shares renormalised to 1, integers rounded, servers at least what the load needs."""
-    p = problem
-    x = np.clip(values[f.cols["x"]], 0.0, 1.0)
-    integer = f.integrality[f.cols["x"]] > 0
-    x = np.where(integer, np.rint(x), x)
-    x[x < SHARE_EPS] = 0.0
-    cover = weighted_sum(p.cand_demand, x, p.n_demands)
-    x = x / np.where(cover > 0, cover, 1.0)[p.cand_demand]
-    on = _empty_on(p)
-    nodes = f.col_index["n"][0]
-    n = values[f.cols["n"]]
-    on[nodes] = np.ceil(n - 1e-6) if relaxed else np.rint(n)
-    need = servers_for_load(p, node_busy_s_per_s(p, x))
-    on = np.where(p.node_always_on, p.node_count, np.maximum(on, need))
-    return x, np.minimum(on, np.maximum(p.node_count, need)).astype(np.int64)
-
-
-def servers_for_load(p: CompiledProblem, busy: FloatArray) -> IntArray:
-    """Fewest servers keeping each node at rho_max, forgiving solver tolerances (1e-6 relative)."""
-    need = np.ceil(busy / p.max_utilisation * (1 - 1e-6) - 1e-9)
-    return np.maximum(need, 0).astype(np.int64)
-
-
-def start_vector(
-    problem: CompiledProblem, f: Formulation, model: CostModel, x: FloatArray, servers_on: IntArray
-) -> FloatArray:
-    """A full column vector for plan (``x``, ``servers_on``) to warm-start the MILP."""
-    p = problem
-    v = np.zeros(f.n_cols)
-    v[f.cols["x"]] = x
-    v[f.cols["n"]] = servers_on[f.col_index["n"][0]]
-    if "y" in f.cols:
-        node, mdl = f.col_index["y"]
-        used = x > SHARE_EPS
-        loaded = np.unique(p.cand_node[used] * p.n_models + p.variant_model[p.cand_variant[used]])
-        v[f.cols["y"]] = np.isin(node * p.n_models + mdl, loaded)
-    if "lam" in f.cols:
-        _start_curves(p, f, model, x, servers_on, v)
-    return v
-
-
-def start_columns(f: Formulation, *, complete: bool) -> IntArray | None:
-    """Columns a warm start sets: all (``complete``), else shares, servers and loaded
-    models, leaving HiGHS to complete the curve columns (HiGHS 1.16 with presolve
-    can misread a complete start that includes them)."""
-    if complete:
-        return None
-    parts = [np.arange(f.cols[k].start, f.cols[k].stop) for k in ("x", "n", "y") if k in f.cols]
-    return np.concatenate(parts).astype(np.int64)
-
-
-def _start_curves(
-    p: CompiledProblem,
-    f: Formulation,
-    model: CostModel,
-    x: FloatArray,
-    servers_on: IntArray,
-    v: FloatArray,
-) -> None:
-    """Lambda and segment values of each curve node: its utilisation as a convex
-    combination of the two breakpoints around it."""
-    busy = node_busy_s_per_s(p, x)
-    on = np.where(p.node_always_on, p.node_count, servers_on).astype(np.float64)
-    lam_node, lam_bp = f.col_index["lam"]
-    lam = np.zeros(len(lam_node))
-    seg = np.zeros(f.cols["seg"].stop - f.cols["seg"].start) if "seg" in f.cols else np.zeros(0)
-    seg_node, seg_j = f.col_index["seg"] if "seg" in f.cols else (np.zeros(0, np.int64),) * 2
-    for node in np.unique(lam_node):
-        mine = np.nonzero(lam_node == node)[0]
-        u = model.curve_u[np.searchsorted(model.curve_nodes, node), lam_bp[mine]]
-        j = 0
-        if on[node] > 0:
-            util = min(busy[node] / on[node], u[-1])
-            j = int(min(np.searchsorted(u, util, side="right") - 1, len(u) - 2))
-            w = (util - u[j]) / (u[j + 1] - u[j])
-            lam[mine[j]] = on[node] * (1 - w)
-            lam[mine[j + 1]] = on[node] * w
-        seg[(seg_node == node) & (seg_j == j)] = 1.0
-    v[f.cols["lam"]] = lam
-    if "seg" in f.cols:
-        v[f.cols["seg"]] = seg

@@ -12,22 +12,28 @@ with the LP value as its lower bound (so its gap is proven).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from slimplace.optim.costs import CostModel, FloatArray, IntArray
-from slimplace.optim.formulation import build_formulation
-from slimplace.optim.greedy import Search
-from slimplace.optim.milp import (
-    HighsOptions,
-    extract_plan,
+from slimplace.optim.colgen import (
+    artificial_share,
+    column_generation,
     initial_columns,
-    strengthened_lp,
     uses_generated_columns,
 )
+from slimplace.optim.construction import construct, restore_floors
+from slimplace.optim.costs import CostModel, FloatArray, IntArray, plan_value
+from slimplace.optim.empty import empty_problem_plan
+from slimplace.optim.extract import extract_plan
+from slimplace.optim.formulation import build_formulation
+from slimplace.optim.local_search import improve
+from slimplace.optim.lp import HighsOptions, strengthened_lp
+from slimplace.optim.regret import assign_by_regret
 from slimplace.optim.repair import node_busy, repair
-from slimplace.optim.rounds import argmin_segments, assign_rounds, model_pairs, weighted_sum
+from slimplace.optim.search_state import SearchState
+from slimplace.optim.segments import argmin_segments, model_pairs, weighted_sum
+from slimplace.optim.verify import verified
 from slimplace.placement.assign import cumsum_in_groups, fits
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
@@ -42,8 +48,12 @@ class LpRoundSolver(HighsOptions):
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
-        search = Search(problem, model, 24)
+        if problem.n_demands == 0:
+            return empty_problem_plan(problem, model, "lp-round")
+        search = SearchState(problem, model, 24)
         x, bound = self._relaxation(problem, model, search, t0 + 0.7 * self.time_limit_s, seed)
+        if x is None and time.perf_counter() > t0 + 0.7 * self.time_limit_s:
+            return _constructed(problem, search, t0, deadline)
         if x is None:
             return Plan(
                 np.zeros(problem.n_candidates),
@@ -59,35 +69,29 @@ class LpRoundSolver(HighsOptions):
             plans.append(direct)
         chosen = _round(problem, search, x)
         if (chosen >= 0).all():
-            chosen, x2 = search.improve(chosen, deadline)
+            chosen, x2 = improve(search, chosen, deadline)
             plans.append(x2)
         if not plans:
             plan = search.plan(chosen, search.shares(chosen), "lp-round", time.perf_counter() - t0)
             return plan
-        values = [self._value(problem, search, y) for y in plans]
-        best = plans[int(np.argmin(values))]
-        busy = weighted_sum(problem.cand_node, search.load * best, problem.n_nodes)
-        on = search.servers(busy).astype(np.int64)
-        from slimplace.optim.costs import plan_value
-
-        value = plan_value(problem, model, best, on)
-        return Plan(
-            best,
-            on,
-            "lp-round",
-            Status.FEASIBLE,
-            objective=value,
-            bound=min(bound, value) if bound is not None else None,
-            seconds=time.perf_counter() - t0,
-        )
+        seconds = time.perf_counter() - t0
+        found = [
+            verified(problem, _plan_of(problem, search, y, bound, seconds), deadline=deadline)
+            for y in plans
+        ]
+        ok = [q for q in found if q.status is Status.FEASIBLE]
+        return min(ok or found, key=lambda q: float(q.objective or np.inf))
 
     def _relaxation(
-        self, problem: CompiledProblem, model: CostModel, search: Search, deadline: float, seed: int
+        self,
+        problem: CompiledProblem,
+        model: CostModel,
+        search: SearchState,
+        deadline: float,
+        seed: int,
     ) -> tuple[FloatArray | None, float | None]:
         if uses_generated_columns(problem, self.columns):
-            from slimplace.optim.colgen import artificial_share, column_generation
-
-            initial = initial_columns(problem, model, search=search)
+            initial = initial_columns(problem, model, state=search)
             cg = column_generation(
                 problem,
                 model,
@@ -112,21 +116,47 @@ class LpRoundSolver(HighsOptions):
         self, problem: CompiledProblem, model: CostModel, deadline: float, seed: int
     ) -> tuple[FloatArray | None, float | None]:
         f = build_formulation(problem, model, relax=True)
-        _, lp = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed)
+        lp = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed).result
         if lp.values is None:
             return None, None
         x, _ = extract_plan(problem, f, lp.values, relaxed=True)
         return x, lp.bound
 
-    @staticmethod
-    def _value(problem: CompiledProblem, search: Search, x: FloatArray) -> float:
-        from slimplace.optim.costs import plan_value
 
-        busy = weighted_sum(problem.cand_node, search.load * x, problem.n_nodes)
-        return plan_value(problem, search.model, x, search.servers(busy).astype(np.int64))
+def _constructed(p: CompiledProblem, search: SearchState, t0: float, deadline: float) -> Plan:
+    """The relaxation ran out of time: the greedy construction (improved while time is
+    left), status time-limit."""
+    chosen = construct(search, search.base_rate)
+    x = search.shares(chosen)
+    if (chosen >= 0).all() and time.perf_counter() < deadline:
+        chosen, x = improve(search, chosen, deadline)
+    plan = search.plan(chosen, x, "lp-round", time.perf_counter() - t0, deadline=deadline)
+    reason = "time limit reached in the LP relaxation; greedy construction returned"
+    if plan.status is Status.FEASIBLE:
+        return replace(plan, status=Status.TIME_LIMIT, reason=reason)
+    return replace(plan, status=Status.TIME_LIMIT, reason=f"{reason}; {plan.reason}")
 
 
-def _direct(p: CompiledProblem, search: Search, x: FloatArray) -> FloatArray | None:
+def _plan_of(
+    p: CompiledProblem, search: SearchState, x: FloatArray, bound: float | None, seconds: float
+) -> Plan:
+    """The plan of shares ``x`` with the servers their load needs; the LP value is its
+    lower bound."""
+    busy = weighted_sum(p.cand_node, search.load * x, p.n_nodes)
+    on = search.servers(busy).astype(np.int64)
+    value = plan_value(p, search.model, x, on)
+    return Plan(
+        x,
+        on,
+        "lp-round",
+        Status.FEASIBLE,
+        objective=value,
+        bound=min(bound, value) if bound is not None else None,
+        seconds=seconds,
+    )
+
+
+def _direct(p: CompiledProblem, search: SearchState, x: FloatArray) -> FloatArray | None:
     """The LP shares themselves, when they split no unsplittable demand and models fit."""
     used = x > 1e-9
     split = np.bincount(p.cand_demand[used], minlength=p.n_demands) > 1
@@ -142,7 +172,7 @@ def _direct(p: CompiledProblem, search: Search, x: FloatArray) -> FloatArray | N
     return x
 
 
-def _round(p: CompiledProblem, search: Search, x: FloatArray) -> IntArray:
+def _round(p: CompiledProblem, search: SearchState, x: FloatArray) -> IntArray:
     """Each demand on its largest LP share; overloaded nodes shed their smallest
     shares, which are placed again; memory and bandwidth are repaired."""
     starts = p.demand_ptr[:-1]
@@ -162,11 +192,11 @@ def _round(p: CompiledProblem, search: Search, x: FloatArray) -> IntArray:
         chosen[d[order][~within]] = -1
         residual = cap - node_busy(p, chosen, load)
         price = search.price(search.base_rate)
-        rest = search.all_of(chosen < 0)
-        placed, _ = assign_rounds(p, rest, price[rest], load[rest], residual)
+        rest = search.candidates_of(chosen < 0)
+        placed, _ = assign_by_regret(p, rest, price[rest], load[rest], residual)
         chosen = np.where(placed >= 0, placed, chosen)
     price = search.price(search.base_rate)
-    chosen = repair(p, chosen, price, load, search.sub)
+    chosen = repair(p, chosen, price, load, search.shortlisted)
     if p.app_average.any() and (chosen >= 0).all():
-        chosen = search.restore_floors(chosen)
+        chosen = restore_floors(search, chosen)
     return chosen

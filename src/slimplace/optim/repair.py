@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from slimplace.optim.network import arc_capacity_bps, candidate_arcs
-from slimplace.optim.rounds import BoolArray, FloatArray, IntArray, assign_rounds, weighted_sum
+from slimplace.optim.arcs import arc_capacity_bps, candidate_arcs
+from slimplace.optim.costs import BoolArray, FloatArray, IntArray
+from slimplace.optim.regret import assign_by_regret
+from slimplace.optim.segments import weighted_sum
 from slimplace.placement.assign import cumsum_in_groups
 from slimplace.problem.compiled import CompiledProblem
 
@@ -133,6 +135,6 @@ def repair(
         stop = bandwidth_blocked(p, todo, residual_bps)
         blocked = np.union1d(blocked, todo[stop])
         todo = todo[~stop]
-        placed, _ = assign_rounds(p, todo, score[todo], load[todo], residual)
+        placed, _ = assign_by_regret(p, todo, score[todo], load[todo], residual)
         chosen = np.where(placed >= 0, placed, chosen)
     return chosen

@@ -3,8 +3,12 @@ on their own method (in the spirit of scikit-learn's ``check_estimator``).
 
 >>> from slimplace.scheduling import compile_jobs, generate_jobs
 >>> from slimplace.scheduling.heuristic import Heuristic
->>> check_scheduler(Heuristic(time_limit_s=5), compile_jobs(generate_jobs(6, 2, seed=3)))
-[]
+>>> problem = compile_jobs(generate_jobs(6, 2, seed=3))
+>>> check_scheduler("heuristic", Heuristic(time_limit_s=5), problem)
+
+Like the placement checks (:mod:`slimplace.testing.contracts`) and the policy checks
+(:func:`slimplace.testing.check_policy`), it returns nothing and raises
+:class:`AssertionError` naming the method and everything that broke.
 """
 
 from __future__ import annotations
@@ -27,9 +31,15 @@ def same_schedule(a: Schedule, b: Schedule) -> bool:
 
 
 def check_scheduler(
-    scheduler: Scheduler, problem: ScheduleProblem, *, seed: int = 0, slack_s: float = 2.0
-) -> list[str]:
-    """Failures of ``scheduler`` on ``problem`` (empty when it passes):
+    name: str,
+    scheduler: Scheduler,
+    problem: ScheduleProblem,
+    *,
+    seed: int = 0,
+    slack_s: float = 2.0,
+) -> None:
+    """Raise :class:`AssertionError` naming method ``name`` and every failure of
+    ``scheduler`` on ``problem``, of these checks:
 
     * a schedule it calls optimal or feasible passes the independent checker;
     * the objective it reports equals the checker's (relative 1e-6);
@@ -59,7 +69,8 @@ def check_scheduler(
     limit = getattr(scheduler, "time_limit_s", None)
     if limit is not None and took > float(limit) + slack_s:
         failures.append(f"took {took:.2f} s with a time limit of {limit} s")
-    return failures
+    if failures:
+        raise AssertionError(f"{name}: " + "; ".join(failures))
 
 
 __all__ = ["check_scheduler", "same_schedule"]

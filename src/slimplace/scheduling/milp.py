@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import highspy
@@ -312,6 +312,19 @@ def _highs(
     return h
 
 
+def effective_deadlines_s(problem: ScheduleProblem, options: _Options) -> FloatArray:
+    """Deadlines no later than the end of the longest schedule there can be (the latest
+    release on any machine, then every job one after another at its slowest option): a
+    later deadline never binds, and a huge one (``1e300 h``, ``inf``) would otherwise be
+    a big-M that HiGHS cannot use."""
+    ready = np.where(problem.admissible, problem.ready_s, -np.inf).max(axis=1)
+    slowest = np.zeros(problem.n_jobs)
+    np.maximum.at(slowest, options.job, options.run_s)
+    finite = ready[np.isfinite(ready)]
+    horizon = float(finite.max(initial=0.0) + slowest.sum()) * (1 + 1e-9) + 1.0
+    return np.minimum(problem.job_deadline_s, horizon)
+
+
 class ExactMilp:
     """The disjunctive MILP above on HiGHS, with a time limit and a relative gap."""
 
@@ -336,7 +349,8 @@ class ExactMilp:
         if len(missing):
             reason = f"job {problem.job_ids[missing[0]]!r} fits no machine"
             return empty_schedule("milp", Status.INFEASIBLE, reason, time.perf_counter() - t0)
-        model = _build(problem, opts, self.cuts and problem.n_jobs <= 200)
+        bounded = replace(problem, job_deadline_s=effective_deadlines_s(problem, opts))
+        model = _build(bounded, opts, self.cuts and problem.n_jobs <= 200)
         left = self.time_limit_s - (time.perf_counter() - t0)
         h = _highs(model, left, self.mip_gap, seed, self.threads)
         if h.run() == highspy.HighsStatus.kError:

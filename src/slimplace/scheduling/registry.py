@@ -32,6 +32,7 @@ class SchedulerRegistry(NamedRegistry[Scheduler]):
     noun = "scheduling method"
     unknown_error = UnknownMethodError
     kinds = get_args(Kind)
+    shared_options = ("time_limit_s",)
 
 
 def default_schedulers() -> SchedulerRegistry:

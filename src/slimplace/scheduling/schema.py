@@ -8,6 +8,7 @@ cross-field rules in :mod:`slimplace.scheduling.io`.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +29,15 @@ from slimplace.scenario.schema import (
 )
 from slimplace.scheduling.model import IdlePolicy, ScheduleObjective
 
-PositiveCount = Annotated[float, _unit("count"), _rule(rules.positive)]
+
+def finite_positive(value: float) -> str | None:
+    """Rule: a finite number greater than 0 (a count of inferences, a weight)."""
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value:g}"
+    return rules.positive(value)
+
+
+PositiveCount = Annotated[float, _unit("count"), _rule(finite_positive)]
 
 
 class _Model(BaseModel):

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ import numpy as np
 import numpy.typing as npt
 
 from slimplace.errors import SlimplaceError
-from slimplace.placement.registry import Registry
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
@@ -82,6 +81,9 @@ class Summary:
     #: the rest, which the policy controls (J; slimplace.energy.accounting)
     fixed_energy_j: float = 0.0
     plan_energy_j: float = 0.0
+    #: figures a policy reports about its own run (``policy.report(memory)`` when it has
+    #: one), e.g. the predictive policy's forecast error
+    policy_report: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite floats become None)."""
@@ -121,7 +123,6 @@ def simulate(
     carbon: CarbonSeries | None = None,
     seed: int = 0,
     records: str | Path | RecordSink | None = None,
-    registry: Registry | None = None,
     model: StepModel | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimResult:
@@ -141,7 +142,7 @@ def simulate(
         peak = mean = wl.mean_rate_per_s
     else:
         peak, mean = wl.peak_and_mean(n, step_s)
-    context = Context(problem, step_s, n, peak, mean, registry)
+    context = Context(problem, step_s, n, peak, mean, wl)
     state = SimState(m, step_s)
     state.memory = policy.start(context, seed=seed)
     path = Path(records) if isinstance(records, (str, Path)) else None
@@ -154,6 +155,9 @@ def simulate(
         buffer.close()
     wall = time.perf_counter() - t_wall
     summary = summarize(state.totals, problem, policy, step_s, n, seed, wall, path)
+    report = getattr(policy, "report", None)
+    if callable(report):
+        summary = replace(summary, policy_report=dict(report(state.memory)))
     return SimResult(summary, path)
 
 
@@ -166,54 +170,89 @@ def _loop(
     progress: Callable[[int, int], None] | None,
     buffer: RecordBuffer,
 ) -> None:
-    m = state.model
-    step_s = state.step_s
-    d = max(1, len(wl.mean_rate_per_s))
-    block = max(1, min(1024, BLOCK_VALUES // d))
-    const_rates, const_carbon = wl.constant, cs.constant
-    rate_const = _ro(wl.mean_rate_per_s.copy())
-    carbon_blk = _ro(cs.intensity(0, 1, step_s))
-    g_const = carbon_blk[0][m.node_region] / J_PER_KWH
+    stepper = Stepper(state, wl, cs, n, buffer)
     every = max(1, n // 200)
     decide = policy.decide
-    for start in range(0, n, block):
-        size = min(block, n - start)
-        rates_blk = None if const_rates else _ro(wl.rates(start, size, step_s))
-        if not const_carbon:
-            carbon_blk = _ro(cs.intensity(start, size, step_s))
-        for i in range(size):
-            t = start + i
-            rate = rate_const if rates_blk is None else rates_blk[i]
-            state.set_rates(rate, changed=rates_blk is not None or t == 0)
-            carbon = carbon_blk[0] if const_carbon else carbon_blk[i]
-            g_node = g_const if const_carbon else carbon[m.node_region] / J_PER_KWH
-            obs = Observation(
-                t,
-                state.time_s,
-                step_s,
-                rate,
-                carbon,
-                state.view_demand,
-                state.view_cand,
-                state.view_share,
-                state.one_per_demand,
-                state.view_busy,
-                state.view_cap,
-                state.view_target,
-            )
-            t0 = time.perf_counter()
-            decision = decide(obs, state.memory)
-            spent = time.perf_counter() - t0
-            _apply(state, decision, t)
-            if t == 0:
-                state.start_servers()
-            state.advance_servers(g_node)
-            state.measure(buffer.next_row(), carbon, g_node, spent)
-            state.end_step()
-            if progress is not None and (t + 1) % every == 0:
-                progress(t + 1, n)
+    for t in range(n):
+        obs = stepper.observe()
+        t0 = time.perf_counter()
+        decision = decide(obs, state.memory)
+        stepper.advance(decision, time.perf_counter() - t0)
+        if progress is not None and (t + 1) % every == 0:
+            progress(t + 1, n)
     if progress is not None:
         progress(n, n)
+
+
+class Stepper:
+    """The loop of :func:`simulate` one step at a time: :meth:`observe` sets this step's
+    rates and intensities and returns the observation, :meth:`advance` applies a decision,
+    measures the step and returns its record. Rates and intensities arrive in blocks."""
+
+    def __init__(
+        self, state: SimState, wl: DemandWorkload, cs: CarbonSeries, n: int, buffer: RecordBuffer
+    ) -> None:
+        self.state, self.wl, self.cs, self.n, self.buffer = state, wl, cs, n, buffer
+        d = max(1, len(wl.mean_rate_per_s))
+        self.block = max(1, min(1024, BLOCK_VALUES // d))
+        self.const_rates, self.const_carbon = wl.constant, cs.constant
+        self.rate_const = _ro(wl.mean_rate_per_s.copy())
+        self.carbon_blk = _ro(cs.intensity(0, 1, state.step_s))
+        self.g_const = self.carbon_blk[0][state.model.node_region] / J_PER_KWH
+        self.rates_blk: FloatArray | None = None
+        self.t = 0
+        self.carbon = self.carbon_blk[0]
+        self.g_node = self.g_const
+
+    @property
+    def done(self) -> bool:
+        """Whether every step has been measured."""
+        return self.t >= self.n
+
+    def observe(self) -> Observation:
+        """This step's rates and intensities set; the observation a policy decides on."""
+        state, t, step_s = self.state, self.t, self.state.step_s
+        i = t % self.block
+        if i == 0:
+            size = min(self.block, self.n - t)
+            if not self.const_rates:
+                self.rates_blk = _ro(self.wl.rates(t, size, step_s))
+            if not self.const_carbon:
+                self.carbon_blk = _ro(self.cs.intensity(t, size, step_s))
+        rate = self.rate_const if self.rates_blk is None else self.rates_blk[i]
+        state.set_rates(rate, changed=self.rates_blk is not None or t == 0)
+        self.carbon = self.carbon_blk[0] if self.const_carbon else self.carbon_blk[i]
+        self.g_node = (
+            self.g_const if self.const_carbon else self.carbon[state.model.node_region] / J_PER_KWH
+        )
+        return Observation(
+            t,
+            state.time_s,
+            step_s,
+            rate,
+            self.carbon,
+            state.view_demand,
+            state.view_cand,
+            state.view_share,
+            state.one_per_demand,
+            state.view_busy,
+            state.view_cap,
+            state.view_target,
+        )
+
+    def advance(self, decision: object, decide_s: float = 0.0) -> FloatArray:
+        """Apply ``decision`` to the step :meth:`observe` set, measure it, and return its
+        record (columns :data:`slimplace.sim.records.COL`; valid until the next call)."""
+        state, t = self.state, self.t
+        _apply(state, decision, t)
+        if t == 0:
+            state.start_servers()
+        state.advance_servers(self.g_node)
+        row = self.buffer.next_row()
+        state.measure(row, self.carbon, self.g_node, decide_s)
+        state.end_step()
+        self.t += 1
+        return row
 
 
 def _ro(a: FloatArray) -> FloatArray:

@@ -107,7 +107,7 @@ def with_trial_columns(trial: Trial, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run_plan_trial(trial: Trial) -> pd.DataFrame:
-    from slimplace.placement.registry import default_registry
+    from slimplace.methods import default_registry
     from slimplace.solve import solve
 
     problem, compile_s = compile_trial(trial)

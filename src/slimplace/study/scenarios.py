@@ -25,7 +25,7 @@ def build_scenario(
     if source == "generated":
         scenario = generated_scenario(params, seed=seed)
     elif source == "tiny":
-        from slimplace.testing import tiny_scenario
+        from slimplace.benchmarks.tiny import tiny_scenario
 
         scenario = tiny_scenario(int(params.get("n_devices", 6)), seed=seed)
     elif source == "demo":

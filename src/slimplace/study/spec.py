@@ -183,7 +183,7 @@ def check_values(spec: SweepSpec, *, file: str) -> None:
     """Refuse a spec whose parameter or axis values cannot run (an unknown method or
     policy, a negative time limit, a load scale of 0...) before any trial starts;
     :class:`InputError` names each ``parameters.NAME`` or ``axes.NAME[i]``."""
-    from slimplace.placement.registry import default_registry
+    from slimplace.methods import default_registry
     from slimplace.sim import default_policies
 
     methods, policies = default_registry().names(), default_policies().names()

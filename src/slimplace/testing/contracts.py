@@ -12,6 +12,7 @@ reported objective = evaluator  x        x      <= (1)   if any
 same seed, same plan            x        x        x       x
 time limit respected            x        x        x       x
 infeasible scenario -> status   x        x        x       x
+tempting cases: honest status   x        x        -       -
 ============================  =====  =========  =====  ========
 
 (1) a bound's plan may be fractional, so its reported value (the bound) must
@@ -20,6 +21,15 @@ pick today: they need not be feasible (a capacity-aware baseline can break an
 SLO or a floor it does not look at) and need not report an objective, but they
 must say "infeasible" when they leave demands unplaced. A plan whose status
 is "infeasible" is exempt from the feasibility check.
+
+The *tempting* cases (:func:`tempting_problems`) are generated continua where a
+method is tempted to return a plan the evaluator rejects: links too narrow for the
+cheap placements, servers nearly full, SLOs that few nodes meet; some have a
+feasible plan, some none. On each, an exact or heuristic method's status must agree
+with the evaluator (:func:`check_honest`): a heuristic may fail to find a plan
+(status "infeasible"), but never calls a rejected plan optimal or feasible; the
+exact method finds a plan whenever one exists, and no method finds one where none
+exists.
 
 :func:`check_exact_not_worse` compares methods on one problem: no feasible
 plan beats an exact method's (beyond its optimality gap), and no feasible plan
@@ -30,17 +40,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.placement.registry import Kind, Registry
 from slimplace.plan import Plan, Status
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.testing.scenarios import tiny_scenario
+from slimplace.topology import ContinuumOptions, generate_continuum, synthetic_topology
 
 #: Relative tolerance between a reported objective and the evaluator's.
 OBJECTIVE_RTOL = 1e-6
@@ -143,6 +154,31 @@ def check_infeasible(
         )
 
 
+def check_honest(
+    name: str,
+    kind: str,
+    problem: CompiledProblem,
+    plan: Plan,
+    *,
+    has_plan: bool,
+) -> None:
+    """The status agrees with the evaluator on a tempting problem (``has_plan``: whether
+    a feasible plan exists): no exact or heuristic method calls a rejected plan
+    optimal, feasible or time-limit; the exact method finds a plan when one exists; no
+    method's plan is feasible where none exists."""
+    ev = evaluate(problem, plan)
+    claims = plan.status in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
+    if kind in ("exact", "heuristic") and claims and not ev.feasible:
+        shown = "; ".join(f"{v.kind} at {v.where}" for v in ev.violations[:3])
+        raise AssertionError(f"{name}: status {plan.status} but the evaluator rejects: {shown}")
+    if kind == "exact" and has_plan and not (claims and ev.feasible):
+        raise AssertionError(f"{name}: status {plan.status} where a feasible plan exists")
+    if not has_plan and ev.feasible and kind != "bound":
+        raise AssertionError(f"{name}: a feasible plan where none exists")
+    if not has_plan and kind in ("exact", "heuristic") and plan.status is not Status.INFEASIBLE:
+        raise AssertionError(f"{name}: status {plan.status} where no plan exists")
+
+
 def check_exact_not_worse(
     problem: CompiledProblem, plans: Sequence[tuple[str, Kind, Plan]]
 ) -> None:
@@ -183,9 +219,12 @@ def check_method(
     infeasible: CompiledProblem | None = None,
     *,
     time_limit_s: float = 5.0,
+    tempting: Mapping[str, tuple[CompiledProblem, bool]] | None = None,
 ) -> list[Plan]:
-    """Every check that applies to method ``name`` (see the table above) on ``problems``
-    and, if given, the ``infeasible`` problem. Returns the plans (one per problem)."""
+    """Every check that applies to method ``name`` (see the table above) on ``problems``,
+    if given the ``infeasible`` problem, and the ``tempting`` ones (name -> (problem,
+    whether a feasible plan exists); :func:`tempting_problems`). Returns the plans (one
+    per problem of ``problems``)."""
     kind = registry.info(name).kind
     plans = []
     for problem in problems:
@@ -203,6 +242,12 @@ def check_method(
         check_time_limit(name, registry, problems[-1], time_limit_s)
     if infeasible is not None:
         check_infeasible(name, registry, infeasible, time_limit_s=time_limit_s)
+    for label, (problem, has_plan) in (tempting or {}).items():
+        plan = registry.create(name, time_limit_s=time_limit_s).solve(problem, seed=0)
+        try:
+            check_honest(name, kind, problem, plan, has_plan=has_plan)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc} (tempting case {label!r})") from exc
     return plans
 
 
@@ -216,24 +261,53 @@ def infeasible_problem(rate_scale: float = 3e4) -> CompiledProblem:
     return compile_problem(replace(scenario, links=links), strict=True)
 
 
-def small_problem(seed: int = 2) -> CompiledProblem:
+def small_problem(
+    seed: int = 2,
+    *,
+    bandwidth_scale: float = 1.0,
+    rate_per_source_per_s: tuple[float, float] = (1.0, 20.0),
+    slo_choices_s: tuple[float, ...] = (0.1, 0.2, 0.5),
+) -> CompiledProblem:
     """A small generated continuum (5 PoPs, 40 demands, three families, a datacenter of
     servers with a measured power curve, average and hard floors, 4G/5G/WiFi access)
-    that every built-in method solves in well under a second."""
-    from slimplace.topology import ContinuumOptions, generate_continuum, synthetic_topology
-
+    that every built-in method solves in well under a second; every link's bandwidth
+    times ``bandwidth_scale``, rates and SLOs drawn from the given ranges."""
     options = ContinuumOptions(
         n_demands=40,
         n_apps=3,
         n_datacenters=1,
         devices_per_antenna=3,
         families=("s-mobilenet-v2", "shufflenet-v2", "resnet"),
-        slo_choices_s=(0.1, 0.2, 0.5),
+        slo_choices_s=slo_choices_s,
         device_access=("5g", "wifi", "4g"),
         datacenter_hardware=("xeon-server",),
         datacenter_server_count=(4, 8),
+        rate_per_source_per_s=rate_per_source_per_s,
     )
     scenario = generate_continuum(
         synthetic_topology(5, seed=seed), options, seed=seed, name="small"
     )
-    return compile_problem(scenario, strict=True)
+    links = tuple(
+        replace(link, bandwidth_bps=link.bandwidth_bps * bandwidth_scale) for link in scenario.links
+    )
+    return compile_problem(replace(scenario, links=links), strict=True)
+
+
+def tempting_problems() -> dict[str, tuple[CompiledProblem, bool]]:
+    """Generated cases that tempt methods into plans the evaluator rejects, by name:
+    (problem, whether a feasible plan exists; the exact ``milp`` proves which).
+
+    - ``narrow-links`` / ``narrow-links-2``: every link at 1 % / 0.5 % of its bandwidth
+      (feasible: a few nodes are still reachable; the cheap placements overload links);
+    - ``busy``: rates 5x (feasible, servers nearly full);
+    - ``overloaded``: rates 8x (no plan: not enough servers);
+    - ``tight-slo``: SLOs of 50 and 100 ms (each demand alone has a node that meets its
+      SLO, not all together: no plan).
+    """
+    return {
+        "narrow-links": (small_problem(bandwidth_scale=0.01), True),
+        "narrow-links-2": (small_problem(bandwidth_scale=0.005), True),
+        "busy": (small_problem(rate_per_source_per_s=(5.0, 100.0)), True),
+        "overloaded": (small_problem(rate_per_source_per_s=(8.0, 160.0)), False),
+        "tight-slo": (small_problem(slo_choices_s=(0.05, 0.1)), False),
+    }

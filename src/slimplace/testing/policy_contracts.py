@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.plan import Plan
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
@@ -32,7 +33,6 @@ from slimplace.sim.engine import simulate
 from slimplace.sim.policy import Change, Context, Decision, Observation, Policy
 from slimplace.sim.records import COL, COLUMNS
 from slimplace.sim.workload import build_workload
-from slimplace.testing.scenarios import tiny_scenario
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -7,38 +7,28 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slimplace.plan import Plan
+from slimplace.placement.registry import Solver, takes_start
+from slimplace.plan import Plan, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Objective
 from slimplace.sim.policy import Context, at_rates
-from slimplace.solve import default_method
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-def method_name(context: Context, method: str | None) -> str:
-    """``method``, or by default the fast heuristic ``greedy`` when registered (a policy
-    plans often), else the best registered method."""
-    if method:
-        return method
-    return "greedy" if "greedy" in context.registry else default_method(context.registry)
 
 
 def solve_at(
     context: Context,
     rate_per_s: FloatArray,
     *,
-    method: str | None,
+    solver: Solver,
     seed: int,
-    time_limit_s: float,
-    warm_start: Plan | None = None,
+    start: Plan | None = None,
     objective: Objective | None = None,
     carbon_g_per_kwh: FloatArray | None = None,
 ) -> tuple[Plan, CompiledProblem]:
     """Solve the problem at ``rate_per_s`` (and, for carbon, at the given intensities)
-    with a registered method; methods whose factory takes a ``start_plan`` option get the
-    last plan as a warm start (options a factory does not take are ignored).
+    with ``solver``; a solver that takes a warm start (``start``) gets the ``start`` plan.
 
     Returns the plan and the problem it was solved on (to evaluate it there).
     """
@@ -48,16 +38,15 @@ def solve_at(
     if carbon_g_per_kwh is not None:
         changes["region_carbon_g_per_kwh"] = np.asarray(carbon_g_per_kwh, dtype=np.float64)
     problem = at_rates(context.problem, rate_per_s, **changes)
-    solver = context.registry.create(
-        method_name(context, method), time_limit_s=time_limit_s, start_plan=warm_start
-    )
+    if start is not None and takes_start(solver):
+        return solver.solve(problem, seed=seed, start=start), problem  # type: ignore[call-arg]
     return solver.solve(problem, seed=seed), problem
 
 
 def servers_for(busy_s_per_s: FloatArray, max_utilisation: float, headroom: float) -> FloatArray:
-    """Servers that carry ``busy`` at ``max_utilisation / (1 + headroom)`` (at least 0)."""
-    need = np.ceil(busy_s_per_s * (1.0 + headroom) / max_utilisation - 1e-9)
-    return np.maximum(need, 0.0)
+    """Servers that carry ``busy`` at ``max_utilisation / (1 + headroom)`` (at least 0):
+    :func:`slimplace.plan.servers_for_load` as floats."""
+    return servers_for_load(busy_s_per_s, max_utilisation, headroom=headroom).astype(np.float64)
 
 
 def wake_steps(

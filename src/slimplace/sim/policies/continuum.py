@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from slimplace.plan import Plan
+from slimplace.plan import Plan, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
 from slimplace.sim.policy import Change, Context, Decision, Observation
@@ -134,14 +134,16 @@ class ContinuumFirstPolicy:
             x[chosen[chosen >= 0]] = 1.0
             return Plan(
                 x,
-                np.ceil(self._busy_after(p, x, obs.rate_per_s) - 1e-9).astype(np.int64),
+                servers_for_load(self._busy_after(p, x, obs.rate_per_s), p.max_utilisation),
                 self.name,
             )
         servers = None
         if memory.any_switchable:
             busy = memory.capacity - residual
             servers = np.where(
-                memory.switchable, np.ceil(busy / p.max_utilisation - 1e-9), obs.servers_target
+                memory.switchable,
+                servers_for_load(busy, p.max_utilisation),
+                obs.servers_target,
             )
         return Change(demands, chosen, servers)
 
@@ -158,7 +160,7 @@ class ContinuumFirstPolicy:
     def _busy_after(p: CompiledProblem, x: FloatArray, rate: FloatArray) -> FloatArray:
         flow = rate[p.cand_demand] * x
         busy = np.bincount(p.cand_node, weights=flow * p.cand_service_s, minlength=p.n_nodes)
-        return busy / p.max_utilisation
+        return busy.astype(np.float64)
 
 
 def nearest_tier_table(p: CompiledProblem) -> tuple[IntArray, IntArray]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from slimplace.evaluate import evaluate
+from slimplace.optim.greedy import GreedySolver
+from slimplace.placement.registry import Solver
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Objective
@@ -33,8 +35,9 @@ class PeriodicMemory:
 
 @dataclass(frozen=True, kw_only=True)
 class PeriodicPolicy:
-    """Re-solve every ``period_s`` at the current rates x ``1 + headroom`` with ``method``,
-    warm-started from the plan in force.
+    """Re-solve every ``period_s`` at the current rates x ``1 + headroom`` with ``solver``
+    (default: ``greedy`` with a 10 s limit), warm-started from the plan in force when the
+    solver takes a start plan (``greedy`` and ``milp`` do).
 
     Hysteresis: the new plan replaces the old one only when the old one is infeasible at
     the current rates (capacity, SLO) or the new one is better by more than ``hysteresis``
@@ -48,14 +51,13 @@ class PeriodicPolicy:
     wakes them and moves the traffic once they are up ("make before break").
     """
 
-    method: str | None = None
+    solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=10.0))
     period_s: float = 900.0
     headroom: float = 0.15
     hysteresis: float = 0.05
     trigger_utilisation: float = 1.0
     objective: Objective | None = None
     carbon_change: float | None = None
-    time_limit_s: float = 10.0
     name: str = "periodic"
 
     def start(self, context: Context, *, seed: int) -> PeriodicMemory:
@@ -77,10 +79,9 @@ class PeriodicPolicy:
         plan, problem = solve_at(
             ctx,
             np.asarray(obs.rate_per_s) * (1.0 + self.headroom),
-            method=self.method,
+            solver=self.solver,
             seed=memory.seed + memory.solves,
-            time_limit_s=self.time_limit_s,
-            warm_start=memory.plan,
+            start=memory.plan,
             objective=self.objective,
             carbon_g_per_kwh=carbon,
         )

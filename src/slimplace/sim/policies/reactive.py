@@ -25,9 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from slimplace.evaluate import evaluate
-from slimplace.plan import Plan, node_busy_s_per_s
+from slimplace.optim.greedy import GreedySolver
+from slimplace.placement.registry import Solver
+from slimplace.plan import Plan, node_busy_s_per_s, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.sim.policies.common import solve_at, wake_steps
+from slimplace.sim.policies.common import servers_for, solve_at, wake_steps
 from slimplace.sim.policy import Change, Context, Decision, Observation
 from slimplace.sim.state import late_probability
 
@@ -70,9 +72,11 @@ class ReactivePolicy:
     is re-solved at the current load (x ``1 + headroom``) that often and replaced when better
     by more than ``hysteresis``: consolidation across nodes, at the cost of solver time. The
     new placement's extra servers are woken first and the traffic moves once they are up
-    (:func:`~slimplace.sim.policies.common.wake_steps`)."""
+    (:func:`~slimplace.sim.policies.common.wake_steps`). ``solver`` plans the placement
+    (default: ``greedy`` with a 30 s limit; warm-started from the plan in force when it
+    takes a start plan)."""
 
-    method: str | None = None
+    solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
     headroom: float = 0.1
     idle_s: float = 600.0
     ceiling: str = "best"
@@ -82,7 +86,6 @@ class ReactivePolicy:
     sleep: bool = True
     replan_s: float | None = None
     hysteresis: float = 0.05
-    time_limit_s: float = 30.0
     name: str = "reactive"
 
     def start(self, context: Context, *, seed: int) -> ReactiveMemory:
@@ -90,9 +93,8 @@ class ReactivePolicy:
         plan, _ = solve_at(
             context,
             context.peak_rate_per_s,
-            method=self.method,
+            solver=self.solver,
             seed=seed,
-            time_limit_s=self.time_limit_s,
         )
         return ReactiveMemory(plan, context.problem, context, seed)
 
@@ -102,7 +104,9 @@ class ReactivePolicy:
         rho = p.max_utilisation / (1.0 + self.headroom)
         if obs.step == 0:
             busy = node_busy_s_per_s(p, memory.base.x, np.asarray(obs.rate_per_s))
-            on = np.minimum(np.ceil(busy / rho - 1e-9), p.node_count)
+            on = np.minimum(
+                servers_for_load(busy, p.max_utilisation, headroom=self.headroom), p.node_count
+            )
             return Plan(memory.base.x, on.astype(np.int64), self.name)
         if memory.pending is not None and obs.step >= memory.switch_step:
             return self._switch(obs, memory)
@@ -126,7 +130,7 @@ class ReactivePolicy:
         plan_busy = np.bincount(
             node, weights=flow * memory.plan_service_s, minlength=p.n_nodes
         ).astype(np.float64)
-        need = np.minimum(np.ceil(plan_busy / rho - 1e-9), p.node_count).astype(np.float64)
+        need = np.minimum(servers_for(plan_busy, p.max_utilisation, self.headroom), p.node_count)
         if self.slo_target is not None:
             need = self._slo_need(memory, flow, plan_busy, need)
         target = np.array(obs.servers_target, dtype=np.float64)
@@ -227,10 +231,9 @@ class ReactivePolicy:
         plan, problem = solve_at(
             memory.context,
             rate,
-            method=self.method,
+            solver=self.solver,
             seed=memory.seed + 1 + memory.replans,
-            time_limit_s=self.time_limit_s,
-            warm_start=memory.base,
+            start=memory.base,
         )
         memory.replans += 1
         old = evaluate(problem, memory.base)

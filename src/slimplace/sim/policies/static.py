@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from slimplace.optim.greedy import GreedySolver
+from slimplace.placement.registry import Solver
 from slimplace.plan import Plan
 from slimplace.sim.policies.common import solve_at
 from slimplace.sim.policy import Context, Decision, Observation
@@ -12,12 +14,11 @@ from slimplace.sim.policy import Context, Decision, Observation
 @dataclass(frozen=True, kw_only=True)
 class StaticPolicy:
     """Plan for every demand's peak rate over the horizon (x ``1 + headroom``) with
-    ``method`` (default: the best registered) and keep that plan and its servers all along:
+    ``solver`` (default: ``greedy`` with a 30 s limit) and keep that plan and its servers all along:
     what an operator who provisions for the peak does."""
 
-    method: str | None = None
+    solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
     headroom: float = 0.0
-    time_limit_s: float = 30.0
     name: str = "static"
 
     def start(self, context: Context, *, seed: int) -> Plan:
@@ -25,9 +26,8 @@ class StaticPolicy:
         plan, _ = solve_at(
             context,
             context.peak_rate_per_s * (1.0 + self.headroom),
-            method=self.method,
+            solver=self.solver,
             seed=seed,
-            time_limit_s=self.time_limit_s,
         )
         return plan
 

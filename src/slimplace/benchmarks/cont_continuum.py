@@ -32,6 +32,10 @@ Mapping onto slimplace's model (the energy is CONT's exactly; see docs/simulatio
   candidate (``10 kbit/s x`` energy per bit of the path node -> cloud) and sets the
   response size to 0.
 - Every node is always on (LEAF has no sleep states).
+
+LEAF's figure for S over 60 steps, 15.7 Wh, sums :data:`LEAF_S_READINGS` = 61 power
+readings (t = 0 .. 60 s, the initial placement included) while a slimplace run of 60
+steps measures 60; the two are compared per step (mean power, :func:`leaf_s_mean_power_w`).
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ def _profile(
         memory_bytes=1e12,
         idle_power_w=idle_w,
         peak_power_w=idle_w + (peak_w - idle_w) / RHO_MAX,
-        source="CONT benchmark definition (issue 4); see slimplace.sim.cont",
+        source="CONT benchmark definition (issue 4); see slimplace.benchmarks.cont_continuum",
     )
 
 
@@ -157,7 +161,10 @@ def cont_scenario(fogs: int, edges: int, devices: int) -> Scenario:
         settings=Settings(
             max_utilisation=RHO_MAX, service_cv2=0.0, horizon_s=1.0, network_energy="attributional"
         ),
-        description="CONT continuum benchmark (LEAF / EdgeSimPy / ECLYPSE), see slimplace.sim.cont",
+        description=(
+            "CONT continuum benchmark (LEAF / EdgeSimPy / ECLYPSE), see "
+            "slimplace.benchmarks.cont_continuum"
+        ),
     )
 
 
@@ -174,3 +181,14 @@ def with_sink_traffic(problem: CompiledProblem, bits_per_request: float) -> Comp
     j_per_bit = fetch_j_per_byte(problem) / 8.0
     extra = bits_per_request * j_per_bit[problem.cand_node]
     return replace(problem, cand_extra_j=problem.cand_extra_j + extra)
+
+
+#: LEAF's published energy of CONT size S over a 60 s run (Wh) and the number of 1 s
+#: power readings it sums (t = 0 .. 60 s).
+LEAF_S_ENERGY_WH = 15.7
+LEAF_S_READINGS = 61
+
+
+def leaf_s_mean_power_w() -> float:
+    """LEAF's mean power per reading on CONT S (W): 15.7 Wh x 3600 / 61 = 926.6 W."""
+    return LEAF_S_ENERGY_WH * 3600.0 / LEAF_S_READINGS

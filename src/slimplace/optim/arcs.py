@@ -9,22 +9,10 @@ routes of :mod:`slimplace.problem.routes` (the same convention as
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.optim.costs import FloatArray, IntArray
+from slimplace.optim.segments import concat_ranges
 from slimplace.problem.compiled import CompiledProblem
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-
-def concat_ranges(starts: IntArray, counts: IntArray) -> IntArray:
-    """``concatenate([arange(s, s + n) for s, n in zip(starts, counts)])`` without a loop."""
-    counts = counts.astype(np.int64)
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.arange(total, dtype=np.int64) - offsets + np.repeat(starts.astype(np.int64), counts)
 
 
 def candidate_arcs(
