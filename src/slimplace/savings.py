@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slimplace.explain import UNITS, accounting
-from slimplace.placement.registry import Registry, default_registry
+from slimplace.methods import default_registry
+from slimplace.placement.registry import Registry
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.results import violation_reason
 from slimplace.solve import GAP_TOLERANCE, Result

@@ -40,7 +40,7 @@ def explain(
     and show what each buys on the plan-dependent objective."""
     from slimplace.explain import explain as run_explain
     from slimplace.fsutil import atomic_write_text
-    from slimplace.placement.registry import default_registry
+    from slimplace.methods import default_registry
 
     with guarded():
         if time_limit <= 0:

@@ -50,7 +50,7 @@ def sensitivity(
     """Re-solve under a grid of scaled model parameters and say which conclusions change:
     best method, placement shares by tier, lever ranking."""
     from slimplace.fsutil import atomic_write_text
-    from slimplace.placement.registry import default_registry
+    from slimplace.methods import default_registry
     from slimplace.scenario.io import load_scenario
     from slimplace.sensitivity import parameters, parse_param
     from slimplace.sensitivity import sensitivity as run_sensitivity
