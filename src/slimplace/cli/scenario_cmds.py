@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from slimplace.cli.app import app, console, guarded
+from slimplace.cli.options import text
 
 
 @app.command()
@@ -20,4 +21,6 @@ def validate(
     with guarded():
         scenario = load_scenario(file)
     counts = (len(scenario.nodes), len(scenario.links), len(scenario.applications))
-    console.print(f"{file}: valid ({counts[0]} nodes, {counts[1]} links, {counts[2]} applications)")
+    console.print(
+        f"{text(file)}: valid ({counts[0]} nodes, {counts[1]} links, {counts[2]} applications)"
+    )
