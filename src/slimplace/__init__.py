@@ -14,7 +14,9 @@ The main entry points are importable from here; each is imported on first use
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -90,6 +92,26 @@ __all__ = [
     "solve",
     "write_report",
 ]
+
+
+#: Functions named like the submodule that defines them (``slimplace.solve`` the function
+#: lives in ``slimplace/solve.py``): importing the submodule must not replace them.
+_SHADOWED = frozenset({"solve", "evaluate"})
+
+
+class _Package(ModuleType):
+    """The package module: when Python's import system binds the submodule
+    ``slimplace.solve`` (or ``slimplace.evaluate``) as an attribute of the package, the
+    function of the same name is bound instead; the submodule stays importable
+    (``from slimplace.solve import compare``, ``sys.modules``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
