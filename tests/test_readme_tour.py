@@ -64,5 +64,6 @@ def test_quick_tour_commands_run(
 def test_the_calibration_example_is_published_data() -> None:
     rows = (ROOT / "examples" / "my-device-latencies.csv").read_text().splitlines()
     assert rows[0] == "family,variant,latency_ms,batch_size,source"
-    assert len(rows) - 1 == 38
+    assert len(rows) - 1 == 31
+    # measured latencies only (no latency targets a search was run for)
     assert all(re.search(r"(?i)pixel ?1 large core", row) for row in rows[1:])
