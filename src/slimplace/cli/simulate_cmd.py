@@ -214,7 +214,12 @@ def simulate(
         from slimplace.sim.report import plot_records
 
         with guarded(), writing(folder):
-            written += plot_records(records, folder, title=f"{run.scenario.name} / {policy}")
+            written += plot_records(
+                records,
+                folder,
+                title=f"{run.scenario.name} / {policy}",
+                slo_target=run.problem.slo_quantile,
+            )
     human.print("written: " + ", ".join(text(w) for w in written), highlight=False)
     if json_out is not None:
         with guarded():
