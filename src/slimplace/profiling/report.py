@@ -164,7 +164,7 @@ def pareto_figure(
     table = with_pareto(variants, energy)
     tech = variants.set_index("variant")["technique"]
     devices = list(dict.fromkeys(table["hardware"]))
-    ref = reference if reference in devices else devices[0]
+    ref = str(reference) if reference in devices else str(devices[0])
     fig = Figure(figsize=(12.0, max(4.2, 1.6 + 0.26 * len(devices))), layout="constrained")
     ax, side = fig.subplots(1, 2, width_ratios=(1.15, 1.0))
     sub = table[table["hardware"] == ref]
@@ -233,7 +233,8 @@ def _device_table(ax: Axes, table: pd.DataFrame, reference: str) -> None:
         cellLoc="left",
     )
     cells.auto_set_font_size(False)
-    cells.set_fontsize(7)
+    cells.set_fontsize(8)
+    cells.scale(1.0, 1.25)
     cells.auto_set_column_width(list(range(5)))
     ax.set_title("every device (scaled estimate)", fontsize=9)
 
