@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import yaml
-from pydantic import ValidationError
-
 from slimplace.catalog import Catalog, load_catalog
 from slimplace.errors import InputError, Problem
 from slimplace.fsutil import atomic_write_text
 from slimplace.scenario import io as scenario_io
+from slimplace.scenario.document import parse_document
+from slimplace.scenario.dump import family_doc, hardware_doc, link_kind_doc
 from slimplace.scenario.model import HardwareProfile, LinkKind, ModelFamily, Scenario
+from slimplace.scenario.resolve import to_family, to_hardware, to_link_kind
 from slimplace.scenario.validate import family_values, hardware_values, suggest
+from slimplace.scenario.yaml_text import dump_yaml, read_text, read_yaml
 from slimplace.scheduling import schema
 from slimplace.scheduling.model import Job, JobSet, JobSettings, Machine
 from slimplace.units import format_si
@@ -39,18 +40,14 @@ E = TypeVar("E")
 
 
 def _parse_document(data: Any, file: str) -> schema.JobFile:
-    if data is None:
-        raise InputError(file, [Problem("", "the file is empty; expected a job-file mapping")])
-    if not isinstance(data, dict):
-        got = type(data).__name__
-        message = f"the top level must be a mapping (name:, machines:, jobs:, ...), got a {got}"
-        raise InputError(file, [Problem("", message)])
-    try:
-        return schema.JobFile.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(
-            file, [scenario_io.schema_problem(e, schema.field_names_at) for e in exc.errors()]
-        ) from None
+    return parse_document(
+        data,
+        file,
+        schema.JobFile,
+        schema.field_names_at,
+        what="job-file",
+        keys="name:, machines:, jobs:, ...",
+    )
 
 
 @dataclass
@@ -105,9 +102,9 @@ def _inline_problems(doc: schema.JobFile) -> list[Problem]:
             found.append(Problem(f"{field}[{i}]" + p.path.removeprefix(prefix), p.message))
 
     for i, h in enumerate(doc.hardware):
-        renamed("hardware", i, h.name, hardware_values(scenario_io.to_hardware(h)))
+        renamed("hardware", i, h.name, hardware_values(to_hardware(h)))
     for i, f in enumerate(doc.families):
-        renamed("families", i, f.name, family_values(scenario_io.to_family(f)))
+        renamed("families", i, f.name, family_values(to_family(f)))
     return found
 
 
@@ -222,21 +219,21 @@ def _build(
     hardware = _Table.build(
         "hardware",
         "hardware profile",
-        [(m.name, scenario_io.to_hardware(m)) for m in doc.hardware],
+        [(m.name, to_hardware(m)) for m in doc.hardware],
         (sc_hw, catalog.hardware),
         problems,
     )
     families = _Table.build(
         "families",
         "model family",
-        [(m.name, scenario_io.to_family(m)) for m in doc.families],
+        [(m.name, to_family(m)) for m in doc.families],
         (sc_fam, catalog.families),
         problems,
     )
     kinds = _Table.build(
         "link_kinds",
         "link kind",
-        [(m.name, scenario_io.to_link_kind(m)) for m in doc.link_kinds],
+        [(m.name, to_link_kind(m)) for m in doc.link_kinds],
         (sc_kinds, catalog.link_kinds),
         problems,
     )
@@ -274,7 +271,7 @@ def loads_jobs(
 
     ``base_dir`` is where a relative ``scenario:`` path is looked up.
     """
-    document = _parse_document(scenario_io.read_yaml(text, file), file)
+    document = _parse_document(read_yaml(text, file), file)
     base = Path(base_dir) if base_dir is not None else None
     jobset, problems = _build(document, base, load_catalog() if catalog is None else catalog)
     if problems or jobset is None:
@@ -284,7 +281,7 @@ def loads_jobs(
 
 def load_jobs(path: str | Path, *, catalog: Catalog | None = None) -> JobSet:
     """Read a job file; raise :class:`InputError` (file name, every problem) if it is bad."""
-    file, text = str(path), scenario_io.read_text(path)
+    file, text = str(path), read_text(path)
     return loads_jobs(text, file=file, base_dir=Path(path).parent, catalog=catalog)
 
 
@@ -338,26 +335,15 @@ def dump_jobs(jobset: JobSet, *, catalog: Catalog | None = None) -> str:
     if st.budget_j is not None:
         settings["budget"] = format_si(st.budget_j, "energy")
     doc["settings"] = settings
-    hardware = [
-        scenario_io.hardware_doc(h) for h in jobset.hardware if cat.hardware.get(h.name) != h
-    ]
-    families = [scenario_io.family_doc(f) for f in jobset.families if cat.families.get(f.name) != f]
-    kinds = [
-        scenario_io.link_kind_doc(k) for k in jobset.link_kinds if cat.link_kinds.get(k.name) != k
-    ]
+    hardware = [hardware_doc(h) for h in jobset.hardware if cat.hardware.get(h.name) != h]
+    families = [family_doc(f) for f in jobset.families if cat.families.get(f.name) != f]
+    kinds = [link_kind_doc(k) for k in jobset.link_kinds if cat.link_kinds.get(k.name) != k]
     for field, inline in (("hardware", hardware), ("families", families), ("link_kinds", kinds)):
         if inline:
             doc[field] = inline
     doc["machines"] = [_machine_doc(m) for m in jobset.machines if not m.from_scenario]
     doc["jobs"] = [_job_doc(j) for j in jobset.jobs]
-    return yaml.dump(
-        doc,
-        Dumper=scenario_io.YamlDumper,
-        sort_keys=False,
-        default_flow_style=None,
-        allow_unicode=True,
-        width=4096,
-    )
+    return dump_yaml(doc)
 
 
 def save_jobs(jobset: JobSet, path: str | Path, *, catalog: Catalog | None = None) -> None:

@@ -1,0 +1,298 @@
+"""Domain to file: a :class:`~slimplace.scenario.model.Scenario` as the mapping its file holds.
+
+Catalog-equal entries that are used are written as references (names) only,
+everything else inline; numbers are SI unit strings and fields equal to their
+default are left out, so reading the mapping back gives an equal scenario. The
+``*_doc`` writers of one entry are shared with job files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from slimplace.catalog import Catalog
+from slimplace.scenario import schema
+from slimplace.scenario.model import (
+    Application,
+    HardwareProfile,
+    LatencyFit,
+    Link,
+    LinkKind,
+    ModelFamily,
+    Node,
+    Region,
+    Scenario,
+    Settings,
+    Variant,
+)
+from slimplace.units import format_si
+
+T = TypeVar("T")
+
+
+def _si(value: float, kind: str) -> str | float:
+    return format_si(value, kind)
+
+
+#: Default marker of fields that are always written.
+_ALWAYS = object()
+
+
+def _fields(pairs: Sequence[tuple[str, Any, Any]]) -> dict[str, Any]:
+    """``{key: written}`` for each (key, value, default) whose value differs from the default."""
+    return {k: v for k, v, d in pairs if d is _ALWAYS or v != d}
+
+
+def _written(
+    entries: Sequence[T],
+    key: Callable[[T], str],
+    used: set[str],
+    catalog: Mapping[str, T],
+    write: Callable[[T], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    return [write(e) for e in entries if not (key(e) in used and catalog.get(key(e)) == e)]
+
+
+def hardware_doc(h: HardwareProfile) -> dict[str, Any]:
+    curve = h.power_curve
+    return _fields(
+        [
+            ("name", h.name, _ALWAYS),
+            ("tier", h.tier, _ALWAYS),
+            ("throughput", _si(h.throughput_flops, "throughput"), _ALWAYS),
+            ("memory", _si(h.memory_bytes, "bytes"), _ALWAYS),
+            ("idle_power", _si(h.idle_power_w, "power"), _ALWAYS),
+            ("peak_power", _si(h.peak_power_w, "power"), _ALWAYS),
+            ("wake_time", _si(h.wake_time_s, "time"), _si(0.0, "time")),
+            ("wake_energy", _si(h.wake_energy_j, "energy"), _si(0.0, "energy")),
+            ("sleep_power", _si(h.sleep_power_w, "power"), _si(0.0, "power")),
+            ("device_class", h.device_class, None),
+            (
+                "power_curve",
+                None
+                if curve is None
+                else {
+                    "utilisation": [float(u) for u in curve.utilisation],
+                    "power": [_si(p, "power") for p in curve.power_w],
+                },
+                None,
+            ),
+            ("description", h.description, ""),
+            ("source", h.source, ""),
+            (
+                "latency_fit",
+                None if h.latency_fit is None else _latency_fit_doc(h.latency_fit),
+                None,
+            ),
+        ]
+    )
+
+
+def _latency_fit_doc(f: LatencyFit) -> dict[str, Any]:
+    inf = _si(float("inf"), "bandwidth")
+    return _fields(
+        [
+            ("overhead", _si(f.overhead_s, "time"), _ALWAYS),
+            ("throughput", _si(f.flops_per_s, "throughput"), _ALWAYS),
+            ("memory_bandwidth", _si(f.memory_bandwidth_bps, "bandwidth"), inf),
+            ("weight_bandwidth", _si(f.weight_bandwidth_bps, "bandwidth"), inf),
+            ("depthwise_bandwidth", _si(f.depthwise_bandwidth_bps, "bandwidth"), inf),
+            (
+                "int8_throughput",
+                None if f.int8_flops_per_s is None else _si(f.int8_flops_per_s, "throughput"),
+                None,
+            ),
+            ("batch_size", f.batch_size, 1),
+            ("mape", f.mape, None),
+            ("n_points", f.n_points, 0),
+            ("source", f.source, ""),
+        ]
+    )
+
+
+def link_kind_doc(k: LinkKind) -> dict[str, Any]:
+    return _fields(
+        [
+            ("name", k.name, _ALWAYS),
+            ("bandwidth", _si(k.bandwidth_bps, "bandwidth"), _ALWAYS),
+            ("latency", _si(k.latency_s, "time"), _ALWAYS),
+            ("energy_per_bit", _si(k.energy_j_per_bit, "energy_per_bit"), _ALWAYS),
+            ("source", k.source, ""),
+        ]
+    )
+
+
+def _variant_doc(v: Variant) -> dict[str, Any]:
+    measured = [
+        _fields(
+            [
+                ("device_class", m.device_class, _ALWAYS),
+                ("latency", _si(m.latency_s, "time"), _ALWAYS),
+                ("batch_size", m.batch_size, _ALWAYS),
+                ("source", m.source, ""),
+            ]
+        )
+        for m in v.measured
+    ]
+    return _fields(
+        [
+            ("name", v.name, _ALWAYS),
+            ("accuracy", float(v.accuracy), _ALWAYS),
+            ("flops", _si(v.flops, "flops"), _ALWAYS),
+            ("params", float(v.params), _ALWAYS),
+            ("memory", _si(v.memory_bytes, "bytes"), _ALWAYS),
+            ("kind", v.kind, schema.default(Variant, "kind")),
+            ("width", None if v.width is None else float(v.width), None),
+            ("resolution", v.resolution, None),
+            ("precision", v.precision, schema.default(Variant, "precision")),
+            ("measured", measured, []),
+            ("source", v.source, ""),
+        ]
+    )
+
+
+def family_doc(f: ModelFamily) -> dict[str, Any]:
+    return _fields(
+        [
+            ("name", f.name, _ALWAYS),
+            ("weight_sharing", f.weight_sharing, _ALWAYS),
+            ("switch_time", _si(f.switch_time_s, "time"), _ALWAYS),
+            ("load_time", _si(f.load_time_s, "time"), _ALWAYS),
+            ("task", f.task, schema.default(ModelFamily, "task")),
+            ("source", f.source, ""),
+            ("variants", [_variant_doc(v) for v in f.variants], _ALWAYS),
+        ]
+    )
+
+
+def _region_doc(r: Region) -> dict[str, Any]:
+    return _fields(
+        [
+            ("code", r.code, _ALWAYS),
+            ("carbon_intensity", _si(r.carbon_g_per_kwh, "carbon_intensity"), _ALWAYS),
+            ("source", r.source, ""),
+        ]
+    )
+
+
+def _node_doc(n: Node, default_region: str) -> dict[str, Any]:
+    d = schema.default
+    return _fields(
+        [
+            ("id", n.id, _ALWAYS),
+            ("tier", n.tier, _ALWAYS),
+            ("hardware", n.hardware, None),
+            ("count", n.count, d(Node, "count")),
+            ("pue", float(n.pue), d(Node, "pue")),
+            ("region", n.region, default_region),
+            ("position", None if n.position is None else [float(x) for x in n.position], None),
+            ("always_on", n.always_on, d(Node, "always_on")),
+            ("local_only", n.local_only, d(Node, "local_only")),
+            ("ownership", n.ownership, d(Node, "ownership")),
+        ]
+    )
+
+
+def _link_doc(link: Link, kinds: Mapping[str, LinkKind]) -> dict[str, Any]:
+    kind = kinds.get(link.kind)
+    return _fields(
+        [
+            ("a", link.a, _ALWAYS),
+            ("b", link.b, _ALWAYS),
+            ("kind", link.kind, _ALWAYS),
+            ("latency", _si(link.latency_s, "time"), kind and _si(kind.latency_s, "time")),
+            (
+                "bandwidth",
+                _si(link.bandwidth_bps, "bandwidth"),
+                kind and _si(kind.bandwidth_bps, "bandwidth"),
+            ),
+            (
+                "energy_per_bit",
+                _si(link.energy_j_per_bit, "energy_per_bit"),
+                kind and _si(kind.energy_j_per_bit, "energy_per_bit"),
+            ),
+        ]
+    )
+
+
+def _application_doc(a: Application) -> dict[str, Any]:
+    d = schema.default
+    return _fields(
+        [
+            ("id", a.id, _ALWAYS),
+            ("family", a.family, _ALWAYS),
+            (
+                "sources",
+                [{"node": s.node, "rate": _si(s.rate_per_s, "rate")} for s in a.sources],
+                _ALWAYS,
+            ),
+            ("request", _si(a.request_bytes, "bytes"), _ALWAYS),
+            ("response", _si(a.response_bytes, "bytes"), _ALWAYS),
+            ("slo", _si(a.latency_slo_s, "time"), _ALWAYS),
+            ("accuracy_floor", float(a.accuracy_floor), _ALWAYS),
+            ("accuracy_mode", a.accuracy_mode, _ALWAYS),
+            ("splittable", a.splittable, d(Application, "splittable")),
+            ("workload", a.workload, None),
+        ]
+    )
+
+
+def scenario_document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
+    """The scenario as the mapping a file holds: catalog-equal entries used by name only."""
+    settings = s.settings
+    used_hardware = {n.hardware for n in s.nodes if n.hardware is not None}
+    used_regions = {n.region for n in s.nodes} | {settings.default_region}
+    doc: dict[str, Any] = {"name": s.name}
+    if s.description:
+        doc["description"] = s.description
+    doc["settings"] = {
+        "max_utilisation": float(settings.max_utilisation),
+        "service_cv2": float(settings.service_cv2),
+        "horizon": _si(settings.horizon_s, "time"),
+        "objective": settings.objective,
+        "default_region": settings.default_region,
+    }
+    if settings.slo_quantile is not None:
+        doc["settings"]["slo_quantile"] = float(settings.slo_quantile)
+    if settings.network_energy != Settings().network_energy:
+        doc["settings"]["network_energy"] = settings.network_energy
+    sections: list[tuple[str, list[dict[str, Any]]]] = [
+        (
+            "hardware",
+            _written(s.hardware, lambda h: h.name, used_hardware, catalog.hardware, hardware_doc),
+        ),
+        (
+            "link_kinds",
+            _written(
+                s.link_kinds,
+                lambda k: k.name,
+                {lk.kind for lk in s.links},
+                catalog.link_kinds,
+                link_kind_doc,
+            ),
+        ),
+        (
+            "families",
+            _written(
+                s.families,
+                lambda f: f.name,
+                {a.family for a in s.applications},
+                catalog.families,
+                family_doc,
+            ),
+        ),
+        (
+            "regions",
+            _written(s.regions, lambda r: r.code, used_regions, catalog.regions, _region_doc),
+        ),
+    ]
+    doc.update({name: entries for name, entries in sections if entries})
+    doc["nodes"] = [_node_doc(n, settings.default_region) for n in s.nodes]
+    kinds = {k.name: k for k in s.link_kinds}
+    doc["links"] = [_link_doc(link, kinds) for link in s.links]
+    doc["applications"] = [_application_doc(a) for a in s.applications]
+    return doc
+
+
+__all__ = ["family_doc", "hardware_doc", "link_kind_doc", "scenario_document"]

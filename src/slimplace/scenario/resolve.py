@@ -1,0 +1,293 @@
+"""Schema to domain: a validated scenario document as a :class:`~slimplace.scenario.model.Scenario`.
+
+References (hardware profiles, link kinds, model families, regions) resolve inline
+first, then in the catalog; the scenario holds the inline entries plus the catalog
+entries it uses, each tuple sorted by name, so files that differ only in order
+build equal scenarios. The ``to_*`` converters turn one schema entry into its
+domain value (job files use them too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Generic, TypeVar
+
+from slimplace.catalog import Catalog
+from slimplace.errors import Problem
+from slimplace.scenario import schema
+from slimplace.scenario.model import (
+    Application,
+    HardwareProfile,
+    LatencyFit,
+    Link,
+    LinkKind,
+    MeasuredLatency,
+    ModelFamily,
+    Node,
+    PowerCurve,
+    Region,
+    Scenario,
+    Settings,
+    Source,
+    Variant,
+)
+from slimplace.scenario.validate import check_structure, check_values, suggest
+
+E = TypeVar("E")
+
+
+def to_hardware(m: schema.HardwareModel) -> HardwareProfile:
+    curve = m.power_curve
+    return HardwareProfile(
+        name=m.name,
+        tier=m.tier,
+        throughput_flops=m.throughput,
+        memory_bytes=m.memory,
+        idle_power_w=m.idle_power,
+        peak_power_w=m.peak_power,
+        wake_time_s=m.wake_time,
+        wake_energy_j=m.wake_energy,
+        sleep_power_w=m.sleep_power,
+        device_class=m.device_class,
+        power_curve=None
+        if curve is None
+        else PowerCurve(tuple(curve.utilisation), tuple(curve.power)),
+        description=m.description,
+        source=m.source,
+        latency_fit=None if m.latency_fit is None else _latency_fit(m.latency_fit),
+    )
+
+
+def _latency_fit(m: schema.LatencyFitModel) -> LatencyFit:
+    return LatencyFit(
+        overhead_s=m.overhead,
+        flops_per_s=m.throughput,
+        memory_bandwidth_bps=m.memory_bandwidth,
+        weight_bandwidth_bps=m.weight_bandwidth,
+        int8_flops_per_s=m.int8_throughput,
+        batch_size=m.batch_size,
+        mape=m.mape,
+        n_points=m.n_points,
+        source=m.source,
+        depthwise_bandwidth_bps=m.depthwise_bandwidth,
+    )
+
+
+def to_link_kind(m: schema.LinkKindModel) -> LinkKind:
+    return LinkKind(m.name, m.bandwidth, m.latency, m.energy_per_bit, m.source)
+
+
+def to_family(m: schema.FamilyModel) -> ModelFamily:
+    variants = tuple(
+        Variant(
+            name=v.name,
+            accuracy=v.accuracy,
+            flops=v.flops,
+            params=v.params,
+            memory_bytes=v.memory,
+            kind=v.kind,
+            width=v.width,
+            resolution=v.resolution,
+            precision=v.precision,
+            measured=tuple(
+                MeasuredLatency(x.device_class, x.latency, x.batch_size, x.source)
+                for x in v.measured
+            ),
+            source=v.source,
+        )
+        for v in m.variants
+    )
+    return ModelFamily(
+        name=m.name,
+        variants=variants,
+        weight_sharing=m.weight_sharing,
+        switch_time_s=m.switch_time,
+        load_time_s=m.load_time,
+        task=m.task,
+        source=m.source,
+    )
+
+
+def to_region(m: schema.RegionModel) -> Region:
+    return Region(m.code, m.carbon_intensity, m.source)
+
+
+class _Table(Generic[E]):
+    """One kind of named entry: inline ones (with file index) over the catalog's."""
+
+    def __init__(
+        self,
+        field: str,
+        what: str,
+        inline: Sequence[tuple[str, E]],
+        catalog: Mapping[str, E],
+        problems: list[Problem],
+    ) -> None:
+        self.field, self.what, self.catalog = field, what, catalog
+        self.inline: dict[str, tuple[int, E]] = {}
+        self.used: set[str] = set()
+        key = "code" if field == "regions" else "name"
+        for i, (name, entry) in enumerate(inline):
+            if name in self.inline:
+                first = self.inline[name][0]
+                message = f"duplicate {what} {name!r} (also {field}[{first}])"
+                problems.append(Problem(f"{field}[{i}].{key}", message))
+            else:
+                self.inline[name] = (i, entry)
+
+    def resolve(self, name: str, path: str, problems: list[Problem]) -> E | None:
+        """The entry called ``name``, or ``None`` after recording a problem at ``path``."""
+        if name in self.inline:
+            self.used.add(name)
+            return self.inline[name][1]
+        if name in self.catalog:
+            self.used.add(name)
+            return self.catalog[name]
+        problems.append(Problem(path, suggest(name, [*self.inline, *self.catalog], self.what)))
+        return None
+
+    def selected(self, key: Callable[[E], str]) -> tuple[E, ...]:
+        """Inline entries and used catalog entries, sorted by name."""
+        chosen = {name: e for name, (_, e) in self.inline.items()}
+        chosen.update({n: self.catalog[n] for n in self.used if n not in chosen})
+        return tuple(sorted(chosen.values(), key=key))
+
+    def renames(self) -> dict[str, str]:
+        """Name paths of inline entries (``hardware[box]``) to file paths (``hardware[0]``)."""
+        return {f"{self.field}[{n}]": f"{self.field}[{i}]" for n, (i, _) in self.inline.items()}
+
+
+def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenario, list[Problem]]:
+    """The domain scenario of a validated file, and every problem of resolution and checks.
+
+    Hardware profiles, link kinds, families and regions resolve inline first, then
+    in ``catalog`` (close names suggested); links take their kind's bandwidth,
+    latency and energy where they give none. Problems of
+    :func:`~slimplace.scenario.validate.check_values` and ``check_structure`` are
+    named by file path (``hardware[0]``), not by entry name.
+    """
+    problems: list[Problem] = []
+    hardware = _Table(
+        "hardware",
+        "hardware profile",
+        [(m.name, to_hardware(m)) for m in doc.hardware],
+        catalog.hardware,
+        problems,
+    )
+    kinds = _Table(
+        "link_kinds",
+        "link kind",
+        [(m.name, to_link_kind(m)) for m in doc.link_kinds],
+        catalog.link_kinds,
+        problems,
+    )
+    families = _Table(
+        "families",
+        "model family",
+        [(m.name, to_family(m)) for m in doc.families],
+        catalog.families,
+        problems,
+    )
+    regions = _Table(
+        "regions",
+        "region",
+        [(m.code, to_region(m)) for m in doc.regions],
+        catalog.regions,
+        problems,
+    )
+    st = doc.settings
+    settings = Settings(
+        st.max_utilisation,
+        st.service_cv2,
+        st.horizon,
+        st.objective,
+        st.default_region,
+        st.slo_quantile,
+        st.network_energy,
+    )
+    regions.resolve(settings.default_region, "settings.default_region", problems)
+
+    nodes = []
+    for i, n in enumerate(doc.nodes):
+        if n.hardware is not None:
+            hardware.resolve(n.hardware, f"nodes[{i}].hardware", problems)
+        if n.region is not None:
+            regions.resolve(n.region, f"nodes[{i}].region", problems)
+        position = None if n.position is None else (float(n.position[0]), float(n.position[1]))
+        region = settings.default_region if n.region is None else n.region
+        nodes.append(
+            Node(
+                n.id,
+                n.tier,
+                n.hardware,
+                n.count,
+                n.pue,
+                region,
+                position,
+                n.always_on,
+                n.local_only,
+                n.ownership,
+            )
+        )
+
+    links = []
+    for i, lk in enumerate(doc.links):
+        kind = kinds.resolve(lk.kind, f"links[{i}].kind", problems)
+        # An unknown kind leaves placeholders; the problem recorded above stops the load.
+        bandwidth = (
+            lk.bandwidth if lk.bandwidth is not None else kind.bandwidth_bps if kind else 1.0
+        )
+        latency = lk.latency if lk.latency is not None else kind.latency_s if kind else 0.0
+        energy = (
+            lk.energy_per_bit
+            if lk.energy_per_bit is not None
+            else (kind.energy_j_per_bit if kind else 0.0)
+        )
+        links.append(Link(lk.a, lk.b, lk.kind, bandwidth, latency, energy))
+
+    apps = []
+    for i, a in enumerate(doc.applications):
+        families.resolve(a.family, f"applications[{i}].family", problems)
+        sources = tuple(Source(s.node, s.rate) for s in a.sources)
+        apps.append(
+            Application(
+                a.id,
+                a.family,
+                sources,
+                a.request,
+                a.response,
+                a.slo,
+                a.accuracy_floor,
+                a.accuracy_mode,
+                a.splittable,
+                a.workload,
+            )
+        )
+
+    scenario = Scenario(
+        name=doc.name,
+        nodes=tuple(nodes),
+        links=tuple(links),
+        hardware=hardware.selected(lambda h: h.name),
+        link_kinds=kinds.selected(lambda k: k.name),
+        families=families.selected(lambda f: f.name),
+        applications=tuple(apps),
+        regions=regions.selected(lambda r: r.code),
+        settings=settings,
+        description=doc.description,
+    )
+    renames = {**hardware.renames(), **kinds.renames(), **families.renames(), **regions.renames()}
+    checked = check_values(scenario) + check_structure(scenario)
+    problems += [_renamed(p, renames) for p in checked]
+    return scenario, problems
+
+
+def _renamed(problem: Problem, renames: Mapping[str, str]) -> Problem:
+    head, sep, rest = problem.path.partition("].")
+    prefix = head + "]" if sep else problem.path
+    if prefix in renames:
+        return Problem(renames[prefix] + ("." + rest if sep else ""), problem.message)
+    return problem
+
+
+__all__ = ["resolve_document", "to_family", "to_hardware", "to_link_kind", "to_region"]
