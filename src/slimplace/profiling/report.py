@@ -196,7 +196,9 @@ def pareto_figure(
         ax.scatter([], [], s=22, c="grey", label="scaled from CPU latency"),
         ax.scatter([], [], s=22, c="none", edgecolors="grey", label="FLOPs only"),
     ]
-    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.legend(  # below the axes, off the data
+        handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=4
+    )
     _device_table(side, table, ref)
     fig.suptitle(
         title
