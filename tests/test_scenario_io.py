@@ -465,8 +465,47 @@ EXAMPLE_FILES = sorted(
 )
 
 
-def test_examples_exist() -> None:
-    assert {p.name for p in EXAMPLE_FILES} >= {"minimal.yaml", "full.yaml"}
+def test_minimal_example_loads_its_values_in_si_units() -> None:
+    catalog = load_catalog()
+    s = load_scenario(EXAMPLES / "minimal.yaml", catalog=catalog)
+    assert (s.name, s.settings.max_utilisation, s.settings.horizon_s) == ("minimal", 0.7, 3600.0)
+    assert [(n.id, n.tier, n.hardware, n.count, n.pue, n.region) for n in s.nodes] == [
+        ("cam-1", "device", None, 1, 1.0, "FRA"),
+        ("edge-1", "edge", "jetson-orin-nano", 1, 1.0, "FRA"),
+        ("dc", "cloud", "xeon-server", 2, 1.2, "DEU"),
+    ]
+    wifi = catalog.link_kinds["wifi"]
+    assert s.links[0] == Link(
+        "cam-1", "edge-1", "wifi", wifi.bandwidth_bps, wifi.latency_s, wifi.energy_j_per_bit
+    )
+    (app,) = s.applications
+    assert (app.request_bytes, app.response_bytes, app.latency_slo_s) == (150e3, 1e3, 0.2)
+    assert (app.accuracy_floor, app.sources) == (0.65, (Source("cam-1", 10.0),))
+    # the catalog entries it uses, equal to the catalog's, and nothing else
+    assert s.hardware == (catalog.hardware["jetson-orin-nano"], catalog.hardware["xeon-server"])
+    assert s.families == (catalog.families["s-mobilenet-v1"],)
+    assert [r.code for r in s.regions] == ["DEU", "FRA"]
+
+
+def test_full_example_loads_inline_entries_and_overrides() -> None:
+    s = load_scenario(EXAMPLES / "full.yaml")
+    box = s.hardware_by_name()["campus-gpu-box"]
+    assert (box.throughput_flops, box.memory_bytes, box.wake_energy_j) == (8e12, 16 * 2**30, 4.5e3)
+    assert box.power_curve is not None and box.power_curve.power_w[-1] == 180.0
+    assert box.latency_fit is not None and box.latency_fit.depthwise_bandwidth_bps == 0.8e12
+    cam2 = next(link for link in s.links if link.a == "cam-2")
+    assert (cam2.bandwidth_bps, cam2.latency_s) == (300e6, 4e-3)
+    assert cam2.energy_j_per_bit == pytest.approx(200e-9, rel=1e-12)
+    assert s.region_by_code()["FRA"].carbon_g_per_kwh == 52.0  # inline override of the catalog
+    assert (s.settings.slo_quantile, s.settings.objective, s.settings.horizon_s) == (
+        0.95,
+        "carbon",
+        86400.0,
+    )
+    detector = s.family_by_name()["campus-detector"]
+    assert detector.variant("half-width").accuracy == 0.58
+    assert detector.variant("full").measured[0].latency_s == 6e-3
+    assert next(n for n in s.nodes if n.id == "cloud-dc").ownership == "elastic"
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
@@ -480,8 +519,12 @@ def test_example_validates_on_the_command_line(path: Path) -> None:
 def test_example_save_load_round_trip(path: Path, tmp_path: Path) -> None:
     catalog = load_catalog()
     scenario = load_scenario(path, catalog=catalog)
+    assert scenario.nodes and check_scenario(scenario) == []
     save_scenario(scenario, tmp_path / path.name, catalog=catalog)
-    assert load_scenario(tmp_path / path.name, catalog=catalog) == scenario
+    again = load_scenario(tmp_path / path.name, catalog=catalog)
+    assert again == scenario
+    # the written text is a fixed point: writing the reloaded scenario gives the same bytes
+    assert dump_scenario(again, catalog=catalog) == (tmp_path / path.name).read_text()
 
 
 def _fields_set(value: object, seen: dict[type, set[str]]) -> None:
@@ -506,3 +549,12 @@ def test_full_example_uses_every_optional_field() -> None:
     for model in models:
         missing = set(model.model_fields) - seen.get(model, set())
         assert not missing, f"{model.__name__} fields not used in full.yaml: {sorted(missing)}"
+
+
+def test_io_keeps_the_names_other_modules_import() -> None:
+    from slimplace.scenario import document, dump, io, resolve, yaml_text
+
+    assert io.read_yaml is yaml_text.read_yaml and io.read_text is yaml_text.read_text
+    assert io.schema_problem is document.schema_problem
+    assert io.to_hardware is resolve.to_hardware and io.hardware_doc is dump.hardware_doc
+    assert set(io.__all__) <= set(vars(io))

@@ -15,6 +15,7 @@ import numpy as np
 
 from slimplace.calibration.model import CalibratedLatencyModel
 from slimplace.errors import InfeasibleScenarioError, Unservable
+from slimplace.problem.access import access_unservable
 from slimplace.problem.candidates import CandidateSet, DemandView, enumerate_app, pareto_keep
 from slimplace.problem.compiled import CompiledProblem, FloatArray, IntArray
 from slimplace.problem.energy import dynamic_energy_j
@@ -77,6 +78,7 @@ def compile_problem(
     cands, unservable = _all_candidates(
         scenario, nodes, links, fam, dem, table, routes, variants, max_nodes_per_demand
     )
+    unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
     if unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, unservable)

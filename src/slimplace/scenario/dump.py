@@ -8,6 +8,7 @@ default are left out, so reading the mapping back gives an equal scenario. The
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -166,7 +167,7 @@ def family_doc(f: ModelFamily) -> dict[str, Any]:
     )
 
 
-def _region_doc(r: Region) -> dict[str, Any]:
+def region_doc(r: Region) -> dict[str, Any]:
     return _fields(
         [
             ("code", r.code, _ALWAYS),
@@ -176,7 +177,7 @@ def _region_doc(r: Region) -> dict[str, Any]:
     )
 
 
-def _node_doc(n: Node, default_region: str) -> dict[str, Any]:
+def node_doc(n: Node, default_region: str) -> dict[str, Any]:
     d = schema.default
     return _fields(
         [
@@ -194,29 +195,39 @@ def _node_doc(n: Node, default_region: str) -> dict[str, Any]:
     )
 
 
-def _link_doc(link: Link, kinds: Mapping[str, LinkKind]) -> dict[str, Any]:
+def link_doc(link: Link, kinds: Mapping[str, LinkKind]) -> dict[str, Any]:
+    """One ``links:`` entry; figures equal to the kind's (or left to it: NaN) are left out."""
     kind = kinds.get(link.kind)
+    figures = [
+        ("latency", link.latency_s, "time", None if kind is None else kind.latency_s),
+        (
+            "bandwidth",
+            link.bandwidth_bps,
+            "bandwidth",
+            None if kind is None else kind.bandwidth_bps,
+        ),
+        (
+            "energy_per_bit",
+            link.energy_j_per_bit,
+            "energy_per_bit",
+            None if kind is None else kind.energy_j_per_bit,
+        ),
+    ]
     return _fields(
         [
             ("a", link.a, _ALWAYS),
             ("b", link.b, _ALWAYS),
             ("kind", link.kind, _ALWAYS),
-            ("latency", _si(link.latency_s, "time"), kind and _si(kind.latency_s, "time")),
-            (
-                "bandwidth",
-                _si(link.bandwidth_bps, "bandwidth"),
-                kind and _si(kind.bandwidth_bps, "bandwidth"),
-            ),
-            (
-                "energy_per_bit",
-                _si(link.energy_j_per_bit, "energy_per_bit"),
-                kind and _si(kind.energy_j_per_bit, "energy_per_bit"),
+            *(
+                (key, _si(value, unit), None if default is None else _si(default, unit))
+                for key, value, unit, default in figures
+                if not math.isnan(value)
             ),
         ]
     )
 
 
-def _application_doc(a: Application) -> dict[str, Any]:
+def application_doc(a: Application) -> dict[str, Any]:
     d = schema.default
     return _fields(
         [
@@ -238,6 +249,22 @@ def _application_doc(a: Application) -> dict[str, Any]:
     )
 
 
+def settings_doc(settings: Settings) -> dict[str, Any]:
+    """The ``settings:`` mapping of a scenario file."""
+    doc: dict[str, Any] = {
+        "max_utilisation": float(settings.max_utilisation),
+        "service_cv2": float(settings.service_cv2),
+        "horizon": _si(settings.horizon_s, "time"),
+        "objective": settings.objective,
+        "default_region": settings.default_region,
+    }
+    if settings.slo_quantile is not None:
+        doc["slo_quantile"] = float(settings.slo_quantile)
+    if settings.network_energy != Settings().network_energy:
+        doc["network_energy"] = settings.network_energy
+    return doc
+
+
 def scenario_document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
     """The scenario as the mapping a file holds: catalog-equal entries used by name only."""
     settings = s.settings
@@ -246,17 +273,7 @@ def scenario_document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": s.name}
     if s.description:
         doc["description"] = s.description
-    doc["settings"] = {
-        "max_utilisation": float(settings.max_utilisation),
-        "service_cv2": float(settings.service_cv2),
-        "horizon": _si(settings.horizon_s, "time"),
-        "objective": settings.objective,
-        "default_region": settings.default_region,
-    }
-    if settings.slo_quantile is not None:
-        doc["settings"]["slo_quantile"] = float(settings.slo_quantile)
-    if settings.network_energy != Settings().network_energy:
-        doc["settings"]["network_energy"] = settings.network_energy
+    doc["settings"] = settings_doc(settings)
     sections: list[tuple[str, list[dict[str, Any]]]] = [
         (
             "hardware",
@@ -284,15 +301,25 @@ def scenario_document(s: Scenario, catalog: Catalog) -> dict[str, Any]:
         ),
         (
             "regions",
-            _written(s.regions, lambda r: r.code, used_regions, catalog.regions, _region_doc),
+            _written(s.regions, lambda r: r.code, used_regions, catalog.regions, region_doc),
         ),
     ]
     doc.update({name: entries for name, entries in sections if entries})
-    doc["nodes"] = [_node_doc(n, settings.default_region) for n in s.nodes]
+    doc["nodes"] = [node_doc(n, settings.default_region) for n in s.nodes]
     kinds = {k.name: k for k in s.link_kinds}
-    doc["links"] = [_link_doc(link, kinds) for link in s.links]
-    doc["applications"] = [_application_doc(a) for a in s.applications]
+    doc["links"] = [link_doc(link, kinds) for link in s.links]
+    doc["applications"] = [application_doc(a) for a in s.applications]
     return doc
 
 
-__all__ = ["family_doc", "hardware_doc", "link_kind_doc", "scenario_document"]
+__all__ = [
+    "application_doc",
+    "family_doc",
+    "hardware_doc",
+    "link_doc",
+    "link_kind_doc",
+    "node_doc",
+    "region_doc",
+    "scenario_document",
+    "settings_doc",
+]

@@ -24,6 +24,7 @@ references (names) only, everything else inline, numbers as SI unit strings, so
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from slimplace.scenario.dump import (
     link_kind_doc,
     scenario_document,
 )
-from slimplace.scenario.includes import INCLUDABLE, expand_includes
+from slimplace.scenario.includes import INCLUDABLE, IncludePolicy, expand_includes
 from slimplace.scenario.model import HardwareProfile, Scenario
 from slimplace.scenario.resolve import (
     resolve_document,
@@ -56,10 +57,18 @@ def _catalog(catalog: Catalog | None) -> Catalog:
 
 
 def parse_scenario_document(
-    text: str, *, file: str = "<string>", base_dir: str | Path | None = None
+    text: str,
+    *,
+    file: str = "<string>",
+    base_dir: str | Path | None = None,
+    include_dirs: Sequence[str | Path] = (),
 ) -> schema.ScenarioFile:
-    """The schema-checked document of scenario YAML ``text`` (includes expanded), not resolved."""
-    folder = Path(base_dir) if base_dir is not None else Path.cwd()
+    """The schema-checked document of scenario YAML ``text`` (includes expanded), not resolved.
+
+    Includes are read from ``base_dir`` (default: the current folder) and
+    ``include_dirs`` only (:class:`~slimplace.scenario.includes.IncludePolicy`).
+    """
+    policy = IncludePolicy.of(Path.cwd() if base_dir is None else base_dir, include_dirs)
     return parse_document(
         read_yaml(text, file),
         file,
@@ -67,7 +76,7 @@ def parse_scenario_document(
         schema.field_names_at,
         what="scenario",
         keys="name:, nodes:, ...",
-        prepare=lambda data: expand_includes(data, folder, file),
+        prepare=lambda data: expand_includes(data, policy, file),
     )
 
 
@@ -77,25 +86,38 @@ def loads_scenario(
     file: str = "<string>",
     catalog: Catalog | None = None,
     base_dir: str | Path | None = None,
+    include_dirs: Sequence[str | Path] = (),
 ) -> Scenario:
     """Read a scenario from YAML text; raise :class:`InputError` listing every problem.
 
     ``file`` names the source in messages. ``catalog`` defaults to
     :func:`slimplace.catalog.load_catalog`. ``{file: path}`` items of the
     hardware, link_kinds and families lists are read relative to ``base_dir``
-    (default: the current folder).
+    (default: the current folder), and only from inside it or ``include_dirs``.
     """
-    document = parse_scenario_document(text, file=file, base_dir=base_dir)
+    document = parse_scenario_document(
+        text, file=file, base_dir=base_dir, include_dirs=include_dirs
+    )
     scenario, problems = resolve_document(document, _catalog(catalog))
     if problems:
         raise InputError(file, problems)
     return scenario
 
 
-def load_scenario(path: str | Path, *, catalog: Catalog | None = None) -> Scenario:
-    """Read a scenario file; raise :class:`InputError` (file name, every problem) if it is bad."""
+def load_scenario(
+    path: str | Path,
+    *,
+    catalog: Catalog | None = None,
+    include_dirs: Sequence[str | Path] = (),
+) -> Scenario:
+    """Read a scenario file; raise :class:`InputError` (file name, every problem) if it is bad.
+
+    ``{file: ...}`` includes are read from the file's folder and ``include_dirs`` only.
+    """
     file, text = str(path), read_text(path)
-    return loads_scenario(text, file=file, catalog=catalog, base_dir=Path(path).parent)
+    return loads_scenario(
+        text, file=file, catalog=catalog, base_dir=Path(path).parent, include_dirs=include_dirs
+    )
 
 
 def dump_scenario(scenario: Scenario, *, catalog: Catalog | None = None) -> str:
@@ -126,6 +148,7 @@ def hardware_document(profile: HardwareProfile) -> dict[str, Any]:
 
 __all__ = [
     "INCLUDABLE",
+    "IncludePolicy",
     "YamlDumper",
     "dump_scenario",
     "error_path",

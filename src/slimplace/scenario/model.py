@@ -8,6 +8,7 @@ boundary (:mod:`slimplace.scenario.io`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -192,14 +193,18 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """An undirected link, full duplex: ``bandwidth_bps`` in each direction."""
+    """An undirected link, full duplex: ``bandwidth_bps`` in each direction.
+
+    A figure left out (NaN) is the link kind's: :func:`slimplace.scenario.build.build_scenario`
+    fills it in, as a scenario file does, so ``Link("cam", "edge", "wifi")`` is a wifi link.
+    """
 
     a: str
     b: str
     kind: str
-    bandwidth_bps: float
-    latency_s: float
-    energy_j_per_bit: float
+    bandwidth_bps: float = math.nan
+    latency_s: float = math.nan
+    energy_j_per_bit: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,14 +135,19 @@ def check_values(scenario: Scenario) -> list[Problem]:
                 Problem(f"nodes[{i}].position", "must be [latitude, longitude] in degrees")
             )
     for i, link in enumerate(scenario.links):
-        found += _rules(
-            f"links[{i}]",
-            [
-                ("bandwidth", link.bandwidth_bps, positive),
-                ("latency", link.latency_s, non_negative),
-                ("energy_per_bit", link.energy_j_per_bit, non_negative),
-            ],
-        )
+        figures = [
+            ("bandwidth", link.bandwidth_bps, positive),
+            ("latency", link.latency_s, non_negative),
+            ("energy_per_bit", link.energy_j_per_bit, non_negative),
+        ]
+        unset = [key for key, value, _ in figures if math.isnan(value)]
+        if unset:
+            message = (
+                f"{', '.join(unset)} left to the kind {link.kind!r} but not filled in: "
+                "build the scenario with slimplace.scenario.build.build_scenario"
+            )
+            found.append(Problem(f"links[{i}]", message))
+        found += _rules(f"links[{i}]", [f for f in figures if not math.isnan(f[1])])
     for i, app in enumerate(scenario.applications):
         found += _rules(
             f"applications[{i}]",
