@@ -69,9 +69,9 @@ class OutputError(SlimplaceError):
     """An output path that cannot be written (a folder given as a file, a file where a
     folder is expected, a read-only folder, a full disk)."""
 
-    def __init__(self, path: str | Path, reason: str) -> None:
+    def __init__(self, path: str | Path, reason: str, option: str = "") -> None:
         self.path = str(path)
-        super().__init__(f"{path}: cannot write: {reason}")
+        super().__init__(f"{option + ' ' if option else ''}{path}: cannot write: {reason}")
 
 
 def _reason(exc: OSError) -> str:
@@ -97,8 +97,8 @@ def check_output_file(path: str | Path | None, option: str = "") -> None:
         return
     target = Path(path)
     if target.is_dir():
-        raise OutputError(target, f"{option + ' ' if option else ''}is a folder, expected a file")
-    _check_parent(target.parent, target)
+        raise OutputError(target, "is a folder, expected a file", option)
+    _check_parent(target.parent, target, option)
 
 
 def check_output_dir(path: str | Path | None, option: str = "") -> None:
@@ -108,16 +108,16 @@ def check_output_dir(path: str | Path | None, option: str = "") -> None:
         return
     target = Path(path)
     if target.exists() and not target.is_dir():
-        raise OutputError(target, f"{option + ' ' if option else ''}is a file, expected a folder")
-    _check_parent(target, target)
+        raise OutputError(target, "is a file, expected a folder", option)
+    _check_parent(target, target, option)
 
 
-def _check_parent(folder: Path, target: Path) -> None:
+def _check_parent(folder: Path, target: Path, option: str) -> None:
     base = _first_existing(folder)
     if not base.is_dir():
-        raise OutputError(target, f"{base} is a file, not a folder")
+        raise OutputError(target, f"{base} is a file, not a folder", option)
     if not os.access(base, os.W_OK | os.X_OK):
-        raise OutputError(target, f"{base} is not writable")
+        raise OutputError(target, f"{base} is not writable", option)
 
 
 @contextmanager
