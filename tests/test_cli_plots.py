@@ -146,3 +146,22 @@ def test_study_methods_at_the_same_point_get_distinct_markers_and_sizes() -> Non
     means = [c for c in fig.axes[0].collections if c.get_label() in names]
     drawn = {float(c.get_sizes()[0]) for c in means}
     assert len(drawn) == 4  # four sizes: nested, none hidden behind another
+
+
+def test_study_time_series_draw_each_policy_in_its_own_style() -> None:
+    from slimplace.study import plots
+
+    hours = np.arange(4) * 3600.0
+    series = pd.DataFrame(
+        {
+            "policy": np.repeat(["static", "reactive", "consolidate"], 4),
+            "time_s": np.tile(hours, 3),
+            "power_w": 10.0,  # every policy on the same curve
+            "slo_met_fraction": 1.0,
+        }
+    )
+    fig = plots.timeseries_figure(series)
+    power_ax, slo_ax = fig.axes[:2]
+    styles = {(line.get_linestyle(), line.get_linewidth()) for line in power_ax.get_lines()}
+    assert len(styles) == 3
+    assert slo_ax.get_ylim()[1] == pytest.approx(100.5)

@@ -218,6 +218,8 @@ def timeseries_figure(series: pd.DataFrame) -> Figure:
         slo_ax.plot(mean.index, mean["slo_met_fraction"] * 100, **style)
     power_ax.set_ylabel(f"power ({unit})")
     power_ax.set_title("simulation: power and SLO attainment over time (mean over trials)")
+    low = float(frame["slo_met_fraction"].min()) * 100
+    slo_ax.set_ylim(max(0.0, min(low - 2.0, 95.0)), 100.5)  # no room above 100 %
     slo_ax.set_ylabel("requests meeting SLO (%)")
     slo_ax.set_xlabel("time (h)")
     power_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
