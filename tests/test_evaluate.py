@@ -30,7 +30,13 @@ def _random_plan(p, seed: int, scale_on: float = 1.0) -> Plan:
 
 
 def test_power_by_hand_for_cloud_only() -> None:
-    p = PROBLEM
+    # attributional network energy: charged per bit at the source's grid (energy model v2's
+    # power model charges it at each link's grid: tests/test_energy_model.py)
+    scenario = tiny_scenario(8, seed=2)
+    scenario = replace(
+        scenario, settings=replace(scenario.settings, network_energy="attributional")
+    )
+    p = compile_problem(scenario, variants="all")
     plan = cloud_only(p)
     e = evaluate(p, plan)
     flow = p.demand_rate_per_s[p.cand_demand] * plan.x

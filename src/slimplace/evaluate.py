@@ -3,7 +3,12 @@ accuracy and every violated constraint, named.
 
 It shares no code with any optimizer beyond the compiled arrays, so it checks
 them: power follows :mod:`slimplace.problem.energy`, latency
-:mod:`slimplace.problem.latency` at each node's *actual* utilisation.
+:mod:`slimplace.problem.latency` at each node's *actual* utilisation. Network
+energy is recomputed from the traffic on every link (routes and link figures),
+not read from the per-candidate energy the optimizers use; device radio energy
+from the radio models at the evaluated rates (:mod:`slimplace.energy.radio`).
+Power is split into what is drawn whatever the plan (``fixed_w``) and what the
+plan controls (``plan_w``), by :mod:`slimplace.energy.accounting`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.energy import accounting
+from slimplace.energy.routesum import cand_route_sum, into_links, route_table
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.energy import server_power_w
@@ -25,6 +32,15 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 TOL = 1e-6
+S_PER_H = 3600.0
+#: Kinds of plan-dependent power in :attr:`Evaluation.breakdown_w`.
+BREAKDOWN_KINDS = (
+    "servers_static",
+    "compute",
+    "device_radio",
+    "network_baseload",
+    "network_marginal",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +55,17 @@ class Violation:
 @dataclass(frozen=True, eq=False)
 class Evaluation:
     """Everything a plan does, per the model. Power in W (averaged over the
-    horizon), energy in J, carbon in gCO2e per hour."""
+    horizon), energy in J, carbon in gCO2e per hour.
+
+    ``power_w = static_w + dynamic_w + network_w`` (servers' idle and sleep power,
+    compute above idle, network: equipment baseload, marginal energy and device
+    radios) ``= fixed_w + plan_w``; ``breakdown_w`` splits ``plan_w`` by kind.
+    ``carbon_g_per_h`` is operational (``carbon_fixed_g_per_h +
+    carbon_plan_g_per_h``); embodied carbon is apart: ``embodied_g_per_h`` (plan-
+    dependent: elastic servers used) and ``embodied_fixed_g_per_h``. The carbon
+    objective counts both (:attr:`carbon_total_g_per_h`). ``slo_met_fraction`` and
+    ``served_fraction`` are shares of the offered requests (unplaced ones are missed).
+    """
 
     feasible: bool
     violations: tuple[Violation, ...]
@@ -50,6 +76,14 @@ class Evaluation:
     power_by_tier: dict[str, dict[str, float]]
     energy_j: float
     carbon_g_per_h: float
+    fixed_w: float
+    plan_w: float
+    breakdown_w: dict[str, float]
+    fixed_breakdown_w: dict[str, float]
+    carbon_fixed_g_per_h: float
+    carbon_plan_g_per_h: float
+    embodied_g_per_h: float
+    embodied_fixed_g_per_h: float
     servers_on: int
     slo_met_fraction: float
     served_fraction: float
@@ -61,9 +95,15 @@ class Evaluation:
     node_power_w: FloatArray
     latency_source_share: dict[str, float]
 
+    @property
+    def carbon_total_g_per_h(self) -> float:
+        """Operational and embodied carbon together (what the carbon objective counts)."""
+        return self.carbon_g_per_h + self.embodied_g_per_h + self.embodied_fixed_g_per_h
+
     def objective(self, objective: str) -> float:
-        """The value optimizers minimise: average W (energy) or gCO2e/h (carbon)."""
-        return self.power_w if objective == "energy" else self.carbon_g_per_h
+        """The value optimizers minimise: average W (energy) or gCO2e/h (carbon,
+        operational + embodied)."""
+        return self.power_w if objective == "energy" else self.carbon_total_g_per_h
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +144,16 @@ def evaluate(
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
     node_static, node_dynamic = _node_power(p, on, util, busy)
-    net_w = u.flow * p.cand_net_energy_j[u.idx]
-    network_w = float(net_w.sum())
     g_per_j = p.node_carbon_g_per_j(region_g_per_kwh)
-    carbon_g_per_s = float(((node_static + node_dynamic) * g_per_j).sum()) + float(
-        (net_w * g_per_j[p.demand_source[u.demand]]).sum()
-    )
+    loads = _plan_link_loads(p, u)
+    net = _network(p, u, loads, rate, g_per_j, region_g_per_kwh)
+    network_w = net.marginal_w + net.radio_w + net.baseload_w
+    carbon_g_per_s = float(((node_static + node_dynamic) * g_per_j).sum()) + net.carbon_g_per_s
     lat = _candidate_latency(p, u.idx, util)
     served = np.where(util > 1.0, 1.0 / np.maximum(util, 1.0), 1.0)[u.node]
-    total_flow = max(float(u.flow.sum()), 1e-300)
+    placed_flow = float(u.flow.sum())
+    total_flow = max(placed_flow, 1e-300)
+    offered = max(float(np.sum(rate)), placed_flow, 1e-300)
     met = lat <= p.demand_slo_s[u.demand] * (1 + TOL)
     accuracy = p.cand_accuracy[u.idx]
     d_flow = np.bincount(u.demand, weights=u.flow, minlength=p.n_demands)
@@ -130,11 +171,13 @@ def evaluate(
             )
             / a_flow
         )
-    violations = _violations(p, plan, u, on, busy, lat, a_acc)
+    violations = _violations(p, plan, u, on, busy, lat, a_acc, loads)
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
     power_w = static_w + dynamic_w + network_w
+    split = _split(p, on, g_per_j, static_w, dynamic_w, net, region_g_per_kwh)
     horizon = p.horizon_s if horizon_s is None else horizon_s
     source = p.cand_latency_source[u.idx]
+    carbon_g_per_h = carbon_g_per_s * S_PER_H
     return Evaluation(
         feasible=not violations,
         violations=tuple(violations),
@@ -142,12 +185,20 @@ def evaluate(
         static_w=static_w,
         dynamic_w=dynamic_w,
         network_w=network_w,
-        power_by_tier=_by_tier(p, node_static, node_dynamic, network_w),
+        power_by_tier=_by_tier(p, node_static, node_dynamic, net),
         energy_j=power_w * horizon,
-        carbon_g_per_h=carbon_g_per_s * 3600.0,
+        carbon_g_per_h=carbon_g_per_h,
+        fixed_w=split.fixed_w,
+        plan_w=power_w - split.fixed_w,
+        breakdown_w=split.breakdown_w,
+        fixed_breakdown_w=split.fixed_breakdown_w,
+        carbon_fixed_g_per_h=split.carbon_fixed_g_per_h,
+        carbon_plan_g_per_h=carbon_g_per_h - split.carbon_fixed_g_per_h,
+        embodied_g_per_h=split.embodied_g_per_h,
+        embodied_fixed_g_per_h=split.embodied_fixed_g_per_h,
         servers_on=int(on[(p.node_profile >= 0) & ~p.node_always_on].sum()),
-        slo_met_fraction=float((u.flow * met * served).sum()) / total_flow,
-        served_fraction=float((u.flow * served).sum()) / total_flow,
+        slo_met_fraction=float((u.flow * met * served).sum()) / offered,
+        served_fraction=float((u.flow * served).sum()) / offered,
         mean_accuracy=float((u.flow * accuracy).sum()) / total_flow,
         app_accuracy=a_acc,
         demand_latency_s=d_lat,
@@ -160,12 +211,120 @@ def evaluate(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """Network power of a plan (W) and its operational carbon (gCO2e/s)."""
+
+    marginal_w: float
+    radio_w: float
+    baseload_w: float
+    carbon_g_per_s: float
+    baseload_carbon_g_per_s: float
+
+
+def _plan_link_loads(p: CompiledProblem, u: _Support) -> FloatArray:
+    """Traffic on every directed link under the plan (see :func:`link_loads_bps`)."""
+    if len(p.link_a) and len(u.idx) and (u.flow > 0).any():
+        return _link_loads(p, u.idx, u.flow)
+    return np.zeros(2 * len(p.link_a))
+
+
+def _network(
+    p: CompiledProblem,
+    u: _Support,
+    loads: FloatArray,
+    rate: FloatArray,
+    g_per_j: FloatArray,
+    region_g_per_kwh: FloatArray | None,
+) -> _Network:
+    """Network power from the traffic on every link x its energy per bit (marginal under
+    the power model, average under the attributional one), the device radios at the
+    evaluated rates, and the baseload of links that are on; carbon where it is drawn
+    (links: their equipment's grid; radios and attributional network: the source's)."""
+    n_links = len(p.link_a)
+    link_bps = loads[0::2] + loads[1::2]
+    per_bit = p.link_per_bit_j
+    link_w = link_bps * per_bit
+    g_src = g_per_j[p.demand_source[u.demand]]
+    extra = u.flow * p.cand_extra_j[u.idx]
+    radio = np.zeros(len(u.idx))
+    if p.power_model:
+        offloaded = u.node != p.demand_source[u.demand]
+        radio = np.where(offloaded, u.flow * p.demand_radio_j(rate)[u.demand], 0.0)
+    baseload = accounting.link_baseload_w(p)
+    g_link = p.link_carbon_g_per_j(region_g_per_kwh) if n_links else np.zeros(0)
+    baseload_g = float(baseload @ g_link) if n_links else 0.0
+    if p.power_model:
+        link_g = float(link_w @ g_link) if n_links else 0.0
+    else:  # attributional: the whole route at the source's grid (the per-GB convention)
+        link_g = float((_route_j(p, u, per_bit) * g_src).sum())
+    return _Network(
+        marginal_w=float(link_w.sum()) + float(extra.sum()),
+        radio_w=float(radio.sum()),
+        baseload_w=float(baseload.sum()),
+        carbon_g_per_s=link_g + float(((radio + extra) * g_src).sum()) + baseload_g,
+        baseload_carbon_g_per_s=baseload_g,
+    )
+
+
+def _route_j(p: CompiledProblem, u: _Support, per_bit: FloatArray) -> FloatArray:
+    """Network energy per second of every used candidate: flow x bits x the energy per
+    bit summed over its route (recomputed from the routes and the link figures)."""
+    if len(p.link_a) == 0 or len(u.idx) == 0:
+        return np.zeros(len(u.idx))
+    table = route_table(p.routes, into_links(p.routes), per_bit)
+    src = p.demand_source[u.demand]
+    route = cand_route_sum(p.routes, table, per_bit, src, u.node)
+    bits = p.demand_request_bits[u.demand] + p.demand_response_bits[u.demand]
+    return u.flow * bits * route
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    fixed_w: float
+    breakdown_w: dict[str, float]
+    fixed_breakdown_w: dict[str, float]
+    carbon_fixed_g_per_h: float
+    embodied_g_per_h: float
+    embodied_fixed_g_per_h: float
+
+
+def _split(
+    p: CompiledProblem,
+    on: FloatArray,
+    g_per_j: FloatArray,
+    static_w: float,
+    dynamic_w: float,
+    net: _Network,
+    region_g_per_kwh: FloatArray | None,
+) -> _Split:
+    """Fixed and plan-dependent parts of power and carbon (:mod:`slimplace.energy.accounting`)."""
+    server_fixed = accounting.server_fixed_w(p)
+    fixed_servers_w = float(server_fixed.sum())
+    fixed_w = fixed_servers_w + net.baseload_w
+    carbon_fixed = (float(server_fixed @ g_per_j) + net.baseload_carbon_g_per_s) * S_PER_H
+    return _Split(
+        fixed_w=fixed_w,
+        breakdown_w={
+            "servers_static": static_w - fixed_servers_w,
+            "compute": dynamic_w,
+            "device_radio": net.radio_w,
+            "network_baseload": 0.0,  # every link is on whatever the plan (accounting.links_on)
+            "network_marginal": net.marginal_w,
+        },
+        fixed_breakdown_w={"servers_static": fixed_servers_w, "network_baseload": net.baseload_w},
+        carbon_fixed_g_per_h=carbon_fixed,
+        embodied_g_per_h=float(accounting.embodied_on_g_per_h(p) @ on),
+        embodied_fixed_g_per_h=float(accounting.embodied_fixed_g_per_h(p).sum()),
+    )
+
+
 def _node_power(
     p: CompiledProblem, on: FloatArray, util: FloatArray, busy: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Static (idle of servers on, sleep of servers off) and dynamic power per node, with PUE."""
-    off = np.maximum(p.node_count - on, 0)
-    static = p.node_pue * (p.node_idle_w * on + p.node_sleep_w * off)
+    """Static (idle of servers on, sleep of owned servers off) and dynamic power per node,
+    with PUE."""
+    static = accounting.server_static_w(p, on)
     dynamic = p.node_pue * (p.node_peak_w - p.node_idle_w) * np.minimum(busy, on)
     for i, profile in enumerate(p.profiles):
         if profile.power_curve is None:
@@ -188,13 +347,15 @@ def _candidate_latency(p: CompiledProblem, idx: IntArray, util: FloatArray) -> F
 
 
 def _by_tier(
-    p: CompiledProblem, static: FloatArray, dynamic: FloatArray, network_w: float
+    p: CompiledProblem, static: FloatArray, dynamic: FloatArray, net: _Network
 ) -> dict[str, dict[str, float]]:
+    """Servers' static and dynamic power per tier; the network's baseload ("static") and
+    traffic-driven power (marginal + device radios, "dynamic")."""
     out: dict[str, dict[str, float]] = {}
     for t, tier in enumerate(TIERS):
         mask = p.node_tier == t
         out[tier] = {"static": float(static[mask].sum()), "dynamic": float(dynamic[mask].sum())}
-    out["network"] = {"static": 0.0, "dynamic": network_w}
+    out["network"] = {"static": net.baseload_w, "dynamic": net.marginal_w + net.radio_w}
     return out
 
 
@@ -206,6 +367,7 @@ def _violations(
     busy: FloatArray,
     lat: FloatArray,
     app_acc: FloatArray,
+    loads: FloatArray,
 ) -> list[Violation]:
     out: list[Violation] = []
     if (u.x < -TOL).any() or (u.x > 1 + TOL).any():
@@ -227,7 +389,7 @@ def _violations(
     out += _accuracy_violations(p, u, used, app_acc)
     out += _memory_violations(p, u, used)
     out += _slo_violations(p, u, lat)
-    out += _bandwidth_violations(p, u)
+    out += _bandwidth_violations(p, loads)
     return out
 
 
@@ -368,11 +530,9 @@ def _tree_levels(
     return out
 
 
-def _bandwidth_violations(p: CompiledProblem, u: _Support) -> list[Violation]:
-    finite = np.isfinite(p.link_bandwidth_bps)
-    if not finite.any() or not (u.flow > 0).any():
+def _bandwidth_violations(p: CompiledProblem, loads: FloatArray) -> list[Violation]:
+    if not np.isfinite(p.link_bandwidth_bps).any():
         return []
-    loads = _link_loads(p, u.idx, u.flow)
     cap = np.repeat(p.link_bandwidth_bps, 2)
     bad = loads > cap * (1 + TOL)
     out = []

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from slimplace.catalog._rows import read_rows
 from slimplace.catalog.families import parse_families, parse_measured
-from slimplace.catalog.hardware import parse_hardware, parse_power_curves
-from slimplace.catalog.links import parse_link_kinds
+from slimplace.catalog.hardware import parse_embodied, parse_hardware, parse_power_curves
+from slimplace.catalog.links import parse_link_kinds, parse_radio_models
 from slimplace.catalog.regions import parse_regions
-from slimplace.scenario.model import HardwareProfile, LinkKind, ModelFamily, Region
+from slimplace.scenario.model import HardwareProfile, LinkKind, ModelFamily, RadioModel, Region
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,15 @@ class Catalog:
 
     ``hardware`` by profile name (``raspberry-pi-4``), ``link_kinds`` by kind
     (``5g``, ``fibre-access``), ``families`` by family name (``mobilenet-v2``),
-    ``regions`` by code (``FRA``, ``WORLD``, ``gcp:europe-west1``).
+    ``regions`` by code (``FRA``, ``WORLD``, ``gcp:europe-west1``), ``radios`` (device
+    radio models) by name (``lte``, ``nr``, ``wifi``).
     """
 
     hardware: Mapping[str, HardwareProfile]
     link_kinds: Mapping[str, LinkKind]
     families: Mapping[str, ModelFamily]
     regions: Mapping[str, Region]
+    radios: Mapping[str, RadioModel] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @functools.cache
@@ -46,11 +48,18 @@ def load_catalog() -> Catalog:
     measured = parse_measured(read_rows("measured_latency.csv"))
     return Catalog(
         hardware=MappingProxyType(
-            with_builtin_fits(parse_hardware(read_rows("hardware.csv"), curves))
+            with_builtin_fits(
+                parse_hardware(
+                    read_rows("hardware.csv"),
+                    curves,
+                    embodied=parse_embodied(read_rows("embodied.csv")),
+                )
+            )
         ),
         link_kinds=MappingProxyType(parse_link_kinds(read_rows("link_kinds.csv"))),
         families=MappingProxyType(
             parse_families(read_rows("families.csv"), read_rows("variants.csv"), measured)
         ),
         regions=MappingProxyType(parse_regions(read_rows("regions.csv"))),
+        radios=MappingProxyType(parse_radio_models(read_rows("radio_models.csv"))),
     )

@@ -47,10 +47,36 @@ def parse_power_curves(
     return curves
 
 
+def parse_embodied(
+    rows: Sequence[Row], file: str = "embodied.csv"
+) -> dict[str, tuple[float, float]]:
+    """(embodied kgCO2e, lifetime in years) of profiles by name (Boavizta, ACT)."""
+    p = RowParser(file)
+    out: dict[str, tuple[float, float]] = {}
+    for i, row in enumerate(rows):
+        name = p.text(row, i, "name")
+        if name in out:
+            p.problem(i, "name", f"duplicate profile {name!r}")
+        p.text(row, i, "source")
+        out[name] = (
+            p.number(row, i, "embodied_kg"),
+            p.number(row, i, "lifetime_years", strict=True),
+        )
+    p.raise_if_any()
+    return out
+
+
 def parse_hardware(
-    rows: Sequence[Row], curves: dict[str, PowerCurve], file: str = "hardware.csv"
+    rows: Sequence[Row],
+    curves: dict[str, PowerCurve],
+    file: str = "hardware.csv",
+    embodied: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, HardwareProfile]:
-    """Profiles keyed by name; every problem in the file is reported at once."""
+    """Profiles keyed by name; every problem in the file is reported at once.
+
+    ``embodied`` gives a profile's embodied carbon and lifetime (profiles not in it
+    carry none: 0 kgCO2e)."""
+    embodied = embodied or {}
     p = RowParser(file)
     out: dict[str, HardwareProfile] = {}
     for i, row in enumerate(rows):
@@ -81,6 +107,11 @@ def parse_hardware(
             power_curve=curves.get(curve_name) if curve_name else None,
             description=p.text(row, i, "description"),
             source=p.text(row, i, "source"),
+            embodied_kg=embodied.get(name, (0.0, 4.0))[0],
+            lifetime_years=embodied.get(name, (0.0, 4.0))[1],
         )
+    unknown = sorted(embodied.keys() - out.keys())
+    if unknown:
+        p.problem(len(rows), "name", f"embodied.csv names unknown profiles {unknown}")
     p.raise_if_any()
     return out

@@ -5,18 +5,24 @@ ISCA 2007, with PUE per The Green Grid WP#49) is, with ``on_v`` the servers
 switched on at node v, ``busy_v`` its server-seconds of work per second and
 ``kappa_v`` the objective units one watt at v is worth::
 
-    value = sum_v kappa_v * PUE_v * (idle_v * on_v + sleep_v * (count_v - on_v))   static
-          + sum_v kappa_v * PUE_v * on_v * f_v(busy_v / on_v)                       dynamic
-          + sum_c kappa_src(c) * rate_d * x_c * net_energy_c                        network
+    value = constant                                                  drawn whatever the plan
+          + sum_v (kappa_v * S_v + w_carbon * emb_v) * on_v           servers switched on
+          + sum_v kappa_v * PUE_v * on_v * f_v(busy_v / on_v)         compute (dynamic)
+          + sum_c rate_d * x_c * network_c                            network and device radio
 
-where ``f_v(u) = P_v(u) - idle_v`` is the server's power above idle at
+with the split of :mod:`slimplace.energy.accounting`: ``S_v`` = PUE (idle - sleep)
+for owned servers, PUE idle for elastic ones (0 always-on), ``emb_v`` an elastic
+server's embodied gCO2e/h; ``constant`` = sleep power of owned servers, idle power of
+always-on ones and their embodied carbon, plus the baseload of every link (power
+model). ``f_v(u) = P_v(u) - idle_v`` is the server's power above idle at
 utilisation u: linear, ``(peak_v - idle_v) * u``, unless the hardware has a
-measured piecewise-linear curve. Always-on nodes keep ``on_v = count_v``.
-``kappa_v = w_energy + w_carbon * 3600 * g_v`` with ``g_v`` the grid intensity
-at v in gCO2e/J, so the value is average power in W (energy), gCO2e/h (carbon)
-or ``power_w + carbon_weight * carbon_g_per_h`` (mix); network energy is
-charged at the intensity of the request's source. This is exactly what
-:func:`slimplace.evaluate.evaluate` computes for a feasible plan.
+measured piecewise-linear curve. ``kappa_v = w_energy + w_carbon * 3600 * g_v``
+with ``g_v`` the grid intensity at v in gCO2e/J, so the value is average power in
+W (energy), gCO2e/h (carbon, operational + embodied) or ``power_w + carbon_weight
+* carbon_g_per_h`` (mix). ``network_c`` is the energy per request of the route's
+marginal energy per bit and the source's radio, each at its own grid (power
+model), or the per-GB energy at the source's grid (attributional). This is
+exactly what :func:`slimplace.evaluate.evaluate` computes for a feasible plan.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.energy import accounting
 from slimplace.evaluate import Evaluation
 from slimplace.plan import node_busy_s_per_s
 from slimplace.problem.compiled import CompiledProblem
@@ -50,8 +57,8 @@ class ObjectiveWeights:
     carbon: float
 
     def value(self, evaluation: Evaluation) -> float:
-        """This objective's value of an evaluated plan."""
-        return self.energy * evaluation.power_w + self.carbon * evaluation.carbon_g_per_h
+        """This objective's value of an evaluated plan (carbon: operational + embodied)."""
+        return self.energy * evaluation.power_w + self.carbon * evaluation.carbon_total_g_per_h
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,8 +99,10 @@ class CostModel:
 
     ``cand_cost``: cost of sending all of a demand's traffic to candidate c
     (rate x per-inference cost; compute energy only where the node is linear).
-    ``server_cost``: cost of one more server on (0 for always-on nodes).
-    ``constant``: what no decision changes (sleeping servers, always-on idle).
+    ``server_cost``: cost of one more server on (0 for always-on nodes; elastic servers
+    add their embodied carbon under a carbon weight).
+    ``constant``: what no decision changes (sleeping owned servers, always-on idle power,
+    fixed embodied carbon, network baseload; :mod:`slimplace.energy.accounting`).
     ``curve_nodes`` with ``curve_u``/``curve_f`` (one row per curve node,
     breakpoints up to rho_max, padded with NaN) describe measured power curves;
     ``dyn_per_busy``: linear dynamic cost per server-second of work per node
@@ -116,7 +125,8 @@ class CostModel:
 def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel:
     """Split the objective of ``problem`` into linear parts and power curves."""
     p = problem
-    kappa = weights.energy + weights.carbon * S_PER_H * p.node_carbon_g_per_j()
+    g_node = p.node_carbon_g_per_j()
+    kappa = weights.energy + weights.carbon * S_PER_H * g_node
     rate = p.demand_rate_per_s[p.cand_demand]
     src = p.demand_source[p.cand_demand]
     has_curve = _curve_mask(p)
@@ -127,14 +137,15 @@ def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel
         0.0,
         kappa[p.cand_node] * p.node_pue[p.cand_node] * p.cand_dyn_energy_j,
     )
-    cand_cost = rate * (kappa[src] * p.cand_net_energy_j + compute)
-    switchable = ~p.node_always_on & (p.node_count > 0)
-    server_cost = np.where(switchable, kappa * p.node_pue * (p.node_idle_w - p.node_sleep_w), 0.0)
-    const = np.where(
-        p.node_always_on,
-        kappa * p.node_pue * p.node_idle_w * p.node_count,
-        kappa * p.node_pue * p.node_sleep_w * p.node_count,
-    )
+    cand_cost = rate * (_network_cost(p, weights, kappa[src]) + compute)
+    switchable = accounting.switchable(p)
+    server_cost = kappa * accounting.server_on_w(p)
+    server_cost += weights.carbon * accounting.embodied_on_g_per_h(p)
+    const = float((kappa * accounting.server_fixed_w(p)).sum())
+    const += weights.carbon * float(accounting.embodied_fixed_g_per_h(p).sum())
+    if len(p.link_a):
+        kappa_link = weights.energy + weights.carbon * S_PER_H * p.link_carbon_g_per_j()
+        const += float(kappa_link @ accounting.link_baseload_w(p))
     nodes, u, f = _curves(p, has_curve, kappa)
     return CostModel(
         weights=weights,
@@ -143,12 +154,27 @@ def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel
         cand_load=rate * p.cand_service_s,
         server_cost=server_cost,
         dyn_per_busy=dyn_per_busy,
-        constant=float(const.sum()),
+        constant=const,
         switchable=switchable,
         curve_nodes=nodes,
         curve_u=u,
         curve_f=f,
     )
+
+
+def _network_cost(
+    p: CompiledProblem, weights: ObjectiveWeights, kappa_src: FloatArray
+) -> FloatArray:
+    """Objective per request of each candidate's network traffic and device radio:
+    energy per request, and carbon where each part is drawn (:meth:`CompiledProblem.cand_net_g`);
+    attributional: all at the source's grid."""
+    energy = p.cand_net_energy_j + p.cand_extra_j
+    if not p.power_model:
+        return kappa_src * energy
+    cost = weights.energy * energy
+    if weights.carbon:
+        cost = cost + weights.carbon * S_PER_H * p.cand_net_g()
+    return cost
 
 
 def _curve_mask(p: CompiledProblem) -> BoolArray:

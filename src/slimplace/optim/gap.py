@@ -11,7 +11,7 @@ which validates that code path against published optima.
 Mapping: jobs are demands of one unsplittable application (rate 1 per second)
 from a source node with no hardware; agents are always-on nodes with one
 server and rho_max = 1; candidate (j, i) has service time r_ij / b_i and costs
-c_ij per inference. The cost goes into ``cand_net_energy_j`` (energy per
+c_ij per inference. The cost goes into ``cand_extra_j`` (energy per
 inference charged per candidate, with no links to load), which is where the
 independent evaluator charges an arbitrary per-candidate energy; compute
 power is zero (idle = peak = 0).
@@ -207,11 +207,12 @@ def gap_problem(instance: GapInstance) -> CompiledProblem:
         cand_net_latency_s=zeros_c,
         cand_latency_s=zeros_c,
         cand_dyn_energy_j=zeros_c,
-        cand_net_energy_j=instance.cost[agent, job].astype(np.float64),
+        cand_net_energy_j=zeros_c,
         cand_accuracy=np.ones(len(job)),
         cand_latency_source=np.zeros(len(job), dtype=np.int8),
         routes=_no_routes(n_nodes),
         unservable=(),
+        cand_extra_j=instance.cost[agent, job].astype(np.float64),
     )
 
 

@@ -14,6 +14,9 @@ from typing import Literal
 import numpy as np
 
 from slimplace.calibration.model import CalibratedLatencyModel
+from slimplace.energy.embodied import node_embodied_g_per_h
+from slimplace.energy.network import link_power
+from slimplace.energy.radio import demand_radio_energy_j
 from slimplace.errors import InfeasibleScenarioError, Unservable
 from slimplace.problem.access import access_unservable
 from slimplace.problem.candidates import CandidateSet, DemandView, enumerate_app, pareto_keep
@@ -25,7 +28,7 @@ from slimplace.problem.latency import (
     mg1_response_time_s,
 )
 from slimplace.problem.routes import Routes, compute_routes
-from slimplace.scenario.model import TIERS, Scenario
+from slimplace.scenario.model import TIERS, RadioModel, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ def compile_problem(
     links = _link_arrays(scenario, nodes["index"])
     fam = _family_arrays(scenario)
     dem = _demand_arrays(scenario, nodes["index"], fam["family_index"])
+    dem.update(_radio_arrays(scenario, links, dem["source"]))
     table = (latency_model or CalibratedLatencyModel()).service_table(
         nodes["profiles"], fam["variants"]
     )
@@ -69,7 +73,7 @@ def compile_problem(
         links["a"],
         links["b"],
         links["latency"],
-        links["energy"],
+        links["per_bit"],
         links["bandwidth"],
         np.unique(dem["source"]),
         is_target,
@@ -125,20 +129,69 @@ def _node_arrays(scenario: Scenario) -> dict:
         "wake_time": per_profile("wake_time_s"),
         "wake_energy": per_profile("wake_energy_j"),
         "region": np.array([reg_index[n.region] for n in ns], dtype=np.int64),
+        "elastic": np.array([n.ownership == "elastic" for n in ns], dtype=bool),
+        "embodied": node_embodied_g_per_h(profiles, profile),
         "region_codes": tuple(r.code for r in regions),
         "region_carbon": np.array([r.carbon_g_per_kwh for r in regions], dtype=np.float64),
     }
 
 
 def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:
+    """Link arrays; ``per_bit`` is the energy per bit routes are charged under the
+    scenario's network energy model (marginal for the power model, else average)."""
     ls = scenario.links
+    power = link_power(scenario)
+    energy = np.array([link.energy_j_per_bit for link in ls], dtype=np.float64)
+    model = scenario.settings.network_energy
     return {
         "a": np.array([index[link.a] for link in ls], dtype=np.int64),
         "b": np.array([index[link.b] for link in ls], dtype=np.int64),
         "bandwidth": np.array([link.bandwidth_bps for link in ls], dtype=np.float64),
         "latency": np.array([link.latency_s for link in ls], dtype=np.float64),
-        "energy": np.array([link.energy_j_per_bit for link in ls], dtype=np.float64),
+        "energy": energy,
+        "baseload": power.baseload_w,
+        "marginal": power.marginal_j_per_bit,
+        "share_a": power.share_a,
+        "per_bit": power.marginal_j_per_bit if model == "power-model" else energy,
+        "hub": power.hub,
         "kind": tuple(link.kind for link in ls),
+    }
+
+
+def _radio_models(scenario: Scenario) -> tuple[RadioModel, ...]:
+    """The scenario's radio models, and the catalog's for radios it names but does not define."""
+    own = {m.name: m for m in scenario.radio_models}
+    named = {k.radio for k in scenario.link_kinds if k.radio} - own.keys()
+    if named:
+        from slimplace.catalog import load_catalog
+
+        radios = load_catalog().radios
+        own.update({name: radios[name] for name in sorted(named) if name in radios})
+    return tuple(own[name] for name in sorted(own))
+
+
+def _radio_arrays(scenario: Scenario, links: dict, src: IntArray) -> dict:
+    """The radio model (-1: none) and access bandwidth of every demand's source: the
+    kind of the source's first link (in file order) names the radio, unless the source is
+    that link's hub (the base station or access point end of a shared kind)."""
+    models = _radio_models(scenario)
+    model_index = {m.name: i for i, m in enumerate(models)}
+    kind_radio = {
+        k.name: model_index.get(k.radio, -1) if k.radio else -1 for k in scenario.link_kinds
+    }
+    n_nodes, n_links = len(scenario.nodes), len(scenario.links)
+    radio_of_link = np.array([kind_radio.get(link.kind, -1) for link in scenario.links] + [-1])
+    first = np.full(n_nodes, n_links, dtype=np.int64)  # n_links: no link
+    order = np.arange(n_links, dtype=np.int64)
+    np.minimum.at(first, links["a"], order)
+    np.minimum.at(first, links["b"], order)
+    link = first[src]
+    hub = np.append(links["hub"], -1)[link]
+    bandwidth = np.append(links["bandwidth"], np.inf)[link]
+    return {
+        "radio": np.where(hub == src, -1, radio_of_link[link]).astype(np.int64),
+        "access_bps": bandwidth.astype(np.float64),
+        "radio_models": models,
     }
 
 
@@ -219,7 +272,7 @@ def _all_candidates(
         node_local_only=nodes["local_only"],
         link_latency_s=links["latency"],
         link_seconds_per_bit=spb,
-        link_energy_j_per_bit=links["energy"],
+        link_energy_j_per_bit=links["per_bit"],
         node_full_load_w=nodes["pue"]
         * (nodes["peak"] - nodes["idle"] + nodes["idle"] / s.max_utilisation),
         max_nodes=max_nodes,
@@ -370,6 +423,18 @@ def _assemble(
     )
     bits = dem["request_bits"][cd] + dem["response_bits"][cd]
     ptr = np.searchsorted(cd, np.arange(len(dem["app"]) + 1)).astype(np.int64)
+    power_model = s.network_energy == "power-model"
+    radio_j = np.zeros(len(cd))
+    if power_model:
+        per_demand = demand_radio_energy_j(
+            dem["radio_models"],
+            dem["radio"],
+            dem["request_bits"],
+            dem["response_bits"],
+            dem["access_bps"],
+            dem["rate"],
+        )
+        radio_j = np.where(cn != dem["source"][cd], per_demand[cd], 0.0)
     return CompiledProblem(
         scenario=scenario,
         max_utilisation=s.max_utilisation,
@@ -429,9 +494,21 @@ def _assemble(
         cand_net_latency_s=net,
         cand_latency_s=lat,
         cand_dyn_energy_j=dynamic_energy_j(service, nodes["idle"][cn], nodes["peak"][cn]),
-        cand_net_energy_j=bits * c.energy_j_per_bit[order],
+        cand_net_energy_j=bits * c.energy_j_per_bit[order] + radio_j
+        if power_model
+        else bits * c.energy_j_per_bit[order],
         cand_accuracy=fam["accuracy"][ck],
         cand_latency_source=table.source[cp, ck] if len(cp) else np.zeros(0, dtype=np.int8),
         routes=routes,
         unservable=tuple(unservable),
+        network_energy=s.network_energy,
+        node_elastic=nodes["elastic"],
+        node_embodied_g_per_h=nodes["embodied"],
+        link_baseload_w=links["baseload"],
+        link_marginal_j_per_bit=links["marginal"],
+        link_share_a=links["share_a"],
+        radio_models=dem["radio_models"],
+        demand_radio=dem["radio"],
+        demand_access_bps=dem["access_bps"],
+        cand_radio_j=radio_j,
     )

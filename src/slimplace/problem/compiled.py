@@ -10,18 +10,38 @@ candidates (C: demand x node x variant), sorted by demand with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from slimplace.errors import Unservable
 from slimplace.problem.routes import Routes
-from slimplace.scenario.model import TIERS, HardwareProfile, ModelFamily, Objective, Scenario
+from slimplace.scenario.model import (
+    TIERS,
+    HardwareProfile,
+    ModelFamily,
+    NetworkEnergy,
+    Objective,
+    RadioModel,
+    Scenario,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def _none_f() -> FloatArray:
+    return np.zeros(0)
+
+
+def _none_i() -> IntArray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def _none_b() -> BoolArray:
+    return np.zeros(0, dtype=bool)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +118,51 @@ class CompiledProblem:
     cand_latency_source: npt.NDArray[np.int8]
     routes: Routes
     unservable: tuple[Unservable, ...]
+    # energy model v2 (defaults fill arrays of the right length in __post_init__, so that
+    # synthetic problems built field by field need not name them)
+    #: "power-model" (baseload + marginal per bit + device radio) or "attributional" (kWh/GB)
+    network_energy: NetworkEnergy = "attributional"
+    #: nodes whose servers are charged only when the plan uses them (``Node.ownership``)
+    node_elastic: BoolArray = field(default_factory=_none_b)
+    #: embodied gCO2e per hour of one server of each node
+    node_embodied_g_per_h: FloatArray = field(default_factory=_none_f)
+    #: power model of each link: baseload while on (W), marginal J/bit, share of its
+    #: equipment at end a (for the grid it draws from; see slimplace.energy.network)
+    link_baseload_w: FloatArray = field(default_factory=_none_f)
+    link_marginal_j_per_bit: FloatArray = field(default_factory=_none_f)
+    link_share_a: FloatArray = field(default_factory=_none_f)
+    #: device radio models; each demand's model (-1: none) and its access link's bit/s
+    radio_models: tuple[RadioModel, ...] = ()
+    demand_radio: IntArray = field(default_factory=_none_i)
+    demand_access_bps: FloatArray = field(default_factory=_none_f)
+    #: radio energy per request of each candidate at the nominal rate (0 when served at
+    #: its source); part of ``cand_net_energy_j`` under the power model
+    cand_radio_j: FloatArray = field(default_factory=_none_f)
+    #: energy per inference given as is by synthetic instances (GAP costs, CONT's sink
+    #: traffic), charged at the source's grid; 0 for compiled scenarios
+    cand_extra_j: FloatArray = field(default_factory=_none_f)
+
+    def __post_init__(self) -> None:
+        n, n_links, n_d, n_c = (
+            len(self.node_ids),
+            len(self.link_a),
+            len(self.demand_app),
+            len(self.cand_demand),
+        )
+        defaults = {
+            "node_elastic": (n, np.zeros(n, dtype=bool)),
+            "node_embodied_g_per_h": (n, np.zeros(n)),
+            "link_baseload_w": (n_links, np.zeros(n_links)),
+            "link_marginal_j_per_bit": (n_links, self.link_energy_j_per_bit),
+            "link_share_a": (n_links, np.full(n_links, 0.5)),
+            "demand_radio": (n_d, np.full(n_d, -1, dtype=np.int64)),
+            "demand_access_bps": (n_d, np.full(n_d, np.inf)),
+            "cand_radio_j": (n_c, np.zeros(n_c)),
+            "cand_extra_j": (n_c, np.zeros(n_c)),
+        }
+        for name, (size, value) in defaults.items():
+            if len(getattr(self, name)) != size:
+                object.__setattr__(self, name, value)
 
     @property
     def n_nodes(self) -> int:
@@ -129,9 +194,68 @@ class CompiledProblem:
         """Loadable model of every candidate."""
         return self.variant_model[self.cand_variant]
 
+    @property
+    def power_model(self) -> bool:
+        """Whether network energy follows the power model (else attributional kWh/GB)."""
+        return self.network_energy == "power-model"
+
+    @property
+    def link_per_bit_j(self) -> FloatArray:
+        """Energy per bit crossing each link under the scenario's network energy model:
+        marginal (power model) or average (attributional)."""
+        return self.link_marginal_j_per_bit if self.power_model else self.link_energy_j_per_bit
+
+    def link_carbon_g_per_j(self, region_g_per_kwh: FloatArray | None = None) -> FloatArray:
+        """Grid intensity where each link's equipment draws its power, in gCO2e per joule."""
+        g = self.node_carbon_g_per_j(region_g_per_kwh)
+        return self.link_share_a * g[self.link_a] + (1.0 - self.link_share_a) * g[self.link_b]
+
+    def demand_radio_j(self, rate_per_s: FloatArray | None = None) -> FloatArray:
+        """Device radio energy per offloaded request of every demand at ``rate_per_s``
+        (default: the nominal rates); 0 under the attributional model."""
+        from slimplace.energy.radio import demand_radio_energy_j
+
+        if not self.power_model:
+            return np.zeros(self.n_demands)
+        rate = self.demand_rate_per_s if rate_per_s is None else rate_per_s
+        return demand_radio_energy_j(
+            self.radio_models,
+            self.demand_radio,
+            self.demand_request_bits,
+            self.demand_response_bits,
+            self.demand_access_bps,
+            rate,
+        )
+
+    @property
+    def cand_offloaded(self) -> BoolArray:
+        """Candidates whose requests leave their source (and pay its radio)."""
+        return np.asarray(self.cand_node != self.demand_source[self.cand_demand], dtype=bool)
+
+    def cand_net_g(self, region_g_per_kwh: FloatArray | None = None) -> FloatArray:
+        """Network carbon per inference of every candidate (gCO2e): the marginal energy
+        of each link on its route at that link's grid (power model) plus the device
+        radio at the source's grid; attributional: all of it at the source's grid."""
+        g_src = self.node_carbon_g_per_j(region_g_per_kwh)[self.demand_source[self.cand_demand]]
+        if not self.power_model:
+            return (self.cand_net_energy_j + self.cand_extra_j) * g_src
+        from slimplace.energy.routesum import cand_route_sum, into_links, route_table
+
+        values = self.link_marginal_j_per_bit * self.link_carbon_g_per_j(region_g_per_kwh)
+        table = route_table(self.routes, into_links(self.routes), values)
+        bits = self.demand_request_bits + self.demand_response_bits
+        src = self.demand_source[self.cand_demand]
+        per_bit = cand_route_sum(self.routes, table, values, src, self.cand_node)
+        return bits[self.cand_demand] * per_bit + (self.cand_radio_j + self.cand_extra_j) * g_src
+
     def cand_energy_j(self) -> FloatArray:
-        """Energy per inference of every candidate: PUE x dynamic compute + network."""
-        return self.node_pue[self.cand_node] * self.cand_dyn_energy_j + self.cand_net_energy_j
+        """Energy per inference of every candidate: PUE x dynamic compute + network
+        (+ device radio under the power model)."""
+        return (
+            self.node_pue[self.cand_node] * self.cand_dyn_energy_j
+            + self.cand_net_energy_j
+            + self.cand_extra_j
+        )
 
     def node_carbon_g_per_j(self, region_g_per_kwh: FloatArray | None = None) -> FloatArray:
         """Grid intensity at every node in gCO2e per joule."""
@@ -143,14 +267,13 @@ class CompiledProblem:
     ) -> FloatArray:
         """Objective per inference of every candidate: J for energy, gCO2e for carbon.
 
-        Network energy is charged at the grid intensity of the request's source.
+        Network energy is charged where it is drawn (:meth:`cand_net_g`).
         """
         if (objective or self.objective) == "energy":
             return self.cand_energy_j()
         g_per_j = self.node_carbon_g_per_j(region_g_per_kwh)
         compute = self.node_pue[self.cand_node] * self.cand_dyn_energy_j * g_per_j[self.cand_node]
-        network = self.cand_net_energy_j * g_per_j[self.demand_source[self.cand_demand]]
-        return compute + network
+        return compute + self.cand_net_g(region_g_per_kwh)
 
     def node_static_cost(
         self, objective: Objective | None = None, region_g_per_kwh: FloatArray | None = None

@@ -86,6 +86,8 @@ def hardware_doc(h: HardwareProfile) -> dict[str, Any]:
                 None if h.latency_fit is None else _latency_fit_doc(h.latency_fit),
                 None,
             ),
+            ("embodied_kg", h.embodied_kg, 0.0),
+            ("lifetime_years", h.lifetime_years, 4.0),
         ]
     )
 
@@ -120,6 +122,16 @@ def link_kind_doc(k: LinkKind) -> dict[str, Any]:
             ("latency", _si(k.latency_s, "time"), _ALWAYS),
             ("energy_per_bit", _si(k.energy_j_per_bit, "energy_per_bit"), _ALWAYS),
             ("source", k.source, ""),
+            ("baseload", _si(k.baseload_w, "power"), _si(0.0, "power")),
+            (
+                "marginal_energy_per_bit",
+                None
+                if k.marginal_j_per_bit is None
+                else _si(k.marginal_j_per_bit, "energy_per_bit"),
+                None,
+            ),
+            ("shared", k.shared, False),
+            ("radio", k.radio, None),
         ]
     )
 
@@ -222,6 +234,14 @@ def link_doc(link: Link, kinds: Mapping[str, LinkKind]) -> dict[str, Any]:
                 (key, _si(value, unit), None if default is None else _si(default, unit))
                 for key, value, unit, default in figures
                 if not math.isnan(value)
+            ),
+            ("baseload", None if link.baseload_w is None else _si(link.baseload_w, "power"), None),
+            (
+                "marginal_energy_per_bit",
+                None
+                if link.marginal_j_per_bit is None
+                else _si(link.marginal_j_per_bit, "energy_per_bit"),
+                None,
             ),
         ]
     )

@@ -89,16 +89,61 @@ class HardwareProfile:
     description: str = ""
     source: str = ""
     latency_fit: LatencyFit | None = None
+    #: embodied carbon of one server (manufacture; kgCO2e) and the lifetime it is amortised
+    #: over (ACT, Gupta et al., ISCA 2022; Boavizta): ``embodied_kg / lifetime`` per hour
+    embodied_kg: float = 0.0
+    lifetime_years: float = 4.0
 
 
 @dataclass(frozen=True, slots=True)
 class LinkKind:
-    """Defaults for a class of link (5G, 4G, WiFi, fibre access, metro, core)."""
+    """Defaults for a class of link (5G, 4G, WiFi, fibre access, metro, core).
+
+    ``energy_j_per_bit`` is the attributional (average kWh/GB) figure; the power
+    model uses ``baseload_w`` (equipment idle power while the link is on) and
+    ``marginal_j_per_bit`` (energy per bit that crosses it). ``shared`` kinds
+    (base stations, access points) have one piece of equipment per hub node,
+    serving every link of the kind there. ``radio`` names the device radio model
+    (``lte``, ``nr``, ``wifi``) a request pays when it leaves a device on this kind.
+    """
 
     name: str
     bandwidth_bps: float
     latency_s: float
     energy_j_per_bit: float
+    source: str = ""
+    baseload_w: float = 0.0
+    marginal_j_per_bit: float | None = None
+    shared: bool = False
+    radio: str | None = None
+
+    @property
+    def marginal_or_average_j_per_bit(self) -> float:
+        """The marginal energy per bit, or the average one where no marginal is known."""
+        return self.energy_j_per_bit if self.marginal_j_per_bit is None else self.marginal_j_per_bit
+
+
+@dataclass(frozen=True, slots=True)
+class RadioModel:
+    """A device radio's power model for one access technology (Huang et al., MobiSys 2012).
+
+    A request of U bits up and D bits down over an access link of R bit/s costs
+    ``uplink_j_per_bit U + downlink_j_per_bit D + active_w (U + D) / R``, plus
+    ``promotion_s x promotion_w`` when the radio was idle and the tail after it:
+    ``tail1_s`` at ``tail1_w`` then ``tail2_s`` at ``tail2_w`` (cut short by the next
+    request; see :func:`slimplace.energy.radio.radio_energy_j`).
+    """
+
+    name: str
+    uplink_j_per_bit: float
+    downlink_j_per_bit: float
+    active_w: float
+    promotion_s: float = 0.0
+    promotion_w: float = 0.0
+    tail1_s: float = 0.0
+    tail1_w: float = 0.0
+    tail2_s: float = 0.0
+    tail2_w: float = 0.0
     source: str = ""
 
 
@@ -205,6 +250,10 @@ class Link:
     bandwidth_bps: float = math.nan
     latency_s: float = math.nan
     energy_j_per_bit: float = math.nan
+    #: power model (see :class:`LinkKind`): equipment baseload and marginal energy per bit;
+    #: None takes the kind's (and, for the marginal, ``energy_j_per_bit`` where the kind has none)
+    baseload_w: float | None = None
+    marginal_j_per_bit: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +322,8 @@ class Scenario:
     regions: tuple[Region, ...]
     settings: Settings = field(default_factory=Settings)
     description: str = ""
+    #: device radio models named by the link kinds (``LinkKind.radio``)
+    radio_models: tuple[RadioModel, ...] = ()
 
     def hardware_by_name(self) -> dict[str, HardwareProfile]:
         """Profiles keyed by name."""
@@ -285,3 +336,7 @@ class Scenario:
     def region_by_code(self) -> dict[str, Region]:
         """Regions keyed by code."""
         return {r.code: r for r in self.regions}
+
+    def link_kind_by_name(self) -> dict[str, LinkKind]:
+        """Link kinds keyed by name."""
+        return {k.name: k for k in self.link_kinds}

@@ -25,6 +25,7 @@ from slimplace.scenario.model import (
     ModelFamily,
     Node,
     PowerCurve,
+    RadioModel,
     Region,
     Scenario,
     Settings,
@@ -36,8 +37,22 @@ from slimplace.scenario.validate import check_structure, check_values, suggest
 E = TypeVar("E")
 
 
-def to_hardware(m: schema.HardwareModel) -> HardwareProfile:
+def to_hardware(
+    m: schema.HardwareModel, fallback: HardwareProfile | None = None
+) -> HardwareProfile:
+    """The profile of an inline entry; embodied carbon and lifetime it omits come from
+    ``fallback`` (the catalog's profile of that name), else none (0 kgCO2e)."""
     curve = m.power_curve
+    embodied = (
+        m.embodied_kg
+        if m.embodied_kg is not None
+        else (fallback.embodied_kg if fallback is not None else 0.0)
+    )
+    lifetime = (
+        m.lifetime_years
+        if m.lifetime_years is not None
+        else (fallback.lifetime_years if fallback is not None else 4.0)
+    )
     return HardwareProfile(
         name=m.name,
         tier=m.tier,
@@ -55,6 +70,8 @@ def to_hardware(m: schema.HardwareModel) -> HardwareProfile:
         description=m.description,
         source=m.source,
         latency_fit=None if m.latency_fit is None else _latency_fit(m.latency_fit),
+        embodied_kg=embodied,
+        lifetime_years=lifetime,
     )
 
 
@@ -74,7 +91,17 @@ def _latency_fit(m: schema.LatencyFitModel) -> LatencyFit:
 
 
 def to_link_kind(m: schema.LinkKindModel) -> LinkKind:
-    return LinkKind(m.name, m.bandwidth, m.latency, m.energy_per_bit, m.source)
+    return LinkKind(
+        m.name,
+        m.bandwidth,
+        m.latency,
+        m.energy_per_bit,
+        m.source,
+        baseload_w=m.baseload,
+        marginal_j_per_bit=m.marginal_energy_per_bit,
+        shared=m.shared,
+        radio=m.radio,
+    )
 
 
 def to_family(m: schema.FamilyModel) -> ModelFamily:
@@ -170,7 +197,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     hardware = _Table(
         "hardware",
         "hardware profile",
-        [(m.name, to_hardware(m)) for m in doc.hardware],
+        [(m.name, to_hardware(m, catalog.hardware.get(m.name))) for m in doc.hardware],
         catalog.hardware,
         problems,
     )
@@ -243,7 +270,18 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
             if lk.energy_per_bit is not None
             else (kind.energy_j_per_bit if kind else 0.0)
         )
-        links.append(Link(lk.a, lk.b, lk.kind, bandwidth, latency, energy))
+        links.append(
+            Link(
+                lk.a,
+                lk.b,
+                lk.kind,
+                bandwidth,
+                latency,
+                energy,
+                baseload_w=lk.baseload,
+                marginal_j_per_bit=lk.marginal_energy_per_bit,
+            )
+        )
 
     apps = []
     for i, a in enumerate(doc.applications):
@@ -264,22 +302,46 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
             )
         )
 
+    link_kinds = kinds.selected(lambda k: k.name)
     scenario = Scenario(
         name=doc.name,
         nodes=tuple(nodes),
         links=tuple(links),
         hardware=hardware.selected(lambda h: h.name),
-        link_kinds=kinds.selected(lambda k: k.name),
+        link_kinds=link_kinds,
         families=families.selected(lambda f: f.name),
         applications=tuple(apps),
         regions=regions.selected(lambda r: r.code),
         settings=settings,
         description=doc.description,
+        radio_models=_radio_models(link_kinds, kinds.renames(), catalog, problems),
     )
     renames = {**hardware.renames(), **kinds.renames(), **families.renames(), **regions.renames()}
     checked = check_values(scenario) + check_structure(scenario)
     problems += [_renamed(p, renames) for p in checked]
     return scenario, problems
+
+
+def _radio_models(
+    link_kinds: Sequence[LinkKind],
+    renames: Mapping[str, str],
+    catalog: Catalog,
+    problems: list[Problem],
+) -> tuple[RadioModel, ...]:
+    """The catalog's radio models the link kinds name (an unknown name is a problem, with
+    close names suggested)."""
+    found: dict[str, RadioModel] = {}
+    for kind in link_kinds:
+        if not kind.radio:
+            continue
+        if kind.radio in catalog.radios:
+            found[kind.radio] = catalog.radios[kind.radio]
+            continue
+        where = renames.get(f"link_kinds[{kind.name}]", f"link_kinds[{kind.name}]")
+        problems.append(
+            Problem(f"{where}.radio", suggest(kind.radio, catalog.radios, "radio model"))
+        )
+    return tuple(found[name] for name in sorted(found))
 
 
 def _renamed(problem: Problem, renames: Mapping[str, str]) -> Problem:

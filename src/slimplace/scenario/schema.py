@@ -83,6 +83,7 @@ Fraction = Annotated[float, _unit("fraction"), _rule(rules.fraction)]
 Count = Annotated[float, _unit("count"), _rule(rules.non_negative)]
 Utilisation = Annotated[float, _unit("fraction"), _rule(rules.utilisation_cap)]
 NonNegative = Annotated[float, _unit("count"), _rule(rules.non_negative)]
+PositiveNumber = Annotated[float, _unit("count"), _rule(rules.positive)]
 
 
 def _position(value: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -148,16 +149,27 @@ class HardwareModel(_Model):
     description: str = ""
     source: str = ""
     latency_fit: LatencyFitModel | None = None
+    #: embodied carbon of one server (kgCO2e) and its lifetime (years); omitted: the
+    #: catalog's figures for a profile of that name, else none
+    embodied_kg: NonNegative | None = None
+    lifetime_years: PositiveNumber | None = None
 
 
 class LinkKindModel(_Model):
-    """An inline link kind (``link_kinds:`` list)."""
+    """An inline link kind (``link_kinds:`` list): ``energy_per_bit`` is the attributional
+    figure; ``baseload``/``marginal_energy_per_bit`` the power model's (absent marginal:
+    ``energy_per_bit``); ``shared``: one site per hub node serves all its links of the
+    kind; ``radio``: the device radio model a request leaving a device on it pays."""
 
     name: Name
     bandwidth: Bandwidth
     latency: Time
     energy_per_bit: EnergyPerBit
     source: str = ""
+    baseload: Power = 0.0
+    marginal_energy_per_bit: EnergyPerBit | None = None
+    shared: bool = False
+    radio: Name | None = None
 
 
 class MeasuredModel(_Model):
@@ -229,6 +241,8 @@ class LinkModel(_Model):
     latency: Time | None = None
     bandwidth: Bandwidth | None = None
     energy_per_bit: EnergyPerBit | None = None
+    baseload: Power | None = None
+    marginal_energy_per_bit: EnergyPerBit | None = None
 
 
 class SourceModel(_Model):

@@ -154,7 +154,9 @@ def cont_scenario(fogs: int, edges: int, devices: int) -> Scenario:
         families=(family,),
         applications=(app,),
         regions=(Region("WORLD", WORLD_G_PER_KWH, "codecarbon world average"),),
-        settings=Settings(max_utilisation=RHO_MAX, service_cv2=0.0, horizon_s=1.0),
+        settings=Settings(
+            max_utilisation=RHO_MAX, service_cv2=0.0, horizon_s=1.0, network_energy="attributional"
+        ),
         description="CONT continuum benchmark (LEAF / EdgeSimPy / ECLYPSE), see slimplace.sim.cont",
     )
 
@@ -171,4 +173,4 @@ def with_sink_traffic(problem: CompiledProblem, bits_per_request: float) -> Comp
     nearest cloud node, charged at the energy per bit of that path."""
     j_per_bit = fetch_j_per_byte(problem) / 8.0
     extra = bits_per_request * j_per_bit[problem.cand_node]
-    return replace(problem, cand_net_energy_j=problem.cand_net_energy_j + extra)
+    return replace(problem, cand_extra_j=problem.cand_extra_j + extra)

@@ -88,6 +88,10 @@ class Summary:
     steps_per_s: float
     decide_s: float
     records: str | None = None
+    #: energy drawn whatever the plan (servers' fixed static power, network baseload) and
+    #: the rest, which the policy controls (J; slimplace.energy.accounting)
+    fixed_energy_j: float = 0.0
+    plan_energy_j: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite floats become None)."""
@@ -344,6 +348,8 @@ def summarize(
         steps_per_s=n / wall_s if wall_s > 0 else math.inf,
         decide_s=float(s[COL["decide_s"]]),
         records=str(path) if path is not None else None,
+        fixed_energy_j=float(s[COL["fixed_w"]] * step_s),
+        plan_energy_j=float(s[COL["energy_j"]] - s[COL["fixed_w"]] * step_s),
     )
 
 

@@ -8,13 +8,14 @@ constants (PUE x idle power, PUE x dynamic range) multiplied out once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from slimplace.energy import accounting
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
 
@@ -36,7 +37,8 @@ BoolArray = npt.NDArray[np.bool_]
     F_SLO_TOL,
     F_SVC_K,
     F_NEG,
-) = range(11)
+    F_RADIO,
+) = range(12)
 #: Relative tolerance of the SLO test (as :data:`slimplace.evaluate.TOL`).
 SLO_TOL = 1e-6
 #: Columns of :attr:`StepModel.cand_i` (per-candidate integers).
@@ -77,6 +79,12 @@ class StepModel:
     any_zero_service: bool
     any_switch_time: bool
     any_negative_budget: bool
+    #: power drawn whatever the plan: servers' fixed static power and link baseload (W)
+    fixed_w: float = 0.0
+    #: link baseload (W), every link on (slimplace.energy.accounting)
+    link_baseload_w: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: whether some demand's source has a radio model (power model)
+    any_radio: bool = False
 
     @property
     def any_switchable(self) -> bool:
@@ -110,7 +118,7 @@ def build_step_model(problem: CompiledProblem) -> StepModel:
                 p.cand_service_s,
                 p.cand_compute_s,
                 p.cand_net_latency_s,
-                p.cand_net_energy_j,
+                p.cand_net_energy_j - p.cand_radio_j + p.cand_extra_j,
                 p.cand_accuracy,
                 slo,
                 np.minimum(budget, 1e12),
@@ -118,10 +126,11 @@ def build_step_model(problem: CompiledProblem) -> StepModel:
                 slo * (1 + SLO_TOL),
                 p.cand_service_s * (1.0 + p.service_cv2) / 2.0,
                 (budget < 0).astype(np.float64),
+                p.cand_offloaded.astype(np.float64),
             ]
         )
         if p.n_candidates
-        else np.zeros((0, 11))
+        else np.zeros((0, 12))
     )
     cand_i = (
         np.column_stack(
@@ -147,7 +156,9 @@ def build_step_model(problem: CompiledProblem) -> StepModel:
         node_tier=p.node_tier,
         node_region=p.node_region,
         node_static_on_w=p.node_pue * p.node_idle_w,
-        node_sleep_w=p.node_pue * p.node_sleep_w,
+        node_sleep_w=np.where(
+            p.node_elastic & accounting.switchable(p), 0.0, p.node_pue * p.node_sleep_w
+        ),
         node_dyn_w=p.node_pue * (p.node_peak_w - p.node_idle_w),
         node_idle_w=p.node_idle_w,
         node_pue=p.node_pue,
@@ -166,6 +177,9 @@ def build_step_model(problem: CompiledProblem) -> StepModel:
         any_zero_service=bool((p.cand_service_s <= 0).any()),
         any_switch_time=bool((switch > 0).any()) if len(switch) else False,
         any_negative_budget=bool((cand_f[:, F_NEG] > 0).any()),
+        fixed_w=float(accounting.server_fixed_w(p).sum() + accounting.link_baseload_w(p).sum()),
+        link_baseload_w=accounting.link_baseload_w(p),
+        any_radio=bool(p.power_model and (p.demand_radio >= 0).any()),
     )
 
 
@@ -182,13 +196,14 @@ def _mix_bin(p: CompiledProblem) -> IntArray:
 def fetch_j_per_byte(p: CompiledProblem) -> FloatArray:
     """Network energy to bring one byte of model weights to each node from the nearest
     cloud node (the model repository), by the energy per bit of the links on the path
+    (marginal under the power model, average under the attributional one)
     (the same per-bit link energy as request traffic; Baliga et al., Proc. IEEE 2011).
 
     Nodes that cannot reach a cloud node get 0 (weights assumed local)."""
     clouds = np.nonzero(p.node_tier == TIERS.index("cloud"))[0]
     if len(clouds) == 0 or len(p.link_a) == 0:
         return np.zeros(p.n_nodes)
-    w = p.link_energy_j_per_bit + 1e-15  # zero-energy links must stay edges of the graph
+    w = p.link_per_bit_j + 1e-15  # zero-energy links must stay edges of the graph
     u, v = np.concatenate([p.link_a, p.link_b]), np.concatenate([p.link_b, p.link_a])
     ww = np.concatenate([w, w])
     order = np.lexsort((ww, v, u))  # keep the cheapest of parallel links (csr sums duplicates)

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 
 #: Record columns, in order. Powers in W (averages over the step), energies in J,
-#: carbon in g, requests as counts over the step.
+#: carbon in g, requests as counts over the step. ``fixed_w`` is the power drawn whatever
+#: the plan (servers' fixed static power and network baseload; slimplace.energy.accounting).
 COLUMNS: tuple[str, ...] = (
     "step",
     "time_s",
@@ -64,6 +65,7 @@ COLUMNS: tuple[str, ...] = (
     "mix_1",
     "mix_2",
     "mix_3",
+    "fixed_w",
 )
 COL = {name: i for i, name in enumerate(COLUMNS)}
 #: Columns stored as integers.

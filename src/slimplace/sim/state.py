@@ -48,6 +48,7 @@ from slimplace.sim.model import (
     F_NEG,
     F_NET_E,
     F_NET_LAT,
+    F_RADIO,
     F_SERVICE,
     F_SLO,
     F_SLO_TOL,
@@ -78,7 +79,7 @@ J_PER_KWH = 3.6e6
 #: Columns of the support block after the candidates' constants (``cand_f``): this step's
 #: latency, SLO met (0/1), late share of a transition and probability of missing the SLO;
 #: one product with the flows sums them all.
-N_F = F_NEG + 1
+N_F = F_RADIO + 1
 N_STEP_COLS = 4
 C_LAT, C_MET, C_LATE, C_PLATE = range(N_F, N_F + N_STEP_COLS)
 #: Tail exponents below this are raised to it: ``exp(-700)`` is 1e-304, nothing next to
@@ -115,6 +116,22 @@ class SimState:
         self.busy = np.zeros(n)
         self.rate = p.demand_rate_per_s.copy()
         self.offered = float(self.rate.sum())
+        # device radio energy per offloaded request of every demand, at the current rates
+        self._radio_j = p.demand_radio_j(self.rate) if m.any_radio else np.zeros(0)
+        # network carbon under the power model with several regions: per-link carbon per bit
+        # over the routes, for the node intensities it was computed with
+        self._net_g_key: FloatArray | None = None
+        self._net_g_values = np.zeros(0)
+        self._net_g_table = np.zeros((0, 0))
+        self._baseload_g = 0.0
+        self._into: IntArray | None = None
+        # per support entry: marginal network carbon per request and the source's g/J, for
+        # the support version and intensities they were computed with
+        self._support_version = 0
+        self._net_g_count = 0
+        self._entry_g_key: tuple[int, int] = (-1, -1)
+        self._entry_net_g = np.zeros(0)
+        self._entry_g_src = np.zeros(0)
         self.refcount = np.zeros(m.n_nodes * m.n_models, dtype=np.int64)
         self.one_per_demand = False
         self._servers_dirty = True
@@ -161,6 +178,7 @@ class SimState:
 
     # ------------------------------------------------------------------ plan support
     def _alloc(self, n_entries: int) -> None:
+        self._support_version = getattr(self, "_support_version", 0) + 1
         n = n_entries
         nf = self.model.cand_f.shape[1]
         self.e_cand = np.zeros(n, dtype=np.int64)
@@ -187,7 +205,7 @@ class SimState:
             ef[:, F_FIXED],
             ef[:, F_SLO_TOL],
         )
-        self.e_svck, self.e_neg = ef[:, F_SVC_K], ef[:, F_NEG]
+        self.e_svck, self.e_neg, self.e_offload = ef[:, F_SVC_K], ef[:, F_NEG], ef[:, F_RADIO]
         self.e_node, self.e_key, self.e_variant = ei[:, I_NODE], ei[:, I_KEY], ei[:, I_VARIANT]
         self.e_srcreg, self.e_mix, self.e_demand = (
             ei[:, I_SRC_REGION],
@@ -257,6 +275,7 @@ class SimState:
         m = self.model
         if len(entries) == 0:
             return
+        self._support_version += 1
         new_i = m.cand_i.take(candidates, axis=0)
         new_f = m.cand_f.take(candidates, axis=0)
         k_old = self.e_key[entries]
@@ -319,6 +338,8 @@ class SimState:
         self._since_refresh += 1
         if changed:
             self.offered = float(rate.sum())
+            if self.model.any_radio:
+                self._radio_j = self.model.problem.demand_radio_j(rate)
         if changed or self._since_refresh >= REFRESH_STEPS:
             self.refresh_loads()
 
@@ -498,12 +519,25 @@ class SimState:
             self._static_g = float(self._static @ g_node)
         *dyn_tier, dyn_g = (self._node_mat @ dyn).tolist()
         dyn_w = dyn_tier[0] + dyn_tier[1] + dyn_tier[2] + dyn_tier[3]
+        radio_w, radio_j = 0.0, None
+        if m.any_radio:
+            radio_j = self.e_offload * self._radio_j.take(self.e_demand)
+            radio_w = float(flow @ radio_j)
+        base_w = float(m.link_baseload_w.sum()) if len(m.link_baseload_w) else 0.0
+        net_w += radio_w + base_w
         power = static_w + dyn_w + net_w
-        if self._one_region:
-            net_g = net_w * float(carbon_g_per_kwh[0])
+        p = m.problem
+        if not p.power_model:
+            if self._one_region:
+                net_g = net_w * float(carbon_g_per_kwh[0])
+            else:
+                net_g = float((flow * self.e_nete) @ carbon_g_per_kwh[self.e_srcreg])
+            net_g /= J_PER_KWH
+        elif self._one_region:
+            net_g = net_w * float(carbon_g_per_kwh[0]) / J_PER_KWH
         else:
-            net_g = float((flow * self.e_nete) @ carbon_g_per_kwh[self.e_srcreg])
-        carbon_g = (self._static_g + dyn_g + net_g / J_PER_KWH) * step
+            net_g = self._power_model_net_g(flow, radio_j, carbon_g_per_kwh, g_node)
+        carbon_g = (self._static_g + dyn_g + net_g) * step
         carbon_g += self.wake_g + self._load_carbon(g_node)
         mix = np.bincount(self.e_mix, weights=flow, minlength=MIX_BINS).tolist()
         st = self._static_tier
@@ -552,12 +586,52 @@ class SimState:
             mix[1] * inv,
             mix[2] * inv,
             mix[3] * inv,
+            m.fixed_w,
         )
         self.totals.add(
             row, hist, lat_sum * step, fin_flow * step, acc_sum * step, total_flow * step
         )
         self.last_util = util
         self.last_latency = lat
+
+    def _power_model_net_g(
+        self,
+        flow: FloatArray,
+        radio_j: FloatArray | None,
+        carbon_g_per_kwh: FloatArray,
+        g_node: FloatArray,
+    ) -> float:
+        """Network carbon (gCO2e/s) under the power model with several regions: each link's
+        marginal energy and baseload at its equipment's grid, radios at the source's
+        (the evaluator's rule, :func:`slimplace.evaluate.evaluate`)."""
+        from slimplace.energy.routesum import cand_route_sum, into_links, route_table
+
+        p = self.model.problem
+        if g_node is not self._net_g_key:
+            self._net_g_key = g_node
+            g_link = p.link_carbon_g_per_j(carbon_g_per_kwh)
+            self._net_g_values = p.link_marginal_j_per_bit * g_link
+            if self._into is None:
+                self._into = into_links(p.routes)
+            self._net_g_table = route_table(p.routes, self._into, self._net_g_values)
+            self._baseload_g = float(self.model.link_baseload_w @ g_link)
+            self._net_g_count += 1
+        key = (self._net_g_count, self._support_version)
+        if key != self._entry_g_key:
+            self._entry_g_key = key
+            demand = self.e_demand
+            src = p.demand_source.take(demand)
+            per_bit = cand_route_sum(
+                p.routes, self._net_g_table, self._net_g_values, src, self.e_node
+            )
+            bits = p.demand_request_bits.take(demand) + p.demand_response_bits.take(demand)
+            self._entry_g_src = g_node.take(src)
+            extra = p.cand_extra_j.take(self.e_cand)
+            self._entry_net_g = bits * per_bit + extra * self._entry_g_src
+        net_g = float(flow @ self._entry_net_g) + self._baseload_g
+        if radio_j is not None:
+            net_g += float((flow * radio_j) @ self._entry_g_src)
+        return net_g
 
     def _load_carbon(self, g_node: FloatArray) -> float:
         if not self._load_nodes:
