@@ -39,6 +39,7 @@ from slimplace.calibration.build import ACTIVATION_COLUMNS, csv_text, fits_rows
 from slimplace.calibration.builtin import FITS_COLUMNS, builtin_fits
 from slimplace.calibration.fit import MIN_POINTS_MEMORY, mape
 from slimplace.calibration.published import (
+    COUNTS_ONLY_FAMILIES,
     NO_DEPTHWISE_FAMILIES,
     activation_rows,
     layer_counts,
@@ -169,9 +170,10 @@ def test_every_depthwise_family_of_the_catalog_has_depthwise_traffic() -> None:
     """No catalog family with depthwise convolutions falls back to D = 0."""
     cat = load_catalog()
     assert NO_DEPTHWISE_FAMILIES.issubset(cat.families)
+    assert COUNTS_ONLY_FAMILIES.issubset(cat.families)
     for name, family in cat.families.items():
         f = variant_features(family.variants)
-        if name in NO_DEPTHWISE_FAMILIES:
+        if name in NO_DEPTHWISE_FAMILIES or name in COUNTS_ONLY_FAMILIES:
             assert (f.depthwise_bytes == 0).all(), name
         else:
             assert (f.depthwise_bytes > 0).all(), name

@@ -200,7 +200,10 @@ def test_duplicate_and_missing_labels_hyperedge_and_countries() -> None:
     assert graph.nodes["Paris-2"]["label"] == "Paris"
     assert graph.nodes["Zurich-Hbf"]["label"] == "Zürich Hbf"
     assert graph.nodes["Zurich-Hbf"]["country"] == "CHE"  # from the alpha-2 code
-    assert "country" not in graph.nodes["node-3"]  # "Atlantis" is no country
+    # "Atlantis" is no country: the node's coordinates (London) give it one
+    assert graph.nodes["node-3"]["country"] == "GBR"
+    assert graph.nodes["node-3"]["country_from_position"]
+    assert "country_from_position" not in graph.nodes["Zurich-Hbf"]
     hyper = graph.nodes["hyperedge-4"]
     assert hyper["hyperedge"] and hyper["position_estimated"]
     # mean of its geolocated neighbours node-3 (London) and Zurich

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 from slimplace.calibration import architectures
 
 SHARED = Path("/work/shared/data")
-OUT = Path("/work/main/src/slimplace/data/catalog")
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path(os.environ.get("SLIMPLACE_CATALOG_OUT", ROOT / "src/slimplace/data/catalog"))
 OUT.mkdir(parents=True, exist_ok=True)
 GIB = 2**30
 
@@ -369,10 +371,11 @@ measured: list[dict[str, object]] = []
 families: dict[str, dict[str, object]] = {}
 
 
-def family(name: str, weight_sharing: bool, description: str, source: str) -> None:
+def family(name: str, weight_sharing: bool, description: str, source: str,
+           task: str = "imagenet-classification") -> None:
     families[name] = {
         "family": name, "weight_sharing": weight_sharing, "description": description,
-        "source": source, "task": "imagenet-classification",
+        "source": source, "task": task,
     }
 
 
@@ -619,6 +622,37 @@ for r in tv:
             f"{r['file_size_MB']} MB",
             kind="quantized" if quant else "model", resolution=int(r["crop_size"]),
             precision="int8" if quant else "fp32")
+
+# Detection and segmentation: published tables curated in tools/data (one source per row).
+# accuracy = COCO val2017 box mAP@0.5:0.95 (detection) or mIoU on the COCO subset with the
+# 20 VOC classes (torchvision segmentation); variant() stores FLOPs = 2 x MACs, so tables that
+# publish FLOPs counted as 2 x MACs (ultralytics: thop MACs x 2 in utils/torch_utils.py
+# model_info) are halved first; EfficientDet counts multiply-adds (the EfficientNet convention,
+# B0 = 0.39 B, the number torchvision lists as GMACs), as does torchvision's "_ops".
+DETSEG = {
+    "yolov5": ("coco-detection", "Ultralytics YOLOv5 n/s/m/l/x at 640 px; accuracy = COCO val2017 box mAP@0.5:0.95"),
+    "yolov8": ("coco-detection", "Ultralytics YOLOv8 n/s/m/l/x at 640 px; accuracy = COCO val2017 box mAP@0.5:0.95"),
+    "efficientdet": ("coco-detection", "EfficientDet D0-D7 (512-1536 px); accuracy = COCO val2017 box mAP@0.5:0.95"),
+    "tv-detection": ("coco-detection", "torchvision detectors: SSDlite/Faster R-CNN MobileNetV3, SSD300 VGG16, RetinaNet, FCOS, Faster R-CNN ResNet-50; accuracy = COCO val2017 box mAP@0.5:0.95"),
+    "tv-segmentation": ("voc-segmentation", "torchvision LR-ASPP/DeepLabV3 MobileNetV3-Large, FCN and DeepLabV3 ResNet-50/101 (520 px); accuracy = mIoU on COCO val2017 with the 20 VOC classes"),
+}
+DETSEG_CSV = ROOT / "tools/data/detection_segmentation_published.csv"
+with DETSEG_CSV.open(newline="") as fh:
+    detseg_rows = list(csv.DictReader(fh))
+for name, (task, desc) in DETSEG.items():
+    srcs = sorted({r["source"].split(" (")[0] for r in detseg_rows if r["family"] == name})
+    family(name, False, desc, "; ".join(srcs), task=task)
+for r in detseg_rows:
+    published_g = float(r["published_gflops"])
+    macs = published_g * 1e9 / (2.0 if r["flops_convention"] == "2xMAC" else 1.0)
+    p = float(r["params"])
+    mem = float(r["file_size_mb"]) * 2**20 if r["file_size_mb"] else 4.0 * p
+    note = ("; FLOPs published as 2 x MACs" if r["flops_convention"] == "2xMAC"
+            else "; published FLOPs count multiply-adds")
+    note += "; memory = published file size (MiB)" if r["file_size_mb"] else "; memory = 4 bytes x params (fp32)"
+    variant(r["family"], r["variant"], float(r["accuracy_pct"]), macs, p, mem,
+            r["source"] + note, r["published"],
+            resolution=int(r["resolution"]) if r["resolution"] else None)
 
 # family-level load time (assumption) and switch time
 LOAD_RATE = 200e6  # bytes/s, assumed storage read + deserialisation rate

@@ -1,94 +1,137 @@
 """The built-in scenario: a continuum grown on RENATER (the French research network,
-Topology Zoo ``Renater2010``) with five applications of different SLOs and
-accuracy floors, and the ``slimplace demo`` job that runs on it."""
+Topology Zoo ``Renater2010``) with five applications of real ML weight, and the
+``slimplace demo`` job that runs on it.
+
+Built by :func:`slimplace.topology.realistic.generate_realistic` with the device classes
+below (one application each): traffic cameras streaming 5-15 frames/s to YOLOv8, street
+cameras sending 1-4 frames/s to DeepLabV3/LR-ASPP segmentation, phones running AR assist
+(OFA MobileNetV3 at 5-15 frames/s) and photo tagging (ResNet), and drones sending
+inspection photos to EfficientNet. Owned edge boxes and metro rooms are sized to twice the
+nominal load (the daily peak the study and the simulator ask of them), datacenters are
+elastic, and every SLO bounds the 99th percentile of the response time, drawn from what
+each application can reach.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from slimplace.catalog import Catalog, load_catalog
-from slimplace.scenario.model import Application, Scenario, Settings, Source
-from slimplace.topology import ContinuumOptions, generate_continuum, load_topology
+from slimplace.scenario.model import Scenario, Settings
+from slimplace.topology import load_topology
+from slimplace.topology.mix import DeviceClass
+from slimplace.topology.provision import Sizing
+from slimplace.topology.realistic import RealisticOptions, generate_realistic
 
 DEMO_TOPOLOGY = "zoo:Renater2010"
 
-#: (id, family, SLO s, floor, mode, request B, response B, share of devices, rate range /s)
-_APPS: tuple[tuple[str, str, float, float, str, float, float, float, tuple[float, float]], ...] = (
-    ("traffic-cameras", "s-mobilenet-v1", 0.100, 0.64, "hard", 60e3, 200.0, 0.35, (4.0, 12.0)),
-    ("ar-assist", "ofa-mobilenet-v3", 0.080, 0.74, "hard", 30e3, 500.0, 0.20, (10.0, 30.0)),
-    ("retail-analytics", "us-mobilenet-v2", 0.200, 0.69, "average", 80e3, 1e3, 0.25, (2.0, 8.0)),
-    ("photo-tagging", "resnet", 0.500, 0.76, "average", 150e3, 2e3, 0.10, (1.0, 4.0)),
-    ("drone-inspection", "efficientnet", 0.300, 0.80, "hard", 200e3, 1e3, 0.10, (1.0, 3.0)),
+
+def _cls(
+    name: str,
+    per_antenna: int,
+    hardware: str,
+    family: str,
+    rate: tuple[float, float],
+    request: tuple[float, float],
+    response: tuple[float, float],
+    access: tuple[str, ...] = ("5g", "wifi"),
+) -> DeviceClass:
+    return DeviceClass(
+        name=name,
+        per_antenna=per_antenna,
+        hardware=(hardware,),
+        access=access,
+        families=(family,),
+        n_apps=1,
+        rate_per_s=rate,
+        request_bytes=request,
+        response_bytes=response,
+    )
+
+
+#: The demo's device classes (per antenna), one application each.
+DEMO_CLASSES: tuple[DeviceClass, ...] = (
+    _cls("traffic-cameras", 2, "raspberry-pi-4", "yolov8", (5.0, 15.0), (30e3, 60e3), (500, 2e3)),
+    _cls(
+        "street-segmentation",
+        1,
+        "raspberry-pi-4",
+        "tv-segmentation",
+        (1.0, 4.0),
+        (40e3, 80e3),
+        (2e3, 8e3),
+    ),
+    _cls("ar-assist", 2, "phone-pixel1", "ofa-mobilenet-v3", (5.0, 15.0), (15e3, 30e3), (200, 500)),
+    _cls(
+        "photo-tagging",
+        1,
+        "phone-pixel1",
+        "resnet",
+        (0.5, 3.0),
+        (80e3, 150e3),
+        (500, 2e3),
+        ("4g", "5g", "wifi"),
+    ),
+    _cls(
+        "drone-inspection",
+        1,
+        "raspberry-pi-5",
+        "efficientnet",
+        (0.5, 2.0),
+        (100e3, 200e3),
+        (500, 1e3),
+    ),
 )
 
 
-def demo_scenario(
-    *, seed: int = 7, load_scale: float = 1.0, catalog: Catalog | None = None
-) -> Scenario:
-    """The demo continuum: RENATER PoPs with antennas, edge boxes, metro rooms, two
-    datacenters, and five applications drawn over its devices (seeded)."""
-    cat = catalog or load_catalog()
-    options = ContinuumOptions(
-        n_datacenters=2,
-        datacenter_hardware=("a100-server", "xeon-server"),
-        datacenter_server_count=(20, 40),
+def demo_options() -> RealisticOptions:
+    """Generator options of the demo."""
+    return RealisticOptions(
+        classes=DEMO_CLASSES,
         antennas_per_pop=1,
-        devices_per_antenna=6,
-        device_hardware=("raspberry-pi-4", "phone-pixel1"),
-        device_access=("5g", "wifi"),
-        edge_server_count=(1, 3),
-        n_apps=1,
-        families=("s-mobilenet-v1",),
+        n_datacenters=2,
+        max_sites=None,
+        # provisioned for the daily peak: twice the nominal load, at rho_max
+        sizing=Sizing(spare=1.0),
+        workload="diurnal",
+        default_region="FRA",
         # latency SLOs bound the 99th percentile of the response time, as serving systems
         # state them (per-request attainment), not the mean
         settings=Settings(
             max_utilisation=0.7, horizon_s=24 * 3600.0, default_region="FRA", slo_quantile=0.99
         ),
-        default_region="FRA",
     )
-    base = generate_continuum(
-        load_topology(DEMO_TOPOLOGY), options, seed=seed, catalog=cat, name="renater-demo"
+
+
+def demo_scenario(
+    *, seed: int = 7, load_scale: float = 1.0, catalog: Catalog | None = None
+) -> Scenario:
+    """The demo continuum: RENATER PoPs with an antenna each (cameras, phones, drones),
+    edge boxes and metro rooms sized to the load, two elastic datacenters (seeded)."""
+    cat = catalog or load_catalog()
+    base = generate_realistic(
+        load_topology(DEMO_TOPOLOGY), demo_options(), seed=seed, catalog=cat, name="renater-demo"
     )
-    apps = _applications(base, seed, load_scale)
-    used = {a.family for a in apps}
-    families = tuple(sorted((cat.families[f] for f in used), key=lambda f: f.name))
+    apps = base.applications
+    if load_scale != 1.0:
+        apps = tuple(
+            replace(
+                a,
+                sources=tuple(
+                    replace(s, rate_per_s=round(s.rate_per_s * load_scale, 3)) for s in a.sources
+                ),
+            )
+            for a in apps
+        )
     return replace(
         base,
         applications=apps,
-        families=families,
         description=(
             "Five inference applications on a continuum grown on RENATER (Topology Zoo "
-            "Renater2010): devices under antennas at every PoP, edge boxes, metro server rooms, "
-            "two datacenters."
+            "Renater2010): traffic cameras (YOLOv8), street segmentation (DeepLabV3/LR-ASPP), "
+            "AR assist (OFA MobileNetV3), photo tagging (ResNet) and drone inspection "
+            "(EfficientNet) under an antenna at every PoP; edge boxes and metro rooms sized "
+            "to twice the nominal load; two elastic datacenters; p99 SLOs from reachable "
+            "latency."
         ),
     )
-
-
-def _applications(base: Scenario, seed: int, load_scale: float) -> tuple[Application, ...]:
-    rng = np.random.default_rng(seed + 1)
-    devices = [n.id for n in base.nodes if n.tier == "device"]
-    order = rng.permutation(len(devices))
-    apps, start = [], 0
-    for app_id, family, slo, floor, mode, req, resp, share, (lo, hi) in _APPS:
-        n = max(1, round(share * len(devices)))
-        chosen = [devices[i] for i in order[start : start + n]]
-        start += n
-        rates = rng.uniform(lo, hi, size=len(chosen)) * load_scale
-        apps.append(
-            Application(
-                id=app_id,
-                family=family,
-                sources=tuple(
-                    Source(d, float(round(r, 3))) for d, r in zip(chosen, rates, strict=True)
-                ),
-                request_bytes=req,
-                response_bytes=resp,
-                latency_slo_s=slo,
-                accuracy_floor=floor,
-                accuracy_mode="hard" if mode == "hard" else "average",
-                workload="diurnal",
-            )
-        )
-    return tuple(apps)

@@ -55,9 +55,10 @@ _AUTOSLIM = {
 #: Families without a layer list, mapped to the architecture whose proxy constant they use.
 PROXY_FAMILIES: Mapping[str, str] = {"ofa-mobilenet-v3": "MobileNetV3-Large 1.0 224"}
 #: Catalog families whose networks have no depthwise convolution (ResNet, ResNeXt, GoogLeNet,
-#: Inception-V3 and their slimmable, AutoSlim and Once-for-All versions): their zero depthwise
-#: traffic is a fact, not a missing layer list. Every other catalog family has a layer list
-#: or a proxy share.
+#: Inception-V3 and their slimmable, AutoSlim and Once-for-All versions; the YOLOv5/v8
+#: CSP-Darknet detectors): their zero depthwise traffic is a fact, not a missing layer list.
+#: Every other catalog family has a layer list or a proxy share, except
+#: :data:`COUNTS_ONLY_FAMILIES`.
 NO_DEPTHWISE_FAMILIES = frozenset(
     {
         "resnet",
@@ -67,8 +68,15 @@ NO_DEPTHWISE_FAMILIES = frozenset(
         "s-resnet-50",
         "autoslim-resnet-50",
         "ofa-resnet50d",
+        "yolov5",
+        "yolov8",
     }
 )
+#: Detection and segmentation families known by their published counts only (FLOPs,
+#: parameters; no layer list, some variants with depthwise convolutions, some without):
+#: their activation traffic is the generic proxy and they get no depthwise term, as
+#: variants of unknown architecture do (:mod:`slimplace.calibration.features`).
+COUNTS_ONLY_FAMILIES = frozenset({"efficientdet", "tv-detection", "tv-segmentation"})
 
 
 def _name_number(pattern: str, name: str) -> str | None:

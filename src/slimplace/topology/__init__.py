@@ -2,8 +2,12 @@
 
 ``load_topology("zoo:Renater2010")`` gives a normalised :class:`networkx.Graph`
 (see :mod:`slimplace.topology.normalize`); :func:`generate_continuum` grows a
-seeded edge-network-cloud :class:`~slimplace.scenario.model.Scenario` on it.
+seeded edge-network-cloud :class:`~slimplace.scenario.model.Scenario` on it, and
+:func:`generate_realistic` (what ``slimplace import`` writes) a realistic, solvable one
+(:mod:`slimplace.topology.realistic`; imported on first use: it compiles scenarios).
 """
+
+from typing import Any
 
 from slimplace.topology.builtin import list_builtin_topologies, load_topology
 from slimplace.topology.continuum import ContinuumOptions, generate_continuum
@@ -14,8 +18,10 @@ from slimplace.topology.synthetic import synthetic_topology
 
 __all__ = [
     "ContinuumOptions",
+    "RealisticOptions",
     "fibre_latency_s",
     "generate_continuum",
+    "generate_realistic",
     "haversine_km",
     "list_builtin_topologies",
     "load_topology",
@@ -23,3 +29,12 @@ __all__ = [
     "read_sndlib",
     "synthetic_topology",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``generate_realistic`` and ``RealisticOptions``, imported on first use."""
+    if name in ("generate_realistic", "RealisticOptions"):
+        from slimplace.topology import realistic
+
+        return getattr(realistic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,8 +5,9 @@ The normalised graph is a simple undirected :class:`networkx.Graph`:
 - node keys are unique string ids, slugs of the labels (``"Paris"``,
   ``"Paris-2"`` for a second node labelled Paris); node attributes ``label``,
   ``lat``/``lon`` (degrees) where known or estimated, ``position_estimated``,
-  ``country`` (ISO 3166-1 alpha-3) where known, and any format-specific flags
-  (``hyperedge``, ``internal``);
+  ``country`` (ISO 3166-1 alpha-3) where known, else from the coordinates given
+  in the file (:func:`slimplace.topology.places.countries_at`, flagged
+  ``country_from_position``), and any format-specific flags (``hyperedge``, ``internal``);
 - edge attributes ``length_km`` (haversine, when both ends have positions),
   ``latency_s`` (one-way fibre delay, see :mod:`slimplace.topology.geo`) and
   ``bandwidth_bps`` when the source gives a speed; parallel links are merged
@@ -38,6 +39,7 @@ from slimplace.topology.geo import (
     haversine_km,
     valid_coordinate,
 )
+from slimplace.topology.places import countries_at
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,7 @@ def build_graph(
             attrs["country"] = iso3
         attrs.update(node.flags)
         graph.add_node(nid, **attrs)
+    _countries_from_positions(graph, file)
     _add_edges(graph, ids, edges, file)
     graph = _largest_component(graph, file)
     estimated = estimate_positions(graph)
@@ -131,6 +134,22 @@ def build_graph(
         log.info("%s: estimated positions of %d node(s): %s", file, len(estimated), estimated)
     _set_lengths(graph, file)
     return graph
+
+
+def _countries_from_positions(graph: nx.Graph, file: str) -> None:
+    """Give nodes with coordinates but no known country the country found at their position."""
+    missing = [n for n, d in graph.nodes(data=True) if "country" not in d and "lat" in d]
+    if not missing:
+        return
+    lat = [graph.nodes[n]["lat"] for n in missing]
+    lon = [graph.nodes[n]["lon"] for n in missing]
+    found = 0
+    for node, iso3 in zip(missing, countries_at(lat, lon), strict=True):
+        if iso3 is not None:
+            graph.nodes[node]["country"] = iso3
+            graph.nodes[node]["country_from_position"] = True
+            found += 1
+    log.info("%s: country of %d of %d node(s) found from coordinates", file, found, len(missing))
 
 
 def _add_edges(graph: nx.Graph, ids: dict[str, str], edges: Iterable[RawEdge], file: str) -> None:
