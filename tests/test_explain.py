@@ -219,7 +219,7 @@ def test_cli_explain_refuses_an_output_folder_that_is_a_file(tmp_path: Path) -> 
     blocker = tmp_path / "file"
     blocker.write_text("x")
     result = runner.invoke(app, ["explain", str(scenario), "-o", str(blocker)])
-    assert result.exit_code == 2 and "not a folder" in result.output
+    assert result.exit_code == 2 and "expected a folder" in result.output
 
 
 def test_restrict_candidates_keeps_demands() -> None:

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from slimplace.cli.app import app, console, guarded
-from slimplace.cli.plan_cmds import ObjectiveOpt, SeedOpt, load_problem
-from slimplace.errors import InputError, Problem
+from slimplace.cli.app import app, console, err_console, guarded
+from slimplace.cli.options import (
+    DEFAULT_SEED,
+    EXIT_FAILED,
+    JsonOpt,
+    SeedOpt,
+    bad_option,
+    check_output_dir,
+    check_output_file,
+    human_console,
+    text,
+    write_json,
+    write_with,
+)
+from slimplace.cli.plan_cmds import ObjectiveOpt, load_problem
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from slimplace.explain import Explanation
 
 
@@ -26,78 +38,52 @@ def explain(
         str, typer.Option("--method", "-m", help="Method solving every ablation.")
     ] = "milp",
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds for each of the solves.")
+        float,
+        typer.Option("--time-limit", min=0.0, help="Seconds for each solve (full and ablations)."),
     ] = 60.0,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the levers as JSON ('-': stdout).")
-    ] = None,
+    json_out: JsonOpt = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for waterfall.png.")
     ] = None,
-    seed: SeedOpt = 0,
+    seed: SeedOpt = DEFAULT_SEED,
 ) -> None:
     """Solve with every lever, then without each (placement, compression, sleep, carbon),
     and show what each buys on the plan-dependent objective."""
     from slimplace.explain import explain as run_explain
-    from slimplace.fsutil import atomic_write_text
     from slimplace.methods import default_registry
 
+    shown = human_console(json_out, console, err_console)
     with guarded():
         if time_limit <= 0:
-            raise InputError("--time-limit", [Problem("", f"must be positive, got {time_limit}")])
+            raise bad_option("--time-limit", f"must be positive, got {time_limit:g}")
         default_registry().info(method)
-        _check_writable(out, json_out)
+        check_output_file(json_out, "--json")
+        check_output_dir(out, "--out")
         problem = load_problem(file, objective)
         ex = run_explain(problem, method=method, time_limit_s=time_limit, seed=seed)
-    doc = json.dumps(ex.to_json(), indent=2, default=float)
-    if json_out is not None and str(json_out) == "-":
-        typer.echo(doc)
-    else:
-        console.print(render_explanation(ex))
-        for line in summary_lines(ex):
-            console.print(line, markup=False, highlight=False)
-    if json_out is not None and str(json_out) != "-":
-        atomic_write_text(json_out, doc)
-        console.print(f"levers written to {json_out}", markup=False, highlight=False)
-    if out is not None:
-        _write_plot(ex, out)
+    shown.print(render_explanation(ex))
+    for line in summary_lines(ex):
+        shown.print(line, markup=False, highlight=False)
+    with guarded():
+        if json_out is not None:
+            write_json(json_out, ex.to_json(), shown)
+        if out is not None:
+            _write_plot(ex, out, shown)
     if not ex.feasible:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
-def _check_writable(out: Path | None, json_out: Path | None) -> None:
-    """Refuse before solving when an output cannot be written."""
-    problems = []
-    if out is not None:
-        if out.exists() and not out.is_dir():
-            problems.append(Problem("--out", f"{out} exists and is not a folder"))
-        else:
-            parent = out if out.exists() else out.parent
-            if not os.access(parent if str(parent) else ".", os.W_OK):
-                problems.append(Problem("--out", f"{out} cannot be written"))
-    if json_out is not None and str(json_out) != "-":
-        parent = json_out.parent if str(json_out.parent) else Path(".")
-        if json_out.is_dir():
-            problems.append(Problem("--json", f"{json_out} is a folder"))
-        elif parent.exists() and not os.access(parent, os.W_OK):
-            problems.append(Problem("--json", f"{parent} cannot be written"))
-    if problems:
-        raise InputError("slimplace explain", problems)
-
-
-def _write_plot(ex: Explanation, out: Path) -> None:
+def _write_plot(ex: Explanation, out: Path, shown: Console) -> None:
     import matplotlib.pyplot as plt
 
     from slimplace.explain_plot import waterfall_figure
-    from slimplace.fsutil import atomic_path
 
     out.mkdir(parents=True, exist_ok=True)
     fig = waterfall_figure(ex)
     target = out / "waterfall.png"
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+    write_with(target, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
-    console.print(f"waterfall written to {target}", markup=False, highlight=False)
+    shown.print(f"waterfall written to {text(target)}", highlight=False)
 
 
 def _f(value: float) -> str:
@@ -109,9 +95,11 @@ def _f(value: float) -> str:
 def render_explanation(ex: Explanation) -> Table:
     """One row per lever: the objective without it and what the lever buys, on the
     plan-dependent part (fixed power is the same for every plan)."""
+    from rich.table import Table
+
     u = ex.unit
     table = Table(
-        title=f"{ex.scenario}: what each lever buys ({ex.method}, objective {ex.objective})"
+        title=f"{text(ex.scenario)}: what each lever buys ({ex.method}, objective {ex.objective})"
     )
     for col in ("plan", "status", f"{u}", f"plan-dependent {u}", f"saving {u}", "share", "note"):
         table.add_column(col, justify="left" if col in ("plan", "status", "note") else "right")
@@ -127,7 +115,7 @@ def render_explanation(ex: Explanation) -> Table:
             "" if o.value is None else _f(o.value - full.fixed),
             "" if saving is None else _f(saving),
             share if isinstance(share, str) else f"{share:.1%}",
-            o.reason if not o.feasible else o.description,
+            text(o.reason) if not o.feasible else o.description,
             style="" if o.feasible else "dim",
         )
     return table

@@ -3,18 +3,27 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from slimplace.cli.app import app, console, guarded
-from slimplace.cli.plan_cmds import ObjectiveOpt, SeedOpt
+from slimplace.cli.app import app, console, err_console, guarded
+from slimplace.cli.options import (
+    DEFAULT_SEED,
+    JsonOpt,
+    SeedOpt,
+    bad_option,
+    check_output_file,
+    human_console,
+    write_json,
+)
+from slimplace.cli.plan_cmds import ObjectiveOpt
 from slimplace.errors import InputError, Problem
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from slimplace.sensitivity import Sensitivity
 
 
@@ -34,22 +43,19 @@ def sensitivity(
     ] = "milp,greedy,no-compression,edge-first",
     objective: ObjectiveOpt = None,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds for each solve.")
+        float, typer.Option("--time-limit", min=0.0, help="Seconds for each solve.")
     ] = 30.0,
     levers: Annotated[
         bool, typer.Option("--levers/--no-levers", help="Rank the levers at each point (explain).")
     ] = True,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write points and changes as JSON ('-': stdout).")
-    ] = None,
+    json_out: JsonOpt = None,
     list_params: Annotated[
         bool, typer.Option("--list-params", help="List the parameter paths and exit.")
     ] = False,
-    seed: SeedOpt = 0,
+    seed: SeedOpt = DEFAULT_SEED,
 ) -> None:
     """Re-solve under a grid of scaled model parameters and say which conclusions change:
     best method, placement shares by tier, lever ranking."""
-    from slimplace.fsutil import atomic_write_text
     from slimplace.methods import default_registry
     from slimplace.scenario.io import load_scenario
     from slimplace.sensitivity import parameters, parse_param
@@ -63,7 +69,7 @@ def sensitivity(
         if not param:
             raise InputError("slimplace sensitivity", [Problem("--param", "give at least one")])
         if time_limit <= 0:
-            raise InputError("--time-limit", [Problem("", f"must be positive, got {time_limit}")])
+            raise bad_option("--time-limit", f"must be positive, got {time_limit:g}")
         if objective not in (None, "energy", "carbon"):
             raise InputError(
                 "--objective", [Problem("", f"expected energy or carbon, got {objective!r}")]
@@ -73,6 +79,7 @@ def sensitivity(
         registry = default_registry()
         for name in names:
             registry.info(name)
+        check_output_file(json_out, "--json")
         scenario = load_scenario(file)
         result = run_sensitivity(
             scenario,
@@ -83,20 +90,19 @@ def sensitivity(
             seed=seed,
             time_limit_s=time_limit,
         )
-    doc = json.dumps(result.to_json(), indent=2, default=float)
-    if json_out is not None and str(json_out) == "-":
-        typer.echo(doc)
-        return
-    console.print(render_points(result))
+    shown = human_console(json_out, console, err_console)
+    shown.print(render_points(result))
     for line in change_lines(result):
-        console.print(line, markup=False, highlight=False)
+        shown.print(line, markup=False, highlight=False)
     if json_out is not None:
-        atomic_write_text(json_out, doc)
-        console.print(f"sensitivity written to {json_out}", markup=False, highlight=False)
+        with guarded():
+            write_json(json_out, result.to_json(), shown)
 
 
 def render_points(result: Sensitivity) -> Table:
     """One row per grid point: factors, best method, objective, tier shares, ranking."""
+    from rich.table import Table
+
     from slimplace.explain import UNITS, format_value
     from slimplace.scenario.model import TIERS
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,9 +27,19 @@ from slimplace.scenario.model import TIERS
 from slimplace.sim.carbon import CarbonSeries, build_carbon
 from slimplace.sim.model import StepModel, build_step_model
 from slimplace.sim.policy import Change, Context, Observation, Policy
-from slimplace.sim.records import COL, NullSink, ParquetSink, RecordBuffer, RecordSink
+from slimplace.sim.records import (
+    COL,
+    MemorySink,
+    NullSink,
+    ParquetSink,
+    RecordBuffer,
+    RecordSink,
+)
 from slimplace.sim.state import J_PER_KWH, SimState, Totals, histogram_quantile
 from slimplace.sim.workload import DemandWorkload, build_workload
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +110,27 @@ def _finite(value: Any) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class SimResult:
-    """The summary and where the per-step records went."""
+    """The summary and where the per-step records went (a Parquet file, memory, or
+    nowhere)."""
 
     summary: Summary
     records_path: Path | None
+    memory: MemorySink | None = None
+
+    def steps(self) -> pd.DataFrame:
+        """The per-step records as a data frame (one row per step; columns as in
+        :data:`slimplace.sim.records.COLUMNS`). Needs ``records=`` a path or
+        ``"memory"`` in :func:`simulate`."""
+        if self.memory is not None:
+            return self.memory.frame()
+        if self.records_path is not None:
+            import pandas as pd
+
+            return pd.read_parquet(self.records_path)
+        raise ValueError(
+            "the per-step records were not kept: call simulate(..., records='memory') "
+            "or records='steps.parquet'"
+        )
 
 
 def n_steps_for(horizon_s: float, step_s: float) -> int:
@@ -115,7 +142,7 @@ def n_steps_for(horizon_s: float, step_s: float) -> int:
 
 def simulate(
     problem: CompiledProblem,
-    policy: Policy,
+    policy: Policy | str,
     *,
     horizon_s: float,
     step_s: float,
@@ -130,10 +157,16 @@ def simulate(
 
     ``workload`` defaults to each application's ``workload`` field
     (:func:`~slimplace.sim.workload.build_workload`), ``carbon`` to the scenario's
-    constant region table; ``records`` is a Parquet path, a sink, or None (summary only).
+    constant region table; ``records`` is a Parquet path, ``"memory"`` (kept for
+    :meth:`SimResult.steps`), a sink, or None (summary only). ``policy`` is a policy
+    object or the name of a built-in one (:func:`~slimplace.sim.registry.default_policies`).
     ``progress(done, total)`` is called about 200 times.
     """
     t_wall = time.perf_counter()
+    if isinstance(policy, str):
+        from slimplace.sim.registry import default_policies
+
+        policy = default_policies().create(policy)
     m = model or build_step_model(problem)
     wl = workload or build_workload(problem, seed=seed)
     cs = carbon or build_carbon(problem)
@@ -145,8 +178,11 @@ def simulate(
     context = Context(problem, step_s, n, peak, mean, wl)
     state = SimState(m, step_s)
     state.memory = policy.start(context, seed=seed)
-    path = Path(records) if isinstance(records, (str, Path)) else None
-    sink: RecordSink = ParquetSink(path) if path is not None else (records or NullSink())  # type: ignore[assignment]
+    memory = MemorySink() if isinstance(records, str) and records == "memory" else None
+    path = Path(records) if isinstance(records, (str, Path)) and memory is None else None
+    sink: RecordSink = (
+        memory or (ParquetSink(path) if path is not None else (records or NullSink()))  # type: ignore[assignment]
+    )
     buffer = RecordBuffer(sink)
     try:
         with np.errstate(all="ignore"):  # overloaded nodes have infinite latency by the model
@@ -158,7 +194,7 @@ def simulate(
     report = getattr(policy, "report", None)
     if callable(report):
         summary = replace(summary, policy_report=dict(report(state.memory)))
-    return SimResult(summary, path)
+    return SimResult(summary, path, memory)
 
 
 def _loop(

@@ -20,8 +20,8 @@ smoothing, whichever erred less lately). Two loops act on the forecast:
   comes back (a daily cycle needs a few dozen solves a week, not one per period); the
   new placement replaces the one in force only when the old one no longer fits that load or
   the new one is better by more than ``hysteresis`` in the part of the objective a plan
-  controls (:func:`controllable`: plan-dependent power for energy) once the cost of the
-  move is spread over the period: waking the servers it adds, and the ``idle_s`` the
+  controls (``Evaluation.plan_objective``: plan-dependent power for energy) once the cost of
+  the move is spread over the period: waking the servers it adds, and the ``idle_s`` the
   servers it frees stay on before they sleep. Its extra servers wake first and traffic
   moves once they are up (make before break).
 
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from slimplace.evaluate import Evaluation, evaluate
+from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan
@@ -188,9 +188,9 @@ class PredictivePolicy:
         e_old = evaluate(problem, old)
         if not e_old.feasible:
             return True
-        return controllable(e_new, problem.objective) + self._switch_w(
+        return e_new.plan_objective(problem.objective) + self._switch_w(
             new, old, obs, memory
-        ) < controllable(e_old, problem.objective) * (1 - self.hysteresis)
+        ) < e_old.plan_objective(problem.objective) * (1 - self.hysteresis)
 
     def _switch_w(self, new: Plan, old: Plan, obs: Observation, memory: PredictiveMemory) -> float:
         """What moving to ``new`` costs, spread over the period (W): waking the servers it
@@ -202,14 +202,3 @@ class PredictivePolicy:
         wake_j = extra * p.node_pue * p.node_wake_energy_j
         idle_j = freed * p.node_pue * (p.node_idle_w - p.node_sleep_w) * self.idle_s
         return float((wake_j + idle_j).sum()) / self.period_s
-
-
-def controllable(e: Evaluation, objective: str) -> float:
-    """The part of a plan's objective the plan controls (hysteresis is relative to it, not
-    to a total dominated by what is drawn anyway): plan-dependent power for ``energy``,
-    carbon less the fixed part for ``carbon``, the whole objective otherwise."""
-    if objective == "energy":
-        return e.plan_w
-    if objective == "carbon":
-        return e.objective(objective) - e.carbon_fixed_g_per_h
-    return e.objective(objective)
