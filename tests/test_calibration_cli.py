@@ -217,6 +217,6 @@ def test_calibrate_without_base_needs_power_and_memory(tmp_path: Path) -> None:
 
 
 def test_solve_states_the_latency_sources() -> None:
-    result = runner.invoke(app, ["solve", str(EXAMPLES / "minimal.yaml"), "--method", "cloud-only"])
+    result = runner.invoke(app, ["solve", str(EXAMPLES / "minimal.yaml"), "--method", "edge-first"])
     assert result.exit_code == 0, result.output
     assert "rest on: measured" in result.output and "FLOPs-only" in result.output

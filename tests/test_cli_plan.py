@@ -82,7 +82,7 @@ def test_objective_carbon_is_accepted_and_bad_objective_rejected() -> None:
             "solve",
             str(EXAMPLES / "minimal.yaml"),
             "--method",
-            "cloud-only",
+            "edge-first",
             "--objective",
             "carbon",
         ],

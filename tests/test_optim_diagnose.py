@@ -55,5 +55,5 @@ def test_cli_prints_the_diagnosis(tmp_path: Path) -> None:
     settings = replace(scenario.settings, default_region="A")
     save_scenario(replace(scenario, links=links, settings=settings), path)
     result = CliRunner().invoke(app, ["solve", str(path), "--method", "milp", "--mip-gap", "0.001"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # no feasible plan: exit code 1
     assert "infeasible" in result.output and "capacity at cloud" in result.output

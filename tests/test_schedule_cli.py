@@ -40,13 +40,15 @@ def test_accuracy_objective_with_budget_and_pareto(tmp_path: Path):
 
 
 def test_infeasible_baseline_still_reports(tmp_path: Path):
+    """A violating schedule is reported and written, and the exit code is 1."""
     path = tmp_path / "jobs.yaml"
     save_jobs(generate_jobs(30, 2, seed=0, load=1.5, tightness=1.0), path)
     result = CliRunner().invoke(
         app, ["schedule", str(path), "-m", "energy-greedy", "--out", str(tmp_path / "o")]
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "violation" in result.output
+    assert (tmp_path / "o" / "schedule.csv").exists()
 
 
 def test_an_infinite_amount_of_work_is_refused_naming_the_field(tmp_path: Path):

@@ -105,6 +105,14 @@ class Evaluation:
         operational + embodied)."""
         return self.power_w if objective == "energy" else self.carbon_total_g_per_h
 
+    def plan_objective(self, objective: str) -> float:
+        """The part of :meth:`objective` the plan controls (what is drawn whatever the plan
+        left out): plan-dependent power (energy), or operational plus embodied carbon less
+        their fixed parts (carbon). Comparisons between plans (hysteresis) use this."""
+        if objective == "energy":
+            return self.plan_w
+        return self.carbon_plan_g_per_h + self.embodied_g_per_h
+
 
 @dataclass(frozen=True, slots=True)
 class _Support:

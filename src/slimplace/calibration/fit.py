@@ -46,7 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import nnls
 
 from slimplace.calibration.features import VariantFeatures
 from slimplace.scenario.model import LatencyFit
@@ -106,6 +105,8 @@ def _relative_nnls(x: FloatArray, y: FloatArray) -> FloatArray:
     a = x / y[:, None]
     scale = np.abs(a).max(axis=0)
     scale[scale == 0] = 1.0
+    from scipy.optimize import nnls  # imported here: scipy.optimize costs 0.3 s at start-up
+
     c, _ = nnls(a / scale, np.ones(len(y)))
     return np.asarray(c / scale, dtype=np.float64)
 

@@ -8,11 +8,13 @@ from slimplace.cli import (
     calibrate_cmd,  # noqa: F401
     catalog_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
+    explain_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
     plan_cmds,  # noqa: F401
     profile_cmd,  # noqa: F401
     scenario_cmds,  # noqa: F401  (registers commands)
     schedule_cmd,  # noqa: F401
+    sensitivity_cmd,  # noqa: F401
     simulate_cmd,  # noqa: F401
     study_cmds,  # noqa: F401
 )

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from slimplace.cli.options import EXIT_BAD_INPUT
 from slimplace.errors import SlimplaceError
 
 app = typer.Typer(
@@ -31,12 +32,12 @@ _PIPE_WIDTH = 160
 console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
 
-EXIT_BAD_INPUT = 2
+__all__ = ["EXIT_BAD_INPUT", "app", "console", "err_console", "guarded"]
 
 
 @contextmanager
 def guarded() -> Iterator[None]:
-    """Report slimplace errors as messages with exit code 2."""
+    """Report slimplace errors (bad input, unwritable outputs) as messages with exit code 2."""
     try:
         yield
     except SlimplaceError as exc:
@@ -44,8 +45,22 @@ def guarded() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from slimplace import __version__
+
+        console.print(f"slimplace {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")

@@ -5,13 +5,22 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from slimplace.cli.app import app, console, guarded
+from slimplace.cli.options import (
+    DEFAULT_SEED,
+    SeedOpt,
+    check_output_file,
+    text,
+    writing,
+)
 from slimplace.errors import InputError, Problem
-from slimplace.scenario.model import TIERS, HardwareProfile, Tier
+
+if TYPE_CHECKING:
+    from slimplace.scenario.model import HardwareProfile, Tier
 
 Opt = typer.Option
 
@@ -26,7 +35,7 @@ def _fmt_rate(value: float | None, unit: str, scale: float = 1e9, prefix: str = 
 def calibrate(
     csv_file: Annotated[Path, typer.Argument(help="Measurements CSV (see docs/calibration.md).")],
     profile: Annotated[str, Opt("--profile", help="Name of the profile to write.")],
-    out: Annotated[Path, Opt("--out", help="YAML file to write (a `hardware:` list).")],
+    out: Annotated[Path, Opt("--out", "-o", help="YAML file to write (a `hardware:` list).")],
     base: Annotated[
         str | None, Opt("--base", help="Catalog profile to copy tier, memory and power from.")
     ] = None,
@@ -42,7 +51,7 @@ def calibrate(
         Opt("--batch-size", help="Batch the device serves at (default: most common).", min=1),
     ] = None,
     folds: Annotated[int, Opt("--folds", help="k of the k-fold check.", min=2)] = 5,
-    seed: Annotated[int, Opt("--seed", help="Seed of the k-fold shuffles.")] = 0,
+    seed: SeedOpt = DEFAULT_SEED,
 ) -> None:
     """Fit overhead, compute rate and memory bandwidth to measured latencies; write a profile."""
     import yaml
@@ -54,6 +63,7 @@ def calibrate(
     from slimplace.scenario.io import hardware_document
 
     with guarded():
+        check_output_file(out, "--out")
         data = read_measurements(csv_file)
         hw = _base_profile(profile, base, tier, memory, idle_power, peak_power, device_class)
         fit = fit_latency(
@@ -98,7 +108,7 @@ def calibrate(
     )
     for t in check.leave_family_out + check.family_to_family:
         console.print(
-            f"  fit on {t.train}, predict {t.test} (n={t.held_out.n}): "
+            f"  fit on {text(t.train)}, predict {text(t.test)} (n={t.held_out.n}): "
             f"{t.held_out.mape_calibrated:.1%} (FLOPs-only {t.held_out.mape_flops_only:.1%})",
             highlight=False,
         )
@@ -115,8 +125,9 @@ def calibrate(
     body = yaml.safe_dump(
         {"hardware": [hardware_document(hw)]}, sort_keys=False, allow_unicode=True, width=100
     )
-    atomic_write_text(out, header + body)
-    console.print(f"profile written to {out}")
+    with guarded(), writing(out):
+        atomic_write_text(out, header + body)
+    console.print(f"profile written to {text(out)}", highlight=False)
 
 
 def _base_profile(
@@ -130,6 +141,7 @@ def _base_profile(
 ) -> HardwareProfile:
     """The profile to calibrate: a catalog profile renamed, or one built from the options."""
     from slimplace.catalog import load_catalog
+    from slimplace.scenario.model import TIERS, HardwareProfile
     from slimplace.scenario.validate import suggest
     from slimplace.units import UnitError, parse
 
@@ -163,7 +175,7 @@ def _base_profile(
         problems.append(Problem("--peak-power", f"peak {peak:g} W is below idle {idle:g} W"))
     if problems:
         raise InputError("slimplace calibrate", problems)
-    t = cast(Tier, chosen)
+    t = cast("Tier", chosen)
     if ref is not None:
         return dataclasses.replace(
             ref,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from slimplace.catalog import Catalog, load_catalog
 from slimplace.cli.app import app, console, guarded
+from slimplace.cli.options import text
+
+if TYPE_CHECKING:
+    from slimplace.catalog import Catalog
 
 
 class Section(StrEnum):
@@ -25,7 +28,7 @@ class Section(StrEnum):
 def _short(source: str, width: int = 48) -> str:
     """The first clause of a source line, cut to ``width`` characters."""
     head = re.split(r";| @|\(", source, maxsplit=1)[0].strip()
-    return head if len(head) <= width else head[: width - 1] + "…"
+    return text(head if len(head) <= width else head[: width - 1] + "…")
 
 
 def _devices(cat: Catalog) -> Table:
@@ -36,9 +39,9 @@ def _devices(cat: Catalog) -> Table:
     for h in cat.hardware.values():
         curve = " *" if h.power_curve is not None else ""
         t.add_row(
-            h.name,
+            text(h.name),
             h.tier,
-            h.device_class or "",
+            text(h.device_class or ""),
             f"{h.throughput_flops / 1e12:.4g}",
             f"{h.memory_bytes / 1e9:.3g}",
             f"{h.idle_power_w:.4g}",
@@ -56,7 +59,7 @@ def _links(cat: Catalog) -> Table:
     t.add_column("source")
     for k in cat.link_kinds.values():
         t.add_row(
-            k.name,
+            text(k.name),
             f"{k.bandwidth_bps / 1e6:.6g}",
             f"{k.latency_s * 1e3:.4g}",
             f"{k.energy_j_per_bit * 1e9:.4g}",
@@ -73,7 +76,7 @@ def _models(cat: Catalog) -> Table:
         acc = [v.accuracy for v in f.variants]
         gflop = [v.flops / 1e9 for v in f.variants]
         t.add_row(
-            f.name,
+            text(f.name),
             str(len(f.variants)),
             "yes" if f.weight_sharing else "no",
             f"{min(acc):.3f}-{max(acc):.3f}",
@@ -98,7 +101,7 @@ def _carbon(cat: Catalog, search: str | None, limit: int | None) -> Table:
     t.add_column("name")
     t.add_column("gCO2e/kWh", justify="right")
     for r in shown:
-        t.add_row(r.code, names.get(r.code, ""), f"{r.carbon_g_per_kwh:.4g}")
+        t.add_row(text(r.code), text(names.get(r.code, "")), f"{r.carbon_g_per_kwh:.4g}")
     if len(shown) < len(rows):
         t.caption = f"first {len(shown)} shown: `slimplace catalog carbon [--search TEXT]` for more"
     return t
@@ -115,6 +118,8 @@ def catalog_command(
     ] = None,
 ) -> None:
     """Show the built-in catalogs: devices, links, models, carbon."""
+    from slimplace.catalog import load_catalog
+
     with guarded():
         cat = load_catalog()
     if section in (None, Section.devices):

@@ -11,21 +11,38 @@ from typing import Annotated
 import typer
 
 from slimplace.cli.app import app, console, guarded
+from slimplace.cli.options import check_output_dir, text, writing
+
+#: The seed of the built-in demo scenario (the scenario the docs' figures describe); the
+#: other commands default to :data:`slimplace.cli.options.DEFAULT_SEED`.
+DEMO_SEED = 7
 
 
 @app.command()
 def demo(
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for everything the demo writes.")
+        Path, typer.Option("--out", "-o", help="Folder for everything the demo writes.")
     ] = Path("slimplace-demo"),
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the scenario and the methods.")] = 7,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per method.")] = 20.0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed",
+            min=0,
+            help="Seed of the built-in scenario (its default draw) and the methods.",
+        ),
+    ] = DEMO_SEED,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.0, help="Seconds per method.")
+    ] = 20.0,
     quick: Annotated[
         bool, typer.Option("--quick", help="Plan only: skip simulation, profiling and the study.")
     ] = False,
 ) -> None:
     """Run the four jobs on the built-in scenario and write the results into --out."""
-    out.mkdir(parents=True, exist_ok=True)
+    with guarded():
+        check_output_dir(out, "--out")
+        with writing(out):
+            out.mkdir(parents=True, exist_ok=True)
     scenario_file = _plan(out, seed, time_limit)
     if quick:
         return
@@ -35,7 +52,7 @@ def demo(
 
 
 def _plan(out: Path, seed: int, time_limit: float) -> Path:
-    from slimplace.cli.plan_cmds import render_comparison
+    from slimplace.cli.plan_cmds import print_savings, render_comparison
     from slimplace.demo import demo_scenario
     from slimplace.fsutil import atomic_write, atomic_write_text
     from slimplace.plots import energy_breakdown_figure
@@ -50,7 +67,7 @@ def _plan(out: Path, seed: int, time_limit: float) -> Path:
     save_scenario(scenario, scenario_file)
     console.rule("[bold]plan: where each application runs, with which variant, servers on")
     console.print(
-        f"{scenario.name}: {len(scenario.nodes)} nodes, {len(scenario.links)} links, "
+        f"{text(scenario.name)}: {len(scenario.nodes)} nodes, {len(scenario.links)} links, "
         f"{problem.n_demands} demands of {len(scenario.applications)} applications, "
         f"{problem.n_candidates:,} admissible candidates"
     )
@@ -68,16 +85,12 @@ def _plan(out: Path, seed: int, time_limit: float) -> Path:
     atomic_write_text(out / "plan.json", summary)
     fig = energy_breakdown_figure(results, title=f"{scenario.name}: average power by method")
     atomic_write(out / "energy_breakdown.png", lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    reference = next((r for r in results if r.method == "cloud-only"), None)
-    if reference is not None and reference.evaluation.power_w > 0:
-        saving = 1 - best.evaluation.power_w / reference.evaluation.power_w
-        console.print(
-            f"best feasible method: [bold]{best.method}[/], {saving:.1%} less power than "
-            "cloud-only with the most accurate variant"
-        )
+    print_savings(problem, results)
     console.print(
         f"written: {scenario_file}, {out / 'comparison.csv'}, {out / 'plan.json'}, "
-        f"{out / 'energy_breakdown.png'}"
+        f"{out / 'energy_breakdown.png'}",
+        markup=False,
+        highlight=False,
     )
     return scenario_file
 
@@ -105,7 +118,9 @@ def _operate(out: Path, scenario_file: Path, seed: int) -> None:
 def _profile(out: Path, seed: int) -> None:
     console.rule("[bold]profile: a slimmable network under width, int8 and early exits")
     if importlib.util.find_spec("torch") is None:
-        console.print("skipped: PyTorch is not installed (pip install 'slimplace[profile]')")
+        console.print(
+            "skipped: PyTorch is not installed (pip install 'slimplace[profile]')", markup=False
+        )
         return
     from slimplace.cli.profile_cmd import profile
 
@@ -129,4 +144,4 @@ def _study(out: Path, seed: int) -> None:
 
     console.rule("[bold]study: every method x two load levels x three seeds, with a report")
     report = run_demo_study(out / "study", seed=seed, progress=True)
-    console.print(f"report: {report}")
+    console.print(f"report: {report}", markup=False, highlight=False)

@@ -1,20 +1,39 @@
-"""The plan job: ``slimplace solve`` and ``slimplace compare``."""
+"""The plan job: ``slimplace solve`` and ``slimplace compare``.
+
+Exit codes: 0 when the plan (``solve``) or at least one method's plan (``compare``) is
+feasible, 1 when none is, 2 for bad input.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from slimplace.cli.app import app, console, guarded
-from slimplace.problem.compiled import CompiledProblem
-from slimplace.scenario.model import Objective
+from slimplace.cli.app import app, console, err_console, guarded
+from slimplace.cli.options import (
+    DEFAULT_SEED,
+    EXIT_FAILED,
+    JsonOpt,
+    MipGapOpt,
+    SeedOpt,
+    TimeLimitOpt,
+    check_output_file,
+    human_console,
+    text,
+    write_json,
+    write_with,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from slimplace.problem.compiled import CompiledProblem
+    from slimplace.savings import Savings
 
 MethodOpt = Annotated[
     str | None, typer.Option("--method", "-m", help="Method name (see `slimplace methods`).")
@@ -24,8 +43,8 @@ ObjectiveOpt = Annotated[
 ]
 #: How ``latency_source_share`` keys read in the solve summary (slimplace.calibration).
 _SOURCE_WORDS = {"measured": "measured", "fitted": "fitted model", "flops": "FLOPs-only"}
-TimeLimitOpt = Annotated[float, typer.Option("--time-limit", help="Seconds each method may take.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for stochastic methods.")]
+#: Methods whose plans are bounds, not plans one could run.
+_BOUND_METHODS = ("lp-bound",)
 
 
 def load_problem(file: Path, objective: str | None) -> CompiledProblem:
@@ -33,6 +52,7 @@ def load_problem(file: Path, objective: str | None) -> CompiledProblem:
     from slimplace.errors import InputError, Problem
     from slimplace.problem.compile import compile_problem
     from slimplace.scenario.io import load_scenario
+    from slimplace.scenario.model import Objective
 
     scenario = load_scenario(file)
     if objective is not None:
@@ -45,74 +65,72 @@ def load_problem(file: Path, objective: str | None) -> CompiledProblem:
     return compile_problem(scenario, file=str(file))
 
 
-MipGapOpt = Annotated[
-    float, typer.Option("--mip-gap", help="Relative gap at which milp stops (optimal within it).")
-]
-
-
 def _options(time_limit: float, mip_gap: float = 1e-4) -> dict[str, Any]:
     return {"time_limit_s": time_limit, "mip_gap": mip_gap}
 
 
-def _print_diagnosis(problem: CompiledProblem, time_limit: float) -> None:
+def _print_diagnosis(problem: CompiledProblem, time_limit: float, out: Console) -> None:
     """Why no plan exists: binding resources and the demands competing for them."""
     from slimplace.optim.diagnose import diagnose
 
-    console.print(diagnose(problem, time_limit_s=time_limit).render(), highlight=False)
+    out.print(diagnose(problem, time_limit_s=time_limit).render(), markup=False, highlight=False)
 
 
 @app.command()
 def solve(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     method: MethodOpt = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the plan and its evaluation as JSON.")
-    ] = None,
+    json_out: JsonOpt = None,
     objective: ObjectiveOpt = None,
     time_limit: TimeLimitOpt = 60.0,
-    seed: SeedOpt = 0,
+    seed: SeedOpt = DEFAULT_SEED,
     mip_gap: MipGapOpt = 1e-4,
 ) -> None:
-    """Place every application's traffic with one method; print the energy breakdown."""
-    from slimplace.fsutil import atomic_write_text
+    """Place every application's traffic with one method; print the energy breakdown.
+    Exit 1 when the plan is not feasible."""
     from slimplace.results import plan_row
     from slimplace.solve import plan_summary
     from slimplace.solve import solve as run_solve
 
+    out = human_console(json_out, console, err_console)
     with guarded():
+        check_output_file(json_out, "--json")
         problem = load_problem(file, objective)
         result = run_solve(problem, method, seed=seed, **_options(time_limit, mip_gap))
     e = result.evaluation
     row = plan_row(problem, result.plan, e)  # status and reason as every results table has them
-    console.print(
-        f"[bold]{problem.scenario.name}[/] solved by [bold]{result.method}[/] "
-        f"({row['status']}, {result.plan.seconds:.2f} s): "
+    out.print(
+        f"[bold]{text(problem.scenario.name)}[/] solved by [bold]{text(result.method)}[/] "
+        f"({text(row['status'])}, {result.plan.seconds:.2f} s): "
         f"{'feasible' if e.feasible else '[red]INFEASIBLE[/]'}"
-        + (f" ({escape(row['reason'])})" if row["reason"] else "")
+        + (f" ({text(row['reason'])})" if row["reason"] else "")
     )
-    console.print(_breakdown_table(e.power_by_tier, e.power_w))
-    console.print(
+    out.print(_breakdown_table(e.power_by_tier, e.power_w))
+    out.print(
         f"energy over {problem.horizon_s / 3600:.3g} h: {e.energy_j / 3.6e6:.4g} kWh   "
         f"carbon: {e.carbon_g_per_h:.4g} gCO2e/h   SLO met: {e.slo_met_fraction:.1%}   "
         f"mean accuracy: {e.mean_accuracy:.2%}   servers on: {e.servers_on}"
     )
     shares = e.latency_source_share
-    console.print(
+    out.print(
         "latency and energy per inference rest on: "
         + ", ".join(f"{_SOURCE_WORDS[k]} {shares.get(k, 0.0):.0%}" for k in _SOURCE_WORDS)
         + " of the traffic",
         highlight=False,
     )
-    console.print(_placement_table(problem, result.plan.x))
+    out.print(_placement_table(problem, result.plan.x))
     for v in e.violations[:10]:
-        console.print(f"[red]violation[/] {v.kind} at {v.where}: {v.message}", highlight=False)
-    if str(result.plan.status) == "infeasible":
-        _print_diagnosis(problem, time_limit)
-    if json_out is not None:
-        atomic_write_text(
-            json_out, json.dumps(plan_summary(problem, result), indent=2, default=float)
+        out.print(
+            f"[red]violation[/] {text(v.kind)} at {text(v.where)}: {text(v.message)}",
+            highlight=False,
         )
-        console.print(f"plan written to {json_out}")
+    if str(result.plan.status) == "infeasible":
+        _print_diagnosis(problem, time_limit, out)
+    if json_out is not None:
+        with guarded():
+            write_json(json_out, plan_summary(problem, result), out)
+    if not e.feasible:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -122,96 +140,118 @@ def compare(
         str | None, typer.Option("--methods", help="Comma-separated names (default: all).")
     ] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV.")] = None,
+    json_out: JsonOpt = None,
     objective: ObjectiveOpt = None,
     time_limit: TimeLimitOpt = 60.0,
-    seed: SeedOpt = 0,
+    seed: SeedOpt = DEFAULT_SEED,
     mip_gap: MipGapOpt = 1e-4,
 ) -> None:
-    """Run every method on the same scenario and print them side by side."""
-    from slimplace.fsutil import atomic_write
+    """Run every method on the same scenario and print them side by side.
+    Exit 1 when no method finds a feasible plan."""
     from slimplace.solve import compare as run_compare
     from slimplace.solve import comparison_table
 
+    out = human_console(json_out, console, err_console)
     with guarded():
+        check_output_file(csv_out, "--csv")
+        check_output_file(json_out, "--json")
         problem = load_problem(file, objective)
         names = [m.strip() for m in methods.split(",")] if methods else None
         results = run_compare(problem, names, seed=seed, **_options(time_limit, mip_gap))
     table = comparison_table(problem, results)
-    console.print(render_comparison(table, problem.objective))
+    out.print(render_comparison(table, problem.objective))
+    savings = print_savings(problem, results, out)
     exact_failed = (
         str(r.plan.status) == "infeasible" and r.method in ("milp", "lp-bound") for r in results
     )
     if any(exact_failed):
-        _print_diagnosis(problem, time_limit)
-    if csv_out is not None:
-        atomic_write(csv_out, lambda tmp: table.to_csv(tmp, index=False))
-        console.print(f"comparison written to {csv_out}")
+        _print_diagnosis(problem, time_limit, out)
+    with guarded():
+        if csv_out is not None:
+            write_with(csv_out, lambda tmp: table.to_csv(tmp, index=False))
+            out.print(f"comparison written to {text(csv_out)}", highlight=False)
+        if json_out is not None:
+            rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+            doc = {"objective": problem.objective, "methods": rows, "savings": savings.to_json()}
+            write_json(json_out, doc, out)
+    plans = [r for r in results if r.method not in _BOUND_METHODS]
+    if not any(r.evaluation.feasible for r in plans):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def print_savings(problem: CompiledProblem, results: Any, out: Console | None = None) -> Savings:
+    """Print the best plan's saving against the best feasible baseline, on the
+    plan-dependent part and in total, naming baselines without a feasible plan and why;
+    return it (for ``--json``)."""
+    from slimplace.savings import savings_vs_baselines
+
+    savings = savings_vs_baselines(problem, results)
+    for line in savings.headline():
+        (out or console).print(line, markup=False, highlight=False)
+    return savings
 
 
 @app.command()
 def methods() -> None:
     """List the registered methods."""
+    from rich.table import Table
+
     from slimplace.methods import default_registry
 
     reg = default_registry()
     table = Table("method", "kind", "description")
     for name in reg.names():
         info = reg.info(name)
-        table.add_row(name, info.kind, info.description)
+        table.add_row(text(name), text(info.kind), text(info.description))
     for name, why in reg.unavailable.items():
-        table.add_row(name, "unavailable", why, style="dim")
+        table.add_row(text(name), "unavailable", text(why), style="dim")
     console.print(table)
 
 
 def render_comparison(table: Any, objective: str) -> Table:
     """A rich table of :func:`slimplace.solve.comparison_table`'s frame (the rows of
     :mod:`slimplace.results`)."""
-    out = Table(title=f"methods compared (objective: {objective})")
-    for col in (
-        "method",
-        "status",
-        "reason",
-        "feasible",
-        "power W",
-        "fixed W",
-        "plan W",
-        "kWh",
-        "gCO2e/h",
-        "SLO met",
-        "accuracy",
-        "servers on",
-        "seconds",
-        "gap",
-    ):
+    import numpy as np
+    from rich.table import Table
+
+    out = Table(title=f"methods compared (objective: {text(objective)})")
+    columns = ["method", "status", "reason", "feasible", "power W", "fixed W", "plan W", "kWh"]
+    columns += ["gCO2e/h", "SLO met", "accuracy", "servers on", "seconds", "gap"]
+    for col in columns:
         out.add_column(col, justify="left" if col in ("method", "status", "reason") else "right")
     best = table.loc[table.feasible, "power_w"].min() if table.feasible.any() else np.nan
-    for row in table.itertuples():
-        style = (
-            "bold green"
-            if row.feasible and row.power_w == best
-            else ("red" if not row.feasible else "")
-        )
+    for row in table.to_dict(orient="records"):
+        feasible = bool(row["feasible"])
+        style = "bold green" if feasible and row["power_w"] == best else ("" if feasible else "red")
+        gap = float(row["gap"]) if row.get("gap") is not None else np.nan
         out.add_row(
-            row.method,
-            row.status,
-            escape(row.reason),
-            "yes" if row.feasible else "no",
-            f"{row.power_w:,.1f}",
-            "" if np.isnan(row.fixed_w) else f"{row.fixed_w:,.1f}",
-            "" if np.isnan(row.plan_w) else f"{row.plan_w:,.1f}",
-            f"{row.energy_kwh:,.3f}",
-            f"{row.carbon_g_per_h:,.1f}",
-            f"{row.slo_met:.1%}",
-            f"{row.accuracy:.2%}",
-            f"{row.servers_on:g}",
-            f"{row.seconds:.2f}",
-            "" if np.isnan(row.gap) else f"{row.gap:.2%}",
+            text(row["method"]),
+            text(row["status"]),
+            text(row["reason"] or ""),
+            "yes" if feasible else "no",
+            f"{row['power_w']:,.1f}",
+            _watts(row["fixed_w"]),
+            _watts(row["plan_w"]),
+            f"{row['energy_kwh']:,.3f}",
+            f"{row['carbon_g_per_h']:,.1f}",
+            f"{row['slo_met']:.1%}",
+            f"{row['accuracy']:.2%}",
+            f"{row['servers_on']:g}",
+            f"{row['seconds']:.2f}",
+            "" if np.isnan(gap) else f"{gap:.2%}",
             style=style,
         )
     return out
 
 
+def _watts(value: float | None) -> str:
+    """A power in W for the table, blank where it is unknown (NaN)."""
+    return "" if value is None or value != value else f"{value:,.1f}"
+
+
 def _breakdown_table(by_tier: dict[str, dict[str, float]], total_w: float) -> Table:
+    from rich.table import Table
+
     table = Table("tier", "static W", "dynamic W", "total W", "share", title="average power")
     for tier, parts in by_tier.items():
         sub = parts["static"] + parts["dynamic"]
@@ -230,6 +270,9 @@ def _breakdown_table(by_tier: dict[str, dict[str, float]], total_w: float) -> Ta
 
 def _placement_table(problem: CompiledProblem, x: np.ndarray) -> Table:
     """Traffic by tier and variant."""
+    import numpy as np
+    from rich.table import Table
+
     p = problem
     flow = p.demand_rate_per_s[p.cand_demand] * x
     table = Table("tier", "variant", "requests/s", "share", title="where traffic is served")
@@ -241,6 +284,9 @@ def _placement_table(problem: CompiledProblem, x: np.ndarray) -> Table:
     for key in np.nonzero(sums > 1e-9)[0][:25]:
         tier, variant = divmod(int(key), len(p.variant_names))
         table.add_row(
-            TIERS[tier], p.variant_names[variant], f"{sums[key]:,.1f}", f"{sums[key] / total:.1%}"
+            TIERS[tier],
+            text(p.variant_names[variant]),
+            f"{sums[key]:,.1f}",
+            f"{sums[key] / total:.1%}",
         )
     return table

@@ -7,19 +7,21 @@ command runs; without them it says what to install and exits with code 2.
 from __future__ import annotations
 
 import importlib.util
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from slimplace.cli.app import EXIT_BAD_INPUT, app, console, err_console, guarded
+from slimplace.cli.options import DEFAULT_SEED, SeedOpt, check_output_dir, text, writing
 from slimplace.errors import InputError, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
 
 DATASETS = ("mnist5k", "digits")
 ARCHITECTURES = ("cnn", "mobilenet")
@@ -41,6 +43,25 @@ def _split(text: str) -> list[str]:
             ],
         )
     return names
+
+
+#: A family name becomes a file name: letters, digits, dot, dash, underscore; no leading dot.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _check_family(name: str | None) -> None:
+    """Refuse a ``--family`` that is not a safe file name (no folders, no ``..``)."""
+    if name is not None and (not _SAFE_NAME.fullmatch(name) or ".." in name):
+        raise InputError(
+            "--family",
+            [
+                Problem(
+                    "",
+                    f"{name!r} is not a safe file name: use letters, digits, '.', '-' and '_' "
+                    "(at most 100, starting with a letter or digit, no '..')",
+                )
+            ],
+        )
 
 
 def _installed(module: str) -> bool:
@@ -81,6 +102,8 @@ class _Bars:
 
 
 def _table(variants: pd.DataFrame) -> Table:
+    from rich.table import Table
+
     t = Table(title=f"Variants ({len(variants)})")
     for col in (
         "variant",
@@ -98,8 +121,8 @@ def _table(variants: pd.DataFrame) -> Table:
     for _, r in variants.iterrows():
         speed = r["speedup_b32_vs_parent"]
         t.add_row(
-            str(r["variant"]),
-            str(r["technique"]),
+            text(r["variant"]),
+            text(r["technique"]),
             f"{100 * r['accuracy']:.1f}",
             f"{r['flops'] / 1e6:.3g}",
             f"{int(r['params']):,}",
@@ -126,8 +149,8 @@ def profile(
     techniques: Annotated[
         str, typer.Option("--techniques", help="Comma-separated: " + ",".join(TECHNIQUES) + ".")
     ] = ",".join(TECHNIQUES),
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of split, init and training.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
+    seed: SeedOpt = DEFAULT_SEED,
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs.", min=1)] = 15,
     arch: Annotated[str, typer.Option("--arch", help="cnn or mobilenet.")] = "cnn",
     family: Annotated[
@@ -151,7 +174,10 @@ def profile(
     with guarded():
         _check_choice(dataset, DATASETS, "--dataset")
         _check_choice(arch, ARCHITECTURES, "--arch")
+        _check_family(family)
         chosen = _split(techniques)
+        folder = out or Path(f"profile-{dataset}-{arch}")
+        check_output_dir(folder, "--out")
     missing = _missing(dataset, chosen)
     if missing:
         err_console.print(
@@ -161,11 +187,12 @@ def profile(
         )
         raise typer.Exit(EXIT_BAD_INPUT)
 
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from slimplace.profiling.data import load_dataset
     from slimplace.profiling.pipeline import ProfileConfig, profile_slimmable, with_config
     from slimplace.profiling.report import done_checks, write_outputs
 
-    folder = out or Path(f"profile-{dataset}-{arch}")
     t0 = time.perf_counter()
     with guarded():
         data = load_dataset(dataset, seed=seed)
@@ -183,22 +210,23 @@ def profile(
         with Progress(*columns, console=console, transient=False) as bar:
             result = profile_slimmable(data, config=config, techniques=chosen, progress=_Bars(bar))
         info = {**result.info, "total_s": time.perf_counter() - t0, "seed": seed, "epochs": epochs}
-        paths = write_outputs(
-            result.variants,
-            result.energy,
-            info,
-            folder,
-            family_name=family or f"{dataset}-{arch}",
-            marginal_hardware=marginal_device,
-            device_class=device_class,
-            task=f"{dataset}-classification",
-        )
+        with writing(folder):
+            paths = write_outputs(
+                result.variants,
+                result.energy,
+                info,
+                folder,
+                family_name=family or f"{dataset}-{arch}",
+                marginal_hardware=marginal_device,
+                device_class=device_class,
+                task=f"{dataset}-classification",
+            )
     console.print(_table(result.variants))
     console.print(
-        f"local CPU ({info['cpu']}): effective {info['local_throughput_flops'] / 1e9:.3g}"
+        f"local CPU ({text(info['cpu'])}): effective {info['local_throughput_flops'] / 1e9:.3g}"
         f" GFLOP/s at batch 1, one thread; RAPL energy: {info['rapl']}"
     )
-    console.print("checks:\n" + _checks(done_checks(result.variants, info)))
+    console.print("checks:\n" + _checks(done_checks(result.variants, info)), markup=False)
     console.print("timings share the machine with other processes: read them as noisy")
     for role, path in paths.items():
-        console.print(f"  {role}: {path}")
+        console.print(f"  {role}: {path}", markup=False, highlight=False)

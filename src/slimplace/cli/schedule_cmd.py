@@ -1,18 +1,36 @@
-"""``slimplace schedule``: deadline scheduling of compressible batch jobs (a job file)."""
+"""``slimplace schedule``: deadline scheduling of compressible batch jobs (a job file).
+
+Exit codes: 0 for a schedule the checker accepts, 1 for one it rejects (late or
+unscheduled jobs, a broken budget), 2 for bad input.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.table import Table
 
-from slimplace.cli.app import app, console, guarded
+from slimplace.cli.app import app, console, err_console, guarded
+from slimplace.cli.options import (
+    DEFAULT_SEED,
+    EXIT_FAILED,
+    JsonOpt,
+    SeedOpt,
+    check_output_dir,
+    check_output_file,
+    human_console,
+    text,
+    write_json,
+    writing,
+)
 from slimplace.errors import InputError, Problem
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from slimplace.scheduling import Schedule, ScheduleCheck, ScheduleProblem, Scheduler
     from slimplace.scheduling.model import ScheduleObjective
 
@@ -45,21 +63,29 @@ def schedule(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for the CSV and PNG (default: FILE-schedule)."),
+        typer.Option("--out", "-o", help="Folder for the CSV and PNG (default: FILE-schedule)."),
     ] = None,
     pareto: Annotated[
         bool, typer.Option("--pareto", help="Sweep the budget and plot the accuracy-energy front.")
     ] = False,
     points: Annotated[int, typer.Option("--points", help="Budgets in the sweep.")] = 12,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solve.")] = 60.0,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for randomised methods.")] = 0,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.0, help="Seconds per solve.")
+    ] = 60.0,
+    seed: SeedOpt = DEFAULT_SEED,
+    json_out: JsonOpt = None,
 ) -> None:
     """Schedule a job file: machine, start time and variant of every job; print a summary,
-    write schedule.csv and gantt.png (and pareto.csv, pareto.png with --pareto)."""
+    write schedule.csv and gantt.png (and pareto.csv, pareto.png with --pareto).
+    Exit 1 when the checker rejects the schedule."""
     from slimplace.scheduling import check_schedule, compile_jobs, default_schedulers, load_jobs
     from slimplace.scheduling.report import gantt, write_csv
 
+    human = human_console(json_out, console, err_console)
+    folder = out if out is not None else Path(f"{file.stem}-schedule")
     with guarded():
+        check_output_dir(folder, "--out")
+        check_output_file(json_out, "--json")
         jobset = load_jobs(file)
         if objective is not None and objective not in ("energy", "accuracy"):
             message = f"expected energy or accuracy, got {objective!r}"
@@ -78,27 +104,73 @@ def schedule(
             raise InputError("--points", [Problem("", f"need at least 2, got {points}")])
     result = scheduler.solve(problem, seed=seed)
     check = check_schedule(problem, result)
-    folder = out if out is not None else Path(f"{file.stem}-schedule")
-    console.print(_summary(problem, result, check))
-    console.print(_machines(problem, result))
+    human.print(_summary(problem, result, check))
+    human.print(_machines(problem, result))
     for v in check.violations[:10]:
-        console.print(f"[red]violation[/] {v.kind} at {v.where}: {v.message}", highlight=False)
+        human.print(
+            f"[red]violation[/] {text(v.kind)} at {text(v.where)}: {text(v.message)}",
+            highlight=False,
+        )
     if result.n_pieces:
-        write_csv(problem, result, folder / "schedule.csv")
-        gantt(problem, result, folder / "gantt.png")
-        console.print(f"schedule written to {folder / 'schedule.csv'} and {folder / 'gantt.png'}")
+        with guarded(), writing(folder):
+            write_csv(problem, result, folder / "schedule.csv")
+            gantt(problem, result, folder / "gantt.png")
+        human.print(
+            f"schedule written to {text(folder / 'schedule.csv')} and {text(folder / 'gantt.png')}",
+            highlight=False,
+        )
+    front = None
     if pareto:
-        _pareto(problem, registry.create(method, time_limit_s=time_limit), points, seed, folder)
+        front = _pareto(
+            problem, registry.create(method, time_limit_s=time_limit), points, seed, folder, human
+        )
+    if json_out is not None:
+        with guarded():
+            write_json(json_out, _document(problem, result, check, front), human)
+    if not check.feasible:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _document(problem: Any, result: Any, check: Any, front: Any) -> dict[str, Any]:
+    """The schedule, its check and (with --pareto) the front, JSON-ready."""
+    from slimplace.scheduling.report import front_frame, schedule_frame
+
+    frame = schedule_frame(problem, result)
+    document: dict[str, Any] = {
+        "jobs": problem.jobset.name,
+        "method": result.method,
+        "status": str(result.status),
+        "reason": result.reason,
+        "seconds": result.seconds,
+        "objective": problem.objective,
+        "budget_j": problem.budget_j,
+        "feasible": bool(check.feasible),
+        "energy_j": check.energy_j,
+        "mean_accuracy": check.mean_accuracy,
+        "late_jobs": int(check.late_jobs),
+        "unscheduled_jobs": int(check.unscheduled_jobs),
+        "makespan_s": check.makespan_s,
+        "violations": [
+            {"kind": v.kind, "where": v.where, "message": v.message} for v in check.violations
+        ],
+        "pieces": frame.astype(object).where(frame.notna(), None).to_dict(orient="records"),
+    }
+    if front is not None:
+        document["front"] = front_frame(front).to_dict(orient="records")
+    return document
 
 
 def _summary(problem: ScheduleProblem, result: Schedule, check: ScheduleCheck) -> Table:
+    from rich.table import Table
+
     p = problem
     table = Table(
-        title=f"{p.jobset.name}: {p.n_jobs} jobs on {p.n_machines} machines", show_header=False
+        title=f"{text(p.jobset.name)}: {p.n_jobs} jobs on {p.n_machines} machines",
+        show_header=False,
     )
-    table.add_row("method", f"{result.method} ({result.status}, {result.seconds:.2f} s)")
+    table.add_row("method", f"{text(result.method)} ({result.status}, {result.seconds:.2f} s)")
     if result.reason:
-        table.add_row("reason", result.reason)
+        table.add_row("reason", text(result.reason))
     table.add_row(
         "objective", p.objective + (f", budget {p.budget_j / 1e6:,.4g} MJ" if p.budget_j else "")
     )
@@ -119,12 +191,15 @@ def _summary(problem: ScheduleProblem, result: Schedule, check: ScheduleCheck) -
         from slimplace.results import schedule_row
 
         gap = schedule_row(p, result, check)["gap"]  # the one gap rule of every table
-        shown = f"gap {gap:.2%}" if np.isfinite(gap) else "no gap: the checker rejects it"
+        shown = f"gap {gap:.2%}" if math.isfinite(gap) else "no gap: the checker rejects it"
         table.add_row("bound", f"{result.bound:,.6g} ({shown})")
     return table
 
 
 def _machines(problem: ScheduleProblem, result: Schedule) -> Table:
+    import numpy as np
+    from rich.table import Table
+
     p, s = problem, result
     busy = np.bincount(s.machine, weights=s.end_s - s.start_s, minlength=p.n_machines)
     jobs = np.bincount(s.machine[s.fraction > 0], minlength=p.n_machines)
@@ -138,14 +213,22 @@ def _machines(problem: ScheduleProblem, result: Schedule) -> Table:
     for m in np.argsort(-busy, kind="stable")[:15]:
         if busy[m] <= 0:
             break
-        table.add_row(p.machine_ids[m], p.profile_names[p.machine_profile[m]], str(jobs[m]),
+        hardware = p.profile_names[p.machine_profile[m]]
+        table.add_row(text(p.machine_ids[m]), text(hardware), str(jobs[m]),
                       f"{busy[m] / 3600:,.3g}", f"{energy[m] / 1e6:,.4g}")  # fmt: skip
     return table
 
 
 def _pareto(
-    problem: ScheduleProblem, scheduler: Scheduler, points: int, seed: int, folder: Path
-) -> None:
+    problem: ScheduleProblem,
+    scheduler: Scheduler,
+    points: int,
+    seed: int,
+    folder: Path,
+    human: Console,
+) -> Any:
+    from rich.table import Table
+
     from slimplace.fsutil import atomic_path
     from slimplace.scheduling.baselines import edf_no_compression
     from slimplace.scheduling.pareto import sweep
@@ -164,14 +247,19 @@ def _pareto(
     for pt in front.points:
         table.add_row(f"{pt.budget_j / 1e6:,.4g}", f"{pt.energy_j / 1e6:,.4g}",
                       f"{pt.mean_accuracy:.2%}", pt.status)  # fmt: skip
-    console.print(table)
+    human.print(table)
     ref = "" if front.reference_feasible else " (it misses deadlines)"
-    console.print(
-        f"reference {front.reference_method}{ref}: {front.reference_energy_j / 1e6:,.4g} MJ at "
-        f"{front.reference_accuracy:.2%}; energy saved at 2 points lost: "
+    human.print(
+        f"reference {text(front.reference_method)}{ref}: {front.reference_energy_j / 1e6:,.4g} "
+        f"MJ at {front.reference_accuracy:.2%}; energy saved at 2 points lost: "
         f"{front.saved_at(0.02):.1%} (COATI's DSCT-EA reports up to 70 %)"
     )
-    with atomic_path(folder / "pareto.csv") as tmp:
+    with guarded(), writing(folder), atomic_path(folder / "pareto.csv") as tmp:
         front_frame(front).to_csv(tmp, index=False)
-    front_plot(front, folder / "pareto.png", title=problem.jobset.name)
-    console.print(f"front written to {folder / 'pareto.csv'} and {folder / 'pareto.png'}")
+    with guarded(), writing(folder):
+        front_plot(front, folder / "pareto.png", title=problem.jobset.name)
+    human.print(
+        f"front written to {text(folder / 'pareto.csv')} and {text(folder / 'pareto.png')}",
+        highlight=False,
+    )
+    return front

@@ -145,57 +145,100 @@ def _front(ax: Axes, e: npt.NDArray[np.float64], a: npt.NDArray[np.float64], sty
     )
 
 
-def pareto_figure(variants: pd.DataFrame, energy: pd.DataFrame, *, title: str = "") -> Figure:
-    """Accuracy against energy per inference, one panel per device class, both estimates.
+def pareto_figure(
+    variants: pd.DataFrame,
+    energy: pd.DataFrame,
+    *,
+    title: str = "",
+    reference: str | None = None,
+) -> Figure:
+    """Accuracy against energy per inference on one reference device (``reference``, by
+    default the first), both estimates, beside a table of every device.
 
-    Filled markers: latency scaled from the local CPU; hollow: FLOPs only.
-    Grey steps: the Pareto front of each estimate.
+    Filled markers: latency scaled from the local CPU; hollow: FLOPs only. Grey steps:
+    the Pareto front of each estimate. The table gives, per device, the energy range of
+    the scaled estimate, the size of its front and whether the front holds the same
+    variants as the reference's: devices differ by a scale on energy far more often than
+    in which variants are worth running, so one panel per device repeats one picture.
     """
     table = with_pareto(variants, energy)
     tech = variants.set_index("variant")["technique"]
     devices = list(dict.fromkeys(table["hardware"]))
-    cols = min(4, max(1, len(devices)))
-    rows = math.ceil(len(devices) / cols)
-    fig = Figure(figsize=(4.0 * cols, 3.2 * rows), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False)
-    for ax, device in zip(axes.ravel(), devices, strict=False):
-        sub = table[table["hardware"] == device]
-        for method, style, fill in (("scaled-cpu", "-", True), ("flops", ":", False)):
-            m = sub[sub["method"] == method]
-            e = m["energy_j"].to_numpy(dtype=np.float64)
-            a = m["accuracy"].to_numpy(dtype=np.float64)
-            colours = [_COLOURS.get(str(tech[v]), "tab:gray") for v in m["variant"]]
-            ax.scatter(
-                e, a * 100, s=18, c=colours if fill else "none", edgecolors=colours, linewidths=0.8
-            )
-            _front(ax, e, a, style)
-        cls = sub["device_class"].iloc[0]
-        front = sub[sub["pareto"]]["accuracy"].to_numpy(dtype=np.float64) * 100
-        low = float(front.min()) - 0.5 if front.size else 0.0
-        hidden = int((sub[sub["method"] == "flops"]["accuracy"] * 100 < low).sum())
-        ax.set_ylim(low, min(100.0, float(sub["accuracy"].max()) * 100 + 0.3))
-        below = f", {hidden} below" if hidden else ""
-        ax.set_title(f"{device} ({cls}){below}", fontsize=9)
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("energy per inference above idle (J)", fontsize=7)
-        ax.set_ylabel("test accuracy (%)", fontsize=7)
-    for ax in axes.ravel()[len(devices) :]:
-        ax.set_visible(False)
+    ref = str(reference) if reference in devices else str(devices[0])
+    fig = Figure(figsize=(12.0, max(4.2, 1.6 + 0.26 * len(devices))), layout="constrained")
+    ax, side = fig.subplots(1, 2, width_ratios=(1.15, 1.0))
+    sub = table[table["hardware"] == ref]
+    for method, style, fill in (("scaled-cpu", "-", True), ("flops", ":", False)):
+        m = sub[sub["method"] == method]
+        e = m["energy_j"].to_numpy(dtype=np.float64)
+        a = m["accuracy"].to_numpy(dtype=np.float64)
+        colours = [_COLOURS.get(str(tech[v]), "tab:gray") for v in m["variant"]]
+        ax.scatter(
+            e, a * 100, s=22, c=colours if fill else "none", edgecolors=colours, linewidths=0.8
+        )
+        _front(ax, e, a, style)
+    front = sub[sub["pareto"]]["accuracy"].to_numpy(dtype=np.float64) * 100
+    low = float(front.min()) - 0.5 if front.size else 0.0
+    hidden = int((sub["accuracy"] * 100 < low).sum())
+    ax.set_ylim(low, min(100.0, float(sub["accuracy"].max()) * 100 + 0.3))
+    below = f"; {hidden} point(s) below the axis" if hidden else ""
+    cls = sub["device_class"].iloc[0]
+    ax.set_title(f"{ref} ({cls}){below}", fontsize=9)
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel("energy per inference above idle (J)", fontsize=8)
+    ax.set_ylabel("test accuracy (%)", fontsize=8)
     handles = [
-        axes[0, 0].scatter([], [], c=c, s=18, label=t)
-        for t, c in _COLOURS.items()
-        if t in set(tech)
+        ax.scatter([], [], c=c, s=22, label=t) for t, c in _COLOURS.items() if t in set(tech)
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
+    handles += [
+        ax.scatter([], [], s=22, c="grey", label="scaled from CPU latency"),
+        ax.scatter([], [], s=22, c="none", edgecolors="grey", label="FLOPs only"),
+    ]
+    ax.legend(  # below the axes, off the data
+        handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=4
+    )
+    _device_table(side, table, ref)
     fig.suptitle(
         title
-        or "Accuracy vs energy per inference (filled: scaled from measured CPU "
-        "latency; hollow: FLOPs only)",
+        or "Accuracy vs energy per inference (filled: scaled from measured CPU latency; "
+        "hollow: FLOPs only)",
         fontsize=10,
     )
     return fig
+
+
+def _device_table(ax: Axes, table: pd.DataFrame, reference: str) -> None:
+    """Per device: energy range of the scaled estimate, front size, same front as the
+    reference device's."""
+    scaled = table[table["method"] == "scaled-cpu"]
+    ref_front = set(scaled[(scaled["hardware"] == reference) & scaled["pareto"]]["variant"])
+    rows = []
+    for device, group in scaled.groupby("hardware", sort=False):
+        front = set(group[group["pareto"]]["variant"])
+        e = group["energy_j"].to_numpy(dtype=np.float64) * 1e3
+        rows.append(
+            [
+                str(device),
+                str(group["device_class"].iloc[0]),
+                f"{e.min():.3g}-{e.max():.3g}" if e.size else "",
+                str(len(front)),
+                "reference" if device == reference else ("yes" if front == ref_front else "no"),
+            ]
+        )
+    ax.set_axis_off()
+    cells = ax.table(
+        cellText=rows,
+        colLabels=["device", "class", "mJ per inference", "front", "same front"],
+        loc="upper center",
+        cellLoc="left",
+    )
+    cells.auto_set_font_size(False)
+    cells.set_fontsize(8)
+    cells.scale(1.0, 1.25)
+    cells.auto_set_column_width(list(range(5)))
+    ax.set_title("every device (scaled estimate)", fontsize=9)
 
 
 def marginal_figure(
@@ -345,7 +388,9 @@ def write_outputs(
         atomic_write_text(paths[f"{stem}_csv"], frame.to_csv(index=False))
         paths[f"{stem}_parquet"] = out / f"{stem}.parquet"
         atomic_write(paths[f"{stem}_parquet"], _parquet_writer(frame))
-    figures = {"pareto_png": ("pareto.png", pareto_figure(variants, energy))}
+    figures = {
+        "pareto_png": ("pareto.png", pareto_figure(variants, energy, reference=marginal_hardware))
+    }
     if not marginal.empty and marginal_hardware in set(energy["hardware"]):
         figures["marginal_png"] = (
             "marginal.png",

@@ -6,9 +6,10 @@ Kept apart from the methods (matplotlib and pandas are imported here only).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from slimplace.fsutil import atomic_path
 from slimplace.scheduling.problem import ScheduleProblem
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from slimplace.scheduling.pareto import Front
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def schedule_frame(problem: ScheduleProblem, schedule: Schedule) -> pd.DataFrame:
@@ -85,7 +89,7 @@ def gantt(
     lo, hi = (float(acc.min()), float(acc.max())) if len(acc) else (0.0, 1.0)
     colour = cmap((acc - lo) / (hi - lo if hi > lo else 1.0))
     hours = 3600.0
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.32 * len(shown)))
+    fig, ax = plt.subplots(figsize=(11, 1.8 + 0.4 * len(shown)))
     y = row[s.machine[keep]]
     ax.barh(
         y,
@@ -96,12 +100,21 @@ def gantt(
         linewidth=0.3,
         height=0.7,
     )
-    ax.plot(p.job_deadline_s[s.job[keep]] / hours, y, "|", color="red", markersize=9)
+    ax.plot(
+        p.job_deadline_s[s.job[keep]] / hours,
+        y,
+        "|",
+        color="red",
+        markersize=12,
+        markeredgewidth=1.5,
+        label="deadline of a job on this row",
+    )
     if keep.sum() <= 60:  # label the bars of small schedules with their job
-        mid = (s.start_s[keep] + s.end_s[keep]) / 2 / hours
-        for x, yy, j in zip(mid, y, s.job[keep], strict=True):
-            ax.text(x, yy, p.job_ids[j], ha="center", va="center", fontsize=6, color="white")
-    ax.set_yticks(np.arange(len(shown)), [p.machine_ids[m] for m in shown], fontsize=7)
+        _label_bars(ax, s.start_s[keep] / hours, s.end_s[keep] / hours, y, colour,
+                    [p.job_ids[j] for j in s.job[keep]])  # fmt: skip
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.18 - 0.6 / max(len(shown), 1)),
+              fontsize=8, frameon=False)  # fmt: skip
+    ax.set_yticks(np.arange(len(shown)), [p.machine_ids[m] for m in shown], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("time (h)")
     title = f"{p.jobset.name}: {schedule.method} ({schedule.status})"
@@ -110,8 +123,36 @@ def gantt(
     fig.colorbar(sm, ax=ax, label="accuracy of the piece", pad=0.01)
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
     plt.close(fig)
+
+
+def _label_bars(
+    ax: Any, start_h: FloatArray, end_h: FloatArray, y: IntArray, colour: Any, labels: list[str]
+) -> None:
+    """Job names: inside a bar wide enough for them (black or white, whichever reads on
+    the bar's colour), else just after its end in black, moved up or down a little when
+    it would run into the previous label of the row."""
+    span = max(float(np.max(end_h, initial=0.0)), 1e-9)
+    char_h = 0.0068 * span  # width of one character at font size 7 on an 11-inch axis
+    last_end: dict[int, float] = {}
+    shift: dict[int, int] = {}
+    for k in np.lexsort((start_h, y)):
+        x0, x1, yy, text = float(start_h[k]), float(end_h[k]), int(y[k]), labels[k]
+        rgba = colour[k]
+        width = len(text) * char_h
+        if x1 - x0 >= width * 1.2:
+            luminance = 0.2126 * rgba[0] + 0.7152 * rgba[1] + 0.0722 * rgba[2]
+            ax.text((x0 + x1) / 2, yy, text, ha="center", va="center", fontsize=7,
+                    color="black" if luminance > 0.5 else "white")  # fmt: skip
+            last_end[yy] = x1
+            continue
+        x = x1 + 0.004 * span
+        crowded = x < last_end.get(yy, -np.inf)
+        shift[yy] = (shift.get(yy, 0) + 1) % 3 if crowded else 0
+        dy = (0.0, -0.3, 0.3)[shift[yy]]
+        ax.text(x, yy + dy, text, ha="left", va="center", fontsize=7)
+        last_end[yy] = max(last_end.get(yy, -np.inf), x + width)
 
 
 def front_frame(front: Front) -> pd.DataFrame:

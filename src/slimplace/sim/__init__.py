@@ -13,7 +13,9 @@ from slimplace.sim.engine import PolicyError, SimResult, Summary, n_steps_for, s
 from slimplace.sim.model import StepModel, build_step_model
 from slimplace.sim.policies import (
     ContinuumFirstPolicy,
+    HindsightPolicy,
     PeriodicPolicy,
+    PredictivePolicy,
     ReactivePolicy,
     StaticPolicy,
 )
@@ -28,11 +30,13 @@ __all__ = [
     "ContinuumFirstPolicy",
     "Decision",
     "DemandWorkload",
+    "HindsightPolicy",
     "Observation",
     "PeriodicPolicy",
     "Policy",
     "PolicyError",
     "PolicyRegistry",
+    "PredictivePolicy",
     "ReactivePolicy",
     "SimResult",
     "StaticPolicy",

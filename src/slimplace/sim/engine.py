@@ -13,9 +13,9 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,9 +27,19 @@ from slimplace.scenario.model import TIERS
 from slimplace.sim.carbon import CarbonSeries, build_carbon
 from slimplace.sim.model import StepModel, build_step_model
 from slimplace.sim.policy import Change, Context, Observation, Policy
-from slimplace.sim.records import COL, NullSink, ParquetSink, RecordBuffer, RecordSink
+from slimplace.sim.records import (
+    COL,
+    MemorySink,
+    NullSink,
+    ParquetSink,
+    RecordBuffer,
+    RecordSink,
+)
 from slimplace.sim.state import J_PER_KWH, SimState, Totals, histogram_quantile
 from slimplace.sim.workload import DemandWorkload, build_workload
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +91,9 @@ class Summary:
     #: the rest, which the policy controls (J; slimplace.energy.accounting)
     fixed_energy_j: float = 0.0
     plan_energy_j: float = 0.0
+    #: figures a policy reports about its own run (``policy.report(memory)`` when it has
+    #: one), e.g. the predictive policy's forecast error
+    policy_report: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite floats become None)."""
@@ -97,10 +110,27 @@ def _finite(value: Any) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class SimResult:
-    """The summary and where the per-step records went."""
+    """The summary and where the per-step records went (a Parquet file, memory, or
+    nowhere)."""
 
     summary: Summary
     records_path: Path | None
+    memory: MemorySink | None = None
+
+    def steps(self) -> pd.DataFrame:
+        """The per-step records as a data frame (one row per step; columns as in
+        :data:`slimplace.sim.records.COLUMNS`). Needs ``records=`` a path or
+        ``"memory"`` in :func:`simulate`."""
+        if self.memory is not None:
+            return self.memory.frame()
+        if self.records_path is not None:
+            import pandas as pd
+
+            return pd.read_parquet(self.records_path)
+        raise ValueError(
+            "the per-step records were not kept: call simulate(..., records='memory') "
+            "or records='steps.parquet'"
+        )
 
 
 def n_steps_for(horizon_s: float, step_s: float) -> int:
@@ -112,7 +142,7 @@ def n_steps_for(horizon_s: float, step_s: float) -> int:
 
 def simulate(
     problem: CompiledProblem,
-    policy: Policy,
+    policy: Policy | str,
     *,
     horizon_s: float,
     step_s: float,
@@ -127,10 +157,16 @@ def simulate(
 
     ``workload`` defaults to each application's ``workload`` field
     (:func:`~slimplace.sim.workload.build_workload`), ``carbon`` to the scenario's
-    constant region table; ``records`` is a Parquet path, a sink, or None (summary only).
+    constant region table; ``records`` is a Parquet path, ``"memory"`` (kept for
+    :meth:`SimResult.steps`), a sink, or None (summary only). ``policy`` is a policy
+    object or the name of a built-in one (:func:`~slimplace.sim.registry.default_policies`).
     ``progress(done, total)`` is called about 200 times.
     """
     t_wall = time.perf_counter()
+    if isinstance(policy, str):
+        from slimplace.sim.registry import default_policies
+
+        policy = default_policies().create(policy)
     m = model or build_step_model(problem)
     wl = workload or build_workload(problem, seed=seed)
     cs = carbon or build_carbon(problem)
@@ -139,11 +175,14 @@ def simulate(
         peak = mean = wl.mean_rate_per_s
     else:
         peak, mean = wl.peak_and_mean(n, step_s)
-    context = Context(problem, step_s, n, peak, mean)
+    context = Context(problem, step_s, n, peak, mean, wl)
     state = SimState(m, step_s)
     state.memory = policy.start(context, seed=seed)
-    path = Path(records) if isinstance(records, (str, Path)) else None
-    sink: RecordSink = ParquetSink(path) if path is not None else (records or NullSink())  # type: ignore[assignment]
+    memory = MemorySink() if isinstance(records, str) and records == "memory" else None
+    path = Path(records) if isinstance(records, (str, Path)) and memory is None else None
+    sink: RecordSink = (
+        memory or (ParquetSink(path) if path is not None else (records or NullSink()))  # type: ignore[assignment]
+    )
     buffer = RecordBuffer(sink)
     try:
         with np.errstate(all="ignore"):  # overloaded nodes have infinite latency by the model
@@ -152,7 +191,10 @@ def simulate(
         buffer.close()
     wall = time.perf_counter() - t_wall
     summary = summarize(state.totals, problem, policy, step_s, n, seed, wall, path)
-    return SimResult(summary, path)
+    report = getattr(policy, "report", None)
+    if callable(report):
+        summary = replace(summary, policy_report=dict(report(state.memory)))
+    return SimResult(summary, path, memory)
 
 
 def _loop(
@@ -164,54 +206,89 @@ def _loop(
     progress: Callable[[int, int], None] | None,
     buffer: RecordBuffer,
 ) -> None:
-    m = state.model
-    step_s = state.step_s
-    d = max(1, len(wl.mean_rate_per_s))
-    block = max(1, min(1024, BLOCK_VALUES // d))
-    const_rates, const_carbon = wl.constant, cs.constant
-    rate_const = _ro(wl.mean_rate_per_s.copy())
-    carbon_blk = _ro(cs.intensity(0, 1, step_s))
-    g_const = carbon_blk[0][m.node_region] / J_PER_KWH
+    stepper = Stepper(state, wl, cs, n, buffer)
     every = max(1, n // 200)
     decide = policy.decide
-    for start in range(0, n, block):
-        size = min(block, n - start)
-        rates_blk = None if const_rates else _ro(wl.rates(start, size, step_s))
-        if not const_carbon:
-            carbon_blk = _ro(cs.intensity(start, size, step_s))
-        for i in range(size):
-            t = start + i
-            rate = rate_const if rates_blk is None else rates_blk[i]
-            state.set_rates(rate, changed=rates_blk is not None or t == 0)
-            carbon = carbon_blk[0] if const_carbon else carbon_blk[i]
-            g_node = g_const if const_carbon else carbon[m.node_region] / J_PER_KWH
-            obs = Observation(
-                t,
-                state.time_s,
-                step_s,
-                rate,
-                carbon,
-                state.view_demand,
-                state.view_cand,
-                state.view_share,
-                state.one_per_demand,
-                state.view_busy,
-                state.view_cap,
-                state.view_target,
-            )
-            t0 = time.perf_counter()
-            decision = decide(obs, state.memory)
-            spent = time.perf_counter() - t0
-            _apply(state, decision, t)
-            if t == 0:
-                state.start_servers()
-            state.advance_servers(g_node)
-            state.measure(buffer.next_row(), carbon, g_node, spent)
-            state.end_step()
-            if progress is not None and (t + 1) % every == 0:
-                progress(t + 1, n)
+    for t in range(n):
+        obs = stepper.observe()
+        t0 = time.perf_counter()
+        decision = decide(obs, state.memory)
+        stepper.advance(decision, time.perf_counter() - t0)
+        if progress is not None and (t + 1) % every == 0:
+            progress(t + 1, n)
     if progress is not None:
         progress(n, n)
+
+
+class Stepper:
+    """The loop of :func:`simulate` one step at a time: :meth:`observe` sets this step's
+    rates and intensities and returns the observation, :meth:`advance` applies a decision,
+    measures the step and returns its record. Rates and intensities arrive in blocks."""
+
+    def __init__(
+        self, state: SimState, wl: DemandWorkload, cs: CarbonSeries, n: int, buffer: RecordBuffer
+    ) -> None:
+        self.state, self.wl, self.cs, self.n, self.buffer = state, wl, cs, n, buffer
+        d = max(1, len(wl.mean_rate_per_s))
+        self.block = max(1, min(1024, BLOCK_VALUES // d))
+        self.const_rates, self.const_carbon = wl.constant, cs.constant
+        self.rate_const = _ro(wl.mean_rate_per_s.copy())
+        self.carbon_blk = _ro(cs.intensity(0, 1, state.step_s))
+        self.g_const = self.carbon_blk[0][state.model.node_region] / J_PER_KWH
+        self.rates_blk: FloatArray | None = None
+        self.t = 0
+        self.carbon = self.carbon_blk[0]
+        self.g_node = self.g_const
+
+    @property
+    def done(self) -> bool:
+        """Whether every step has been measured."""
+        return self.t >= self.n
+
+    def observe(self) -> Observation:
+        """This step's rates and intensities set; the observation a policy decides on."""
+        state, t, step_s = self.state, self.t, self.state.step_s
+        i = t % self.block
+        if i == 0:
+            size = min(self.block, self.n - t)
+            if not self.const_rates:
+                self.rates_blk = _ro(self.wl.rates(t, size, step_s))
+            if not self.const_carbon:
+                self.carbon_blk = _ro(self.cs.intensity(t, size, step_s))
+        rate = self.rate_const if self.rates_blk is None else self.rates_blk[i]
+        state.set_rates(rate, changed=self.rates_blk is not None or t == 0)
+        self.carbon = self.carbon_blk[0] if self.const_carbon else self.carbon_blk[i]
+        self.g_node = (
+            self.g_const if self.const_carbon else self.carbon[state.model.node_region] / J_PER_KWH
+        )
+        return Observation(
+            t,
+            state.time_s,
+            step_s,
+            rate,
+            self.carbon,
+            state.view_demand,
+            state.view_cand,
+            state.view_share,
+            state.one_per_demand,
+            state.view_busy,
+            state.view_cap,
+            state.view_target,
+        )
+
+    def advance(self, decision: object, decide_s: float = 0.0) -> FloatArray:
+        """Apply ``decision`` to the step :meth:`observe` set, measure it, and return its
+        record (columns :data:`slimplace.sim.records.COL`; valid until the next call)."""
+        state, t = self.state, self.t
+        _apply(state, decision, t)
+        if t == 0:
+            state.start_servers()
+        state.advance_servers(self.g_node)
+        row = self.buffer.next_row()
+        state.measure(row, self.carbon, self.g_node, decide_s)
+        state.end_step()
+        self.t += 1
+        return row
 
 
 def _ro(a: FloatArray) -> FloatArray:

@@ -19,13 +19,16 @@ Observation arrays are read-only views of the state; never keep them across step
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
+
+if TYPE_CHECKING:
+    from slimplace.sim.workload import DemandWorkload
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -34,13 +37,18 @@ IntArray = npt.NDArray[np.int64]
 @dataclass(frozen=True, eq=False)
 class Context:
     """What a policy knows before the first step (a policy that plans holds its own
-    solver object)."""
+    solver object).
+
+    ``workload`` is the whole future load: only an offline reference (the ``hindsight``
+    policy) may read it; an online policy learns rates step by step from observations.
+    """
 
     problem: CompiledProblem
     step_s: float
     n_steps: int
     peak_rate_per_s: FloatArray
     mean_rate_per_s: FloatArray
+    workload: DemandWorkload | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -8,12 +8,15 @@ row of a preallocated block and hands full blocks to a sink
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -120,6 +123,31 @@ class ParquetSink:
     def close(self) -> None:
         """Finish the file."""
         self._writer.close()
+
+
+class MemorySink:
+    """Keeps every block in memory (``simulate(..., records="memory")``); for short runs
+    whose steps are wanted as a data frame. Memory grows with the horizon."""
+
+    def __init__(self) -> None:
+        self._blocks: list[FloatArray] = []
+
+    def write(self, block: FloatArray) -> None:
+        """Keep a copy of the block (the engine reuses its buffer)."""
+        self._blocks.append(block.copy())
+
+    def close(self) -> None:
+        """Nothing to finish."""
+
+    def frame(self) -> pd.DataFrame:
+        """The records as a data frame with the Parquet file's columns and types."""
+        import pandas as pd
+
+        rows = np.concatenate(self._blocks) if self._blocks else np.zeros((0, len(COLUMNS)))
+        frame = pd.DataFrame(rows, columns=list(COLUMNS))
+        ints = [c for c in COLUMNS if c in INT_COLUMNS]
+        frame[ints] = frame[ints].astype(np.int64)
+        return frame
 
 
 class RecordBuffer:

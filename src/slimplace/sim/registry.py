@@ -19,7 +19,9 @@ from slimplace.placement.registry import Registry
 from slimplace.registry import Entry, NamedRegistry, UnknownNameError
 from slimplace.sim.policies import (
     ContinuumFirstPolicy,
+    HindsightPolicy,
     PeriodicPolicy,
+    PredictivePolicy,
     ReactivePolicy,
     StaticPolicy,
 )
@@ -110,6 +112,21 @@ def _builtins(registry: PolicyRegistry, methods: Registry) -> None:
             name="carbon-aware",
         ),
         description="re-solve for carbon at the current grid intensities (load to green regions)",
+    )
+    registry.register(
+        "static-peak",
+        planning(StaticPolicy, methods, 30.0, name="static-peak"),
+        description="the plan for the trace's peak load, all day: the reference for savings",
+    )
+    registry.register(
+        "predictive",
+        planning(PredictivePolicy, methods, 30.0),
+        description="MPC: forecast the next hour, wake servers ahead, re-plan warm-started",
+    )
+    registry.register(
+        "hindsight",
+        planning(HindsightPolicy, methods, 30.0),
+        description="offline reference: per-step plans with perfect knowledge of the load",
     )
     registry.register(
         "continuum-first",

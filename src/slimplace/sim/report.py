@@ -110,61 +110,124 @@ def binned_records(path: str | Path, max_points: int = MAX_POINTS) -> dict[str, 
     return out
 
 
-def plot_records(path: str | Path, out_dir: str | Path, title: str = "") -> list[Path]:
-    """Write power.png, slo.png and variants.png from the records at ``path``."""
+def plot_records(
+    path: str | Path, out_dir: str | Path, title: str = "", *, slo_target: float | None = None
+) -> list[Path]:
+    """Write power.png, slo.png and variants.png from the records at ``path``.
+
+    ``slo_target`` (a fraction of requests, e.g. the scenario's ``slo_quantile``) is drawn
+    as a line on the SLO plot.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     r = binned_records(path)
-    hours = r["time_s"] / 3600.0
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = []
+    files = [
+        _power_plot(r, out / "power.png", title),
+        _slo_plot(r, out / "slo.png", title, slo_target),
+        _variants_plot(r, out / "variants.png", title),
+    ]
+    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+    plt.close("all")
+    return files
+
+
+def static_split(static_w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Static power as (never switched, switched by the policy): the least static power
+    of the run (servers on all along, and the sleep power of servers never woken) and
+    what lies above it (servers the policy wakes and puts to sleep)."""
+    floor = float(np.min(static_w)) if len(static_w) else 0.0
+    return np.full_like(static_w, floor), static_w - floor
+
+
+def _power_plot(r: dict[str, FloatArray], path: Path, title: str) -> Path:
+    import matplotlib.pyplot as plt
+
+    hours = r["time_s"] / 3600.0
+    fixed, switched = static_split(r["static_w"])
+    fig, (ax, ax_on) = plt.subplots(
+        2, 1, figsize=(11, 5.5), sharex=True, gridspec_kw={"height_ratios": (3, 1.2)}
+    )
     ax.stackplot(
         hours,
-        r["static_w"],
+        fixed,
+        switched,
         r["dynamic_w"],
         r["network_w"],
-        labels=("static (servers on, sleep)", "dynamic (compute)", "network"),
-        alpha=0.85,
+        labels=(
+            f"static, never switched ({fixed[0] if len(fixed) else 0:,.0f} W):\n"
+            "servers on all run, sleep power of unused ones",
+            "static the policy switches\n(servers woken, put to sleep)",
+            "dynamic (compute)",
+            "network",
+        ),
+        colors=("#c7c7c7", "#1f77b4", "#ff7f0e", "#2ca02c"),
+        alpha=0.9,
     )
-    ax.set_xlabel("time (h)")
     ax.set_ylabel("power (W)")
-    ax2 = ax.twinx()
-    ax2.plot(hours, r["servers_on"], color="black", lw=0.8, label="servers on")
-    ax2.set_ylabel("servers on")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set_ylim(0, None)
     ax.set_title(f"{title} power".strip())
-    files.append(_save(fig, out / "power.png"))
+    ax_on.step(hours, r["servers_on"], where="post", color="black", lw=0.9)
+    ax_on.set_ylim(0, max(1.0, float(np.nanmax(r["servers_on"], initial=0.0))) * 1.1)
+    ax_on.set_ylabel("servers on")
+    ax_on.set_xlabel("time (h)")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(  # outside the axes, in stack order (top first)
+        handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8
+    )
+    return _save(fig, path)
 
+
+def _slo_plot(r: dict[str, FloatArray], path: Path, title: str, slo_target: float | None) -> Path:
+    import matplotlib.pyplot as plt
+
+    hours = r["time_s"] / 3600.0
     fig, ax = plt.subplots(figsize=(9, 3.5))
     ax.plot(hours, 100 * r["slo_attainment"], label="per request (estimate)")
     ax.plot(hours, 100 * r["slo_met_fraction"], label="mean latency within SLO", ls="--")
-    ax.set_ylim(max(0.0, 100 * float(np.nanmin(r["slo_attainment"], initial=100.0)) - 5), 100.5)
+    low = float(np.nanmin(r["slo_attainment"], initial=1.0))
+    if slo_target is not None:
+        ax.axhline(
+            100 * slo_target, color="red", lw=1, ls=":", label=f"target {100 * slo_target:g} %"
+        )
+        low = min(low, slo_target)
+    ax.set_ylim(max(0.0, 100 * low - 5), 100.5)
     ax.set_xlabel("time (h)")
     ax.set_ylabel("SLO attainment (%)")
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(f"{title} SLO attainment".strip())
-    files.append(_save(fig, out / "slo.png"))
+    return _save(fig, path)
 
-    fig, ax = plt.subplots(figsize=(9, 3.5))
+
+def _variants_plot(r: dict[str, FloatArray], path: Path, title: str) -> Path:
+    import matplotlib.pyplot as plt
+
+    hours = r["time_s"] / 3600.0
+    fig, ax = plt.subplots(figsize=(10, 3.5))
     mix = [100 * r[f"mix_{i}"] for i in range(MIX_BINS)]
     ax.stackplot(hours, *mix, labels=[f"{lab} of the family's largest" for lab in _MIX_LABELS])
     ax.set_ylim(0, 100)
     ax.set_xlabel("time (h)")
     ax.set_ylabel("traffic share (%)")
-    ax.legend(loc="lower left", fontsize=7, title="variant FLOPs", title_fontsize=7)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(  # outside the axes, largest variants on top as in the stack
+        handles[::-1],
+        labels[::-1],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        title="variant FLOPs",
+        title_fontsize=8,
+    )
     ax.set_title(f"{title} variant mix".strip())
-    files.append(_save(fig, out / "variants.png"))
-    plt.close("all")
-    return files
+    return _save(fig, path)
 
 
 def _save(fig: object, path: Path) -> Path:
     fig.tight_layout()  # type: ignore[attr-defined]
-    fig.savefig(path, dpi=110)  # type: ignore[attr-defined]
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
     return path

@@ -6,10 +6,26 @@ repeats with that period. The mean over a window ``[a, a + w)`` is
 ``(F(a + w) - F(a)) / w`` with ``F`` the running integral, so resampling to a
 coarser step averages (as a rate should) and to a finer step holds values, with
 no loop over samples or steps.
+
+Reading a CSV (:func:`read_series_csv`) handles imperfect traces as follows; every
+repair is described in :attr:`PeriodicSeries.notes` and logged as a warning:
+
+- values that are not numbers (empty, NaN, text) or are negative: an error naming the
+  file and the rows;
+- unsorted rows: an error by default; with ``repair=True`` the rows are sorted by time;
+- duplicate timestamps: an error by default; with ``repair=True`` their values are
+  averaged into one sample;
+- gaps (an interval longer than :data:`GAP_FACTOR` x the median spacing): filled at the
+  median spacing by linear interpolation between the samples either side, so that no
+  value is held across a hole in the data.
+
+A horizon longer than the series repeats it (periodic extension); the workload says so
+(:meth:`slimplace.sim.workload.DemandWorkload.notes`).
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +36,12 @@ import pandas as pd
 
 from slimplace.errors import InputError, Problem
 
+log = logging.getLogger(__name__)
+
 FloatArray = npt.NDArray[np.float64]
+
+#: An interval longer than this many median spacings is a gap (filled by interpolation).
+GAP_FACTOR = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +51,8 @@ class PeriodicSeries:
     start_s: FloatArray
     values: FloatArray
     name: str = "series"
+    #: repairs made while reading (sorted rows, merged duplicates, filled gaps)
+    notes: tuple[str, ...] = ()
 
     @property
     def period_s(self) -> float:
@@ -67,11 +90,15 @@ class PeriodicSeries:
         return (self.integral(t + width_s) - self.integral(t)) / width_s
 
 
-def read_series_csv(path: str | Path, *, column: int | str = 1) -> PeriodicSeries:
+def read_series_csv(
+    path: str | Path, *, column: int | str = 1, repair: bool = False
+) -> PeriodicSeries:
     """Read a CSV of (time, value): time in seconds or as date-times, values >= 0.
 
-    The first column is time; ``column`` picks the value column (index or name).
-    Raises :class:`InputError` naming the file and the rows at fault.
+    The first column is time; ``column`` picks the value column (index or name). Gaps are
+    filled by interpolation; ``repair`` also sorts unsorted rows and averages duplicate
+    timestamps instead of refusing them (module docstring). Raises :class:`InputError`
+    naming the file and the rows at fault.
     """
     file = str(path)
     try:
@@ -91,16 +118,66 @@ def read_series_csv(path: str | Path, *, column: int | str = 1) -> PeriodicSerie
         ) from None
     t = _seconds(frame.iloc[:, 0], file)
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    name = str(values.name)
     problems = [
-        Problem(f"row {i + 2}", "value is not a number >= 0") for i in np.nonzero(~(v >= 0))[0][:10]
+        Problem(f"row {i + 2}", f"{name} is not a number >= 0 (NaN, empty or negative)")
+        for i in np.nonzero(~(v >= 0))[0][:10]
     ]
-    problems += [
-        Problem(f"row {i + 3}", "time does not increase")
-        for i in np.nonzero(np.diff(t) <= 0)[0][:10]
-    ]
+    notes: list[str] = []
+    if not repair:
+        problems += [
+            Problem(
+                f"row {i + 3}",
+                "time does not increase (duplicate or unsorted; repair=True sorts and "
+                "averages duplicates)",
+            )
+            for i in np.nonzero(np.diff(t) <= 0)[0][:10]
+        ]
     if problems:
         raise InputError(file, problems)
-    return PeriodicSeries(t - t[0], v, name=Path(file).stem)
+    if repair:
+        t, v = _sorted_unique(t, v, notes)
+        if len(t) < 2:
+            raise InputError(file, [Problem("", "fewer than two distinct times")])
+    t, v = _fill_gaps(t, v, notes)
+    for note in notes:
+        log.warning("%s: %s", file, note)
+    return PeriodicSeries(t - t[0], v, name=Path(file).stem, notes=tuple(notes))
+
+
+def _sorted_unique(t: FloatArray, v: FloatArray, notes: list[str]) -> tuple[FloatArray, FloatArray]:
+    """Rows sorted by time, values at equal times averaged (noted)."""
+    if (np.diff(t) < 0).any():
+        notes.append(f"{int((np.diff(t) < 0).sum())} rows out of time order: sorted")
+    times, inverse, counts = np.unique(t, return_inverse=True, return_counts=True)
+    if len(times) < len(t):
+        notes.append(
+            f"{len(t) - len(times)} rows repeat an earlier timestamp: values at one time averaged"
+        )
+    mean = np.bincount(inverse, weights=v, minlength=len(times)) / counts
+    return times.astype(np.float64), mean.astype(np.float64)
+
+
+def _fill_gaps(t: FloatArray, v: FloatArray, notes: list[str]) -> tuple[FloatArray, FloatArray]:
+    """Samples inserted at the median spacing inside every gap, linearly interpolated."""
+    dt = np.diff(t)
+    spacing = float(np.median(dt))
+    gap = dt > GAP_FACTOR * spacing
+    if not gap.any() or spacing <= 0:
+        return t, v
+    extra = np.ceil(dt[gap] / spacing - 1e-9).astype(np.int64) - 1
+    first = np.repeat(t[:-1][gap], extra)
+    k = np.arange(int(extra.sum())) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+    new_t = first + k * spacing
+    all_t = np.concatenate([t, new_t])
+    order = np.argsort(all_t, kind="stable")
+    all_t = all_t[order]
+    notes.append(
+        f"{int(gap.sum())} gaps longer than {GAP_FACTOR:g} x the median spacing "
+        f"({spacing:g} s; longest {float(dt[gap].max()):g} s): {len(new_t)} samples "
+        "interpolated linearly"
+    )
+    return all_t, np.interp(all_t, t, v)
 
 
 def _seconds(column: pd.Series, file: str) -> FloatArray:

@@ -17,8 +17,9 @@ the same seed gives the same rates however the steps are requested.
 
 from __future__ import annotations
 
+import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,8 @@ import numpy.typing as npt
 from slimplace.errors import InputError, Problem
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.series import PeriodicSeries, read_series_csv
+
+log = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -196,7 +199,7 @@ def pattern_from_spec(
                 )
             ],
         )
-    return Trace(read_series_csv(path), name=str(path))
+    return Trace(read_series_csv(path, repair=True), name=str(path))
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,6 +242,34 @@ class DemandWorkload:
         lo = start - first * NOISE_BLOCK
         return z[lo : lo + n]
 
+    def notes(self, horizon_s: float) -> list[str]:
+        """What the workload did to its traces: the repairs made while reading them
+        (:func:`~slimplace.sim.series.read_series_csv`) and, when ``horizon_s`` is longer
+        than a trace, that it repeats (logged as warnings too)."""
+        out: list[str] = []
+        for pattern in self.patterns:
+            if not isinstance(pattern, Trace):
+                continue
+            out += [f"{pattern.name}: {n}" for n in pattern.series.notes]
+            period = pattern.series.period_s
+            if horizon_s > period + 1e-9:
+                out.append(
+                    f"{pattern.name}: the horizon ({horizon_s / 3600:g} h) is longer than the "
+                    f"trace ({period / 3600:g} h): the trace repeats "
+                    f"{horizon_s / period:.2f} times"
+                )
+        for note in out:
+            log.warning("%s", note)
+        return out
+
+    def scaled_to_peak(self, n_steps: int, step_s: float) -> DemandWorkload:
+        """The same workload rescaled so that each demand's maximum rate over the first
+        ``n_steps`` steps is its scenario rate (``mean_rate_per_s`` here): the scenario states
+        the peak, the trace the shape (issue 15's benchmark convention)."""
+        peak, _ = self.peak_and_mean(n_steps, step_s)
+        factor = np.divide(self.mean_rate_per_s, peak, out=np.ones_like(peak), where=peak > 0)
+        return replace(self, mean_rate_per_s=self.mean_rate_per_s * factor)
+
     def peak_and_mean(
         self, n_steps: int, step_s: float, block: int = 512
     ) -> tuple[FloatArray, FloatArray]:
@@ -259,9 +290,11 @@ def build_workload(
     seed: int = 0,
     base_dir: Path | None = None,
     file: str = "workload",
+    aligned: bool = False,
 ) -> DemandWorkload:
     """The workload of every demand: ``override`` for all applications, else each
-    application's ``workload`` field. Phases are drawn from ``seed``."""
+    application's ``workload`` field. Phases are drawn from ``seed``; ``aligned`` gives
+    every source phase 0 (all follow the pattern in step, as in issue 15's benchmark)."""
     apps = problem.scenario.applications
     specs = [override if override is not None else app.workload for app in apps]
     patterns: list[Pattern] = []
@@ -279,7 +312,7 @@ def build_workload(
     phase = np.zeros(problem.n_demands)
     for i, pattern in enumerate(patterns):
         cols = np.nonzero(demand_pattern == i)[0]
-        phase[cols] = pattern.random_phase_s(rng, len(cols))
+        phase[cols] = 0.0 if aligned else pattern.random_phase_s(rng, len(cols))
     cv = np.array([p.noise_cv for p in patterns], dtype=np.float64)[demand_pattern]
     return DemandWorkload(
         problem.demand_rate_per_s.copy(), tuple(patterns), demand_pattern, phase, cv, seed

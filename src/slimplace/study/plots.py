@@ -38,6 +38,26 @@ def method_colours(methods: Sequence[str]) -> dict[str, str]:
     return {m: _hex(cmap(i % cmap.N)) for i, m in enumerate(names)}
 
 
+#: Marker shapes cycled over methods, so methods drawn at the same point stay apart.
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "p", "<", ">", "h", "*")
+#: Line styles cycled over methods in the time series.
+_LINESTYLES = ("-", "--", "-.", ":")
+
+
+def method_markers(methods: Sequence[str]) -> dict[str, str]:
+    """A stable marker shape per method name (sorted names over :data:`_MARKERS`)."""
+    names = sorted(set(methods))
+    return {m: _MARKERS[i % len(_MARKERS)] for i, m in enumerate(names)}
+
+
+def nested_sizes(methods: Sequence[str], largest: float, smallest: float) -> dict[str, float]:
+    """Marker areas falling from ``largest`` to ``smallest`` over the sorted methods:
+    drawn in that order, methods at the same point show as nested rings, none hidden."""
+    names = sorted(set(methods))
+    sizes = np.linspace(largest, smallest, num=max(len(names), 1))
+    return {m: float(sizes[i]) for i, m in enumerate(names)}
+
+
 def pareto_mask(cost: npt.ArrayLike, benefit: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """Points no other point beats (lower or equal cost and higher or equal benefit,
     one strictly): sort by cost, keep each point whose benefit exceeds every cheaper one's."""
@@ -101,10 +121,12 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
     they are not placements one would deploy."""
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     ax = fig.add_subplot()
+    # colours, markers and sizes over every method, as in the other figures
+    every = df["method"].astype(str).tolist() if "method" in df.columns else []
     df = placements(df)
     if not _has(df, "method", "energy_kwh", "accuracy"):
         return _empty(fig, ax, "no solve or compare results")
-    colours = method_colours(df["method"].tolist())
+    colours = method_colours(every)
     for method, group in df.groupby("method"):
         ok = group["feasible"].astype(bool)
         c = colours[str(method)]
@@ -128,15 +150,19 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
     feasible = df[df["feasible"].astype(bool)]
     candidates = feasible.groupby("method")[["energy_kwh", "accuracy"]].mean()
     front_names = candidates.index[pareto_mask(candidates["energy_kwh"], candidates["accuracy"])]
+    markers = method_markers(every)
+    sizes = nested_sizes(every, 220.0, 40.0)
     for name, energy, accuracy in zip(
         means.index, means["energy_kwh"], means["accuracy"], strict=True
     ):
-        ax.scatter(
+        ax.scatter(  # largest first: methods at the same mean show as nested markers
             energy,
             accuracy,
-            s=80,
+            s=sizes[str(name)],
+            marker=markers[str(name)],
             color=colours[str(name)],
             edgecolors="black",
+            linewidths=0.8,
             label=str(name),
             zorder=3,
         )
@@ -151,7 +177,10 @@ def pareto_figure(df: pd.DataFrame) -> Figure:
     )
     ax.set_xlabel("energy over the horizon (kWh)")
     ax.set_ylabel("mean accuracy served")
-    ax.set_title("accuracy against energy (large: method mean; hollow: infeasible)")
+    ax.set_title(
+        "accuracy against energy\n(large: method mean, nested where equal; hollow: infeasible)",
+        fontsize=10,
+    )
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
@@ -168,13 +197,19 @@ def timeseries_figure(series: pd.DataFrame) -> Figure:
     frame = series.assign(hours=hours)
     colours = method_colours(frame[key].astype(str).tolist())
     scale, unit = (1e3, "kW") if frame["power_w"].max() >= 1e3 else (1.0, "W")
-    for name, group in frame.groupby(key):
+    names = sorted(frame[key].astype(str).unique())
+    for i, (name, group) in enumerate(frame.groupby(key)):
         mean = group.groupby("hours")[["power_w", "slo_met_fraction"]].mean()
-        c = colours[str(name)]
-        power_ax.plot(mean.index, mean["power_w"] / scale, color=c, label=str(name))
-        slo_ax.plot(mean.index, mean["slo_met_fraction"] * 100, color=c, label=str(name))
+        # styles and widths differ, so policies on the same curve stay visible
+        style = {"color": colours[str(name)], "label": str(name),
+                 "ls": _LINESTYLES[names.index(str(name)) % len(_LINESTYLES)],
+                 "lw": 2.6 - 1.6 * i / max(len(names) - 1, 1)}  # fmt: skip
+        power_ax.plot(mean.index, mean["power_w"] / scale, **style)
+        slo_ax.plot(mean.index, mean["slo_met_fraction"] * 100, **style)
     power_ax.set_ylabel(f"power ({unit})")
     power_ax.set_title("simulation: power and SLO attainment over time (mean over trials)")
+    low = float(frame["slo_met_fraction"].min()) * 100
+    slo_ax.set_ylim(max(0.0, min(low - 2.0, 95.0)), 100.5)  # no room above 100 %
     slo_ax.set_ylabel("requests meeting SLO (%)")
     slo_ax.set_xlabel("time (h)")
     power_ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -193,18 +228,16 @@ def gap_and_time_figure(df: pd.DataFrame) -> Figure:
     df = with_gap(df)
     bounds = set(df["method"]) - set(placements(df)["method"])
     colours = method_colours(df["method"].tolist())
+    markers = method_markers(df["method"].tolist())
+    sizes = nested_sizes(df["method"].tolist(), 90.0, 14.0)
     for method, group in df.groupby("method"):
-        c = colours[str(method)]
-        time_ax.scatter(
-            group["n_candidates"],
-            group["seconds"].clip(lower=1e-5),
-            s=14,
-            color=c,
-            label=str(method),
-        )
+        style = {"color": colours[str(method)], "marker": markers[str(method)],
+                 "s": sizes[str(method)], "edgecolors": "black", "linewidths": 0.4,
+                 "label": str(method)}  # fmt: skip
+        time_ax.scatter(group["n_candidates"], group["seconds"].clip(lower=1e-5), **style)
         g = group[group["gap"].notna()] if str(method) not in bounds else group.iloc[:0]
-        if len(g):
-            gap_ax.scatter(g["n_candidates"], g["gap"] * 100, s=14, color=c, label=str(method))
+        if len(g):  # methods at the same gap (0 %) show as nested markers
+            gap_ax.scatter(g["n_candidates"], g["gap"] * 100, **style)
     _log_if_wide(time_ax, df["n_candidates"], "x")
     _log_if_wide(time_ax, df["seconds"].clip(lower=1e-5), "y")
     time_ax.set_xlabel("problem size (admissible candidates)")

@@ -123,6 +123,6 @@ class PeriodicPolicy:
             return True
         e_new = evaluate(problem, new)
         objective = problem.objective
-        return e_new.feasible and e_new.objective(objective) < e_old.objective(objective) * (
-            1 - self.hysteresis
-        )
+        return e_new.feasible and e_new.plan_objective(objective) < e_old.plan_objective(
+            objective
+        ) * (1 - self.hysteresis)

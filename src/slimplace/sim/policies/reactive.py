@@ -241,7 +241,8 @@ class ReactivePolicy:
         objective = problem.objective
         if not new.feasible or (
             old.feasible
-            and new.objective(objective) >= old.objective(objective) * (1 - self.hysteresis)
+            and new.plan_objective(objective)
+            >= old.plan_objective(objective) * (1 - self.hysteresis)
         ):
             return None
         return plan

@@ -1,0 +1,186 @@
+"""Online policies against the static peak plan and the hindsight reference on one trace.
+
+    python benchmarks/online.py SCENARIO --trace CSV --horizon 7d --step 5min --json OUT
+        [--policies static-peak,reactive,periodic,predictive,hindsight] [--method greedy]
+        [--rate-scale 1] [--seed 0] [--time-limit S] [--hindsight-method greedy]
+        [--hindsight-time-limit 30]
+
+Every application follows the trace (a CSV of ``time,value``, timestamps or seconds; gaps,
+duplicates and unsorted rows are repaired as :mod:`slimplace.sim.series` documents), all
+sources in step, scaled so that the trace's maximum over the horizon is each source's
+rate in the scenario (the scenario states the peak; ``--rate-scale`` multiplies it). Each
+policy runs through :func:`slimplace.sim.simulate` with the ``greedy`` planner (or
+``--method``; ``hindsight`` plans with ``--hindsight-method``, e.g. ``milp`` for a
+stronger reference); ``seconds`` is the time of that call (for ``hindsight``, its solves
+included). The JSON (issue 15)::
+
+    {"fixed_kwh": F, "hindsight_energy_kwh": H, "hindsight_plan_energy_kwh": Hp,
+     "plan_energy_lower_bound_kwh": L, "notes": [...],
+     "policies": {NAME: {"energy_kwh", "plan_energy_kwh", "slo_attainment",
+                         "mean_accuracy", "switches", "wakeups", "seconds", "regret_pct",
+                         "regret_total_pct", "saving_vs_static_peak_pct", "report"}}}
+
+``regret_pct`` is the plan-dependent energy above hindsight's, in percent;
+``regret_total_pct`` the same on total energy; ``saving_vs_static_peak_pct`` the
+plan-dependent energy saved against ``static-peak``; ``L`` the proven lower bound of
+:func:`slimplace.sim.bounds.plan_energy_lower_bound` (any policy serving every request).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from slimplace.errors import SlimplaceError
+from slimplace.problem.compile import compile_problem
+from slimplace.scenario.io import load_scenario
+from slimplace.sim import build_workload, default_policies, n_steps_for, simulate
+from slimplace.sim.bounds import plan_energy_lower_bound
+from slimplace.sim.policies.hindsight import regret_pct
+from slimplace.units import UnitError, parse
+
+J_PER_KWH = 3.6e6
+DEFAULT_POLICIES = "static-peak,reactive,periodic,predictive,hindsight"
+
+
+def run(
+    scenario: Path,
+    trace: Path,
+    *,
+    horizon_s: float,
+    step_s: float,
+    policies: list[str],
+    method: str,
+    rate_scale: float,
+    seed: int,
+    hindsight_method: str = "greedy",
+    hindsight_time_limit_s: float = 30.0,
+    time_limit_s: float | None = None,
+) -> dict[str, Any]:
+    """Simulate every policy on the scenario with every application following ``trace``."""
+    problem = compile_problem(load_scenario(scenario), variants="all")
+    problem = replace(problem, demand_rate_per_s=problem.demand_rate_per_s * rate_scale)
+    n = n_steps_for(horizon_s, step_s)
+    workload = build_workload(
+        problem, override=str(trace.resolve()), seed=seed, aligned=True
+    ).scaled_to_peak(n, step_s)
+    notes = workload.notes(n * step_s)
+    registry = default_policies()
+    rows: dict[str, dict[str, Any]] = {}
+    fixed_j = math.nan
+    for name in policies:
+        policy = (
+            registry.create(name, method=hindsight_method, time_limit_s=hindsight_time_limit_s)
+            if name == "hindsight"
+            else registry.create(
+                name,
+                method=method,
+                **({} if time_limit_s is None else {"time_limit_s": time_limit_s}),
+            )
+        )
+        s = simulate(
+            problem, policy, horizon_s=horizon_s, step_s=step_s, workload=workload, seed=seed
+        ).summary
+        fixed_j = s.fixed_energy_j
+        rows[name] = {
+            "energy_kwh": s.energy_j / J_PER_KWH,
+            "plan_energy_kwh": s.plan_energy_j / J_PER_KWH,
+            "slo_attainment": s.slo_attainment,
+            "mean_accuracy": s.mean_accuracy,
+            "switches": s.variant_switches + s.moves,
+            "wakeups": s.wake_ups,
+            "seconds": s.wall_s,
+            "served_fraction": s.served_fraction,
+            "report": s.policy_report,
+        }
+        print(f"{name}: {json.dumps(rows[name])}", file=sys.stderr)
+    bound_j = plan_energy_lower_bound(problem, workload, n_steps=n, step_s=step_s)
+    _relative(rows)
+    hind = rows.get("hindsight", {})
+    return {
+        "scenario": str(scenario),
+        "trace": str(trace),
+        "horizon_s": n * step_s,
+        "step_s": step_s,
+        "rate_scale": rate_scale,
+        "method": method,
+        "hindsight_method": hindsight_method,
+        "fixed_kwh": fixed_j / J_PER_KWH,
+        "hindsight_energy_kwh": hind.get("energy_kwh"),
+        "hindsight_plan_energy_kwh": hind.get("plan_energy_kwh"),
+        "plan_energy_lower_bound_kwh": bound_j / J_PER_KWH,
+        "notes": notes,
+        "policies": rows,
+    }
+
+
+def _relative(rows: dict[str, dict[str, Any]]) -> None:
+    """Regret against hindsight and saving against static-peak, where both ran."""
+    hind = rows.get("hindsight")
+    peak = rows.get("static-peak")
+    for row in rows.values():
+        if hind is not None:
+            row["regret_pct"] = regret_pct(row["plan_energy_kwh"], hind["plan_energy_kwh"])
+            row["regret_total_pct"] = regret_pct(row["energy_kwh"], hind["energy_kwh"])
+        if peak is not None and peak["plan_energy_kwh"] > 0:
+            row["saving_vs_static_peak_pct"] = 100.0 * (
+                1.0 - row["plan_energy_kwh"] / peak["plan_energy_kwh"]
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line (module docstring)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("scenario", type=Path)
+    ap.add_argument("--trace", type=Path, required=True)
+    ap.add_argument("--horizon", default="7d")
+    ap.add_argument("--step", default="5min")
+    ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    ap.add_argument("--policies", default=DEFAULT_POLICIES)
+    ap.add_argument("--method", default="greedy")
+    ap.add_argument("--rate-scale", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--time-limit", type=float, default=None, help="online planners' limit (s)")
+    ap.add_argument("--hindsight-method", default="greedy")
+    ap.add_argument("--hindsight-time-limit", type=float, default=30.0)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        horizon_s, step_s = parse(args.horizon, "time"), parse(args.step, "time")
+        if not (horizon_s > 0 and step_s > 0):
+            raise UnitError(f"--horizon and --step must be positive: {args.horizon}, {args.step}")
+    except UnitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        out = run(
+            args.scenario,
+            args.trace,
+            horizon_s=horizon_s,
+            step_s=step_s,
+            policies=[p.strip() for p in args.policies.split(",") if p.strip()],
+            method=args.method,
+            rate_scale=args.rate_scale,
+            seed=args.seed,
+            hindsight_method=args.hindsight_method,
+            hindsight_time_limit_s=args.hindsight_time_limit,
+            time_limit_s=args.time_limit,
+        )
+    except SlimplaceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    text = json.dumps(out, indent=2, default=float)
+    if args.json is not None:
+        args.json.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""The offline reference: per-step optimal plans with perfect knowledge of the whole load.
+
+``hindsight`` reads the future (``Context.workload``), which no online policy may do, and
+plays, at every step, the plan its solver finds for that step's rates, with every server
+woken exactly one wake time before a step needs it and switched off as soon as no step
+within the next wake time needs it. Its measured energy (transitions included) is the
+yardstick of regret: an online policy's energy as a percentage above it.
+
+Solving once per step would cost a solve per step; instead each demand's rate is rounded
+*up* to a grid of ``levels`` steps of its peak, ``ceil(levels r_d(t) / peak_d) / levels
+x peak_d``, and one plan is solved per distinct rounded rate vector (warm-started from
+the previous one). A plan for higher rates is feasible at lower ones (loads, utilisations
+and queueing delays only fall), so every step is served; when every demand follows one
+trace in step (issue 15's benchmark) there are at most ``levels + 1`` distinct vectors.
+Levels are solved from the heaviest down, and a level keeps the plan of the level solved
+before it when that one was made for rates at least as high for every demand (so it is
+feasible here) and is cheaper at this level's rates: with a heuristic solver the plan
+energy then never rises as an in-step load falls. The rounding costs at most the energy
+difference between two neighbouring levels; with a heuristic solver (``greedy``, the
+default) the per-step plans are the best the solver found, not proven optima.
+:mod:`slimplace.sim.bounds` gives a lower bound that holds for any policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.errors import SlimplaceError
+from slimplace.evaluate import evaluate
+from slimplace.optim.greedy import GreedySolver
+from slimplace.placement.registry import Solver
+from slimplace.plan import Plan
+from slimplace.problem.compiled import CompiledProblem
+from slimplace.sim.policies.common import solve_at
+from slimplace.sim.policy import Change, Context, Decision, Observation
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Rows of rates generated at once while reading the future.
+BLOCK = 1024
+
+
+class HindsightError(SlimplaceError):
+    """The hindsight policy was run without the future load."""
+
+
+@dataclass
+class HindsightMemory:
+    """The plans, which one each step uses, and the servers each step asks for."""
+
+    plans: list[Plan]
+    step_plan: IntArray
+    servers_ahead: IntArray
+    current: int = -1
+    solve_s: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HindsightPolicy:
+    """See the module docstring."""
+
+    solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
+    levels: int = 20
+    name: str = "hindsight"
+
+    def start(self, context: Context, *, seed: int) -> HindsightMemory:
+        """Read the whole load, solve one plan per rounded rate vector, schedule wake-ups."""
+        import time
+
+        if context.workload is None:
+            raise HindsightError("hindsight needs the whole load (run it through simulate())")
+        if self.levels < 1:
+            raise HindsightError(f"levels must be >= 1, not {self.levels}")
+        rounded = self._rounded_rates(context)
+        keys, step_plan = np.unique(rounded, axis=0, return_inverse=True)
+        step_plan = np.asarray(step_plan, dtype=np.int64).reshape(-1)
+        order = np.argsort(-keys.sum(axis=1))  # heaviest first; each warm-starts the next
+        plans: list[Plan | None] = [None] * len(keys)
+        t0 = time.perf_counter()
+        best: tuple[Plan, FloatArray] | None = None
+        for k in order:
+            plan, problem = solve_at(
+                context,
+                keys[k],
+                solver=self.solver,
+                seed=seed + int(k),
+                start=None if best is None else best[0],
+            )
+            if best is not None and (best[1] >= keys[k] - 1e-12).all():
+                plan = _cheaper(problem, plan, best[0])
+            plans[k] = plan
+            best = (plan, keys[k])
+        spent = time.perf_counter() - t0
+        log.info("hindsight: %d plans for %d steps (%.1f s)", len(keys), context.n_steps, spent)
+        solved = [p for p in plans if p is not None]
+        servers = np.stack([p.servers_on for p in solved]).astype(np.int64)[step_plan]
+        ahead = _wake_ahead(context, servers)
+        return HindsightMemory(solved, step_plan, ahead, solve_s=spent)
+
+    def decide(self, obs: Observation, memory: HindsightMemory) -> Decision:
+        """This step's plan when it changes; else the servers the next wake time needs."""
+        t = min(obs.step, len(memory.step_plan) - 1)
+        k = int(memory.step_plan[t])
+        on = memory.servers_ahead[t]
+        if k != memory.current:
+            memory.current = k
+            return Plan(memory.plans[k].x, on, self.name)
+        if np.array_equal(on, obs.servers_target):
+            return None
+        return Change(servers_on=on)
+
+    def report(self, memory: HindsightMemory) -> dict[str, float]:
+        """How many plans were solved and the time spent solving them."""
+        return {"plans_solved": float(len(memory.plans)), "solve_s": memory.solve_s}
+
+    def _rounded_rates(self, context: Context) -> FloatArray:
+        """Every step's rates rounded up to the grid of ``levels`` steps of each peak."""
+        wl = context.workload
+        assert wl is not None
+        n, peak = context.n_steps, context.peak_rate_per_s
+        out = np.empty((n, len(peak)))
+        for s in range(0, n, BLOCK):
+            size = min(BLOCK, n - s)
+            r = wl.rates(s, size, context.step_s)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                level = np.where(peak > 0, np.ceil(r / peak * self.levels - 1e-9), 0.0)
+            out[s : s + size] = np.clip(level, 0, self.levels) / self.levels * peak
+        return out
+
+
+def _cheaper(problem: CompiledProblem, new: Plan, held: Plan) -> Plan:
+    """The cheaper at these rates of a new plan and one made for rates at least as high
+    (feasible here too): the solver is a heuristic, so a plan for more load can beat it."""
+    e_new, e_held = evaluate(problem, new), evaluate(problem, held)
+    if not e_new.feasible:
+        return held
+    objective = problem.objective
+    return held if e_held.objective(objective) <= e_new.objective(objective) else new
+
+
+def _wake_ahead(context: Context, servers: IntArray) -> IntArray:
+    """Per step and node, the most servers any step within the next wake time needs, so
+    each is on (and awake) when its step comes; nodes that cannot switch keep the plan's."""
+    p = context.problem
+    wake = np.where(p.node_profile >= 0, p.node_wake_time_s, 0.0)
+    steps = np.ceil(wake / context.step_s - 1e-9).astype(np.int64)
+    out = servers.copy()
+    for lag in range(1, int(steps.max(initial=0)) + 1):
+        cols = steps >= lag
+        tail = np.repeat(servers[-1:, cols], lag, axis=0)
+        shifted = np.vstack([servers[lag:, cols], tail])[: len(servers)]
+        out[:, cols] = np.maximum(out[:, cols], shifted)
+    return out
+
+
+def regret_pct(energy_j: float, hindsight_j: float) -> float:
+    """Energy above the hindsight reference, in percent (NaN when the reference is 0)."""
+    return 100.0 * (energy_j - hindsight_j) / hindsight_j if hindsight_j > 0 else math.nan

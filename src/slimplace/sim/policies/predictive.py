@@ -1,0 +1,204 @@
+"""Model-predictive control: plan for the forecast load, wake servers ahead of it.
+
+Every step the policy forecasts the next ``lookahead_s`` of load per demand
+(:class:`~slimplace.sim.forecast.Forecaster`: seasonal naive or damped-trend exponential
+smoothing, whichever erred less lately). Two loops act on the forecast:
+
+- **servers and widths, every step**: the load-following layer of the reactive policy
+  (:class:`~slimplace.sim.policies.reactive.ReactivePolicy`) runs on the *forecast peak
+  over the next wake time* (at least the current rates) instead of the current rates, so
+  servers are switched on one wake time before the load arrives, and each node serves
+  its entries at the heaviest variant of their ladder that fits the servers available,
+  up to the plan's own (``ceiling="plan"``; ``"best"`` spends spare capacity on accuracy)
+  (a width switch within a loaded weight-sharing model, charged by the engine with the
+  family's ``switch_time_s``);
+- **placement, every ``period_s``**: the problem is re-solved at the forecast peak over
+  the next period plus wake time (x ``1 + headroom``), each demand's rate rounded *up* to
+  a grid of ``levels`` steps of its peak (safe: a plan for more load fits less), warm-
+  started from the plan in force; nothing is solved while the rounded load is the one
+  last planned for, and a plan solved once for a rounded load is reused when that load
+  comes back (a daily cycle needs a few dozen solves a week, not one per period); the
+  new placement replaces the one in force only when the old one no longer fits that load or
+  the new one is better by more than ``hysteresis`` in the part of the objective a plan
+  controls (``Evaluation.plan_objective``: plan-dependent power for energy) once the cost of
+  the move is spread over the period: waking the servers it adds, and the ``idle_s`` the
+  servers it frees stay on before they sleep. Its extra servers wake first and traffic
+  moves once they are up (make before break).
+
+This is receding-horizon control in the sense of Mayne et al., "Constrained model
+predictive control: stability and optimality", Automatica 36 (2000): decide for a
+horizon on a forecast, apply the first part, re-decide as the forecast is revised.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from slimplace.evaluate import evaluate
+from slimplace.optim.greedy import GreedySolver
+from slimplace.placement.registry import Solver
+from slimplace.plan import Plan
+from slimplace.problem.compiled import CompiledProblem
+from slimplace.sim.forecast import Forecaster
+from slimplace.sim.policies.common import solve_at, wake_steps
+from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
+from slimplace.sim.policy import Context, Decision, Observation, at_rates
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class PredictiveMemory:
+    """The load-following layer's memory, the forecaster and the latest forecast."""
+
+    context: Context
+    seed: int
+    layer: ReactivePolicy
+    inner: ReactiveMemory
+    forecaster: Forecaster
+    wake: int
+    period: int
+    forecast: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    last_plan_step: int = 0
+    planned_key: bytes = b""
+    cache: dict[bytes, Plan] = field(default_factory=dict)
+    solves: int = 0
+    adopted: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PredictivePolicy:
+    """See the module docstring. ``solver`` plans the placement (default: ``greedy`` with a
+    30 s limit; warm-started from the plan in force when it takes a start plan)."""
+
+    solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
+    period_s: float = 3600.0
+    lookahead_s: float = 3600.0
+    headroom: float = 0.1
+    hysteresis: float = 0.05
+    levels: int = 20
+    idle_s: float = 900.0
+    ceiling: str = "plan"
+    slo_target: float | None = 0.995
+    name: str = "predictive"
+
+    def start(self, context: Context, *, seed: int) -> PredictiveMemory:
+        """The peak placement (the capacity the scenario states) and an empty forecaster."""
+        layer = ReactivePolicy(
+            solver=self.solver,
+            headroom=self.headroom,
+            idle_s=self.idle_s,
+            ceiling=self.ceiling,
+            slo_target=self.slo_target,
+            name=self.name,
+        )
+        step = context.step_s
+        horizon = max(1, math.ceil(self.lookahead_s / step - 1e-9))
+        p = context.problem
+        switchable = (p.node_profile >= 0) & ~p.node_always_on & (p.node_count > 0)
+        wake_s = float(p.node_wake_time_s[switchable].max()) if switchable.any() else 0.0
+        return PredictiveMemory(
+            context,
+            seed,
+            layer,
+            layer.start(context, seed=seed),
+            Forecaster(p.n_demands, step, horizon),
+            wake=math.ceil(wake_s / step - 1e-9),
+            period=max(1, round(self.period_s / step)),
+        )
+
+    def decide(self, obs: Observation, memory: PredictiveMemory) -> Decision:
+        """Forecast, re-plan when due, then follow the forecast load (module docstring)."""
+        memory.forecaster.observe(obs.rate_per_s)
+        memory.forecast = memory.forecaster.forecast()
+        if obs.step == 0:
+            return memory.layer.decide(obs, memory.inner)
+        if obs.step - memory.last_plan_step >= memory.period and memory.inner.pending is None:
+            self._replan(obs, memory)
+        ahead = self._peak_ahead(obs, memory, memory.wake)
+        return memory.layer.decide(replace(obs, rate_per_s=ahead), memory.inner)
+
+    def report(self, memory: PredictiveMemory) -> dict[str, float]:
+        """Forecast error (MAPE, WAPE), method shares, placement solves and adoptions."""
+        out = memory.forecaster.report()
+        out["placement_solves"] = float(memory.solves)
+        out["placements_adopted"] = float(memory.adopted)
+        return out
+
+    @staticmethod
+    def _peak_ahead(obs: Observation, memory: PredictiveMemory, steps: int) -> FloatArray:
+        """Per demand, the largest of the current rate and the forecast of the next
+        ``steps`` steps (read-only, as observations are)."""
+        now = np.asarray(obs.rate_per_s)
+        if steps <= 0 or memory.forecast.size == 0:
+            return now
+        ahead = np.maximum(now, memory.forecast[: min(steps, len(memory.forecast))].max(axis=0))
+        ahead.flags.writeable = False
+        return ahead
+
+    def _replan(self, obs: Observation, memory: PredictiveMemory) -> None:
+        """Solve at the forecast peak of the coming period; hand a better plan to the
+        load-following layer as its pending placement."""
+        memory.last_plan_step = obs.step
+        peak = memory.context.peak_rate_per_s
+        target = self._peak_ahead(obs, memory, memory.period + memory.wake) * (1 + self.headroom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = np.where(peak > 0, np.ceil(target / peak * self.levels - 1e-9), 0.0)
+        key = level.astype(np.int64).tobytes()
+        if key == memory.planned_key:
+            return
+        memory.planned_key = key
+        inner = memory.inner
+        rate = level / self.levels * peak
+        problem = at_rates(memory.context.problem, rate)
+        plan = memory.cache.get(key)
+        if plan is None:
+            plan, problem = solve_at(
+                memory.context,
+                rate,
+                solver=self.solver,
+                seed=memory.seed + 1 + memory.solves,
+                start=inner.base,
+            )
+            memory.cache[key] = plan
+            memory.solves += 1
+        if not self._better(problem, plan, inner.base, obs, memory):
+            return
+        inner.pending = plan
+        inner.switch_step = obs.step + wake_steps(
+            problem, obs.servers_target, plan.servers_on, obs.step_s
+        )
+        memory.adopted += 1
+
+    def _better(
+        self,
+        problem: CompiledProblem,
+        new: Plan,
+        old: Plan,
+        obs: Observation,
+        memory: PredictiveMemory,
+    ) -> bool:
+        e_new = evaluate(problem, new)
+        if not e_new.feasible:
+            return False
+        e_old = evaluate(problem, old)
+        if not e_old.feasible:
+            return True
+        return e_new.plan_objective(problem.objective) + self._switch_w(
+            new, old, obs, memory
+        ) < e_old.plan_objective(problem.objective) * (1 - self.hysteresis)
+
+    def _switch_w(self, new: Plan, old: Plan, obs: Observation, memory: PredictiveMemory) -> float:
+        """What moving to ``new`` costs, spread over the period (W): waking the servers it
+        adds, and keeping those it frees on for ``idle_s`` before they sleep."""
+        p = memory.context.problem
+        target = np.asarray(obs.servers_target)
+        extra = np.maximum(0.0, new.servers_on - target)
+        freed = np.maximum(0.0, np.minimum(old.servers_on, target) - new.servers_on)
+        wake_j = extra * p.node_pue * p.node_wake_energy_j
+        idle_j = freed * p.node_pue * (p.node_idle_w - p.node_sleep_w) * self.idle_s
+        return float((wake_j + idle_j).sum()) / self.period_s
