@@ -64,3 +64,19 @@ def test_highs_gap_is_relative_to_the_objective_without_its_offset() -> None:
     assert big.bound is not None
     # the proven gap is within 1e-6 of what the plan controls, not of the inflated total
     assert big.objective - big.bound <= 1e-6 * abs(big.objective - f.offset - 1e6) + 1e-6
+
+
+def test_objective_fixed_is_what_the_evaluator_leaves_out_of_the_plan_part() -> None:
+    from slimplace.evaluate import evaluate
+    from slimplace.optim.greedy import GreedySolver
+    from slimplace.results import objective_fixed, plan_row
+
+    p = small_problem()
+    plan = GreedySolver().solve(p)
+    e = evaluate(p, plan)
+    fixed = objective_fixed(p)
+    value = e.objective(p.objective)
+    assert value - fixed == pytest.approx(e.plan_objective(p.objective), rel=1e-9, abs=1e-9)
+    row = plan_row(p, plan, e, bound=value - 0.01 * (value - fixed))
+    assert row["objective_fixed"] == pytest.approx(fixed)
+    assert row["gap"] == pytest.approx(0.01)
