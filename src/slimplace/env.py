@@ -39,6 +39,7 @@ import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.plan import Plan
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
@@ -53,9 +54,6 @@ from slimplace.sim.records import COL, NullSink, RecordBuffer
 from slimplace.sim.state import J_PER_KWH, SimState
 from slimplace.sim.workload import build_workload
 from slimplace.units import parse
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 DAY_S = 86400.0
 #: Observation features are clipped to this (an overloaded node's utilisation is large).

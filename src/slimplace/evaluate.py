@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.energy.routesum import cand_route_sum, into_links, route_table
 from slimplace.plan import Plan
@@ -26,10 +27,6 @@ from slimplace.problem.energy import server_power_w
 from slimplace.problem.latency import LatencySource, mg1_response_time_s
 from slimplace.problem.routes import Routes
 from slimplace.scenario.model import TIERS
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 TOL = 1e-6
 S_PER_H = 3600.0

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import BoolArray
 from slimplace.energy import accounting as energy_accounting
 from slimplace.evaluate import Evaluation
 from slimplace.plan import Plan
@@ -38,9 +38,6 @@ from slimplace.solve import GAP_TOLERANCE, Result, solve
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 CLOUD = TIERS.index("cloud")
 DEVICE = TIERS.index("device")

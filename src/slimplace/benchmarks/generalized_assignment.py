@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.errors import InputError, Problem
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.routes import Routes
@@ -40,9 +40,6 @@ from slimplace.scenario.model import (
     Source,
     Variant,
 )
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,10 +37,8 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray
 from slimplace.scenario.model import Variant
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: Bytes per tensor element by the variant's ``precision``.
 BYTES_PER_ELEMENT: Mapping[str, float] = MappingProxyType(

@@ -47,11 +47,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.calibration.features import VariantFeatures
 from slimplace.scenario.model import LatencyFit
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Fewest measurements for which the memory-bandwidth term is fitted.
 MIN_POINTS_MEMORY = 8

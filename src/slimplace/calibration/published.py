@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.calibration.architectures import (
     EFFICIENTNET_SCALING,
     SHUFFLENET_V2_CHANNELS,
@@ -40,9 +40,6 @@ from slimplace.calibration.architectures import (
 from slimplace.calibration.features import VariantFeatures, variant_features
 from slimplace.catalog import Catalog, load_catalog
 from slimplace.scenario.model import Variant
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 _V1 = frozenset({"mobilenet-v1", "s-mobilenet-v1", "us-mobilenet-v1"})
 _V2 = frozenset({"mobilenet-v2", "s-mobilenet-v2", "us-mobilenet-v2", "mobilenet-v2-tv"})

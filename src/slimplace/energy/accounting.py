@@ -22,12 +22,9 @@ model has no baseload.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray
 from slimplace.problem.compiled import CompiledProblem
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 def switchable(p: CompiledProblem) -> BoolArray:

@@ -13,12 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.scenario.model import HardwareProfile
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 HOURS_PER_YEAR = 8760.0
 G_PER_KG = 1000.0

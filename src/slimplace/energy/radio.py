@@ -30,12 +30,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.scenario.model import RadioModel
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def _phase_time_s(rate_per_s: FloatArray, start_s: float, length_s: float) -> FloatArray:

@@ -9,12 +9,9 @@ then along the shortest-path tree of s's root to v; responses come back the same
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.problem.routes import Routes, path_sums
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def into_links(routes: Routes) -> IntArray:

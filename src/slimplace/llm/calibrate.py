@@ -28,13 +28,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import nnls
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.calibration.fit import MIN_POINTS_OVERHEAD, kfold_splits, mape
 from slimplace.llm.catalog import SpeedTable
 from slimplace.llm.model import LlmArchitecture, Quantization, prefill_flops
 from slimplace.llm.roofline import DeviceLlmFit, bandwidth_only_decode_tps
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Fewest points for a device's error to be scored (fewer: reported, not scored).
 MIN_POINTS_SCORED = 5

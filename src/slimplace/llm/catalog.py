@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.catalog._rows import read_rows
 from slimplace.llm.model import LlmArchitecture, LlmVariant, Quantization
 from slimplace.llm.tokens import TokenDistribution
 
-FloatArray = npt.NDArray[np.float64]
 Row = dict[str, str]
 
 

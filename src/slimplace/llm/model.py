@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from slimplace.arrays import FloatArray
 
 #: Bits per KV-cache element by default (fp16/bf16 cache, llama.cpp and vLLM defaults).
 KV_BITS_DEFAULT = 16.0

@@ -38,9 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.llm.model import LlmVariant, decode_flops_of, prefill_flops_of
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

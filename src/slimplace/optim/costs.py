@@ -31,16 +31,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.evaluate import Evaluation
 from slimplace.plan import node_busy_s_per_s
 from slimplace.problem.compiled import CompiledProblem
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 ObjectiveName = Literal["energy", "carbon", "mix"]
 

@@ -62,13 +62,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.optim.arcs import arc_capacity_bps, candidate_arcs
 from slimplace.optim.costs import CostModel
 from slimplace.optim.segments import model_pairs, weighted_sum
 from slimplace.problem.compiled import CompiledProblem
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 CONTINUOUS, INTEGER = 0, 1
 

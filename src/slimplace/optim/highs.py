@@ -16,14 +16,12 @@ from typing import Any
 
 import highspy
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.optim.formulation import Formulation, RowBlock
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Above this many columns the MIP runs without HiGHS presolve, whose
 #: dominated-column search is quadratic in the length of the dense rows

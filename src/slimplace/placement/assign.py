@@ -11,13 +11,9 @@ numpy passes over the candidates.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.problem.compiled import CompiledProblem
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 def rank_by(*keys: FloatArray) -> FloatArray:

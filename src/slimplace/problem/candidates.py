@@ -18,14 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.problem.latency import ServiceTable, mg1_response_time_s, network_latency_s
 from slimplace.problem.routes import Routes
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: Demand rows x target columns evaluated at once (bounds peak memory).
 CHUNK_CELLS = 2_000_000

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.errors import Unservable
 from slimplace.problem.routes import Routes
 from slimplace.scenario.model import (
@@ -26,10 +27,6 @@ from slimplace.scenario.model import (
     RadioModel,
     Scenario,
 )
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 def _none_f() -> FloatArray:

@@ -11,11 +11,9 @@ Cloud Computing", Proc. IEEE 99(1), 2011; LEAF, Wiesner & Thamsen, ICFEC 2021).
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.scenario.model import PowerCurve
-
-FloatArray = npt.NDArray[np.float64]
 
 J_PER_KWH = 3.6e6
 

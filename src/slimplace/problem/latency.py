@@ -13,9 +13,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.scenario.model import HardwareProfile, Variant
-
-FloatArray = npt.NDArray[np.float64]
 
 
 class LatencySource(IntEnum):

@@ -23,8 +23,7 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from slimplace.arrays import FloatArray, IntArray
 
 #: Added per hop to routing weights: breaks latency ties by hop count and makes
 #: zero-latency links real edges for the sparse graph routines.

@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from slimplace.arrays import FloatArray
 from slimplace.scenario.model import HardwareProfile
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
 POWERCAP = Path("/sys/class/powercap")
 #: Estimation methods, in the order reported.
 METHODS = ("flops", "scaled-cpu")

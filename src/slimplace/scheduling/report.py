@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.fsutil import atomic_path
 from slimplace.scheduling.problem import ScheduleProblem
 from slimplace.scheduling.schedule import Schedule
@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from slimplace.scheduling.pareto import Front
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def schedule_frame(problem: ScheduleProblem, schedule: Schedule) -> pd.DataFrame:

@@ -29,12 +29,10 @@ and weak where servers' static power matters (term 1 is bounded by 0 only).
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.workload import DemandWorkload
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def min_dynamic_slope_w(problem: CompiledProblem) -> FloatArray:

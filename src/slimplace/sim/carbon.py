@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from slimplace.arrays import FloatArray
 from slimplace.errors import InputError, Problem
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.series import PeriodicSeries, read_series_csv
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)

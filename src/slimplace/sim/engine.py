@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.errors import SlimplaceError
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Rates and intensities are generated for at most this many values at once.
 BLOCK_VALUES = 1 << 20

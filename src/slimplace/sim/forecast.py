@@ -30,11 +30,11 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
+
+from slimplace.arrays import FloatArray
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Days of total load the damped-trend parameters are fitted on.
 FIT_DAYS = 3

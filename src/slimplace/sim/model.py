@@ -11,17 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: Columns of :attr:`StepModel.cand_f` (per-candidate floats). The budget (SLO less network
 #: and compute time) is capped at 1e12 s so that infinite SLOs stay finite in the tail formula.

@@ -22,16 +22,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 
 if TYPE_CHECKING:
     from slimplace.sim.workload import DemandWorkload
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from slimplace.arrays import FloatArray
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Record columns, in order. Powers in W (averages over the step), energies in J,
 #: carbon in g, requests as counts over the step. ``fixed_w`` is the power drawn whatever

@@ -11,15 +11,13 @@ import math
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow.parquet as pq
 from rich.table import Table
 
+from slimplace.arrays import FloatArray
 from slimplace.scenario.model import TIERS
 from slimplace.sim.engine import Summary
 from slimplace.sim.model import MIX_BINS
-
-FloatArray = npt.NDArray[np.float64]
 
 MAX_POINTS = 2000
 _PLOT_COLUMNS = (

@@ -19,10 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
+from slimplace.arrays import FloatArray
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,14 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from slimplace.arrays import FloatArray
 from slimplace.errors import InputError, Problem
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
 
 #: An interval longer than this many median spacings is a gap (filled by interpolation).
 GAP_FACTOR = 2.0

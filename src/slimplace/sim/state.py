@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.plan import Plan
 from slimplace.sim.model import (
     F_ACC,
@@ -63,9 +64,6 @@ from slimplace.sim.model import (
     StepModel,
 )
 from slimplace.sim.records import COL, COLUMNS
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Shares below this are not part of a plan's support.
 SHARE_EPS = 1e-12

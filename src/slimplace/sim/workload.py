@@ -26,16 +26,14 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.errors import InputError, Problem
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.series import PeriodicSeries, read_series_csv
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 DAY_S = 86400.0
 WEEK_S = 7 * DAY_S

@@ -27,7 +27,7 @@ def progress_bar(
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn(
-            "done [green]{task.fields[done]}[/] failed [red]{task.fields[failed]}[/] "
+            "done [green]{task.fields[done]}[/] · failed [red]{task.fields[failed]}[/] · "
             "remaining {task.fields[remaining]}"
         ),
         TimeElapsedColumn(),

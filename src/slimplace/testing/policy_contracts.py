@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.benchmarks.tiny import tiny_scenario
 from slimplace.plan import Plan
 from slimplace.problem.compile import compile_problem
@@ -33,8 +34,6 @@ from slimplace.sim.engine import simulate
 from slimplace.sim.policy import Change, Context, Decision, Observation, Policy
 from slimplace.sim.records import COL, COLUMNS
 from slimplace.sim.workload import build_workload
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass

@@ -20,13 +20,11 @@ from collections import Counter
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.plan import Plan, plan_from_choice
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.topology.provision import floor_ok
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 log = logging.getLogger(__name__)
 

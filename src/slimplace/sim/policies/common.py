@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.placement.registry import Solver, takes_start
 from slimplace.plan import Plan, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Objective
 from slimplace.sim.policy import Context, at_rates
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def solve_at(

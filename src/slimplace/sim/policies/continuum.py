@@ -20,16 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.plan import Plan, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
 from slimplace.sim.policy import Change, Context, Decision, Observation
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 TIER_ORDER = ("edge", "metro", "cloud")
 

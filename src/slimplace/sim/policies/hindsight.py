@@ -28,8 +28,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.errors import SlimplaceError
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
@@ -41,8 +41,6 @@ from slimplace.sim.policy import Change, Context, Decision, Observation
 
 log = logging.getLogger(__name__)
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Rows of rates generated at once while reading the future.
 BLOCK = 1024

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
@@ -15,8 +15,6 @@ from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Objective
 from slimplace.sim.policies.common import solve_at, wake_steps
 from slimplace.sim.policy import Change, Context, Decision, Observation
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass

@@ -36,8 +36,8 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import numpy.typing as npt
 
+from slimplace.arrays import FloatArray
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
@@ -47,8 +47,6 @@ from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import solve_at, wake_steps
 from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
 from slimplace.sim.policy import Context, Decision, Observation, at_rates
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
@@ -32,9 +33,6 @@ from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.policies.common import servers_for, solve_at, wake_steps
 from slimplace.sim.policy import Change, Context, Decision, Observation
 from slimplace.sim.state import late_probability
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass

@@ -35,7 +35,7 @@ from slimplace.scenario.model import (
 )
 from slimplace.scenario.validate import check_scenario
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 PI = HardwareProfile("pi", "device", 13.5e9, 4e9, 2.7, 6.4, device_class="rpi4")
 ORIN = HardwareProfile("orin", "edge", 2e12, 8e9, 5.0, 15.0, wake_time_s=30.0)

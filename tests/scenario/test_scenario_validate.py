@@ -13,7 +13,7 @@ from slimplace.problem.access import access_unservable
 from slimplace.problem.compile import compile_problem
 from slimplace.scenario.io import loads_scenario
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MINIMAL = (EXAMPLES / "minimal.yaml").read_text()
 
 #: Two cameras on 4G (20 Mbit/s each way); the second sends 30 frames of 150 kB a second.

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from slimplace.cli import app
 from slimplace.scheduling import generate_jobs, save_jobs
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jobs-small.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jobs-small.yaml"
 
 
 def test_schedule_writes_csv_and_gantt(tmp_path: Path):

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from slimplace.cli import app
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "minimal.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "minimal.yaml"
 runner = CliRunner()
 
 

@@ -14,8 +14,8 @@ from slimplace.evaluate import evaluate
 from slimplace.optim.milp import MilpSolver
 from slimplace.plan import Status
 
-DATA = Path(__file__).resolve().parent / "data" / "gap"
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "gap_orlib.py"
+DATA = Path(__file__).resolve().parents[1] / "data" / "gap"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "gap_orlib.py"
 
 
 def _optima() -> dict[str, float]:

@@ -34,7 +34,7 @@ from slimplace.scenario.model import (
 )
 from slimplace.solve import solve
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 G_A, G_B = 100.0, 500.0  # gCO2e/kWh of regions A (phone, antenna) and B (cloud)
 RATE = 2.0
 UP_BITS, DOWN_BITS = 8 * 100e3, 8 * 1e3

@@ -17,7 +17,7 @@ from slimplace.cli import app
 from slimplace.errors import InputError
 from slimplace.scheduling import compile_jobs, dump_jobs, generate_jobs, load_jobs, loads_jobs
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jobs-small.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jobs-small.yaml"
 
 BASE: dict[str, Any] = {
     "name": "t",

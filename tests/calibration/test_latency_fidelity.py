@@ -14,7 +14,7 @@ import pytest
 from slimplace.calibration.features import VariantFeatures
 from slimplace.calibration.published import published_measurements
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "latency_fidelity.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "latency_fidelity.py"
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def test_a_huge_deadline_does_not_stop_the_milp_from_scheduling():
 
     from slimplace.scheduling import loads_jobs
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "jobs-small.yaml"
+    example = Path(__file__).resolve().parents[2] / "examples" / "jobs-small.yaml"
     text = re.sub(r"deadline: [^\n#]+", "deadline: 1e300 h", example.read_text())
     problem = compile_jobs(loads_jobs(text, file="huge.yaml"))
     heuristic = Heuristic(time_limit_s=10).solve(problem)

@@ -17,7 +17,7 @@ from slimplace.errors import InputError
 from slimplace.scenario.io import load_scenario
 from slimplace.scenario.model import LatencyFit
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 
 TRUTH = LatencyFit(overhead_s=3e-3, flops_per_s=2e10, memory_bandwidth_bps=1.2e11)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from slimplace.cli import app
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MINIMAL = str(EXAMPLES / "minimal.yaml")
 JOBS = str(EXAMPLES / "jobs-small.yaml")
 runner = CliRunner()
@@ -380,7 +380,7 @@ def test_text_escapes_markup() -> None:
 
 
 def _modules_after(code: str) -> set[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     probe = f"{code}\nimport sys\nprint(' '.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     return set(out.stdout.split())

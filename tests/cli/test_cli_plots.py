@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from slimplace.cli import app
 from slimplace.sim import report as sim_report
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_static_split_separates_the_least_static_power_of_the_run() -> None:

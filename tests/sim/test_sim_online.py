@@ -18,7 +18,7 @@ from slimplace.sim.bounds import energy_per_request_floor_j, plan_energy_lower_b
 from slimplace.sim.policies.hindsight import HindsightError, HindsightPolicy, regret_pct
 from slimplace.testing import check_policy, tiny_scenario
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "online.py"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "online.py"
 REGISTRY = default_policies()
 SCENARIO = tiny_scenario(16, seed=5, rate_scale=10.0)  # peak load needs several servers
 PROBLEM = compile_problem(SCENARIO, variants="all")

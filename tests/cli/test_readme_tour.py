@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from slimplace.cli import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Commands quick enough for the test suite (seconds).
 QUICK = ("catalog", "validate", "solve", "methods", "import --list", "calibrate")
 

@@ -36,7 +36,7 @@ from slimplace.topology import (
 )
 from slimplace.topology.geo import DEFAULT_HOP_LATENCY_S, fibre_latency_s
 
-DATA = Path(__file__).parent / "data" / "topologies"
+DATA = Path(__file__).parents[1] / "data" / "topologies"
 ZOO = [s for s in list_builtin_topologies() if s.startswith("zoo:")]
 SNDLIB = [s for s in list_builtin_topologies() if s.startswith("sndlib:")]
 

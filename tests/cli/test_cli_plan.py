@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from slimplace.cli import app
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 
 

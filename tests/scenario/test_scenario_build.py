@@ -23,7 +23,7 @@ from slimplace.scenario.model import (
 )
 from slimplace.scenario.validate import check_scenario
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CATALOG = load_catalog()
 
 
