@@ -32,7 +32,7 @@ from slimplace.energy import accounting as energy_accounting
 from slimplace.evaluate import Evaluation
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.results import row_reason, row_status
+from slimplace.results import objective_fixed, relative_gap, row_reason, row_status
 from slimplace.scenario.model import TIERS, Objective
 from slimplace.solve import GAP_TOLERANCE, Result, solve
 
@@ -290,8 +290,9 @@ class Explanation:
 
     def resolution(self) -> float:
         """The smallest saving that is measured, not noise: the full plan's proven gap (or
-        the solver tolerance) times its value."""
-        return abs(self.full.value) * max(GAP_TOLERANCE, self.gap or 0.0)
+        the solver tolerance) times its plan-dependent value, the part the gap is
+        measured on."""
+        return abs(self.full.plan) * max(GAP_TOLERANCE, self.gap or 0.0)
 
     def ranking(self) -> list[str]:
         """Levers whose ablation is feasible and costs more than :meth:`resolution`,
@@ -336,11 +337,14 @@ class Explanation:
         }
 
 
-def _gap(plan: Plan, value: float) -> float | None:
-    if plan.bound is None or value <= 0:
+def _gap(problem: CompiledProblem, plan: Plan, value: float) -> float | None:
+    """The plan's proven gap by the one rule of every results table
+    (:func:`slimplace.results.relative_gap`: on the part of ``problem``'s objective a plan
+    controls); None without a bound."""
+    if plan.bound is None:
         return None
-    gap = (value - plan.bound) / abs(value)
-    return 0.0 if -GAP_TOLERANCE <= gap < 0 else gap
+    gap = relative_gap(value, plan.bound, fixed=objective_fixed(problem))
+    return None if np.isnan(gap) else gap
 
 
 def _no_candidate(problem: CompiledProblem) -> str:
@@ -380,7 +384,7 @@ def _run_lever(
             lever.name, lever.description, status, False, None, reason, None, result
         )
     value = e.objective(objective)
-    gap = _gap(plan, value) if ablated.objective == objective else None
+    gap = _gap(ablated, plan, value) if ablated.objective == objective else None
     return LeverOutcome(
         lever.name, lever.description, status, True, value, plan.reason, gap, result
     )
@@ -413,7 +417,7 @@ def explain(
         feasible=full.evaluation.feasible,
         full=acc,
         bound=full.plan.bound,
-        gap=_gap(full.plan, value),
+        gap=_gap(p, full.plan, value),
         levers=outcomes,
         result=full,
     )
