@@ -32,9 +32,8 @@ site answers for its own servers.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -66,7 +65,7 @@ def edge_sites(env: SlimplaceEnv) -> IntArray:
 class SlimplaceParallelEnv(ParallelEnv[str, ObsType, ActType]):
     """See the module docstring; build it with :func:`make_parallel_env`."""
 
-    metadata = {"name": "slimplace_parallel_v0", "render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"name": "slimplace_parallel_v0", "render_modes": []}
 
     def __init__(self, env: SlimplaceEnv) -> None:
         self.env = env
@@ -87,20 +86,22 @@ class SlimplaceParallelEnv(ParallelEnv[str, ObsType, ActType]):
             np.concatenate([[c + 1], np.full(self.n_apps, env.levels)]).astype(np.int64)
             for c in counts
         ]
-        self._obs_size = self.n_apps + 4 + 1 + 2
+        box = gym.spaces.Box(-1.0, FEATURE_MAX, shape=(self.n_apps + 7,), dtype=np.float32)
+        self._observation_spaces = dict.fromkeys(self.possible_agents, box)
+        self._action_spaces = {
+            a: gym.spaces.MultiDiscrete(self._nvec[i]) for i, a in enumerate(self.possible_agents)
+        }
         self._fixed_w = accounting.server_fixed_w(p)
         self._site_of_node = np.full(p.n_nodes, -1, dtype=np.int64)
         self._site_of_node[self.sites] = np.arange(len(self.sites))
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 (spaces must be the same objects)
     def observation_space(self, agent: str) -> gym.spaces.Box:
         """Local features of ``agent`` (module docstring)."""
-        return gym.spaces.Box(-1.0, FEATURE_MAX, shape=(self._obs_size,), dtype=np.float32)
+        return self._observation_spaces[agent]
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
     def action_space(self, agent: str) -> gym.spaces.MultiDiscrete:
         """Servers on at ``agent``'s site, then a width level per application."""
-        return gym.spaces.MultiDiscrete(self._nvec[self._index[agent]])
+        return self._action_spaces[agent]
 
     # ------------------------------------------------------------------ episode
     def reset(

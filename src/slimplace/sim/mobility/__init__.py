@@ -13,7 +13,7 @@ from pathlib import Path
 
 from slimplace.sim.mobility.hook import MIGRATE, Mobility, MobilityCounters
 from slimplace.sim.mobility.movement import Attachment, Movement, RandomWaypoint, TraceMovement
-from slimplace.sim.mobility.network import AccessNetwork, build_access_network
+from slimplace.sim.mobility.network import AccessNetwork, MobilityError, build_access_network
 from slimplace.sim.mobility.trace import MobilityTrace, read_mobility_trace
 
 #: The name that selects the random waypoint model instead of a trace file.
@@ -69,6 +69,7 @@ __all__ = [
     "Attachment",
     "Mobility",
     "MobilityCounters",
+    "MobilityError",
     "MobilityTrace",
     "Movement",
     "RandomWaypoint",

@@ -40,6 +40,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from slimplace.arrays import IntArray
+from slimplace.sim.mobility.movement import Movement
+from slimplace.sim.mobility.network import AccessNetwork, MobilityError, build_access_network
 from slimplace.sim.model import (
     F_BUDGET,
     F_COMPUTE,
@@ -52,8 +54,6 @@ from slimplace.sim.model import (
     SLO_TOL,
     StepModel,
 )
-from slimplace.sim.mobility.movement import Movement
-from slimplace.sim.mobility.network import AccessNetwork, build_access_network
 from slimplace.sim.state import SimState
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,9 @@ class Mobility:
         self, movement: Movement, *, migrate: str = "slo", state_bytes: float = 0.0
     ) -> None:
         if migrate not in MIGRATE:
-            raise ValueError(f"migrate must be one of {', '.join(MIGRATE)}, not {migrate!r}")
+            raise MobilityError(f"migrate must be one of {', '.join(MIGRATE)}, not {migrate!r}")
         if not (state_bytes >= 0 and math.isfinite(state_bytes)):
-            raise ValueError(f"state_bytes must be >= 0, not {state_bytes}")
+            raise MobilityError(f"state_bytes must be >= 0, not {state_bytes}")
         self.movement, self.migrate, self.state_bytes = movement, migrate, float(state_bytes)
         self.counters = MobilityCounters()
 
@@ -94,7 +94,7 @@ class Mobility:
         p = model.problem
         self.net: AccessNetwork = build_access_network(p)
         if self.net.n_sources == 0:
-            raise ValueError(
+            raise MobilityError(
                 f"scenario {p.scenario.name!r} has no mobile source (a traffic source "
                 "attached by exactly one link): nothing can move"
             )
@@ -234,4 +234,3 @@ class Mobility:
             "migration_bytes": c.migration_bytes,
             "stranded_entry_steps": float(c.stranded),
         }
-

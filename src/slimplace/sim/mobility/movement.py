@@ -29,7 +29,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
-from slimplace.sim.mobility.network import AccessNetwork
+from slimplace.sim.mobility.network import AccessNetwork, MobilityError, project_m
 from slimplace.sim.mobility.trace import MobilityTrace
 
 
@@ -52,11 +52,11 @@ class Attachment:
 
     def __init__(self, net: AccessNetwork, hysteresis: float) -> None:
         if not 0.0 <= hysteresis < 1.0:
-            raise ValueError(f"hysteresis must be in [0, 1), not {hysteresis}")
+            raise MobilityError(f"hysteresis must be in [0, 1), not {hysteresis}")
         xy = net.antenna_xy_m
         self.placed = np.flatnonzero(np.isfinite(xy).all(axis=1))
         if len(self.placed) == 0:
-            raise ValueError("no antenna has a position: positions cannot be attached")
+            raise MobilityError("no antenna has a position: positions cannot be attached")
         self.xy = xy
         self.tree = cKDTree(xy[self.placed])
         self.keep = 1.0 - hysteresis
@@ -104,8 +104,6 @@ class TraceMovement:
                 self.current[src] = tr.antenna[last]
             else:
                 assert tr.lat_lon is not None
-                from slimplace.sim.mobility.network import project_m
-
                 self.pos[src] = project_m(tr.lat_lon[last], self.net.lat0_deg)
                 self.known[src] = True
         if self.attachment is not None:
@@ -125,12 +123,12 @@ class RandomWaypoint:
         hysteresis: float = 0.1,
     ) -> None:
         if not 0.0 < min_speed_m_s <= max_speed_m_s:
-            raise ValueError(
+            raise MobilityError(
                 f"speeds must satisfy 0 < min_speed ({min_speed_m_s}) <= max_speed "
                 f"({max_speed_m_s}) m/s"
             )
         if pause_s < 0:
-            raise ValueError(f"pause must be >= 0 s, not {pause_s}")
+            raise MobilityError(f"pause must be >= 0 s, not {pause_s}")
         self.speed = (float(min_speed_m_s), float(max_speed_m_s))
         self.pause_s = float(pause_s)
         self.hysteresis = hysteresis
@@ -143,7 +141,7 @@ class RandomWaypoint:
         missing = np.flatnonzero(~np.isfinite(home_xy).all(axis=1))
         if len(missing):
             node = net.problem.node_ids[net.antenna_node[net.home[missing[0]]]]
-            raise ValueError(
+            raise MobilityError(
                 f"antenna {node} has no position: random-waypoint needs the `position` "
                 "of every antenna a mobile source starts at"
             )

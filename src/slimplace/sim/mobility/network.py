@@ -29,8 +29,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
+from slimplace.errors import SlimplaceError
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.routes import Routes, compute_routes
+
+
+class MobilityError(SlimplaceError):
+    """A scenario or option mobility cannot work with (no mobile source, an antenna
+    without a position for a position-based movement, a bad movement parameter)."""
+
 
 #: Earth radius (m) of the equirectangular projection (IUGG mean radius).
 EARTH_RADIUS_M = 6_371_008.8
