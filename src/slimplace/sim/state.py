@@ -511,7 +511,8 @@ class SimState:
         p_late *= rho  # <= rho
         if above is not None:
             np.copyto(p_late, 1.0, where=above)
-        if m.any_negative_budget:
+        if m.any_negative_budget:  # a negative budget makes the exponent positive: cap at 1
+            np.minimum(p_late, 1.0, out=p_late)
             np.maximum(p_late, self.e_neg, out=p_late)
         if self._late:  # requests delayed by a model switch or load are late too
             np.subtract(1.0, p_late, out=tmp)
