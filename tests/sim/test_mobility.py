@@ -289,3 +289,13 @@ def test_cli_runs_with_and_without_mobility_and_reports_bad_input(tmp_path: Path
         assert r.exit_code == 2, (args, r.output)
         assert fragment in r.output, (args, r.output)
         assert "Traceback" not in r.output
+
+
+def test_cli_refuses_random_waypoint_without_antenna_positions(tmp_path: Path) -> None:
+    scenario = tmp_path / "minimal.yaml"
+    shutil.copy(ROOT / "examples" / "minimal.yaml", scenario)
+    args = ["simulate", str(scenario), "--horizon", "1h", "--step", "5min", "--no-plots"]
+    r = CliRunner().invoke(
+        app, [*args, "--out", str(tmp_path / "o"), "--mobility", "random-waypoint"]
+    )
+    assert r.exit_code == 2 and "position" in r.output and "Traceback" not in r.output

@@ -56,7 +56,12 @@ class Attachment:
         xy = net.antenna_xy_m
         self.placed = np.flatnonzero(np.isfinite(xy).all(axis=1))
         if len(self.placed) == 0:
-            raise MobilityError("no antenna has a position: positions cannot be attached")
+            names = ", ".join(net.problem.node_ids[i] for i in net.antenna_node[:5])
+            raise MobilityError(
+                f"no antenna of scenario {net.problem.scenario.name!r} has a `position` "
+                f"(antennas: {names}): sources placed by position cannot be attached; give "
+                "the antennas positions or use a trace with an access_node column"
+            )
         self.xy = xy
         self.tree = cKDTree(xy[self.placed])
         self.keep = 1.0 - hysteresis
