@@ -1,6 +1,8 @@
-"""Read GraphML topologies (Internet Topology Zoo conventions), plain or gzip-compressed.
+"""Read Topology Zoo GraphML and GML topologies, plain or gzip-compressed.
 
-Parsing is networkx's :func:`networkx.read_graphml`; this module maps Topology Zoo
+Parsing is networkx's :func:`networkx.read_graphml` / :func:`networkx.parse_gml` (GML
+nodes keyed by their ``id``, since Zoo labels repeat; Zoo GML files list parallel links
+without declaring ``multigraph 1``, which is added); this module maps Topology Zoo
 attributes onto the normalised graph (:mod:`slimplace.topology.normalize`):
 ``label``, ``Latitude``/``Longitude``, ``Country``, ``Internal`` (0 marks a
 node outside the network, e.g. a peer), ``hyperedge`` (a pseudo-node standing
@@ -12,6 +14,7 @@ al., "The Internet Topology Zoo", IEEE JSAC 29(9), 2011.
 from __future__ import annotations
 
 import gzip
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,46 @@ def read_graphml(path: str | Path) -> nx.Graph:
     nodes = [_raw_node(key, data) for key, data in raw.nodes(data=True)]
     edges = [RawEdge(str(u), str(v), _speed_bps(d)) for u, v, d in raw.edges(data=True)]
     return build_graph(topology_name(path), file, nodes, edges)
+
+
+def read_gml(path: str | Path) -> nx.Graph:
+    """Read a Topology Zoo GML file (``.gml`` or ``.gml.gz``) into a normalised graph.
+
+    Raises :class:`InputError` naming the file when it is unreadable or not GML, or holds
+    fewer than two connected nodes.
+    """
+    path = Path(path)
+    file = str(path)
+    raw = _parse_gml(path)
+    nodes = [_raw_node(key, data) for key, data in raw.nodes(data=True)]
+    edges = [RawEdge(str(u), str(v), _speed_bps(d)) for u, v, d in raw.edges(data=True)]
+    return build_graph(topology_name(path), file, nodes, edges)
+
+
+_GML_HEAD = re.compile(r"^(\s*graph\s*\[)", re.MULTILINE)
+
+
+def _parse_gml(path: Path) -> nx.Graph:
+    file = str(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                text = fh.read()
+        else:
+            text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(file, [Problem("", "file not found")]) from None
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(file, [Problem("", f"cannot read file ({exc})")]) from None
+    if not re.search(r"^\s*multigraph\s", text, re.MULTILINE):
+        text = _GML_HEAD.sub(r"\1\n  multigraph 1", text, count=1)
+    try:
+        graph: nx.Graph = nx.parse_gml(text, label="id")
+    except nx.NetworkXError as exc:
+        raise InputError(file, [Problem("", f"not usable GML ({exc})")]) from None
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise InputError(file, [Problem("", f"malformed GML ({exc!r})")]) from None
+    return graph
 
 
 def _parse(path: Path) -> nx.Graph:
