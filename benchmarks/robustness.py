@@ -31,6 +31,7 @@ writes every row.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
@@ -46,9 +47,8 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_zoo import generated_graph  # noqa: E402
-
-from slimplace.cli import app  # noqa: E402
+from import_zoo import generated_graph
+from slimplace.cli import app
 
 VARIANTS = (
     "nocoords",
@@ -69,7 +69,11 @@ _SUFFIXES = (".graphml", ".graphml.gz", ".gml", ".gml.gz", ".txt", ".txt.gz")
 def real_files(data: Path) -> list[Path]:
     """Every topology file under ``data``, sorted."""
     return sorted(
-        p for p in data.rglob("*") if p.is_file() and p.name.lower().endswith(_SUFFIXES)
+        p
+        for p in data.rglob("*")
+        if p.is_file()
+        and p.name.lower().endswith(_SUFFIXES)
+        and not p.name.upper().startswith(("LICENSE", "README"))
     )
 
 
@@ -111,7 +115,7 @@ def mutate_graph(g: nx.Graph, variant: str) -> nx.Graph:
         extra = [f"island{i}" for i in range(k)]
         for i, x in enumerate(extra):
             out.add_node(x, label=f"Island {i}", Latitude=10.0 + i * 0.1, Longitude=10.0)
-        out.add_edges_from(zip(extra[:-1], extra[1:], strict=True))
+        out.add_edges_from(itertools.pairwise(extra))
         out.add_node("lonely", label="Lonely")
     elif variant == "bigspeed":
         for j, (u, v) in enumerate(out.edges):
@@ -245,8 +249,14 @@ def run_network(label: str, path: str, work: Path, args: argparse.Namespace, sam
             (
                 "milp",
                 [
-                    "solve", str(yaml), "-m", "milp", "--time-limit", str(args.time_limit),
-                    "--json", str(work / "m.json"),
+                    "solve",
+                    str(yaml),
+                    "-m",
+                    "milp",
+                    "--time-limit",
+                    str(args.time_limit),
+                    "--json",
+                    str(work / "m.json"),
                 ],
             )
         )
@@ -255,9 +265,14 @@ def run_network(label: str, path: str, work: Path, args: argparse.Namespace, sam
             (
                 "compare",
                 [
-                    "compare", str(yaml), "--methods",
+                    "compare",
+                    str(yaml),
+                    "--methods",
                     "greedy,milp,edge-first,cloud-only,device-local,nearest-feasible",
-                    "--time-limit", str(args.time_limit), "--json", str(work / "c.json"),
+                    "--time-limit",
+                    str(args.time_limit),
+                    "--json",
+                    str(work / "c.json"),
                 ],
             )
         )
@@ -265,8 +280,17 @@ def run_network(label: str, path: str, work: Path, args: argparse.Namespace, sam
             (
                 "simulate",
                 [
-                    "simulate", str(yaml), "--horizon", "2h", "--step", "5min", "--no-plots",
-                    "-o", str(work / "sim"), "--seed", str(args.seed),
+                    "simulate",
+                    str(yaml),
+                    "--horizon",
+                    "2h",
+                    "--step",
+                    "5min",
+                    "--no-plots",
+                    "-o",
+                    str(work / "sim"),
+                    "--seed",
+                    str(args.seed),
                 ],
             )
         )
@@ -345,14 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jsonl", type=Path, default=None)
     p.add_argument("--only", default="", help="substring filter on labels")
     p.add_argument("--import-only", action="store_true", help="only slimplace import")
-    p.add_argument(
-        "--milp-variants", action="store_true", help="also milp on every odd variant"
-    )
+    p.add_argument("--milp-variants", action="store_true", help="also milp on every odd variant")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     variants = (
-        VARIANTS if args.variants == "all"
-        else () if args.variants == "none"
+        VARIANTS
+        if args.variants == "all"
+        else ()
+        if args.variants == "none"
         else tuple(args.variants.split(","))
     )
     i, k = (int(x) for x in args.chunk.split("/"))

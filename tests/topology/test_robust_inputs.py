@@ -163,7 +163,10 @@ def test_continuum_slos_follow_the_settings_quantile() -> None:
     for m, t in zip(mean.applications, tail.applications, strict=True):
         assert t.latency_slo_s >= m.latency_slo_s
         assert (m.sources, m.family, m.accuracy_floor) == (t.sources, t.family, t.accuracy_floor)
-    assert any(t.latency_slo_s > m.latency_slo_s for m, t in zip(mean.applications, tail.applications, strict=True))
+    assert any(
+        t.latency_slo_s > m.latency_slo_s
+        for m, t in zip(mean.applications, tail.applications, strict=True)
+    )
 
 
 def test_tail_allowance_is_the_least_widening() -> None:

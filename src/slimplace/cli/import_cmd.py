@@ -20,7 +20,8 @@ def import_(
     source: Annotated[
         str | None,
         typer.Argument(
-            help="Topology file (.graphml, .gml, SNDlib .txt; each also .gz) or zoo:<Name>, sndlib:<name>."
+            help="Topology file (.graphml, .gml, SNDlib .txt; each also .gz) or "
+            "zoo:<Name>, sndlib:<name>."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Scenario YAML to write.")] = None,

@@ -173,7 +173,8 @@ def slos_at_quantile(scenario: Scenario, step_s: float = 0.001) -> Scenario:
     time, moved onto the tail ``settings.slo_quantile`` bounds: SLO + its
     :func:`tail_allowance_s`, rounded up to ``step_s``. The tail setting then makes
     no demand unservable that the mean serves, and no SLO is widened by more than that
-    needs, so the scenario stays as tight as the drawn budgets meant. Unchanged when no quantile is set.
+    needs, so the scenario stays as tight as the drawn budgets meant. Unchanged when no
+    quantile is set.
     """
     if scenario.settings.slo_quantile is None:
         return scenario
