@@ -185,3 +185,41 @@ def test_tail_allowance_is_the_least_widening() -> None:
         apps[i] = replace(a, latency_slo_s=a.latency_slo_s - 0.002)
         lost |= _unservable(replace(tail, applications=tuple(apps))) - _unservable(mean)
         assert lost, a.id
+
+
+# ------------------------------------------------------------------ coordinates
+
+
+def test_sndlib_nodes_without_coordinates_are_accepted(tmp_path: Path) -> None:
+    # the SNDlib native format makes node coordinates optional: "<id> [(<lon> <lat>)]"
+    path = tmp_path / "net.txt"
+    path.write_text(
+        "NODES (\n  A\n  B ( )\n  C ( 10.0 50.0 )\n)\n"
+        "LINKS (\n  L1 ( A B ) 0 0 0 0 ( )\n  L2 ( B C ) 0 0 0 0 ( 10 1 )\n)\n",
+        encoding="utf-8",
+    )
+    graph = load_topology(str(path))
+    assert graph.nodes["C"]["lat"] == 50.0 and "position_estimated" not in graph.nodes["C"]
+    assert graph.nodes["A"]["position_estimated"] and graph.nodes["B"]["position_estimated"]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("NODES (\n  A ( x y )\n)\nLINKS (\n)\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.txt.*line 2.*not numbers"):
+        load_topology(str(bad))
+
+
+def test_unusable_coordinates_are_named_and_decimal_commas_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    g = nx.Graph()
+    g.add_node("a", label="A", Latitude="nan", Longitude="inf")
+    g.add_node("b", label="B", Latitude=1e308, Longitude=-1e308)
+    g.add_node("c", label="C", Latitude="48,85", Longitude="2,35")
+    g.add_edges_from([("a", "b"), ("b", "c")])
+    path = tmp_path / "coords.graphml"
+    nx.write_graphml(g, path)
+    with caplog.at_level("WARNING"):
+        graph = load_topology(str(path))
+    assert (graph.nodes["C"]["lat"], graph.nodes["C"]["lon"]) == (48.85, 2.35)
+    assert "position_estimated" not in graph.nodes["C"]
+    assert "coords.graphml: 2 node(s) with unusable Latitude/Longitude" in caplog.text
+    assert "A ('nan', 'inf')" in caplog.text

@@ -14,6 +14,7 @@ al., "The Internet Topology Zoo", IEEE JSAC 29(9), 2011.
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -22,7 +23,10 @@ from typing import Any
 import networkx as nx
 
 from slimplace.errors import InputError, Problem
+from slimplace.topology.geo import valid_coordinate
 from slimplace.topology.normalize import RawEdge, RawNode, build_graph, to_float
+
+log = logging.getLogger(__name__)
 
 _SPEED_PREFIX = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
 
@@ -45,6 +49,7 @@ def read_graphml(path: str | Path) -> nx.Graph:
     file = str(path)
     raw = _parse(path)
     nodes = [_raw_node(key, data) for key, data in raw.nodes(data=True)]
+    _warn_unusable_coordinates(file, nodes, raw)
     edges = [RawEdge(str(u), str(v), _speed_bps(d)) for u, v, d in raw.edges(data=True)]
     return build_graph(topology_name(path), file, nodes, edges)
 
@@ -59,6 +64,7 @@ def read_gml(path: str | Path) -> nx.Graph:
     file = str(path)
     raw = _parse_gml(path)
     nodes = [_raw_node(key, data) for key, data in raw.nodes(data=True)]
+    _warn_unusable_coordinates(file, nodes, raw)
     edges = [RawEdge(str(u), str(v), _speed_bps(d)) for u, v, d in raw.edges(data=True)]
     return build_graph(topology_name(path), file, nodes, edges)
 
@@ -124,11 +130,35 @@ def _raw_node(key: Any, data: dict[str, Any]) -> RawNode:
     return RawNode(
         key=str(key),
         label=label,
-        lat=to_float(data.get("Latitude")),
-        lon=to_float(data.get("Longitude")),
+        lat=_coordinate(data.get("Latitude")),
+        lon=_coordinate(data.get("Longitude")),
         country=str(country) if country is not None else None,
         flags=flags,
     )
+
+
+def _coordinate(value: object) -> float | None:
+    """Degrees from a number or numeric text, a decimal comma accepted (``"48,85"``)."""
+    number = to_float(value)
+    if number is None and isinstance(value, str) and value.count(",") == 1 and "." not in value:
+        number = to_float(value.replace(",", "."))
+    return number
+
+
+def _warn_unusable_coordinates(file: str, nodes: list[RawNode], raw: nx.Graph) -> None:
+    """Log the nodes whose file gives coordinates that are not a valid latitude/longitude."""
+    bad = [
+        f"{n.label or n.key} ({d.get('Latitude')!r}, {d.get('Longitude')!r})"
+        for n, (_, d) in zip(nodes, raw.nodes(data=True), strict=True)
+        if ("Latitude" in d or "Longitude" in d) and not valid_coordinate(n.lat, n.lon)
+    ]
+    if bad:
+        log.warning(
+            "%s: %d node(s) with unusable Latitude/Longitude, positions estimated: %s",
+            file,
+            len(bad),
+            ", ".join(bad[:10]) + (" ..." if len(bad) > 10 else ""),
+        )
 
 
 def _truthy(value: object) -> bool:
