@@ -223,3 +223,29 @@ def test_unusable_coordinates_are_named_and_decimal_commas_read(
     assert "position_estimated" not in graph.nodes["C"]
     assert "coords.graphml: 2 node(s) with unusable Latitude/Longitude" in caplog.text
     assert "A ('nan', 'inf')" in caplog.text
+
+
+# ------------------------------------------------------------------ import options
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--antennas-per-pop", "0"], "--antennas-per-pop: must be 1 or more, got 0"),
+        (["--families", ","], "--families: names no model family"),
+    ],
+)
+def test_cli_import_refuses_options_that_leave_no_demand(
+    tmp_path: Path, extra: list[str], words: str
+) -> None:
+    out = tmp_path / "x.yaml"
+    res = CliRunner().invoke(app, ["import", str(DATA / "tiny_sndlib.txt"), "-o", str(out), *extra])
+    assert res.exit_code == 2
+    assert words in res.output
+    assert not out.exists()
+
+
+def test_generator_refuses_no_antennas() -> None:
+    graph = load_topology(str(DATA / "tiny_sndlib.txt"))
+    with pytest.raises(InputError, match="antennas_per_pop: must be 1 or more"):
+        generate_realistic(graph, replace(SMALL, antennas_per_pop=0), seed=0, catalog=CATALOG)

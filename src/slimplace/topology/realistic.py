@@ -133,6 +133,11 @@ def generate_realistic(
     rng = np.random.default_rng([derived, 1])
     nodes, links, classes = _devices(base, o, catalog, rng)
     apps, slack = _applications(base, nodes, links, classes, o, catalog, rng)
+    if not apps:
+        raise InputError(
+            _WHERE,
+            [Problem("mix", "no application: give a device class a count and applications")],
+        )
     draft = _canonical(replace(base, nodes=nodes, links=links, applications=apps), catalog, o)
     problem = _compile(draft)
     counts = _provision(problem, draft, o)
@@ -199,6 +204,12 @@ def _check(o: RealisticOptions, catalog: CatalogLike) -> None:
         ):
             if not 0 < lo <= hi or not math.isfinite(hi):
                 problems.append(Problem(f"classes[{c.name}].{path}", "needs 0 < lo <= hi"))
+    if o.antennas_per_pop < 1:
+        problems.append(
+            Problem("antennas_per_pop", "must be 1 or more: devices attach to antennas")
+        )
+    if o.n_datacenters < 0:
+        problems.append(Problem("n_datacenters", "must be 0 or more"))
     if o.max_sites is not None and o.max_sites < 1:
         problems.append(Problem("max_sites", "must be 1 or more"))
     if sum(c.per_antenna for c in o.classes) == 0:
