@@ -84,9 +84,14 @@ def compile_problem(
     )
     unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
-    if unservable and strict:
-        raise InfeasibleScenarioError(file or scenario.name, unservable)
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
+    if any(a.split is not None for a in scenario.applications):
+        from slimplace.split.candidates import add_split_candidates
+        from slimplace.split.cuts import cut_tables
+
+        problem = add_split_candidates(problem, cut_tables(scenario, fam["family"]), table)
+    if problem.unservable and strict:
+        raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,

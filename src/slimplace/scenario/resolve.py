@@ -30,9 +30,12 @@ from slimplace.scenario.model import (
     Scenario,
     Settings,
     Source,
+    SplitSpec,
+    Stage,
     Variant,
 )
 from slimplace.scenario.validate import check_structure, check_values, suggest
+from slimplace.split.validate import check_splits
 
 E = TypeVar("E")
 
@@ -285,12 +288,19 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
 
     apps = []
     for i, a in enumerate(doc.applications):
-        families.resolve(a.family, f"applications[{i}].family", problems)
+        for j, st in enumerate(a.stages):
+            families.resolve(st.family, f"applications[{i}].stages[{j}].family", problems)
+        family = a.family or (a.stages[0].family if a.stages else None)
+        if family is None:
+            problems.append(Problem(f"applications[{i}].family", "required (or give stages)"))
+            continue
+        if a.family is not None:
+            families.resolve(a.family, f"applications[{i}].family", problems)
         sources = tuple(Source(s.node, s.rate) for s in a.sources)
         apps.append(
             Application(
                 a.id,
-                a.family,
+                family,
                 sources,
                 a.request,
                 a.response,
@@ -299,6 +309,8 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
                 a.accuracy_mode,
                 a.splittable,
                 a.workload,
+                split=to_split(a.split),
+                stages=tuple(to_stage(st) for st in a.stages),
             )
         )
 
@@ -317,9 +329,21 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         radio_models=_radio_models(link_kinds, kinds.renames(), catalog, problems),
     )
     renames = {**hardware.renames(), **kinds.renames(), **families.renames(), **regions.renames()}
-    checked = check_values(scenario) + check_structure(scenario)
+    checked = check_values(scenario) + check_structure(scenario) + check_splits(scenario)
     problems += [_renamed(p, renames) for p in checked]
     return scenario, problems
+
+
+def to_split(m: schema.SplitModel | None) -> SplitSpec | None:
+    """A split specification from its file form."""
+    if m is None:
+        return None
+    return SplitSpec(m.network, tuple(m.cuts), m.cut_precision, m.cut_accuracy_loss)
+
+
+def to_stage(m: schema.StageModel) -> Stage:
+    """A stage of a multi-stage application from its file form."""
+    return Stage(m.id, m.family, tuple(m.after), m.output, m.calls)
 
 
 def _radio_models(

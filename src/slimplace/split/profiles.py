@@ -26,6 +26,9 @@ import numpy as np
 
 from slimplace.arrays import FloatArray
 
+#: ``SplitSpec.network`` value that takes each variant's network from its name.
+AUTO = "auto"
+
 #: Bytes per element of the cut tensor by precision.
 BYTES_PER_ELEMENT = {"fp32": 4.0, "fp16": 2.0, "int8": 1.0}
 
@@ -102,6 +105,7 @@ def profile_for(network: str, width: float | None = None) -> NetworkProfile:
 
 
 __all__ = [
+    "AUTO",
     "BYTES_PER_ELEMENT",
     "NetworkProfile",
     "load_profiles",
