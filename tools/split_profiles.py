@@ -43,14 +43,36 @@ def main(check: bool) -> int:
                     return 1
         for i, b in enumerate(counts):
             shape = "x".join(str(s) for s in b.out_shape)
-            rows.append((name, width, resolution, i, b.name, f"{b.flops:.0f}", f"{b.params:.0f}",
-                         b.out_elements, shape))
+            rows.append(
+                (
+                    name,
+                    width,
+                    resolution,
+                    i,
+                    b.name,
+                    f"{b.flops:.0f}",
+                    f"{b.params:.0f}",
+                    b.out_elements,
+                    shape,
+                )
+            )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", newline="") as f:
         f.write(HEADER)
         w = csv.writer(f)
-        w.writerow(("network", "width", "resolution", "index", "block", "flops", "params",
-                    "out_elements", "out_shape"))
+        w.writerow(
+            (
+                "network",
+                "width",
+                "resolution",
+                "index",
+                "block",
+                "flops",
+                "params",
+                "out_elements",
+                "out_shape",
+            )
+        )
         w.writerows(rows)
     print(f"wrote {len(rows)} blocks to {OUT}")
     return 0

@@ -123,7 +123,9 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
     tail_compute = (1 - share) * table.compute_s[pn][:, ks][None, :, :, None]
     wait = (
         mg1_response_time_s(
-            tail_service, np.full_like(tail_service, p.max_utilisation), p.service_cv2,
+            tail_service,
+            np.full_like(tail_service, p.max_utilisation),
+            p.service_cv2,
             p.slo_quantile,
         )
         - tail_service
@@ -141,7 +143,8 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
     ok &= rate * head_s <= p.max_utilisation * p.node_count[dev][:, None, None, None]
     ok &= np.isfinite(latency) & ~np.isnan(share) & ~np.isnan(bits)
     node_j = p.node_pue[targets][None, :, None, None] * dynamic_energy_j(
-        tail_service, p.node_idle_w[targets][None, :, None, None],
+        tail_service,
+        p.node_idle_w[targets][None, :, None, None],
         p.node_peak_w[targets][None, :, None, None],
     )
     head_j = p.node_pue[dev][:, None, None, None] * dynamic_energy_j(
@@ -245,7 +248,9 @@ def add_split_candidates(
         )
     if not parts:
         return p
-    new = _Rows(*(np.concatenate([getattr(x, f.name) for x in parts]) for f in dataclasses.fields(_Rows)))
+    new = _Rows(
+        *(np.concatenate([getattr(x, f.name) for x in parts]) for f in dataclasses.fields(_Rows))
+    )
     return _merge(p, new)
 
 

@@ -55,10 +55,13 @@ def device_edge_cloud(
     rate_per_s: float = 1.0,
     slo_s: float = 10.0,
     precision: CutPrecision = "fp32",
+    splittable: bool = False,
 ) -> Scenario:
     """Phone (``phone-pixel1``) - access link - edge (``jetson-orin-nano``) - metro link -
     cloud (``xeon-server``), one application of ``family`` at the phone whose request is
-    the network's raw input (3 x resolution^2 bytes, as Neurosurgeon sends)."""
+    the network's raw input (3 x resolution^2 bytes, as Neurosurgeon sends). Its traffic
+    goes to one candidate unless ``splittable`` (then plans may mix placements, which a
+    one-candidate-at-a-time brute force does not cover)."""
     kind, default_bps = ACCESS[access]
     res = profile_for(network).resolution
     app = Application(
@@ -69,6 +72,7 @@ def device_edge_cloud(
         response_bytes=1000.0,
         latency_slo_s=slo_s,
         split=SplitSpec(network, cut_precision=precision),
+        splittable=splittable,
     )
     return build_scenario(
         f"split-{network}-{access}",
@@ -142,9 +146,7 @@ def evaluate_cuts(problem: CompiledProblem, demand: int = 0) -> list[CutResult]:
                 node=p.node_ids[p.cand_node[c]],
                 kind=kind,
                 cut=names.get((int(p.cand_variant[c]), cut), "-"),
-                head_share=float(
-                    p.cand_head_compute_s[c] / max(p.cand_compute_s[c], 1e-300)
-                ),
+                head_share=float(p.cand_head_compute_s[c] / max(p.cand_compute_s[c], 1e-300)),
                 feasible=e.feasible,
                 energy_j=e.plan_w / float(p.demand_rate_per_s[demand]),
                 latency_s=float(e.demand_latency_s[demand]),

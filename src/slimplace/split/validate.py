@@ -46,7 +46,8 @@ def _auto_problems(where: str, app: Application, scenario: Scenario) -> list[Pro
     cuts = {c for (n, _), p in load_profiles().items() if n in nets for c in p.cut_names}
     bad = [c for c in app.split.cuts if c not in cuts]
     if bad:
-        msg = f"application {app.id}: cut {', '.join(bad)} does not exist in {', '.join(sorted(nets))}"
+        nets_text = ", ".join(sorted(nets))
+        msg = f"application {app.id}: cut {', '.join(bad)} does not exist in {nets_text}"
         return [Problem(f"{where}.split.cuts", msg)]
     return []
 
