@@ -7,7 +7,8 @@ x access link (4G at 10 Mbit/s, WiFi at 50 Mbit/s, 5G at 200 Mbit/s) x cut tenso
 precision (fp32, int8), a phone-class device (``phone-pixel1``) sends the network's raw
 input (3 x resolution^2 bytes) at each of ``--rates`` requests/s (one stream, not split
 over placements) to be served within ``--slo`` s, with an edge (``jetson-orin-nano``)
-behind the access link and a cloud node (``xeon-server``) behind a metro link (:func:`slimplace.split.sweep.device_edge_cloud`).
+behind the access link and a cloud node (``xeon-server``) behind a metro link
+(:func:`slimplace.split.sweep.device_edge_cloud`).
 ``milp`` solves the compiled problem (dominated cuts pruned); the brute force evaluates
 every candidate (whole model on the device, whole model at each node, every cut at each
 node, none pruned) alone with the evaluator and keeps the feasible one of least energy.
