@@ -59,6 +59,10 @@ def compile_problem(
     takes a measured latency, else the profile's ``latency_fit``, else FLOPs / throughput.
     """
     t0 = time.perf_counter()
+    if any(a.stages for a in scenario.applications):
+        from slimplace.split.stages import expand_stages
+
+        scenario = expand_stages(scenario)
     nodes = _node_arrays(scenario)
     links = _link_arrays(scenario, nodes["index"])
     fam = _family_arrays(scenario)
@@ -85,9 +89,9 @@ def compile_problem(
     unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
-    if any(a.split is not None for a in scenario.applications):
+    if any(a.split is not None or a.stages for a in scenario.applications):
         from slimplace.split.candidates import add_split_candidates
-        from slimplace.split.cuts import cut_tables
+        from slimplace.split.tables import cut_tables
 
         problem = add_split_candidates(problem, cut_tables(scenario, fam["family"]), table)
     if problem.unservable and strict:

@@ -189,17 +189,19 @@ def _empty() -> _Rows:
     return _Rows(z_i, z_i, z_i, z_i, *([z_f] * 11), z_i)
 
 
-def non_dominated(rows: _Rows, memory: FloatArray) -> BoolArray:
-    """Rows no other row of the same (demand, node) group dominates (module docstring)."""
+def non_dominated(rows: _Rows, memory: FloatArray, matters: _Matters) -> BoolArray:
+    """Rows no other row of the same (demand, node) group dominates (module docstring).
+
+    A load or size is compared only where it :class:`_Matters`; latency is not compared
+    (every row meets its SLO at rho_max, hence at any lower utilisation)."""
     crit = np.stack(
         [
             rows.node_j,
             rows.head_j + rows.radio_delta_j,
             rows.net_j,
-            rows.service_s,
-            rows.request_bits,
-            rows.latency_s,
-            rows.head_s,
+            rows.service_s * matters.tail[rows.node],
+            rows.head_s * matters.head[rows.demand],
+            rows.request_bits * matters.bits,
             memory,
             -rows.accuracy,
         ],
@@ -219,6 +221,42 @@ def non_dominated(rows: _Rows, memory: FloatArray) -> BoolArray:
     return keep
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Matters:
+    """Where a row's loads and sizes can change a plan's cost or feasibility:
+    ``tail[node]`` (the node's servers can be switched off, or all the load that could
+    reach it may exceed rho_max x its servers), ``head[demand]`` (the same for the
+    demand's source device) and ``bits`` (the requests that could be sent may exceed the
+    narrowest link; rows whose own requests overload their access link are dropped
+    first). Where they cannot, only energy, memory and accuracy tell rows apart.
+    """
+
+    tail: FloatArray
+    head: FloatArray
+    bits: float
+
+
+def _matters(p: CompiledProblem, rows: _Rows) -> _Matters:
+    n = p.n_nodes
+    src = p.demand_source[rows.demand]
+    keys = np.concatenate(
+        [p.cand_demand * n + p.cand_node, rows.demand * n + rows.node, rows.demand * n + src]
+    )
+    values = np.concatenate([p.cand_service_s, rows.service_s, rows.head_s])
+    most = np.zeros(p.n_demands * n)
+    np.maximum.at(most, keys, values)
+    load = (most.reshape(p.n_demands, n) * p.demand_rate_per_s[:, None]).sum(axis=0)
+    binds = load > p.max_utilisation * p.node_count * (1 - 1e-9)
+    tail = (binds | ~p.node_always_on).astype(np.float64)
+    bits_most = np.zeros(p.n_demands)
+    np.maximum.at(bits_most, rows.demand, rows.request_bits)
+    bits_most = np.maximum(bits_most, p.demand_request_bits)
+    finite = p.link_bandwidth_bps[np.isfinite(p.link_bandwidth_bps)]
+    narrowest = float(finite.min()) if len(finite) else np.inf
+    bits = float(float(bits_most @ p.demand_rate_per_s) > narrowest)
+    return _Matters(tail, binds[p.demand_source].astype(np.float64), bits)
+
+
 def add_split_candidates(
     problem: CompiledProblem,
     tables: list[CutTable],
@@ -230,28 +268,27 @@ def add_split_candidates(
     ``tables`` added (and demands they serve removed from ``problem.unservable``);
     ``prune=False`` keeps every admissible cut (brute-force enumeration)."""
     p = problem
-    parts = []
-    for t in tables:
-        rows = _app_rows(p, t, service)
-        if len(rows.demand) == 0:
-            continue
-        memory = p.model_memory_bytes[p.variant_model[rows.variant]]
-        keep = (non_dominated(rows, memory) if prune else np.ones(len(memory), bool)) & (
-            rows.cut >= 0
-        )
-        parts.append(rows.take(keep))
-        log.info(
-            "split %s: %d rows, %d split candidates kept",
-            p.app_ids[t.app],
-            len(rows.demand),
-            int(keep.sum()),
-        )
-    if not parts:
+    found = [rows for t in tables if len((rows := _app_rows(p, t, service)).demand)]
+    if not found:
         return p
-    new = _Rows(
+    rows = _concat(found)
+    if prune:  # a row whose requests alone overload the source's access link is never used
+        rate = p.demand_rate_per_s[rows.demand]
+        rows = rows.take(rate * rows.request_bits <= p.demand_access_bps[rows.demand])
+    keep = rows.cut >= 0
+    if prune:
+        memory = p.model_memory_bytes[p.variant_model[rows.variant]]
+        keep &= non_dominated(rows, memory, _matters(p, rows))
+    log.info("split: %d rows, %d split candidates kept", len(rows.demand), int(keep.sum()))
+    if not keep.any():
+        return p
+    return _merge(p, rows.take(keep))
+
+
+def _concat(parts: list[_Rows]) -> _Rows:
+    return _Rows(
         *(np.concatenate([getattr(x, f.name) for x in parts]) for f in dataclasses.fields(_Rows))
     )
-    return _merge(p, new)
 
 
 def _new_columns(p: CompiledProblem, new: _Rows) -> dict[str, np.ndarray]:

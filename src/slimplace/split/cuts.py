@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slimplace.arrays import FloatArray, IntArray
-from slimplace.scenario.model import Application, ModelFamily, Scenario, SplitSpec, Variant
+from slimplace.scenario.model import Application, ModelFamily, SplitSpec, Variant
 from slimplace.split.profiles import AUTO, BYTES_PER_ELEMENT, network_names, profile_for
 
 
@@ -83,18 +83,4 @@ def split_cut_table(app_index: int, app: Application, family: ModelFamily, first
     )
 
 
-def cut_tables(scenario: Scenario, variant_family: IntArray) -> list[CutTable]:
-    """The cut tables of every ``split:`` application (``variant_family``: the family of
-    each compiled variant, in family order)."""
-    index = {f.name: i for i, f in enumerate(scenario.families)}
-    out = []
-    for a, app in enumerate(scenario.applications):
-        if app.split is None:
-            continue
-        f = index[app.family]
-        first = int(np.searchsorted(variant_family, f))
-        out.append(split_cut_table(a, app, scenario.families[f], first))
-    return out
-
-
-__all__ = ["CutTable", "cut_tables", "split_cut_table"]
+__all__ = ["CutTable", "split_cut_table", "variant_network"]

@@ -35,8 +35,8 @@ from slimplace.scenario.model import (
     Variant,
 )
 from slimplace.split.candidates import add_split_candidates
-from slimplace.split.cuts import cut_tables
 from slimplace.split.profiles import profile_for
+from slimplace.split.tables import cut_tables
 
 #: Access links of the benchmark: link kind and bandwidth (bit/s).
 ACCESS: dict[str, tuple[str, float]] = {
