@@ -177,7 +177,9 @@ def evaluate(
             / a_flow
         )
     head_busy = np.bincount(  # split heads load their source devices (slimplace.split)
-        p.demand_source[u.demand], weights=u.flow * p.cand_head_compute_s[u.idx], minlength=p.n_nodes
+        p.demand_source[u.demand],
+        weights=u.flow * p.cand_head_compute_s[u.idx],
+        minlength=p.n_nodes,
     )
     violations = _violations(p, plan, u, on, busy + head_busy, lat, a_acc, loads)
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())

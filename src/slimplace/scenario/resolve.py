@@ -288,8 +288,8 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
 
     apps = []
     for i, a in enumerate(doc.applications):
-        for j, st in enumerate(a.stages):
-            families.resolve(st.family, f"applications[{i}].stages[{j}].family", problems)
+        for j, stage in enumerate(a.stages):
+            families.resolve(stage.family, f"applications[{i}].stages[{j}].family", problems)
         family = a.family or (a.stages[0].family if a.stages else None)
         if family is None:
             problems.append(Problem(f"applications[{i}].family", "required (or give stages)"))
@@ -310,7 +310,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
                 a.splittable,
                 a.workload,
                 split=to_split(a.split),
-                stages=tuple(to_stage(st) for st in a.stages),
+                stages=tuple(to_stage(m) for m in a.stages),
             )
         )
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 import numpy as np
 
@@ -185,8 +186,12 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
 
 
 def _empty() -> _Rows:
-    z_i, z_f = np.zeros(0, dtype=np.int64), np.zeros(0)
-    return _Rows(z_i, z_i, z_i, z_i, *([z_f] * 11), z_i)
+    ints = ("demand", "node", "variant", "cut", "source")
+    empty: dict[str, Any] = {
+        f.name: np.zeros(0, dtype=np.int64 if f.name in ints else np.float64)
+        for f in dataclasses.fields(_Rows)
+    }
+    return _Rows(**empty)
 
 
 def non_dominated(rows: _Rows, memory: FloatArray, matters: _Matters) -> BoolArray:
@@ -319,7 +324,7 @@ def _new_columns(p: CompiledProblem, new: _Rows) -> dict[str, np.ndarray]:
 def _merge(p: CompiledProblem, new: _Rows) -> CompiledProblem:
     """All candidates, sorted by (demand, node, variant, cut), with ``demand_ptr`` rebuilt."""
     cols = _new_columns(p, new)
-    fields = {}
+    fields: dict[str, Any] = {}
     for f in dataclasses.fields(p):
         old = getattr(p, f.name)
         if not f.name.startswith("cand_") or len(old) != p.n_candidates:
