@@ -12,8 +12,9 @@ behind the access link and a cloud node (``xeon-server``) behind a metro link
 ``milp`` solves the compiled problem (dominated cuts pruned); the brute force evaluates
 every candidate (whole model on the device, whole model at each node, every cut at each
 node, none pruned) alone with the evaluator and keeps the feasible one of least energy.
-Energy per request = the plan-dependent energy (``Evaluation.plan_w`` / rate): device
-compute, server compute above idle, network marginal energy and device radio.
+Energy per request = the power a plan adds to the idle continuum, over the rate
+(:func:`slimplace.split.sweep.idle_power_w`): device compute, server compute above idle,
+network marginal energy and device radio.
 
 JSON: ``{"cases": [{"model", "head_device", "remote", "bandwidth_bps", "best_split",
 "split_kind" ("device" | "remote" | "split"), "energy_j", "latency_s",
@@ -38,6 +39,7 @@ from slimplace.split.sweep import (
     cut_label,
     device_edge_cloud,
     evaluate_cuts,
+    idle_power_w,
     single_variant_family,
 )
 
@@ -65,7 +67,7 @@ def run_case(
     chosen = int(np.flatnonzero(result.plan.x > 0.5)[0]) if e.feasible else -1
     brute = [r for r in evaluate_cuts(all_cuts_problem(scenario)) if r.feasible]
     best = min(brute, key=lambda r: r.energy_j) if brute else None
-    energy = e.plan_w / rate if e.feasible else None
+    energy = (e.power_w - idle_power_w(problem)) / rate if e.feasible else None
     kind = "-"
     if chosen >= 0:
         local = problem.cand_node[chosen] == problem.demand_source[0]

@@ -18,7 +18,7 @@ import numpy as np
 
 from slimplace.calibration.model import CalibratedLatencyModel
 from slimplace.evaluate import evaluate
-from slimplace.plan import plan_from_choice
+from slimplace.plan import Plan, plan_from_choice
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.build import build_scenario
@@ -128,11 +128,12 @@ def all_cuts_problem(scenario: Scenario) -> CompiledProblem:
 
 def evaluate_cuts(problem: CompiledProblem, demand: int = 0) -> list[CutResult]:
     """Every candidate of ``demand`` as the whole plan (other demands unplaced: use on
-    single-demand problems): energy per request (plan-dependent energy over the rate)
-    and latency, by the evaluator."""
+    single-demand problems): energy per request (the power the plan adds to
+    :func:`idle_power_w`, over the rate) and latency, by the evaluator."""
     p = problem
     out = []
     names = _cut_names(p)
+    idle_w = idle_power_w(p)
     for c in range(p.demand_ptr[demand], p.demand_ptr[demand + 1]):
         chosen = np.full(p.n_demands, -1, dtype=np.int64)
         chosen[demand] = c
@@ -148,11 +149,22 @@ def evaluate_cuts(problem: CompiledProblem, demand: int = 0) -> list[CutResult]:
                 cut=names.get((int(p.cand_variant[c]), cut), "-"),
                 head_share=float(p.cand_head_compute_s[c] / max(p.cand_compute_s[c], 1e-300)),
                 feasible=e.feasible,
-                energy_j=e.plan_w / float(p.demand_rate_per_s[demand]),
+                energy_j=(e.power_w - idle_w) / float(p.demand_rate_per_s[demand]),
                 latency_s=float(e.demand_latency_s[demand]),
             )
         )
     return out
+
+
+def idle_power_w(problem: CompiledProblem) -> float:
+    """Power with nothing placed (servers idle or asleep, network baseload): what a
+    request's energy is measured above, whatever the accounting calls fixed."""
+    empty = Plan(
+        x=np.zeros(problem.n_candidates),
+        servers_on=np.where(problem.node_always_on, problem.node_count, 0),
+        method="none",
+    )
+    return float(evaluate(problem, empty).power_w)
 
 
 def _cut_names(p: CompiledProblem) -> dict[tuple[int, int], str]:
@@ -184,5 +196,6 @@ __all__ = [
     "cut_label",
     "device_edge_cloud",
     "evaluate_cuts",
+    "idle_power_w",
     "single_variant_family",
 ]
