@@ -23,10 +23,11 @@ simulator recompute it at the actual rates) plus the rate-independent difference
 the head's energy (both drawn at the source's grid).
 
 Cuts dominated within one (demand, node) group are pruned: a candidate is dropped when
-another of the group (the whole model at that node included) is no worse in every
-cost component (node-grid energy, source-grid energy, network energy), tail load,
-bits sent, latency, device load, weight memory and accuracy, so counts stay bounded
-by the front of each group.
+another of the group (the whole model at that node included) is no worse in energy
+(in total under the energy objective or one grid intensity; else node-grid, source-grid
+and network energy apart), weight memory and accuracy, and, where they can matter, tail
+load, device load and bits sent (:class:`_Matters`), so counts stay bounded by the front
+of each group.
 """
 
 from __future__ import annotations
@@ -199,11 +200,12 @@ def non_dominated(rows: _Rows, memory: FloatArray, matters: _Matters) -> BoolArr
 
     A load or size is compared only where it :class:`_Matters`; latency is not compared
     (every row meets its SLO at rho_max, hence at any lower utilisation)."""
+    energy = [rows.node_j, rows.head_j + rows.radio_delta_j, rows.net_j]
+    if matters.one_grid:
+        energy = [rows.node_j + rows.head_j + rows.radio_delta_j + rows.net_j]
     crit = np.stack(
         [
-            rows.node_j,
-            rows.head_j + rows.radio_delta_j,
-            rows.net_j,
+            *energy,
             rows.service_s * matters.tail[rows.node],
             rows.head_s * matters.head[rows.demand],
             rows.request_bits * matters.bits,
@@ -239,6 +241,9 @@ class _Matters:
     tail: FloatArray
     head: FloatArray
     bits: float
+    #: every joule costs the same (energy objective, or one grid intensity everywhere):
+    #: compare total energy, else node-grid, source-grid and network energy apart
+    one_grid: bool = False
 
 
 def _matters(p: CompiledProblem, rows: _Rows) -> _Matters:
@@ -259,7 +264,9 @@ def _matters(p: CompiledProblem, rows: _Rows) -> _Matters:
     finite = p.link_bandwidth_bps[np.isfinite(p.link_bandwidth_bps)]
     narrowest = float(finite.min()) if len(finite) else np.inf
     bits = float(float(bits_most @ p.demand_rate_per_s) > narrowest)
-    return _Matters(tail, binds[p.demand_source].astype(np.float64), bits)
+    g = p.region_carbon_g_per_kwh[p.node_region]
+    one_grid = p.objective == "energy" or bool(np.all(g == g[0]))
+    return _Matters(tail, binds[p.demand_source].astype(np.float64), bits, one_grid)
 
 
 def add_split_candidates(
