@@ -10,7 +10,8 @@ domain value (job files use them too).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Generic, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from slimplace.catalog import Catalog
 from slimplace.errors import Problem
@@ -32,7 +33,11 @@ from slimplace.scenario.model import (
     Source,
     Variant,
 )
+from slimplace.scenario.generation import Generation
 from slimplace.scenario.validate import check_structure, check_values, suggest
+
+if TYPE_CHECKING:
+    from slimplace.llm.scenario import LlmParts
 
 E = TypeVar("E")
 
@@ -194,10 +199,14 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     named by file path (``hardware[0]``), not by entry name.
     """
     problems: list[Problem] = []
+    llm = _llm_parts(doc, problems)
     hardware = _Table(
         "hardware",
         "hardware profile",
-        [(m.name, to_hardware(m, catalog.hardware.get(m.name))) for m in doc.hardware],
+        [
+            (m.name, replace(to_hardware(m, catalog.hardware.get(m.name)), llm=llm.hardware.get(i)))
+            for i, m in enumerate(doc.hardware)
+        ],
         catalog.hardware,
         problems,
     )
@@ -211,7 +220,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     families = _Table(
         "families",
         "model family",
-        [(m.name, to_family(m)) for m in doc.families],
+        [(m.name, to_family(m)) for m in doc.families] + [(f.name, f) for f in llm.families],
         catalog.families,
         problems,
     )
@@ -287,18 +296,21 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     for i, a in enumerate(doc.applications):
         families.resolve(a.family, f"applications[{i}].family", problems)
         sources = tuple(Source(s.node, s.rate) for s in a.sources)
+        gen = llm.generations.get(i)
+        request, response = _message_bytes(a, gen, f"applications[{i}]", problems)
         apps.append(
             Application(
                 a.id,
                 a.family,
                 sources,
-                a.request,
-                a.response,
+                request,
+                response,
                 a.slo,
                 a.accuracy_floor,
                 a.accuracy_mode,
                 a.splittable,
                 a.workload,
+                generation=gen,
             )
         )
 
@@ -317,9 +329,42 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         radio_models=_radio_models(link_kinds, kinds.renames(), catalog, problems),
     )
     renames = {**hardware.renames(), **kinds.renames(), **families.renames(), **regions.renames()}
+    renames.update({f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm.families)})
     checked = check_values(scenario) + check_structure(scenario)
+    if any(a.generation is not None for a in apps) or any(
+        v.kind == "llm" for f in scenario.families for v in f.variants
+    ):
+        from slimplace.llm.scenario import check_generation_apps
+
+        paths = [f"applications[{i}]" for i in range(len(apps))]
+        checked += check_generation_apps(scenario, paths)
     problems += [_renamed(p, renames) for p in checked]
     return scenario, problems
+
+
+def _llm_parts(doc: schema.ScenarioFile, problems: list[Problem]) -> LlmParts:
+    """The language-model parts of ``doc`` (:mod:`slimplace.llm.scenario`), resolved only
+    when the file has any (the LLM catalog is not read otherwise)."""
+    from slimplace.llm.scenario import LlmParts, resolve_llm_parts, uses_llm
+
+    return resolve_llm_parts(doc, problems) if uses_llm(doc) else LlmParts()
+
+
+def _message_bytes(
+    a: schema.ApplicationModel, gen: Generation | None, path: str, problems: list[Problem]
+) -> tuple[float, float]:
+    """Request and response bytes: as given, else from a generation's mean token counts."""
+    derived = (0.0, 0.0)
+    if gen is not None and (a.request is None or a.response is None):
+        from slimplace.llm.scenario import message_bytes
+
+        derived = message_bytes(gen)
+    for name, value in (("request", a.request), ("response", a.response)):
+        if value is None and a.generation is None:
+            problems.append(Problem(f"{path}.{name}", "missing (or give a generation: block)"))
+    request = a.request if a.request is not None else derived[0]
+    response = a.response if a.response is not None else derived[1]
+    return request, response
 
 
 def _radio_models(
