@@ -94,7 +94,8 @@ def prepare_generation(
         name = app.family if uses[app.family] == 1 else f"{app.family}:{app.id}"
         own[name] = _with_kv_cache(by_name[app.family], name, app.generation, cat)
         apps.append(replace(app, family=name))
-    shared = tuple(f for f in scenario.families if f.name not in own)
+    copied = {a.family for a in scenario.applications if a.generation is not None}
+    shared = tuple(f for f in scenario.families if f.name not in copied | own.keys())
     families = tuple(sorted((*shared, *own.values()), key=lambda f: f.name))
     expanded = replace(scenario, families=families, applications=tuple(apps))
     return expanded, GenerationLatencyModel(base, expanded, cat)
