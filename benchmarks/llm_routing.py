@@ -33,8 +33,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "llm-edge.yaml"
 def largest_only(scenario: Scenario) -> Scenario:
     """Each family cut to its most accurate variant."""
     families = tuple(
-        replace(f, variants=(max(f.variants, key=lambda v: v.accuracy),))
-        for f in scenario.families
+        replace(f, variants=(max(f.variants, key=lambda v: v.accuracy),)) for f in scenario.families
     )
     return replace(scenario, families=families)
 

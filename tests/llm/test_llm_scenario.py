@@ -169,13 +169,16 @@ def test_average_floor_routes_a_share_to_the_large_model() -> None:
 
 
 def test_a_family_shared_by_two_generation_apps_is_copied_per_app() -> None:
-    text = ROUTING + """
+    text = (
+        ROUTING
+        + """
   - id: complete
     family: qwen
     sources: [{node: user, rate: 1/s}]
     slo: 30 s
     generation: {prompt_tokens: 50, output_tokens: 10, context_tokens: 128}
 """
+    )
     s = loads_scenario(text)
     p = compile_problem(s)
     assert sorted(f.name for f in p.families) == ["qwen:chat", "qwen:complete"]
@@ -215,20 +218,38 @@ def _problems(text: str) -> dict[str, str]:
     return {p.path: p.message for p in info.value.problems}
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "path", "words"),
-    [
-        ("prompt_tokens: 100", "prompt_tokens: 0", "applications[0].generation.prompt_tokens.median", "1 or more"),
-        ("output_tokens: 20", "output_tokens: -3", "applications[0].generation.output_tokens.median", "1 or more"),
-        ("context_tokens: 256", "context_tokens: 0", "applications[0].generation.context_tokens", "1 or more"),
-        ("context_tokens: 256", "context_tokens: 40000", "applications[0].generation.context_tokens", "context window of qwen2-0.5b (32768 tokens)"),
-        ("quant: BF16}", "quant: Q4_K_M}", "llm_families[0].variants[0].quant", "qwen2-0.5b has no variant 'Q4_K_M'"),
-        ("model: qwen2-0.5b,", "model: qwen2-0.6b,", "llm_families[0].variants[0].model", "unknown LLM model"),
-        ("accuracy_floor: 0.3", "accuracy_floor: 0.4", "applications[0].accuracy_floor", "above every variant"),
-        ("batch: 1}", "batch: 1, calibrated: Raspberry Pi 9}", "hardware[0].llm.calibrated", "unknown LLM device"),
-        ("      prompt_tokens: 100\n", "", "applications[0].generation.prompt_tokens", "missing"),
-    ],
-)  # fmt: skip
+GEN = "applications[0].generation"
+VAR = "llm_families[0].variants[0]"
+#: (text replaced, replacement, path named, words of the message)
+BAD = [
+    ("prompt_tokens: 100", "prompt_tokens: 0", f"{GEN}.prompt_tokens.median", "1 or more"),
+    ("output_tokens: 20", "output_tokens: -3", f"{GEN}.output_tokens.median", "1 or more"),
+    ("context_tokens: 256", "context_tokens: 0", f"{GEN}.context_tokens", "1 or more"),
+    (
+        "context_tokens: 256",
+        "context_tokens: 40000",
+        f"{GEN}.context_tokens",
+        "context window of qwen2-0.5b (32768 tokens)",
+    ),
+    ("quant: BF16}", "quant: Q4_K_M}", f"{VAR}.quant", "qwen2-0.5b has no variant 'Q4_K_M'"),
+    ("model: qwen2-0.5b,", "model: qwen2-0.6b,", f"{VAR}.model", "unknown LLM model"),
+    (
+        "accuracy_floor: 0.3",
+        "accuracy_floor: 0.4",
+        "applications[0].accuracy_floor",
+        "above every variant",
+    ),
+    (
+        "batch: 1}",
+        "batch: 1, calibrated: Raspberry Pi 9}",
+        "hardware[0].llm.calibrated",
+        "unknown LLM device",
+    ),
+    ("      prompt_tokens: 100\n", "", f"{GEN}.prompt_tokens", "missing"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "path", "words"), BAD)
 def test_bad_generation_input_names_the_field(old: str, new: str, path: str, words: str) -> None:
     assert old in BASE
     problems = _problems(BASE.replace(old, new))

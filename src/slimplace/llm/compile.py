@@ -49,7 +49,6 @@ from slimplace.problem.latency import LatencyModel, LatencySource, ServiceTable
 from slimplace.scenario.generation import Generation, LlmHardware
 from slimplace.scenario.model import Application, HardwareProfile, ModelFamily, Scenario, Variant
 
-
 #: Occupancy given to (profile, variant) pairs that cannot serve (no LLM speed, TPOT SLO
 #: missed; their latency is infinite): finite, so that queueing formulas stay finite, and
 #: the largest, so that such a pair never dominates another in variant pruning.
@@ -105,7 +104,8 @@ def _with_kv_cache(family: ModelFamily, name: str, g: Generation, cat: LlmCatalo
     variants = tuple(
         replace(
             v,
-            memory_bytes=v.memory_bytes + float(llm_variant(v, cat).kv_cache_bytes(g.context_tokens)),
+            memory_bytes=v.memory_bytes
+            + float(llm_variant(v, cat).kv_cache_bytes(g.context_tokens)),
         )
         for v in family.variants
     )
@@ -187,16 +187,14 @@ class GenerationLatencyModel:
             service[:, cols] = UNSERVED_S
             compute[:, cols] = np.inf
             source[:, cols] = LatencySource.FITTED
-            rows = [i for i, p in enumerate(profiles) if p.llm is not None]
-            if not rows:
+            speeds = [(i, p.llm, p.memory_bytes) for i, p in enumerate(profiles) if p.llm]
+            if not speeds:
                 continue
+            rows = [i for i, _, _ in speeds]
             family = self.scenario.family_by_name()[app.family]
-            pairs = [
-                (llm_variant(family.variants[j], self.cat), profiles[i].llm, profiles[i].memory_bytes)
-                for i in rows
-                for j in range(len(cols))
-            ]
-            times = generation_times(pairs, app.generation, quantile)  # type: ignore[arg-type]
+            variants_of = [llm_variant(v, self.cat) for v in family.variants]
+            pairs = [(v, hw, memory) for _, hw, memory in speeds for v in variants_of]
+            times = generation_times(pairs, app.generation, quantile)
             shape = (len(rows), len(cols))
             ok = np.ones(shape, dtype=bool)
             if app.generation.tpot_slo_s is not None:

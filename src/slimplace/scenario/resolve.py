@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from slimplace.catalog import Catalog
 from slimplace.errors import Problem
 from slimplace.scenario import schema
+from slimplace.scenario.generation import Generation
 from slimplace.scenario.model import (
     Application,
     HardwareProfile,
@@ -33,7 +34,6 @@ from slimplace.scenario.model import (
     Source,
     Variant,
 )
-from slimplace.scenario.generation import Generation
 from slimplace.scenario.validate import check_structure, check_values, suggest
 
 if TYPE_CHECKING:
@@ -329,7 +329,9 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         radio_models=_radio_models(link_kinds, kinds.renames(), catalog, problems),
     )
     renames = {**hardware.renames(), **kinds.renames(), **families.renames(), **regions.renames()}
-    renames.update({f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm.families)})
+    renames.update(
+        {f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm.families)}
+    )
     checked = check_values(scenario) + check_structure(scenario)
     if any(a.generation is not None for a in apps) or any(
         v.kind == "llm" for f in scenario.families for v in f.variants
