@@ -272,3 +272,26 @@ def test_a_plain_application_still_needs_request_and_response() -> None:
     problems = _problems(text)
     assert "missing" in problems["applications[0].request"]
     assert "missing" in problems["applications[0].generation"]
+
+
+def test_catalog_profiles_serve_generation_at_the_catalog_speed() -> None:
+    """A catalog profile (raspberry-pi-5) gets its LLM speed from llm_hardware.csv."""
+    text = BASE.replace("hardware: box}", "hardware: raspberry-pi-5}")
+    text = text.replace("slo: 10 s", "slo: 60 s")
+    s = loads_scenario(text)
+    (pi,) = [h for h in s.hardware if h.name == "raspberry-pi-5"]
+    assert pi.llm is not None and "llm_hardware.csv" in pi.llm.source
+    assert pi.llm.memory_bandwidth_bytes_per_s == pytest.approx(11e9, rel=0.05)  # the Ollama fit
+    assert pi.llm.flops_per_s == pi.throughput_flops  # no published prefill speed
+    p = compile_problem(s)
+    assert p.n_candidates == 1 and p.node_ids[p.cand_node[0]] == "edge"
+    assert loads_scenario(dump_scenario(s)) == s
+
+
+def test_catalog_profiles_get_no_llm_speed_without_generation_apps() -> None:
+    from slimplace.catalog import load_catalog
+    from slimplace.scenario.io import load_scenario
+
+    s = load_scenario(EXAMPLES / "minimal.yaml")
+    assert all(h.llm is None for h in s.hardware)
+    assert s.hardware[0] == load_catalog().hardware[s.hardware[0].name]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 import numpy as np
@@ -36,7 +36,13 @@ from slimplace.scenario.generation_io import (
     LlmHardwareModel,
     to_token_counts,
 )
-from slimplace.scenario.model import Application, ModelFamily, Scenario, Variant
+from slimplace.scenario.model import (
+    Application,
+    HardwareProfile,
+    ModelFamily,
+    Scenario,
+    Variant,
+)
 from slimplace.scenario.schema import ScenarioFile
 from slimplace.scenario.validate import suggest
 
@@ -108,6 +114,43 @@ def llm_hardware(
 
 def _pick(explicit: float | None, fitted: float) -> float:
     return float(explicit) if explicit is not None else float(fitted)
+
+
+def catalog_llm_hardware(
+    profile: HardwareProfile, cat: LlmCatalog | None = None
+) -> LlmHardware | None:
+    """The LLM speed the catalog gives a catalog hardware profile (``llm_hardware.csv``:
+    the calibrated device / runtime it maps to, a prefill rate, a decode batch), or None."""
+    from slimplace.catalog._rows import read_rows
+
+    cat = cat or llm_catalog()
+    for row in read_rows("llm_hardware.csv"):
+        if row["profile"] != profile.name:
+            continue
+        problems: list[Problem] = []
+        flops = row["prefill_flops_per_s"].strip()
+        model = LlmHardwareModel(
+            calibrated=row["calibrated"],
+            throughput=float(flops) if flops else None,
+            batch=int(row["batch"]),
+            source=f"llm_hardware.csv: {row['source']}",
+        )
+        got = llm_hardware(model, profile.throughput_flops, "llm_hardware.csv", problems, cat)
+        if problems:
+            raise ValueError("; ".join(str(p) for p in problems))
+        return got
+    return None
+
+
+def with_catalog_llm(
+    profiles: Sequence[HardwareProfile], inline: set[str]
+) -> tuple[HardwareProfile, ...]:
+    """Catalog profiles (not defined inline) without LLM speed get the catalog's."""
+    out = []
+    for h in profiles:
+        speed = None if h.llm is not None or h.name in inline else catalog_llm_hardware(h)
+        out.append(h if speed is None else replace(h, llm=speed))
+    return tuple(out)
 
 
 def llm_family(

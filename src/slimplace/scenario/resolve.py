@@ -315,11 +315,16 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         )
 
     link_kinds = kinds.selected(lambda k: k.name)
+    profiles = hardware.selected(lambda h: h.name)
+    if llm.generations:  # catalog profiles serve language models at the catalog's speed
+        from slimplace.llm.scenario import with_catalog_llm
+
+        profiles = with_catalog_llm(profiles, set(hardware.inline))
     scenario = Scenario(
         name=doc.name,
         nodes=tuple(nodes),
         links=tuple(links),
-        hardware=hardware.selected(lambda h: h.name),
+        hardware=profiles,
         link_kinds=link_kinds,
         families=families.selected(lambda f: f.name),
         applications=tuple(apps),
