@@ -295,3 +295,15 @@ def test_catalog_profiles_get_no_llm_speed_without_generation_apps() -> None:
     s = load_scenario(EXAMPLES / "minimal.yaml")
     assert all(h.llm is None for h in s.hardware)
     assert s.hardware[0] == load_catalog().hardware[s.hardware[0].name]
+
+
+def test_a_model_without_mmlu_needs_a_given_accuracy() -> None:
+    text = BASE.replace(
+        "{model: qwen2-0.5b, quant: BF16}", "{model: qwen2.5-0.5b, quant: GPTQ-Int4}"
+    )
+    problems = _problems(text)
+    assert "no MMLU for qwen2.5-0.5b" in problems["llm_families[0].variants[0].accuracy"]
+    given = text.replace("quant: GPTQ-Int4}", "quant: GPTQ-Int4, accuracy: 45 %}")
+    s = loads_scenario(given)
+    (variant,) = s.family_by_name()["qwen"].variants
+    assert (variant.name, variant.accuracy) == ("qwen2.5-0.5b@GPTQ-Int4", 0.45)

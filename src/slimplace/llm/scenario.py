@@ -27,7 +27,7 @@ import numpy as np
 from slimplace.errors import Problem
 from slimplace.llm.calibrate import fit_device
 from slimplace.llm.catalog import LlmCatalog, load_llm_catalog
-from slimplace.llm.quality import variant_quality
+from slimplace.llm.quality import Quality, variant_quality
 from slimplace.llm.tokens import sample_generation
 from slimplace.scenario.generation import Generation, LlmHardware, TokenCounts
 from slimplace.scenario.generation_io import (
@@ -171,10 +171,17 @@ def llm_family(
         except ValueError as exc:
             problems.append(Problem(f"{where}.quant", str(exc).removeprefix("quant: ")))
             continue
-        quality = variant_quality(cat, ref.model, ref.quant)
+        quality = (
+            Quality(ref.accuracy, "given in the scenario")
+            if ref.accuracy is not None
+            else variant_quality(cat, ref.model, ref.quant)
+        )
         if quality is None:
             problems.append(
-                Problem(f"{where}.model", f"no MMLU for {ref.model} in llm_quality.csv")
+                Problem(
+                    f"{where}.accuracy",
+                    f"missing: no MMLU for {ref.model} in llm_quality.csv; give its accuracy",
+                )
             )
             continue
         variants.append(

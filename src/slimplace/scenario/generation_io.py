@@ -110,10 +110,12 @@ class LlmHardwareModel(_Model):
 
 
 class LlmVariantRefModel(_Model):
-    """One variant of an LLM family: a catalog model at one of its quantizations."""
+    """One variant of an LLM family: a catalog model at one of its quantizations;
+    ``accuracy`` gives its quality where the catalog has no MMLU for it (or overrides it)."""
 
     model: _Name
     quant: _Name
+    accuracy: Annotated[float, _unit("fraction"), _rule(rules.fraction)] | None = None
 
 
 class LlmFamilyModel(_Model):
