@@ -307,3 +307,19 @@ def test_a_model_without_mmlu_needs_a_given_accuracy() -> None:
     s = loads_scenario(given)
     (variant,) = s.family_by_name()["qwen"].variants
     assert (variant.name, variant.accuracy) == ("qwen2.5-0.5b@GPTQ-Int4", 0.45)
+
+
+def test_llm_edge_simulates_the_azure_arrival_pattern() -> None:
+    """Two hours of the Azure 2023 trace's pattern (the hour repeated) on llm-edge: the
+    simulator runs the generation candidates like any other."""
+    from slimplace.scenario.io import load_scenario
+    from slimplace.sim import simulate
+
+    p = compile_problem(load_scenario(EXAMPLES / "llm-edge.yaml"))
+    result = simulate(p, "static-peak", horizon_s=7200.0, step_s=600.0, seed=0)
+    s = result.summary
+    assert s.steps == 12 and s.served_fraction == pytest.approx(1.0)
+    assert s.slo_attainment > 0.9 and s.energy_j > 0
+    assert s.mean_accuracy == pytest.approx(
+        evaluate(p, solve(p, "milp").plan).mean_accuracy, abs=0.02
+    )
