@@ -61,7 +61,7 @@ def _hand_worked() -> tuple[float, float, float]:
     n, layers, heads, head_dim, kv_heads = 0.49e9, 24, 14, 64, 2
     p, o = 100.0, 20.0
     weights = n * 2.0  # BF16: 2 bytes per weight
-    bandwidth, flops = 50e9 / 8.0 * 8.0, 2e12  # "50 GB/s" is bytes/s
+    bandwidth, flops = 50e9, 2e12  # "50 GB/s": bytes per second
     prefill_flops = 2 * n * p + layers * heads * head_dim * p * (p + 1)
     t_pre = max(prefill_flops / flops, weights / bandwidth)
     kv_per_token = 2 * layers * kv_heads * head_dim * 2.0  # K and V at 16 bits

@@ -87,7 +87,7 @@ class GenerationModel(_Model):
     slo_on: SloOn = "e2e"
     tpot_slo: _PositiveTime | None = None
     bytes_per_token: _Positive = BYTES_PER_TOKEN_DEFAULT
-    samples: Annotated[int, _rule(rules.at_least_one)] = 512
+    samples: Annotated[int, _rule(rules.at_least_one), Field(le=100_000)] = 512
     seed: int = 0
     source: str = ""
 
