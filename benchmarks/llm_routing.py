@@ -38,6 +38,11 @@ def largest_only(scenario: Scenario) -> Scenario:
     return replace(scenario, families=families)
 
 
+def _w(value: float, feasible: bool) -> float | None:
+    """Plan-dependent W of a feasible plan, None otherwise (an infeasible plan's is moot)."""
+    return round(value, 2) if feasible else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default=str(EXAMPLE))
@@ -55,12 +60,12 @@ def main() -> None:
         else None
     )
     out = {
-        "milp_plan_w": round(report.plan_w, 2),
+        "milp_plan_w": _w(report.plan_w, report.plan_feasible),
         "milp_feasible": report.plan_feasible,
-        "large_in_cloud_plan_w": round(report.reference_w, 2),
+        "large_in_cloud_plan_w": _w(report.reference_w, report.reference_feasible),
         "large_in_cloud_feasible": report.reference_feasible,
         "saving_vs_large_in_cloud": None if report.saving is None else round(report.saving, 4),
-        "large_anywhere_plan_w": round(anywhere.plan_w, 2),
+        "large_anywhere_plan_w": _w(anywhere.plan_w, anywhere.feasible),
         "large_anywhere_feasible": anywhere.feasible,
         "saving_vs_large_anywhere": None if saving_anywhere is None else round(saving_anywhere, 4),
         "app_accuracy": {a: round(x, 4) for a, x in report.app_accuracy.items()},
