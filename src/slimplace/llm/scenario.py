@@ -352,12 +352,3 @@ def resolve_llm_parts(doc: ScenarioFile, problems: list[Problem]) -> LlmParts:
             if got_g is not None:
                 generations[i] = got_g
     return LlmParts(hardware, families, generations)
-
-
-def uses_llm(doc: ScenarioFile) -> bool:
-    """Whether ``doc`` has any language-model part."""
-    return bool(
-        doc.llm_families
-        or any(h.llm is not None for h in doc.hardware)
-        or any(a.generation is not None for a in doc.applications)
-    )

@@ -200,11 +200,14 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     """
     problems: list[Problem] = []
     llm = _llm_parts(doc, problems)
+    llm_hardware = llm.hardware if llm else {}
+    llm_families = llm.families if llm else ()
+    generations = llm.generations if llm else {}
     hardware = _Table(
         "hardware",
         "hardware profile",
         [
-            (m.name, replace(to_hardware(m, catalog.hardware.get(m.name)), llm=llm.hardware.get(i)))
+            (m.name, replace(to_hardware(m, catalog.hardware.get(m.name)), llm=llm_hardware.get(i)))
             for i, m in enumerate(doc.hardware)
         ],
         catalog.hardware,
@@ -220,7 +223,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     families = _Table(
         "families",
         "model family",
-        [(m.name, to_family(m)) for m in doc.families] + [(f.name, f) for f in llm.families],
+        [(m.name, to_family(m)) for m in doc.families] + [(f.name, f) for f in llm_families],
         catalog.families,
         problems,
     )
@@ -296,7 +299,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     for i, a in enumerate(doc.applications):
         families.resolve(a.family, f"applications[{i}].family", problems)
         sources = tuple(Source(s.node, s.rate) for s in a.sources)
-        gen = llm.generations.get(i)
+        gen = generations.get(i)
         request, response = _message_bytes(a, gen, f"applications[{i}]", problems)
         apps.append(
             Application(
@@ -316,7 +319,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
 
     link_kinds = kinds.selected(lambda k: k.name)
     profiles = hardware.selected(lambda h: h.name)
-    if llm.generations:  # catalog profiles serve language models at the catalog's speed
+    if generations:  # catalog profiles serve language models at the catalog's speed
         from slimplace.llm.scenario import with_catalog_llm
 
         profiles = with_catalog_llm(profiles, set(hardware.inline))
@@ -335,7 +338,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     )
     renames = {**hardware.renames(), **kinds.renames(), **families.renames(), **regions.renames()}
     renames.update(
-        {f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm.families)}
+        {f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm_families)}
     )
     checked = check_values(scenario) + check_structure(scenario)
     if any(a.generation is not None for a in apps) or any(
@@ -349,12 +352,18 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     return scenario, problems
 
 
-def _llm_parts(doc: schema.ScenarioFile, problems: list[Problem]) -> LlmParts:
-    """The language-model parts of ``doc`` (:mod:`slimplace.llm.scenario`), resolved only
-    when the file has any (the LLM catalog is not read otherwise)."""
-    from slimplace.llm.scenario import LlmParts, resolve_llm_parts, uses_llm
+def _llm_parts(doc: schema.ScenarioFile, problems: list[Problem]) -> LlmParts | None:
+    """The language-model parts of ``doc`` (:mod:`slimplace.llm.scenario`), or None when
+    the file has none (then the LLM package is not even imported)."""
+    if not (
+        doc.llm_families
+        or any(h.llm is not None for h in doc.hardware)
+        or any(a.generation is not None for a in doc.applications)
+    ):
+        return None
+    from slimplace.llm.scenario import resolve_llm_parts
 
-    return resolve_llm_parts(doc, problems) if uses_llm(doc) else LlmParts()
+    return resolve_llm_parts(doc, problems)
 
 
 def _message_bytes(
