@@ -323,3 +323,30 @@ def test_llm_edge_simulates_the_azure_arrival_pattern() -> None:
     assert s.mean_accuracy == pytest.approx(
         evaluate(p, solve(p, "milp").plan).mean_accuracy, abs=0.02
     )
+
+
+def test_slo_quantile_bounds_the_token_distribution_quantile() -> None:
+    """With ``slo_quantile`` the latency a pair is checked at is that quantile over the
+    sampled requests (long prompts), not their mean; the occupancy stays the mean."""
+    from slimplace.llm.compile import generation_times
+    from slimplace.llm.scenario import split_variant_name
+
+    spread = BASE.replace("prompt_tokens: 100", "prompt_tokens: {median: 100, sigma: 1.0}")
+    mean = compile_problem(loads_scenario(spread))
+    q90 = compile_problem(
+        loads_scenario(
+            spread.replace("default_region: FRA}", "default_region: FRA, slo_quantile: 0.9}")
+        )
+    )
+    assert q90.cand_service_s[0] == pytest.approx(mean.cand_service_s[0], rel=1e-12)
+    assert q90.cand_compute_s[0] > 1.05 * mean.cand_compute_s[0]
+    s = loads_scenario(spread)
+    (box,) = s.hardware
+    (variant,) = s.families[0].variants
+    from slimplace.llm.scenario import llm_catalog
+
+    v = llm_catalog().variant(*split_variant_name(variant.name))
+    app = s.applications[0]
+    assert box.llm is not None and app.generation is not None
+    times = generation_times([(v, box.llm, box.memory_bytes)], app.generation, 0.9)
+    assert q90.cand_compute_s[0] == pytest.approx(times.latency_s[0], rel=1e-12)
