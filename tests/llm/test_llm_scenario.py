@@ -350,3 +350,10 @@ def test_slo_quantile_bounds_the_token_distribution_quantile() -> None:
     assert box.llm is not None and app.generation is not None
     times = generation_times([(v, box.llm, box.memory_bytes)], app.generation, 0.9)
     assert q90.cand_compute_s[0] == pytest.approx(times.latency_s[0], rel=1e-12)
+
+
+def test_a_generation_app_needs_hardware_with_llm_speed() -> None:
+    start = BASE.index("    llm: {memory_bandwidth")
+    end = BASE.index("llm_families:")
+    problems = _problems(BASE[:start] + BASE[end:])
+    assert "llm: block" in problems["applications[0].generation"]

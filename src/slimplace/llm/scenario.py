@@ -276,7 +276,21 @@ def check_generation_apps(
     cat = cat or llm_catalog()
     families = scenario.family_by_name()
     problems: list[Problem] = []
+    profiles = scenario.hardware_by_name()
+    serving = any(
+        n.hardware is not None and profiles[n.hardware].llm is not None
+        for n in scenario.nodes
+        if n.hardware in profiles
+    )
     for app, path in zip(scenario.applications, app_paths, strict=True):
+        if app.generation is not None and not serving:
+            problems.append(
+                Problem(
+                    f"{path}.generation",
+                    "no node's hardware has a language-model speed: give a profile an llm: "
+                    "block (or use a catalog profile of llm_hardware.csv)",
+                )
+            )
         family = families.get(app.family)
         if family is None:
             continue
