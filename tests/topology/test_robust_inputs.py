@@ -249,3 +249,14 @@ def test_generator_refuses_no_antennas() -> None:
     graph = load_topology(str(DATA / "tiny_sndlib.txt"))
     with pytest.raises(InputError, match="antennas_per_pop: must be 1 or more"):
         generate_realistic(graph, replace(SMALL, antennas_per_pop=0), seed=0, catalog=CATALOG)
+
+
+def test_sndlib_xml_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "net.xml"
+    path.write_text(
+        '<?xml version="1.0"?>\n<network xmlns="http://sndlib.zib.de/network" version="1.0">'
+        "<networkStructure/></network>\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"net\.xml: an SNDlib XML file.*native text format"):
+        load_topology(str(path))

@@ -108,12 +108,34 @@ def _parse(path: Path) -> nx.Graph:
     except ET.ParseError as exc:
         raise InputError(file, [Problem("", f"not well-formed XML ({exc})")]) from None
     except nx.NetworkXError as exc:
+        if _is_sndlib_xml(path):
+            raise InputError(
+                file,
+                [
+                    Problem(
+                        "",
+                        "an SNDlib XML file: only SNDlib's native text format is read "
+                        "(the same network as <name>.txt)",
+                    )
+                ],
+            ) from None
         raise InputError(file, [Problem("", f"not usable GraphML ({exc})")]) from None
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise InputError(file, [Problem("", f"cannot read file ({exc})")]) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(file, [Problem("", f"malformed GraphML data ({exc!r})")]) from None
     return graph
+
+
+def _is_sndlib_xml(path: Path) -> bool:
+    """Whether the file's start names the SNDlib XML namespace."""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            head: bytes = fh.read(4096)
+    except (OSError, EOFError):
+        return False
+    return b"sndlib.zib.de" in head.lower()
 
 
 def _raw_node(key: Any, data: dict[str, Any]) -> RawNode:
