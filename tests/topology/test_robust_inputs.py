@@ -25,7 +25,7 @@ from slimplace.topology import (
     synthetic_topology,
 )
 from slimplace.topology.mix import DEFAULT_CLASSES, with_counts
-from slimplace.topology.realistic import RealisticOptions, generate_realistic
+from slimplace.topology.realistic import RealisticOptions, candidate_bound, generate_realistic
 from slimplace.topology.solvable import tail_allowance_s
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "topologies"
@@ -260,3 +260,13 @@ def test_sndlib_xml_is_named_as_such(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"net\.xml: an SNDlib XML file.*native text format"):
         load_topology(str(path))
+
+
+def test_too_large_a_scenario_is_refused_before_compiling() -> None:
+    # 6 PoPs x 1 antenna x 3 devices: 18 demands; 6 edge + 6 metro + 1 datacenter sites
+    graph = synthetic_topology(6, seed=0)
+    small = generate_realistic(graph, SMALL, seed=0, catalog=CATALOG)
+    bound = candidate_bound(small.nodes, small.applications, CATALOG)
+    assert bound >= compile_problem(small).n_candidates
+    with pytest.raises(InputError, match=r"(?s)size: 18 demands x 13 server sites.*--sites"):
+        generate_realistic(graph, replace(SMALL, max_candidates=bound - 1), seed=0, catalog=CATALOG)
