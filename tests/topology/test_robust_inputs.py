@@ -4,10 +4,12 @@ odd networks through the whole import, and continuum SLOs on the settings' quant
 from __future__ import annotations
 
 import gzip
+import importlib
 from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -270,3 +272,62 @@ def test_too_large_a_scenario_is_refused_before_compiling() -> None:
     assert bound >= compile_problem(small).n_candidates
     with pytest.raises(InputError, match=r"(?s)size: 18 demands x 13 server sites.*--sites"):
         generate_realistic(graph, replace(SMALL, max_candidates=bound - 1), seed=0, catalog=CATALOG)
+
+
+# ------------------------------------------------------------------ witness
+
+
+def test_witness_tries_milp_when_greedy_misses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from slimplace.topology import solvable
+
+    solve_module = importlib.import_module("slimplace.solve")  # the package exports solve()
+
+    problem = compile_problem(
+        generate_realistic(synthetic_topology(4, seed=0), SMALL, seed=0, catalog=CATALOG)
+    )
+    real = solve_module.solve
+    calls: list[str] = []
+
+    def greedy_misses(p, method, **kw):  # type: ignore[no-untyped-def]
+        calls.append(method)
+        result = real(p, method, **kw)
+        if method == "greedy":  # as on narrow core links: greedy ends with a violation
+            return replace(result, evaluation=replace(result.evaluation, feasible=False))
+        return result
+
+    monkeypatch.setattr(solve_module, "solve", greedy_misses)
+    # the fastest placements alone violate something (here: nothing placed)
+    nothing = lambda p: -np.ones(p.n_demands, dtype=int)  # noqa: E731
+    monkeypatch.setattr(solvable, "fastest_usable", nothing)
+    monkeypatch.setattr(solvable, "nearest_usable", nothing)
+    plan, ev = solvable.witness(problem, seed=0, exact_time_limit_s=10)
+    assert calls == ["greedy", "milp"]
+    assert ev.feasible and plan.method == "milp"
+
+
+@pytest.mark.slow
+def test_renater_draw_that_greedy_misses_imports() -> None:
+    # the robustness sweep's Renater2010 copy (same graph, another name, so another draw):
+    # 155 Mbit/s core links: the fastest placements and greedy overload six of them,
+    # the nearest placements keep the video local and are feasible
+    graph = load_topology("zoo:Renater2010")
+    graph.graph["name"] = "Renater2010-dupedges"
+    scenario = generate_realistic(graph, seed=0, catalog=CATALOG, name="renater")
+    assert compile_problem(scenario).n_demands == 444
+
+
+def test_nearest_usable_prefers_local_then_fast() -> None:
+    from slimplace.topology.solvable import fastest_usable, nearest_usable, usable
+
+    problem = compile_problem(
+        generate_realistic(synthetic_topology(4, seed=0), SMALL, seed=0, catalog=CATALOG)
+    )
+    near, fast = nearest_usable(problem), fastest_usable(problem)
+    ok = usable(problem)
+    for d in range(problem.n_demands):
+        mine = np.flatnonzero(ok & (problem.cand_demand == d))
+        net = problem.cand_net_latency_s[mine]
+        assert problem.cand_net_latency_s[near[d]] == net.min()
+        assert problem.cand_latency_s[fast[d]] == problem.cand_latency_s[mine].min()
+        tied = mine[net == net.min()]
+        assert problem.cand_latency_s[near[d]] == problem.cand_latency_s[tied].min()

@@ -487,7 +487,7 @@ def _check_solvable(s: Scenario, seed: int) -> None:
     _, ev = witness(problem, seed)
     if ev.feasible:
         return
-    kinds = violation_summary(ev)
+    kinds = violation_summary(ev, examples=3)
     raise InputError(
         _WHERE,
         [

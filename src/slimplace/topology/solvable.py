@@ -10,7 +10,8 @@
   ``settings.slo_quantile`` tail (used by :func:`slimplace.topology.generate_continuum`).
 - :func:`witness`: a plan proving the scenario solvable (every demand at its fastest
   usable candidate, servers sized for the load), checked by the independent evaluator;
-  when it violates something, the ``greedy`` method gets a try.
+  when it violates something, the nearest usable candidates, ``greedy`` and then ``milp``
+  (time-limited) get a try.
 """
 
 from __future__ import annotations
@@ -43,12 +44,23 @@ def usable(problem: CompiledProblem) -> npt.NDArray[np.bool_]:
 
 def fastest_usable(problem: CompiledProblem) -> IntArray:
     """Per demand, the usable candidate of least latency (-1 when none)."""
+    return _best_usable(problem, problem.cand_latency_s)
+
+
+def nearest_usable(problem: CompiledProblem) -> IntArray:
+    """Per demand, the usable candidate of least network latency (ties: least latency),
+    so that traffic stays as local as it can (-1 when none)."""
+    return _best_usable(problem, problem.cand_net_latency_s, problem.cand_latency_s)
+
+
+def _best_usable(problem: CompiledProblem, *keys: FloatArray) -> IntArray:
+    """Per demand, the usable candidate first in ``keys`` order (-1 when none)."""
     ok = usable(problem)
     idx = np.flatnonzero(ok)
     best = np.full(problem.n_demands, -1, dtype=np.int64)
     if len(idx) == 0:
         return best
-    order = idx[np.lexsort((problem.cand_latency_s[idx], problem.cand_demand[idx]))]
+    order = idx[np.lexsort((*(k[idx] for k in reversed(keys)), problem.cand_demand[idx]))]
     d = problem.cand_demand[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = d[1:] != d[:-1]
@@ -75,25 +87,41 @@ def slo_from_reachable(
     return np.array([round(math.ceil(x / step_s - 1e-9) * step_s, 9) for x in raw])
 
 
-def witness(problem: CompiledProblem, seed: int) -> tuple[Plan, Evaluation]:
-    """A plan that shows the problem solvable, and its evaluation (feasible or the last try)."""
+def witness(
+    problem: CompiledProblem, seed: int, exact_time_limit_s: float = 30.0
+) -> tuple[Plan, Evaluation]:
+    """A plan that shows the problem solvable, and its evaluation (feasible, or the
+    fastest-placement plan's when no try is): the fastest usable placements, else the
+    nearest ones (least network latency: traffic stays off narrow core links), else
+    ``greedy``, else ``milp`` within ``exact_time_limit_s``."""
     plan = plan_from_choice(problem, fastest_usable(problem), "witness")
     ev = evaluate(problem, plan)
     if ev.feasible:
         return plan, ev
-    log.info("fastest-placement witness violates %s; trying greedy", violation_summary(ev))
+    near = plan_from_choice(problem, nearest_usable(problem), "witness")
+    near_ev = evaluate(problem, near)
+    if near_ev.feasible:
+        return near, near_ev
     from slimplace.solve import solve
 
-    result = solve(problem, "greedy", seed=seed)
-    if result.evaluation.feasible:
-        return result.plan, result.evaluation
+    for method in ("greedy", "milp"):
+        log.info("witness violates %s; trying %s", violation_summary(ev), method)
+        if method == "milp":
+            result = solve(problem, method, seed=seed, time_limit_s=exact_time_limit_s)
+        else:
+            result = solve(problem, method, seed=seed)
+        if result.evaluation.feasible:
+            return result.plan, result.evaluation
     return plan, ev
 
 
-def violation_summary(ev: Evaluation) -> str:
-    """``"capacity x2; bandwidth x1"``: violated constraint kinds and how often."""
+def violation_summary(ev: Evaluation, examples: int = 0) -> str:
+    """``"capacity x2; bandwidth x1"``: violated constraint kinds and how often, then the
+    first ``examples`` violations (where and what)."""
     counts = Counter(v.kind for v in ev.violations)
-    return "; ".join(f"{kind} x{n}" for kind, n in sorted(counts.items())) or "none"
+    text = "; ".join(f"{kind} x{n}" for kind, n in sorted(counts.items())) or "none"
+    shown = [f"{v.kind} at {v.where}: {v.message}" for v in ev.violations[:examples]]
+    return text + (f" (e.g. {'; '.join(shown)})" if shown else "")
 
 
 #: SLO the scenario is compiled with to measure reachable latency (s): loose enough to
