@@ -36,7 +36,10 @@ def test_each_demands_cheapest_cut_overloads_the_device(make_tiny) -> None:
     p = two_streams(make_tiny)
     energy = p.cand_energy_j()
     cheapest = np.array(
-        [lo + int(np.argmin(energy[lo:hi])) for lo, hi in zip(p.demand_ptr[:-1], p.demand_ptr[1:])]
+        [
+            lo + int(np.argmin(energy[lo:hi]))
+            for lo, hi in zip(p.demand_ptr[:-1], p.demand_ptr[1:], strict=True)
+        ]
     )
     assert (p.cand_cut[cheapest] >= 0).all()
     e = evaluate(p, plan_from_choice(p, cheapest, "each-alone"))

@@ -25,9 +25,7 @@ def has_heads(p: CompiledProblem) -> bool:
 
 def head_load(p: CompiledProblem) -> FloatArray:
     """Server-seconds per second each candidate's head puts on its source device."""
-    return np.asarray(
-        p.demand_rate_per_s[p.cand_demand] * p.cand_head_compute_s, dtype=np.float64
-    )
+    return np.asarray(p.demand_rate_per_s[p.cand_demand] * p.cand_head_compute_s, dtype=np.float64)
 
 
 def head_node(p: CompiledProblem) -> IntArray:

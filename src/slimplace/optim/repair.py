@@ -18,9 +18,7 @@ def node_busy(p: CompiledProblem, chosen: IntArray, load: FloatArray) -> FloatAr
     """Server-seconds per second at each node under ``chosen`` (split heads included, at
     their source devices: :mod:`slimplace.optim.heads`)."""
     ok = chosen >= 0
-    return weighted_sum(p.cand_node[chosen[ok]], load[chosen[ok]], p.n_nodes) + head_busy(
-        p, chosen
-    )
+    return weighted_sum(p.cand_node[chosen[ok]], load[chosen[ok]], p.n_nodes) + head_busy(p, chosen)
 
 
 def memory_evictions(
