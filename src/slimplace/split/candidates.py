@@ -10,7 +10,7 @@ queueing and energy models)::
     head_s     = h x compute_s[pd, k]                 (on the device, counted as its load)
     service_s  = (1 - h) x service_s[pn, k]           (the node's capacity rows: the tail)
     latency    = head_s + 2 prop + (cut_bits + response_bits) x s/bit + tail compute
-                 + M/G/1 wait of the tail at rho_max
+                 + M/G/1 waits of the head (at the device) and the tail at rho_max
     energy     = PUE_n (P_peak - P_idle)_n service_s            (tail, at the node's grid)
                + PUE_d (P_peak - P_idle)_d head_s               (head, at the source's grid)
                + (cut_bits + response_bits) x J/bit of the route  + device radio
@@ -130,8 +130,11 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
     # the evaluator's wait is that of cand_service_s: the difference at rho_max is added
     # to the compute time, so that its latency is the no-exit path's (an upper bound)
     wait_gap = wait - _wait_s(p, tail_service)
+    # the head queues at the device as a tail does at its node (M/G/1 at rho_max; an upper
+    # bound at any lower utilisation of the device, carried in the compute time)
+    head_wait = _wait_s(p, head_s)
     net = network_latency_s(prop[:, :, None, None], spb[:, :, None, None], bits, resp)
-    latency = net + head_s + tail_compute + wait
+    latency = net + head_s + head_wait + tail_compute + wait
     dev = p.demand_source[demands]
     ok = latency <= p.demand_slo_s[demands][:, None, None, None] * (1 + 1e-12)
     ok &= (p.model_memory_bytes[p.variant_model[ks]] <= p.node_memory_bytes[targets][:, None])[
@@ -174,7 +177,7 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
         cut=cut,
         head_s=at(head_load_s),
         service_s=at(tail_service),
-        compute_s=at(head_s + tail_compute + wait_gap),
+        compute_s=at(head_s + head_wait + tail_compute + wait_gap),
         net_latency_s=at(net),
         latency_s=at(latency),
         node_j=at(node_j),
