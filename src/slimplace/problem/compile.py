@@ -27,6 +27,7 @@ from slimplace.problem.latency import (
     ServiceTable,
     mg1_response_time_s,
 )
+from slimplace.problem.modes import expand_operating_points
 from slimplace.problem.routes import Routes, compute_routes
 from slimplace.scenario.model import TIERS, RadioModel, Scenario
 
@@ -87,6 +88,7 @@ def compile_problem(
     if unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, unservable)
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
+    problem = expand_operating_points(problem)
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,
@@ -406,7 +408,7 @@ def _assemble(
     c: CandidateSet,
     unservable: list[Unservable],
 ) -> CompiledProblem:
-    order = np.lexsort((c.variant, c.node, c.demand))
+    order = np.lexsort((c.variant, c.node, c.demand))  # modes/batches: expand_operating_points
     cd, cn, ck = c.demand[order], c.node[order], c.variant[order]
     cp = nodes["profile"][cn]
     service = table.service_s[cp, ck] if len(cp) else np.zeros(0)
