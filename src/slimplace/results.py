@@ -299,6 +299,7 @@ def plan_summary(problem: CompiledProblem, result: Result) -> dict[str, Any]:
         if not p.node_always_on[v]
     }
     row = plan_row(p, plan, e)
+    points = {k: row[k] for k in ("modes", "batch_sizes") if k in row}
     return {
         "scenario": p.scenario.name,
         "method": plan.method,

@@ -326,3 +326,24 @@ def with_fixed_modes(p: CompiledProblem, mode: IntArray) -> tuple[CompiledProble
         **fields,
     )
     return sub, kept
+
+
+def operating_point_columns(p: CompiledProblem, x: FloatArray) -> dict[str, str]:
+    """Result-table columns of a plan where the problem has modes or batching (none
+    otherwise): ``modes`` ("node:mode" of the nodes with modes that serve traffic) and
+    ``batch_sizes`` (the batch sizes of its traffic, largest share first)."""
+    if len(p.mode_node) == 0 and not (p.cand_batch > 1).any():
+        return {}
+    mode, _ = node_modes(p, x)
+    serving = np.zeros(p.n_nodes, dtype=bool)
+    serving[p.cand_node[x > 0]] = True
+    labels = mode_label(p, np.where(serving, mode, -1))
+    used = np.flatnonzero(x > 0)
+    flow = p.demand_rate_per_s[p.cand_demand[used]] * x[used]
+    sizes = p.cand_batch[used]
+    by_size = {int(b): float(flow[sizes == b].sum()) for b in np.unique(sizes)}
+    order = sorted(by_size, key=lambda b: (-by_size[b], b))
+    return {
+        "modes": "; ".join(f"{node}:{name}" for node, name in labels.items()),
+        "batch_sizes": ",".join(str(b) for b in order),
+    }
