@@ -7,7 +7,8 @@ demand's traffic), which the inner solver places; a node's mode changes when the
 the changed problem is worth less (first improvement, in node order, until a full pass
 improves nothing or time runs out). It starts from the better of every node at full
 speed and every node in its most frugal mode. Batches that fill only with other
-demands' traffic are left to the MILP.
+demands' traffic are then tried stream by stream: every demand the stream can take moves
+there at once, kept when the evaluator accepts the plan and it is worth less.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from slimplace.arrays import IntArray
+from slimplace.evaluate import evaluate
 from slimplace.optim.costs import CostModel, plan_value
+from slimplace.optim.mode_rows import stream_keys
 from slimplace.placement.registry import Solver, reconfigured
 from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_needed
 from slimplace.problem.compiled import CompiledProblem
@@ -27,6 +30,7 @@ from slimplace.problem.modes import (
     fastest_modes,
     mode_choice_nodes,
     resting_modes,
+    self_filling,
     with_fixed_modes,
 )
 
@@ -66,12 +70,54 @@ class ModeSearch:
                     trial = self._try(p, inner, mode, seed)
                     if trial[0] < best[0] - 1e-9 * max(1.0, abs(best[0])):
                         best, improved = trial, True
+        if best[2] is not None:
+            best = self._shared_batches(p, best, deadline)
         return self._plan(p, best, time.perf_counter() - t0)
+
+    def _shared_batches(
+        self, p: CompiledProblem, best: tuple[float, IntArray, Plan | None], deadline: float
+    ) -> tuple[float, IntArray, Plan | None]:
+        """Batches that fill only on several demands' traffic: for each stream (node,
+        variant, batch size, mode), move every demand it can take there at once, keeping
+        those whose batch then fills in time; kept when the evaluator accepts the plan
+        and it is worth less (one pass, best stream first)."""
+        assert self.model is not None and best[2] is not None
+        at, stream = stream_keys(p)
+        if len(at) == 0:
+            return best
+        group = stream * (len(p.mode_node) + 1) + (p.cand_mode[at] + 1)
+        for g in np.unique(group[~self_filling(p)[at]]):
+            if time.perf_counter() > deadline:
+                break
+            members = at[group == g]
+            keep = np.ones(len(members), dtype=bool)
+            rate = p.demand_rate_per_s[p.cand_demand[members]]
+            while keep.any():  # drop members whose batch the others' traffic cannot fill
+                fits = p.cand_fill_rate_per_s[members] <= rate[keep].sum() * (1 + 1e-12)
+                if (fits | ~keep).all():
+                    break
+                keep &= fits
+            if not keep.any():
+                continue
+            plan = best[2]
+            assert plan is not None
+            x = plan.x.copy()
+            for c in members[keep]:
+                d = p.cand_demand[c]
+                x[p.demand_ptr[d] : p.demand_ptr[d + 1]] = 0.0
+                x[c] = 1.0
+            on = np.minimum(servers_needed(p, node_busy_s_per_s(p, x)), p.node_count)
+            trial = replace(plan, x=x, servers_on=on.astype(np.int64))
+            value = plan_value(p, self.model, x, on)
+            if value < best[0] and evaluate(p, trial).feasible:
+                best = (value, best[1], replace(trial, objective=value))
+        return best
 
     def _try(
         self, p: CompiledProblem, inner: Solver, mode: IntArray, seed: int
     ) -> tuple[float, IntArray, Plan | None]:
-        """(value on ``p``, modes, plan over ``p``'s candidates) of ``inner`` with ``mode`` fixed."""
+        """(value on ``p``, modes, plan over ``p``'s candidates) of ``inner`` with
+        ``mode`` fixed."""
         assert self.model is not None
         sub, kept = with_fixed_modes(p, mode)
         plan = inner.solve(sub, seed=seed)
@@ -98,4 +144,3 @@ class ModeSearch:
             )
         log.info("mode search: value %.6g in %.2fs", value, seconds)
         return replace(plan, seconds=seconds)
-
