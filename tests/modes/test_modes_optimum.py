@@ -133,3 +133,17 @@ def test_mixed_modes_at_one_node_are_a_violation() -> None:
     x = np.array([0.5, 0.5])
     ev = evaluate(p, Plan(x, np.array([0, 1]), "mixed"))
     assert "mode" in {v.kind for v in ev.violations}
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: one_node(5.0), lambda: one_gpu(0.1), lambda: two_cameras(True)]
+)
+def test_column_generation_prices_mode_and_batch_rows(make: object) -> None:
+    """The MILP over generated columns (column generation prices the mode, capacity-per-
+    mode and stream rows) reaches the optimum of the MILP over all columns."""
+    p = compile_problem(make())  # type: ignore[operator]
+    full = MilpSolver(time_limit_s=30, columns="all").solve(p)
+    generated = MilpSolver(time_limit_s=30, columns="generated").solve(p)
+    assert full.objective is not None and generated.objective is not None
+    assert generated.objective == pytest.approx(full.objective, rel=1e-9)
+    assert generated.bound is not None and generated.bound <= full.objective * (1 + 1e-9)

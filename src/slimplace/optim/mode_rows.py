@@ -170,35 +170,39 @@ def _server_rows(
     b.entries(cap + np.arange(k), nm + np.arange(k), np.full(k, -p.max_utilisation))
 
 
-def stream_keys(p: CompiledProblem) -> tuple[IntArray, IntArray]:
-    """Batched candidates (batch > 1) and the stream index of each (same node, variant,
-    batch size)."""
+#: Batch sizes below this make a stream key unique (``(node * V + variant) * BATCH_KEY + b``).
+BATCH_KEY = 1 << 16
+
+
+def stream_keys(p: CompiledProblem) -> tuple[IntArray, IntArray, IntArray]:
+    """Batched candidates (batch > 1), the stream index of each (same node, variant,
+    batch size) and each stream's key (the same in any restriction of ``p``)."""
     at = np.flatnonzero(p.cand_batch > 1)
-    width = int(p.cand_batch.max(initial=1)) + 1
-    key = (p.cand_node[at] * len(p.variant_names) + p.cand_variant[at]) * width + p.cand_batch[at]
-    _, stream = np.unique(key, return_inverse=True)
-    return at, stream.astype(np.int64)
+    key = (p.cand_node[at] * len(p.variant_names) + p.cand_variant[at]) * BATCH_KEY
+    key = key + p.cand_batch[at]
+    uniq, stream = np.unique(key, return_inverse=True)
+    return at, stream.astype(np.int64), uniq.astype(np.int64)
 
 
 def add_fill_rows(p: CompiledProblem, b: _Builder) -> None:
     """``stream`` and ``fill`` rows of the batched candidates whose own demand's rate
     cannot fill their batch in time."""
-    at, stream = stream_keys(p)
+    at, stream, keys = stream_keys(p)
     rate = p.demand_rate_per_s[p.cand_demand[at]]
     need = p.cand_fill_rate_per_s[at]
     short = need > rate * (1 + 1e-12)
     if not short.any():
         return
-    n_s = int(stream.max()) + 1
+    n_s = len(keys)
     lam = b.add_cols(
         "lam_s",
         np.zeros(n_s),
         np.zeros(n_s),
         np.full(n_s, np.inf),
         np.zeros(n_s, dtype=np.int64),
-        np.arange(n_s),
+        keys,
     )
-    rows = b.add_rows("stream", np.zeros(n_s), np.zeros(n_s), np.arange(n_s))
+    rows = b.add_rows("stream", np.zeros(n_s), np.zeros(n_s), keys)
     b.entries(rows + np.arange(n_s), lam + np.arange(n_s), np.ones(n_s))
     b.entries(rows + stream, at, -rate)
     c = at[short]
@@ -225,8 +229,41 @@ def start_modes(
             nodes, nm_modes = f_index["nm"]
             v[f_cols["nm"]] = np.where(mode[nodes] == nm_modes, servers_on[nodes], 0.0)
     if "lam_s" in f_cols:
-        at, stream = stream_keys(p)
+        at, stream, _ = stream_keys(p)
         flow = p.demand_rate_per_s[p.cand_demand[at]] * x[at]
         v[f_cols["lam_s"]] = np.bincount(
             stream, weights=flow, minlength=f_cols["lam_s"].stop - f_cols["lam_s"].start
         )
+
+
+def mode_row_prices(
+    p: CompiledProblem,
+    cand_load: FloatArray,
+    rows: dict[str, slice],
+    row_index: dict[str, tuple[IntArray, ...]],
+    y: dict[str, FloatArray],
+) -> FloatArray:
+    """``a_c^T y`` over the mode and stream rows of a (restricted) formulation, for every
+    candidate of ``p`` (rows a candidate's restriction lacks count 0: column generation,
+    :func:`slimplace.optim.colgen.reduced_costs`)."""
+    out = np.zeros(p.n_candidates)
+    n_m = len(p.mode_node)
+    if "mode_use" in rows and n_m:
+        d, m = row_index["mode_use"]
+        key = d * n_m + m
+        mine = p.cand_demand * n_m + np.maximum(p.cand_mode, 0)
+        pos = np.minimum(np.searchsorted(key, mine), max(len(key) - 1, 0))
+        hit = (p.cand_mode >= 0) & (key[pos] == mine) if len(key) else p.cand_mode < -1
+        out[hit] += y["mode_use"][pos[hit]]
+    if "mode_cap" in rows and n_m:
+        dual = np.zeros(n_m)
+        dual[row_index["mode_cap"][1]] = y["mode_cap"]
+        at = p.cand_mode >= 0
+        out[at] += cand_load[at] * dual[p.cand_mode[at]]
+    if "stream" in rows:
+        keys = row_index["stream"][0]
+        at, stream, mine = stream_keys(p)
+        pos = np.minimum(np.searchsorted(keys, mine), len(keys) - 1)
+        dual = np.where(keys[pos] == mine, y["stream"][pos], 0.0)
+        out[at] -= p.demand_rate_per_s[p.cand_demand[at]] * dual[stream]
+    return out

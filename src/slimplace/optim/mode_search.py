@@ -82,7 +82,7 @@ class ModeSearch:
         those whose batch then fills in time; kept when the evaluator accepts the plan
         and it is worth less (one pass, best stream first)."""
         assert self.model is not None and best[2] is not None
-        at, stream = stream_keys(p)
+        at, stream, _ = stream_keys(p)
         if len(at) == 0:
             return best
         group = stream * (len(p.mode_node) + 1) + (p.cand_mode[at] + 1)
