@@ -147,3 +147,16 @@ def test_column_generation_prices_mode_and_batch_rows(make: object) -> None:
     assert full.objective is not None and generated.objective is not None
     assert generated.objective == pytest.approx(full.objective, rel=1e-9)
     assert generated.bound is not None and generated.bound <= full.objective * (1 + 1e-9)
+
+
+def test_explain_measures_the_power_mode_and_batching_levers() -> None:
+    """Power modes at 5 req/s buy 12 W - 6.5 W = 5.5 W; batching under a 100 ms SLO buys
+    260 W - 60 W = 200 W (both worked out above)."""
+    from slimplace.explain import explain
+
+    modes = {o.name: o for o in explain(compile_problem(one_node(5.0)), time_limit_s=30).levers}
+    assert modes["power-modes"].saving(6.5) == pytest.approx(5.5, rel=1e-9)
+    assert modes["batching"].status == "not-applicable"
+    gpu = {o.name: o for o in explain(compile_problem(one_gpu(0.1)), time_limit_s=30).levers}
+    assert gpu["batching"].saving(60.0) == pytest.approx(200.0, rel=1e-9)
+    assert gpu["power-modes"].status == "not-applicable"

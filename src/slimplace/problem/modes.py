@@ -112,6 +112,7 @@ def expand_operating_points(p: CompiledProblem) -> CompiledProblem:
     need = fill_rate_needed(batch, p.demand_slo_s[d] - lat, p.slo_quantile)
     reference = (batch == 1) & ((mode < 0) | (mode == first[p.cand_node[base]]))
     ok = reference | ((lat <= p.demand_slo_s[d]) & (need <= _stream_potential(p, base, batch)))
+    ok &= _fillable(p, base, batch, need, ok)
     rate = np.maximum(p.demand_rate_per_s[d], need)
     idle = np.where(mode >= 0, _at(table.idle_w, mode), p.node_idle_w[p.cand_node[base]])
     peak = np.where(mode >= 0, _at(table.peak_w, mode), p.node_peak_w[p.cand_node[base]])
@@ -188,6 +189,30 @@ def _stream_potential(p: CompiledProblem, base: IntArray, batch: IntArray) -> Fl
     total = np.bincount(inverse, weights=p.demand_rate_per_s[pair[1]], minlength=len(uniq))
     pos = np.searchsorted(uniq, key[base])
     return np.asarray(np.where(batch > 1, total[pos], np.inf), dtype=np.float64)
+
+
+def _fillable(
+    p: CompiledProblem, base: IntArray, batch: IntArray, need: FloatArray, ok: BoolArray
+) -> BoolArray:
+    """Batched options whose stream (node, variant, batch size) could reach the rate they
+    need on the traffic of every demand with an option in it, to a fixed point (dropping
+    one can starve another); batch-1 options are all kept."""
+    keep = ok.copy()
+    at = np.flatnonzero(ok & (batch > 1))
+    node, variant, d = p.cand_node[base[at]], p.cand_variant[base[at]], p.cand_demand[base[at]]
+    key = (node * len(p.variant_names) + variant) * (int(batch.max(initial=1)) + 1) + batch[at]
+    alive = np.ones(len(at), dtype=bool)
+    while alive.any():
+        pair = np.unique(np.stack([key[alive], d[alive]]), axis=1)
+        uniq, inverse = np.unique(pair[0], return_inverse=True)
+        total = np.bincount(inverse, weights=p.demand_rate_per_s[pair[1]], minlength=len(uniq))
+        short = np.zeros(len(at), dtype=bool)
+        short[alive] = need[at[alive]] > total[np.searchsorted(uniq, key[alive])] * (1 + 1e-12)
+        if not short.any():
+            break
+        alive &= ~short
+    keep[at[~alive]] = False
+    return keep
 
 
 def _resting_power(
