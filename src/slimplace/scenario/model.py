@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from slimplace.scenario.generation import Generation, LlmHardware
+
 Tier = Literal["device", "edge", "metro", "cloud"]
 TIERS: tuple[Tier, ...] = ("device", "edge", "metro", "cloud")
 AccuracyMode = Literal["hard", "average"]
@@ -127,6 +129,8 @@ class HardwareProfile:
     #: over (ACT, Gupta et al., ISCA 2022; Boavizta): ``embodied_kg / lifetime`` per hour
     embodied_kg: float = 0.0
     lifetime_years: float = 4.0
+    #: language-model speed (token-level roofline), None: serves no generation application
+    llm: LlmHardware | None = None
     #: operating points the optimizer chooses among (none: the profile's own, one mode)
     power_modes: tuple[PowerMode, ...] = ()
     #: throughput against batch size where the device batches requests (None: batch 1 only)
@@ -322,6 +326,8 @@ class Application:
     accuracy_mode: AccuracyMode = "hard"
     splittable: bool = True
     workload: str | None = None
+    #: token counts and SLOs of a generation (LLM) application (docs/llm.md), else None
+    generation: Generation | None = None
 
 
 @dataclass(frozen=True, slots=True)
