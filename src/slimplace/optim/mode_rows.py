@@ -258,12 +258,12 @@ def mode_row_prices(
     if "mode_cap" in rows and n_m:
         dual = np.zeros(n_m)
         dual[row_index["mode_cap"][1]] = y["mode_cap"]
-        at = p.cand_mode >= 0
-        out[at] += cand_load[at] * dual[p.cand_mode[at]]
+        moded = p.cand_mode >= 0
+        out[moded] += cand_load[moded] * dual[p.cand_mode[moded]]
     if "stream" in rows:
         keys = row_index["stream"][0]
         at, stream, mine = stream_keys(p)
         pos = np.minimum(np.searchsorted(keys, mine), len(keys) - 1)
-        dual = np.where(keys[pos] == mine, y["stream"][pos], 0.0)
-        out[at] -= p.demand_rate_per_s[p.cand_demand[at]] * dual[stream]
+        price = np.where(keys[pos] == mine, y["stream"][pos], 0.0)
+        out[at] -= p.demand_rate_per_s[p.cand_demand[at]] * price[stream]
     return out

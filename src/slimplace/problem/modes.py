@@ -238,11 +238,7 @@ def node_modes(p: CompiledProblem, x: FloatArray) -> tuple[IntArray, BoolArray]:
     mixed = np.zeros(p.n_nodes, dtype=bool)
     if len(p.mode_node) == 0:
         return mode, mixed
-    count = np.bincount(p.mode_node, minlength=p.n_nodes)
-    first = np.full(p.n_nodes, -1, dtype=np.int64)
-    first[p.mode_node[::-1]] = np.arange(len(p.mode_node))[::-1]
-    has = count > 0
-    mode[has] = first[has] + count[has] - 1
+    mode = resting_modes(p)
     used = np.flatnonzero((x > 0) & (p.cand_mode >= 0))
     if len(used) == 0:
         return mode, mixed
