@@ -77,3 +77,14 @@ def test_one_mode_equal_to_the_profile_gives_the_same_plan(solver: object) -> No
     b = solver.solve(p1)  # type: ignore[attr-defined]
     assert np.allclose(a.x, b.x) and np.array_equal(a.servers_on, b.servers_on)
     assert evaluate(p0, a).power_w == pytest.approx(evaluate(p1, b).power_w, rel=1e-12)
+
+
+def test_switching_modes_costs_the_new_modes_switch_energy_per_server() -> None:
+    from modes_scenarios import FAST, one_node
+
+    from slimplace.problem.modes import fastest_modes, resting_modes, switch_energy_j
+
+    slow = PowerMode("slow", 0.5, 5.0, 20.0, switch_energy_j=40.0)
+    p = compile_problem(one_node(5.0, (FAST, slow)))
+    assert switch_energy_j(p, fastest_modes(p), resting_modes(p)) == pytest.approx(40.0)
+    assert switch_energy_j(p, fastest_modes(p), fastest_modes(p)) == 0.0
