@@ -368,3 +368,11 @@ def operating_point_columns(p: CompiledProblem, x: FloatArray) -> dict[str, str]
         "modes": "; ".join(f"{node}:{name}" for node, name in labels.items()),
         "batch_sizes": ",".join(str(b) for b in order),
     }
+
+
+def mode_power_w(p: CompiledProblem, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per node, with PUE, the idle power of one server on and the dynamic power per
+    server-second of work, in the modes of plan ``x`` (the simulator's power model)."""
+    moded = in_modes(p, node_modes(p, x)[0])
+    idle = moded.node_pue * moded.node_idle_w
+    return idle, moded.node_pue * (moded.node_peak_w - moded.node_idle_w)
