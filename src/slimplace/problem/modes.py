@@ -102,7 +102,10 @@ def expand_operating_points(p: CompiledProblem) -> CompiledProblem:
     }
     tput = np.where(mode >= 0, _at(table.throughput, mode), 1.0)
     service = p.cand_service_s[base] / (tput * factor)
-    compute = np.where(batch > 1, batch * service, p.cand_compute_s[base] / tput)
+    head = p.cand_head_compute_s[base]  # split heads run on the source device, at its speed
+    compute0 = p.cand_compute_s[base]
+    scaled = np.where(tput == 1.0, compute0, (compute0 - head) / tput + head)
+    compute = np.where(batch > 1, batch * service, scaled)
     unit = queue_unit_s(service, compute, batch)
     wait = mg1_response_time_s(
         unit, np.full_like(unit, p.max_utilisation), p.service_cv2, p.slo_quantile
