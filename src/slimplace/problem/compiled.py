@@ -41,6 +41,12 @@ def _none_b() -> BoolArray:
     return np.zeros(0, dtype=bool)
 
 
+#: What a per-candidate array holds for a candidate that does not use its feature (whole
+#: model, no power modes, batch 1); 0 for every array not named. Code that adds candidates
+#: fills the arrays it does not know with these.
+CAND_NEUTRAL: dict[str, float] = {"cand_cut": -1, "cand_mode": -1, "cand_batch": 1}
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledProblem:
     """Arrays describing one scenario; immutable by convention (never write into them)."""

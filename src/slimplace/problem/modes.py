@@ -291,7 +291,7 @@ def _first_rows(p: CompiledProblem) -> tuple[IntArray, IntArray]:
 def mode_choice_nodes(p: CompiledProblem) -> IntArray:
     """Nodes whose candidates run in more than one mode (where a plan chooses)."""
     at = p.cand_mode >= 0
-    if not at.any():
+    if not at.any() or len(p.mode_node) == 0:
         return np.zeros(0, dtype=np.int64)
     rows = np.unique(p.cand_mode[at])
     per_node = np.bincount(p.mode_node[rows], minlength=p.n_nodes)
