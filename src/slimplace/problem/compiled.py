@@ -42,9 +42,14 @@ def _none_b() -> BoolArray:
 
 
 #: What a per-candidate array holds for a candidate that does not use its feature (whole
-#: model, no power modes, batch 1); 0 for every array not named. Code that adds candidates
-#: fills the arrays it does not know with these.
-CAND_NEUTRAL: dict[str, float] = {"cand_cut": -1, "cand_mode": -1, "cand_batch": 1}
+#: model, no power modes, batch 1, no batch to fill). Code that adds candidates fills the
+#: arrays it does not know with these.
+CAND_NEUTRAL: dict[str, float] = {
+    "cand_cut": -1,
+    "cand_mode": -1,
+    "cand_batch": 1,
+    "cand_fill_rate_per_s": 0.0,
+}
 
 
 @dataclass(frozen=True, eq=False)

@@ -338,7 +338,8 @@ def _merge(p: CompiledProblem, new: _Rows) -> CompiledProblem:
             continue
         add = cols.get(f.name)
         if add is None:
-            log.warning("split candidates: %s unknown, filled with its neutral value", f.name)
+            if f.name not in CAND_NEUTRAL:
+                log.warning("split candidates: %s unknown, filled with zeros", f.name)
             add = np.full(len(new.demand), CAND_NEUTRAL.get(f.name, 0), dtype=old.dtype)
         fields[f.name] = np.concatenate([old, add.astype(old.dtype)])
     order = np.lexsort(
