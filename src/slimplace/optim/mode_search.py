@@ -5,7 +5,8 @@ every node's mode fixed, the problem is a plain one (:func:`~slimplace.problem.m
 with_fixed_modes`: candidates of the fixed modes, batches that fill on their own
 demand's traffic), which the inner solver places; a node's mode changes when the plan of
 the changed problem is worth less (first improvement, in node order, until a full pass
-improves nothing or time runs out). It starts from the better of every node at full
+improves nothing or time runs out; a change is tried only where some demand the node serves
+can stay in the new mode). It starts from the better of every node at full
 speed and every node in its most frugal mode. Batches that fill only with other
 demands' traffic are then tried stream by stream: every demand the stream can take moves
 there at once, kept when the evaluator accepts the plan and it is worth less.
@@ -64,6 +65,8 @@ class ModeSearch:
             for v in nodes:
                 for row in np.flatnonzero(p.mode_node == v):
                     if row == best[1][v] or time.perf_counter() > deadline:
+                        continue
+                    if not _keeps_some(p, best[2], int(v), int(row)):
                         continue
                     mode = best[1].copy()
                     mode[v] = row
@@ -144,3 +147,16 @@ class ModeSearch:
             )
         log.info("mode search: value %.6g in %.2fs", value, seconds)
         return replace(plan, seconds=seconds)
+
+
+def _keeps_some(p: CompiledProblem, plan: Plan | None, v: int, row: int) -> bool:
+    """Whether moving node ``v`` to mode row ``row`` is worth a solve: some demand ``plan``
+    serves at ``v`` can stay there in that mode (a move that evicts all of them, or one at
+    a node serving nothing, which the all-fast and all-frugal starts cover, is skipped)."""
+    if plan is None:
+        return True
+    served = np.unique(p.cand_demand[(plan.x > 0) & (p.cand_node == v)])
+    if len(served) == 0:
+        return False
+    there = (p.cand_node == v) & (p.cand_mode == row)
+    return bool(np.isin(p.cand_demand[there], served).any())
