@@ -51,7 +51,9 @@ def test_expected_figures_by_hand(make_tiny) -> None:
         assert p.cand_accuracy[c] == pytest.approx(0.7 - (0.01 if q else 0.0))
         # at rho_max the evaluator's latency is the candidate's (no-exit path)
         rho = np.full(p.n_nodes, 0.5)
-        assert _candidate_latency(p, np.array([c]), rho)[0] == pytest.approx(h["latency"])
+        assert _candidate_latency(p, np.array([c]), rho, np.ones(1))[0] == pytest.approx(
+            h["latency"]
+        )
 
 
 def test_evaluator_latency_bounds_the_no_exit_path_below_rho_max(make_tiny) -> None:
@@ -61,7 +63,7 @@ def test_evaluator_latency_bounds_the_no_exit_path_below_rho_max(make_tiny) -> N
     for rho in (0.0, 0.2, 0.4):
         wait = rho * h["tail"] / (2 * (1 - rho))  # M/D/1 wait of a request reaching the tail
         true = h["latency"] - 0.5 * h["tail"] / (2 * 0.5) + wait
-        got = _candidate_latency(p, np.array([c]), np.full(p.n_nodes, rho))[0]
+        got = _candidate_latency(p, np.array([c]), np.full(p.n_nodes, rho), np.ones(1))[0]
         assert got >= true - 1e-12
 
 
