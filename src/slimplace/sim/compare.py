@@ -19,6 +19,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,8 @@ DEFAULT_POLICIES = ("static-peak", "reactive", "periodic", "predictive", "hindsi
 
 @dataclass
 class Comparison:
-    """The rows (one per policy, JSON-ready) and each policy's power per step (W)."""
+    """The rows (one per policy, JSON-ready) and each policy's plan-dependent power per
+    step (W, step averages; wake-up and model-load energy excluded)."""
 
     scenario: str
     trace: str
@@ -72,13 +74,18 @@ class Comparison:
 
 
 def trace_workload(
-    problem: CompiledProblem, trace: str, *, n_steps: int, step_s: float, seed: int
+    problem: CompiledProblem,
+    trace: str,
+    *,
+    n_steps: int,
+    step_s: float,
+    seed: int,
+    base_dir: Path | None = None,
 ) -> DemandWorkload:
     """Every application following ``trace`` in step, its maximum over the horizon at
-    each source's scenario rate."""
-    return build_workload(problem, override=trace, seed=seed, aligned=True).scaled_to_peak(
-        n_steps, step_s
-    )
+    each source's scenario rate (a relative CSV path is also looked up in ``base_dir``)."""
+    workload = build_workload(problem, override=trace, seed=seed, aligned=True, base_dir=base_dir)
+    return workload.scaled_to_peak(n_steps, step_s)
 
 
 def compare(
@@ -91,12 +98,15 @@ def compare(
     options: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
     scenario: str = "",
+    base_dir: Path | None = None,
     progress: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> Comparison:
     """Run ``policies`` (names; ``options[name]`` their options, e.g. ``method``) on
     ``problem`` with every application following ``trace`` (module docstring)."""
     n = n_steps_for(horizon_s, step_s)
-    workload = trace_workload(problem, trace, n_steps=n, step_s=step_s, seed=seed)
+    workload = trace_workload(
+        problem, trace, n_steps=n, step_s=step_s, seed=seed, base_dir=base_dir
+    )
     notes = workload.notes(n * step_s)
     registry = default_policies()
     rows: dict[str, dict[str, Any]] = {}
@@ -117,7 +127,7 @@ def compare(
         s = result.summary
         fixed_j = s.fixed_energy_j
         steps = result.steps()
-        power[name] = np.asarray(steps["power_w"], dtype=np.float64)
+        power[name] = np.asarray(steps["power_w"] - steps["fixed_w"], dtype=np.float64)
         rows[name] = {
             "energy_kwh": s.energy_j / J_PER_KWH,
             "plan_energy_kwh": s.plan_energy_j / J_PER_KWH,
