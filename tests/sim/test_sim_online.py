@@ -214,3 +214,11 @@ def test_simulate_command_runs_the_new_policies(tmp_path: Path, policy: str) -> 
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["policy"] == policy and summary["served_fraction"] > 0.99
+
+
+def test_the_bound_counting_the_radio_is_at_least_the_radio_free_floor(runs: dict) -> None:
+    wl = runs["workload"]
+    bound = plan_energy_lower_bound(PROBLEM, wl, n_steps=N, step_s=STEP_S)
+    _, mean = wl.peak_and_mean(N, STEP_S)
+    radio_free = float(mean * N * STEP_S @ energy_per_request_floor_j(PROBLEM))
+    assert bound >= radio_free * (1 - 1e-12)
