@@ -222,3 +222,35 @@ def test_the_bound_counting_the_radio_is_at_least_the_radio_free_floor(runs: dic
     _, mean = wl.peak_and_mean(N, STEP_S)
     radio_free = float(mean * N * STEP_S @ energy_per_request_floor_j(PROBLEM))
     assert bound >= radio_free * (1 - 1e-12)
+
+
+def _cover(cand_demand: list[int], cand_node: list[int], n_demands: int):  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    n_nodes = max(cand_node) + 1
+    return SimpleNamespace(
+        cand_demand=np.array(cand_demand),
+        cand_node=np.array(cand_node),
+        n_demands=n_demands,
+        node_wake_time_s=np.full(n_nodes, 30.0),
+        node_pue=np.ones(n_nodes),
+        node_wake_energy_j=np.full(n_nodes, 1e9),  # waking never cheaper than being on
+    )
+
+
+def test_server_bound_is_the_facility_location_lp_hand_worked() -> None:
+    from slimplace.sim.bounds import _facility_lp_w
+
+    sw = np.ones(3, dtype=bool)
+    # a triangle: each node serves two of three demands at 1 W; integer optimum 2 W,
+    # LP optimum 1.5 W (every y = 1/2)
+    p = _cover([0, 0, 1, 1, 2, 2], [0, 2, 0, 1, 1, 2], 3)
+    on_w = np.ones(3)
+    assert _facility_lp_w(p, 60.0, on_w, sw, active=np.ones(3, bool)) == pytest.approx(1.5)
+    # one shared node (1 W) against two private ones (0.6 W each): 1 W
+    p = _cover([0, 0, 1, 1], [0, 1, 0, 2], 2)
+    cost = np.array([1.0, 0.6, 0.6])
+    assert _facility_lp_w(p, 60.0, cost, sw, active=np.ones(2, bool)) == pytest.approx(1.0)
+    # a demand its own device can serve needs no server
+    free = np.array([True, True, False])
+    assert _facility_lp_w(p, 60.0, cost, free, active=np.ones(2, bool)) == pytest.approx(0.6)

@@ -32,6 +32,19 @@ candidate's cost per request times the rate; the radio of demand d is ``sum_c r_
 R_d(r_d)`` (the evaluator's rule), linear in the same flows. The bound relaxes every capacity, SLO,
 accuracy floor and integrality constraint, so it is valid for any policy and any plan,
 and weak where servers' static power matters (term 1 is bounded by 0 only).
+
+Term 1 has its own bound (:func:`server_static_lower_bound_j`): in a step where demand d
+has requests, every node that serves a share of them has capacity that step, i.e. a
+server that is up for at least part of it, which costs either its static power for the
+step or, waking, its wake energy (spread over the steps a wake-up takes), so at least
+``c_v = min(step on_v, PUE wake_v / ceil(wake_time_v / step))``. With ``y_v`` = 1 when
+node v has capacity and ``x_dv`` the share of d served there, every such step satisfies
+``sum_v x_dv = 1`` and ``x_dv <= y_v``, so its server cost is at least the optimum of the
+linear relaxation ``min sum_v c_v y_v`` of that uncapacitated facility location problem
+(Cornuejols, Nemhauser & Wolsey, "The uncapacitated facility location problem", in
+*Discrete Location Theory*, 1990, the "strong" formulation). Demands that can be served
+at an always-on node (their own device) add no constraint. Terms 1 and 2-4 are
+different terms of the energy, so their bounds add.
 """
 
 from __future__ import annotations
@@ -103,8 +116,9 @@ def plan_energy_lower_bound(
     device radio counted: every step, each demand's requests times the least energy one
     can cost, ``min(local_d, away_d + radio_d(r_d(t)))`` (a request served away from its
     source pays the radio at the demand's rate, the evaluator's rule), less the radio no
-    plan avoids when that is counted as fixed (``accounting.unavoidable_radio_at``).
-    Demands without candidates count 0."""
+    plan avoids when that is counted as fixed (``accounting.unavoidable_radio_at``); plus
+    the servers' static part, :func:`server_static_lower_bound_j`. Demands without
+    candidates count 0."""
     from slimplace.energy import accounting
 
     p = problem
@@ -121,4 +135,87 @@ def plan_energy_lower_bound(
                 floor = floor - unavoidable(p, r, radio_j=radio)
             floor = np.where(np.isfinite(floor), np.maximum(floor, 0.0), 0.0)
             total += float(r @ floor) * step_s
-    return total
+    return total + server_static_lower_bound_j(p, workload, n_steps=n_steps, step_s=step_s)
+
+
+def server_static_lower_bound_j(
+    problem: CompiledProblem, workload: DemandWorkload, *, n_steps: int, step_s: float
+) -> float:
+    """The module's bound on the servers' plan-dependent static energy (J) over the first
+    ``n_steps`` steps: for every step in which every demand that needs a server has
+    requests, the facility-location LP value (module docstring); 0 for the other steps
+    (their value would need another LP, and 0 is a valid bound)."""
+    from slimplace.energy.accounting import server_on_w, switchable
+
+    p = problem
+    peak, _ = workload.peak_and_mean(n_steps, step_s)
+    value_w = _facility_lp_w(p, step_s, server_on_w(p), switchable(p), active=peak > 0)
+    if value_w <= 0:
+        return 0.0
+    needy = _needs_server(p, switchable(p)) & (peak > 0)
+    steps = 0
+    block = 512
+    for s in range(0, n_steps, block):
+        r = workload.rates(s, min(block, n_steps - s), step_s)
+        steps += int((r[:, needy] > 0).all(axis=1).sum())
+    return value_w * step_s * steps
+
+
+def _needs_server(p: CompiledProblem, can_switch: FloatArray) -> FloatArray:
+    """Demands all of whose candidates are on switchable nodes (none at an always-on one)."""
+    free = np.zeros(p.n_demands, dtype=bool)
+    free[p.cand_demand[~can_switch[p.cand_node]]] = True
+    has = np.bincount(p.cand_demand, minlength=p.n_demands) > 0
+    return has & ~free
+
+
+def _facility_lp_w(
+    p: CompiledProblem,
+    step_s: float,
+    on_w: FloatArray,
+    can_switch: FloatArray,
+    *,
+    active: FloatArray,
+) -> float:
+    """The facility-location LP of the module docstring, in W (cost per step / step)."""
+    import highspy
+    import scipy.sparse as sp
+
+    from slimplace.optim.highs import quiet_highs
+
+    needy = _needs_server(p, can_switch) & active
+    keep = needy[p.cand_demand]
+    pairs = np.unique(np.stack([p.cand_demand[keep], p.cand_node[keep]]), axis=1)
+    if pairs.shape[1] == 0:
+        return 0.0
+    d_of, v_of = pairs
+    nodes, v_col = np.unique(v_of, return_inverse=True)
+    demands, d_row = np.unique(d_of, return_inverse=True)
+    wake = np.maximum(np.ceil(p.node_wake_time_s[nodes] / step_s - 1e-9), 1.0)
+    wake_w = p.node_pue[nodes] * p.node_wake_energy_j[nodes] / wake / step_s
+    cost_w = np.minimum(on_w[nodes], np.where(wake_w > 0, wake_w, on_w[nodes]))
+    n_y, n_x = len(nodes), len(d_of)
+    # columns: y (n_y), then x (n_x); rows: one sum per demand, then x - y <= 0 per pair
+    rows = np.concatenate([d_row, len(demands) + np.arange(n_x), len(demands) + np.arange(n_x)])
+    cols = np.concatenate([n_y + np.arange(n_x), n_y + np.arange(n_x), v_col])
+    vals = np.concatenate([np.ones(n_x), np.ones(n_x), -np.ones(n_x)])
+    n_rows = len(demands) + n_x
+    a = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_y + n_x))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_y + n_x, n_rows
+    lp.col_cost_ = np.concatenate([cost_w, np.zeros(n_x)])
+    lp.col_lower_ = np.zeros(n_y + n_x)
+    lp.col_upper_ = np.ones(n_y + n_x)
+    lp.row_lower_ = np.concatenate([np.ones(len(demands)), np.full(n_x, -np.inf)])
+    lp.row_upper_ = np.concatenate([np.ones(len(demands)), np.zeros(n_x)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    h = quiet_highs()
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return 0.0
+    # the dual objective of an optimal LP is its value; never report more than it
+    return max(float(h.getInfo().objective_function_value) * (1 - 1e-9), 0.0)
