@@ -18,7 +18,7 @@ over steps t of length ``dt`` with rates ``r_d(t)``::
 
 and, counting the radio (:func:`plan_energy_lower_bound`), with ``o_c`` = 1 when c serves
 away from the source, ``R_d(r)`` the radio energy per offloaded request at rate r and
-``U_d(r)`` the part of it no plan avoids (fixed when the accounting says so, else 0)::
+``U_d(r)`` the part of it no plan avoids (fixed, :mod:`slimplace.energy.accounting`)::
 
     plan energy >= dt sum_t sum_d r_d(t) (min_{c of d} (PUE_v s_c m_v + e_c + o_c R_d(r_d(t)))
                                            - U_d(r_d(t)))
@@ -123,7 +123,7 @@ def plan_energy_lower_bound(
 
     p = problem
     local, away = _floor_by_route_j(p)
-    unavoidable = getattr(accounting, "unavoidable_radio_at", None)
+    fixed_j = accounting.unavoidable_radio_j(p)
     total = 0.0
     block = 256
     for s in range(0, n_steps, block):
@@ -131,8 +131,7 @@ def plan_energy_lower_bound(
         for r in rates:
             radio = p.demand_radio_j(r)
             floor = np.minimum(local, away + radio)
-            if unavoidable is not None:
-                floor = floor - unavoidable(p, r, radio_j=radio)
+            floor = floor - accounting.unavoidable_radio_at(p, r, floor_j=fixed_j, radio_j=radio)
             floor = np.where(np.isfinite(floor), np.maximum(floor, 0.0), 0.0)
             total += float(r @ floor) * step_s
     return total + server_static_lower_bound_j(p, workload, n_steps=n_steps, step_s=step_s)

@@ -27,7 +27,7 @@ import numpy as np
 from slimplace.arrays import FloatArray
 from slimplace.energy.accounting import server_fixed_w
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.sim.bounds import plan_energy_lower_bound
+from slimplace.sim.bounds import plan_energy_lower_bound, server_static_lower_bound_j
 from slimplace.sim.policies.hindsight import regret_pct
 from slimplace.sim.registry import default_policies
 from slimplace.sim.engine import n_steps_for, simulate
@@ -54,6 +54,15 @@ class Comparison:
     notes: list[str]
     rows: dict[str, dict[str, Any]]
     power_w: dict[str, FloatArray] = field(default_factory=dict)
+    servers_lower_bound_kwh: float = 0.0
+
+    def max_saving_pct(self) -> float:
+        """The most any policy serving every request could save against static-peak on
+        the plan-dependent energy, by the proven lower bound (NaN without static-peak)."""
+        peak = self.rows.get("static-peak", {}).get("plan_energy_kwh")
+        if not peak:
+            return math.nan
+        return 100.0 * (1.0 - self.lower_bound_kwh / peak)
 
     def to_dict(self) -> dict[str, Any]:
         """Issue 15's JSON: ``fixed_kwh``, ``hindsight_energy_kwh`` and ``policies``
@@ -68,6 +77,8 @@ class Comparison:
             "hindsight_energy_kwh": hind.get("energy_kwh"),
             "hindsight_plan_energy_kwh": hind.get("plan_energy_kwh"),
             "plan_energy_lower_bound_kwh": self.lower_bound_kwh,
+            "servers_static_lower_bound_kwh": self.servers_lower_bound_kwh,
+            "max_saving_vs_static_peak_pct": self.max_saving_pct(),
             "notes": self.notes,
             "policies": self.rows,
         }
@@ -146,6 +157,7 @@ def compare(
         if progress is not None:
             progress(name, rows[name])
     bound_j = plan_energy_lower_bound(problem, workload, n_steps=n, step_s=step_s)
+    servers_bound_j = server_static_lower_bound_j(problem, workload, n_steps=n, step_s=step_s)
     relative(rows)
     return Comparison(
         scenario=scenario,
@@ -154,6 +166,7 @@ def compare(
         step_s=step_s,
         fixed_kwh=fixed_j / J_PER_KWH,
         lower_bound_kwh=bound_j / J_PER_KWH,
+        servers_lower_bound_kwh=servers_bound_j / J_PER_KWH,
         notes=notes,
         rows=rows,
         power_w=power,

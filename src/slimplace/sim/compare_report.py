@@ -25,7 +25,9 @@ def comparison_table(c: Comparison) -> Table:
     table = Table(
         title=(
             f"{c.scenario} / {Path(c.trace).name}: {c.horizon_s / 3600:g} h in steps of "
-            f"{c.step_s:g} s; fixed {c.fixed_kwh:,.2f} kWh (drawn whatever the plan)"
+            f"{c.step_s:g} s; fixed {c.fixed_kwh:,.2f} kWh (drawn whatever the plan); "
+            f"plan-dependent >= {c.lower_bound_kwh:,.3f} kWh for any policy (proven), so at "
+            f"most {_num(c.max_saving_pct(), '.1f')} % to save against static-peak"
         )
     )
     for col in (
