@@ -254,3 +254,12 @@ def test_server_bound_is_the_facility_location_lp_hand_worked() -> None:
     # a demand its own device can serve needs no server
     free = np.array([True, True, False])
     assert _facility_lp_w(p, 60.0, cost, free, active=np.ones(2, bool)) == pytest.approx(0.6)
+
+
+def test_periodic_reuses_a_plan_per_rounded_load(runs: dict) -> None:
+    wl = runs["workload"]
+    policy = REGISTRY.create("periodic", period_s=STEP_S)  # due every step: 96 periods
+    s = simulate(PROBLEM, policy, horizon_s=N * STEP_S, step_s=STEP_S, workload=wl).summary
+    assert s.served_fraction == pytest.approx(1.0)
+    # headroom 15 %: levels up to ceil(20 x 1.15) = 23, one solve each at most
+    assert 0 < s.policy_report["placement_solves"] <= 24
