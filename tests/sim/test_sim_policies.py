@@ -243,6 +243,8 @@ def test_the_periodic_policy_warm_starts_its_solver_from_the_plan_in_force() -> 
             starts.append(start)
             return GreedySolver(time_limit_s=5.0).solve(problem, seed=seed, start=start)
 
-    simulate(p, PeriodicPolicy(solver=Recording(), period_s=600.0, levels=0), horizon_s=3600, step_s=300)
+    simulate(
+        p, PeriodicPolicy(solver=Recording(), period_s=600.0, levels=0), horizon_s=3600, step_s=300
+    )
     assert len(starts) >= 3 and starts[0] is None
     assert all(isinstance(s, Plan) for s in starts[1:])  # every re-plan starts from a plan

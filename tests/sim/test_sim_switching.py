@@ -44,7 +44,9 @@ def test_the_schedule_is_the_brute_force_optimum_on_small_cases() -> None:
         need = rng.integers(0, 3, size=7)
         on_w, wake_j = float(rng.uniform(0.2, 2.0)), float(rng.uniform(0.0, 5.0))
         best = min(
-            schedule_cost_j(np.array(n)[:, None], on_w=np.array([on_w]), wake_j=np.array([wake_j]), step_s=1.0)
+            schedule_cost_j(
+                np.array(n)[:, None], on_w=np.array([on_w]), wake_j=np.array([wake_j]), step_s=1.0
+            )
             for n in itertools.product(range(3), repeat=7)
             if (np.array(n) >= need).all()
         )

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from slimplace.arrays import FloatArray
+from slimplace.arrays import BoolArray, FloatArray
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.workload import DemandWorkload
 
@@ -160,21 +160,21 @@ def server_static_lower_bound_j(
     return value_w * step_s * steps
 
 
-def _needs_server(p: CompiledProblem, can_switch: FloatArray) -> FloatArray:
+def _needs_server(p: CompiledProblem, can_switch: BoolArray) -> BoolArray:
     """Demands all of whose candidates are on switchable nodes (none at an always-on one)."""
     free = np.zeros(p.n_demands, dtype=bool)
     free[p.cand_demand[~can_switch[p.cand_node]]] = True
     has = np.bincount(p.cand_demand, minlength=p.n_demands) > 0
-    return has & ~free
+    return np.asarray(has & ~free, dtype=bool)
 
 
 def _facility_lp_w(
     p: CompiledProblem,
     step_s: float,
     on_w: FloatArray,
-    can_switch: FloatArray,
+    can_switch: BoolArray,
     *,
-    active: FloatArray,
+    active: BoolArray,
 ) -> float:
     """The facility-location LP of the module docstring, in W (cost per step / step)."""
     import highspy

@@ -28,9 +28,9 @@ from slimplace.arrays import FloatArray
 from slimplace.energy.accounting import server_fixed_w
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.bounds import plan_energy_lower_bound, server_static_lower_bound_j
+from slimplace.sim.engine import n_steps_for, simulate
 from slimplace.sim.policies.hindsight import regret_pct
 from slimplace.sim.registry import default_policies
-from slimplace.sim.engine import n_steps_for, simulate
 from slimplace.sim.workload import DemandWorkload, build_workload
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,8 @@ def compare(
             "report": s.policy_report,
         }
         rows[name]["servers_static_kwh"] = (
-            float(steps["static_w"].sum()) - fixed_servers_w * n
-        ) * step_s / J_PER_KWH
+            (float(steps["static_w"].sum()) - fixed_servers_w * n) * step_s / J_PER_KWH
+        )
         if progress is not None:
             progress(name, rows[name])
     bound_j = plan_energy_lower_bound(problem, workload, n_steps=n, step_s=step_s)

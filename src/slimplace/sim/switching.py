@@ -37,7 +37,7 @@ def fill_short_gaps(
     (steps x nodes) with every layer's gap kept on where that is cheaper than sleeping
     and waking again, or where the gap is shorter than the wake time."""
     out = np.asarray(need, dtype=np.int64).copy()
-    n_steps, n_nodes = out.shape
+    n_nodes = out.shape[1]
     for v in range(n_nodes):
         top = int(out[:, v].max(initial=0))
         for k in range(1, top + 1):
@@ -49,9 +49,7 @@ def fill_short_gaps(
                 continue
             gaps = np.diff(idx) - 1  # idle steps between consecutive busy steps
             starts = idx[:-1] + 1
-            keep_on = (gaps > 0) & (
-                (gaps < wake_steps[v]) | (gaps * step_s * on_w[v] <= wake_j[v])
-            )
+            keep_on = (gaps > 0) & ((gaps < wake_steps[v]) | (gaps * step_s * on_w[v] <= wake_j[v]))
             for s, g in zip(starts[keep_on], gaps[keep_on], strict=True):
                 out[s : s + g, v] = np.maximum(out[s : s + g, v], k)
     return out

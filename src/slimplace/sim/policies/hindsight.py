@@ -34,16 +34,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from slimplace.arrays import FloatArray, IntArray
+from slimplace.energy.accounting import server_on_w, switchable
 from slimplace.errors import SlimplaceError
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.energy.accounting import server_on_w, switchable
 from slimplace.sim.policies.common import solve_at
-from slimplace.sim.switching import fill_short_gaps, schedule_cost_j, wake_ahead
 from slimplace.sim.policy import Change, Context, Decision, Observation
+from slimplace.sim.switching import fill_short_gaps, schedule_cost_j, wake_ahead
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +110,15 @@ class HindsightPolicy:
         log.info("hindsight: %d plans for %d steps (%.1f s)", len(keys), context.n_steps, spent)
         solved = [p for p in plans if p is not None]
         servers = np.stack([p.servers_on for p in solved]).astype(np.int64)[step_plan]
-        ahead, switching = _schedule(context, servers)
+        ahead, schedule_j, naive_j = _schedule(context, servers)
         return HindsightMemory(
-            solved, step_plan, ahead, solve_s=spent, coarse=coarse, **switching
+            solved,
+            step_plan,
+            ahead,
+            solve_s=spent,
+            coarse=coarse,
+            schedule_j=schedule_j,
+            naive_schedule_j=naive_j,
         )
 
     def decide(self, obs: Observation, memory: HindsightMemory) -> Decision:
@@ -168,7 +174,7 @@ def _cheaper(problem: CompiledProblem, new: Plan, held: Plan) -> Plan:
     return held if e_held.objective(objective) <= e_new.objective(objective) else new
 
 
-def _schedule(context: Context, servers: IntArray) -> tuple[IntArray, dict[str, float]]:
+def _schedule(context: Context, servers: IntArray) -> tuple[IntArray, float, float]:
     """The servers each step asks for: the optimal on/off schedule of the servers the
     plans need (:mod:`slimplace.sim.switching`), woken one wake time ahead; nodes that
     cannot switch keep the plan's. Also the schedule's cost and that of switching every
@@ -185,13 +191,9 @@ def _schedule(context: Context, servers: IntArray) -> tuple[IntArray, dict[str, 
     filled[:, ~can] = servers[:, ~can]
     ahead = wake_ahead(filled, steps)
     naive = wake_ahead(servers, steps)
-    cost = {
-        "schedule_j": schedule_cost_j(ahead, on_w=on_w, wake_j=wake_j, step_s=context.step_s),
-        "naive_schedule_j": schedule_cost_j(
-            naive, on_w=on_w, wake_j=wake_j, step_s=context.step_s
-        ),
-    }
-    return ahead, cost
+    cost_j = schedule_cost_j(ahead, on_w=on_w, wake_j=wake_j, step_s=context.step_s)
+    naive_j = schedule_cost_j(naive, on_w=on_w, wake_j=wake_j, step_s=context.step_s)
+    return ahead, cost_j, naive_j
 
 
 def regret_pct(energy_j: float, hindsight_j: float) -> float:
