@@ -111,3 +111,18 @@ def test_simulate_compare_refuses_bad_traces(tmp_path: Path, body: str) -> None:
     result = _invoke([str(scenario), "--trace", str(bad), "--horizon", "2h", "--step", "1h"])
     assert result.exit_code == 2, result.output
     assert "bad.csv" in result.output and "Traceback" not in result.output
+
+
+def test_simulate_repairs_an_untidy_trace_and_says_what_it_did(tmp_path: Path) -> None:
+    scenario = tmp_path / "tiny.yaml"
+    save_scenario(SCENARIO, scenario)
+    untidy = tmp_path / "untidy.csv"  # unsorted, a duplicate, a gap; 2 hours for a 4 h run
+    untidy.write_text("time,value\n600,2\n0,1\n300,3\n300,5\n3000,1\n3300,2\n7200,1\n")
+    result = CliRunner().invoke(
+        app,
+        ["simulate", str(scenario), "--policy", "static-peak", "--trace", str(untidy),
+         "--horizon", "4h", "--step", "10min", "--out", str(tmp_path / "o"), "--no-plots"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "repeats" in out and "sorted" in out and "gap" in out, out
