@@ -235,6 +235,8 @@ def _cover(cand_demand: list[int], cand_node: list[int], n_demands: int):  # typ
         node_wake_time_s=np.full(n_nodes, 30.0),
         node_pue=np.ones(n_nodes),
         node_wake_energy_j=np.full(n_nodes, 1e9),  # waking never cheaper than being on
+        node_sleep_w=np.zeros(n_nodes),
+        node_elastic=np.zeros(n_nodes, dtype=bool),
     )
 
 

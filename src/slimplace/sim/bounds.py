@@ -24,8 +24,11 @@ away from the source, ``R_d(r)`` the radio energy per offloaded request at rate 
                                            - U_d(r_d(t)))
 
 where ``s_c`` is the candidate's service time (server-seconds per request) and ``m_v``
-the smallest slope of ``f_v`` (``peak - idle`` when linear). Proof: terms 1 and 4 are
->= 0; ``f_v(u) = integral_0^u f_v' >= m_v u``, so term 2 is ``>= PUE_v m_v b_v`` with
+the smallest slope of ``f_v`` (``peak - idle`` when linear). Proof: term 4 is >= 0, and
+so is term 1 over each wake-up with its wake energy (an owned server waking draws neither
+idle nor sleep power, so term 1 dips by at most ``PUE sleep x wake_time`` per wake-up, less
+than the ``PUE wake_energy`` charged for it: the catalog's ``wake_energy = wake_time x
+peak``); ``f_v(u) = integral_0^u f_v' >= m_v u``, so term 2 is ``>= PUE_v m_v b_v`` with
 ``b_v = sum_c r_d x_c s_c`` when everything is served; terms 2 + 3 are then linear in the
 flows ``r_d x_c``, whose shares sum to 1 per demand, so they are at least the cheapest
 candidate's cost per request times the rate; the radio of demand d is ``sum_c r_d x_c o_c
@@ -37,7 +40,9 @@ Term 1 has its own bound (:func:`server_static_lower_bound_j`): in a step where 
 has requests, every node that serves a share of them has capacity that step, i.e. a
 server that is up for at least part of it, which costs either its static power for the
 step or, waking, its wake energy (spread over the steps a wake-up takes), so at least
-``c_v = min(step on_v, PUE wake_v / ceil(wake_time_v / step))``. With ``y_v`` = 1 when
+``c_v = min(step on_v, PUE (wake_v - sleep_v wake_time_v))`` (a waking server gives
+capacity only in the step it becomes ready, and an owned one draws no sleep power while
+waking, which the plan-dependent part counts as a saving; elastic nodes: no sleep term). With ``y_v`` = 1 when
 node v has capacity and ``x_dv`` the share of d served there, every such step satisfies
 ``sum_v x_dv = 1`` and ``x_dv <= y_v``, so its server cost is at least the optimum of the
 linear relaxation ``min sum_v c_v y_v`` of that uncapacitated facility location problem
@@ -190,9 +195,11 @@ def _facility_lp_w(
     d_of, v_of = pairs
     nodes, v_col = np.unique(v_of, return_inverse=True)
     demands, d_row = np.unique(d_of, return_inverse=True)
-    wake = np.maximum(np.ceil(p.node_wake_time_s[nodes] / step_s - 1e-9), 1.0)
-    wake_w = p.node_pue[nodes] * p.node_wake_energy_j[nodes] / wake / step_s
-    cost_w = np.minimum(on_w[nodes], np.where(wake_w > 0, wake_w, on_w[nodes]))
+    # a server becoming ready within the step paid its wake energy, less the sleep power
+    # an owned server does not draw while it wakes (elastic ones draw none off)
+    saved = np.where(p.node_elastic[nodes], 0.0, p.node_sleep_w[nodes] * p.node_wake_time_s[nodes])
+    wake_j = np.maximum(p.node_pue[nodes] * (p.node_wake_energy_j[nodes] - saved), 0.0)
+    cost_w = np.minimum(on_w[nodes], wake_j / step_s)
     n_y, n_x = len(nodes), len(d_of)
     # columns: y (n_y), then x (n_x); rows: one sum per demand, then x - y <= 0 per pair
     rows = np.concatenate([d_row, len(demands) + np.arange(n_x), len(demands) + np.arange(n_x)])
