@@ -249,6 +249,9 @@ def test_server_bound_is_the_facility_location_lp_hand_worked() -> None:
     p = _cover([0, 0, 1, 1, 2, 2], [0, 2, 0, 1, 1, 2], 3)
     on_w = np.ones(3)
     assert _facility_lp_w(p, 60.0, on_w, sw, active=np.ones(3, bool)) == pytest.approx(1.5)
+    # with y binary (HiGHS's dual bound after solving to optimality): 2 W
+    integer = _facility_lp_w(p, 60.0, on_w, sw, active=np.ones(3, bool), integer_s=5.0)
+    assert integer == pytest.approx(2.0)
     # one shared node (1 W) against two private ones (0.6 W each): 1 W
     p = _cover([0, 0, 1, 1], [0, 1, 0, 2], 2)
     cost = np.array([1.0, 0.6, 0.6])

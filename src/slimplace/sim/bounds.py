@@ -42,14 +42,15 @@ server that is up for at least part of it, which costs either its static power f
 step or, waking, its wake energy (spread over the steps a wake-up takes), so at least
 ``c_v = min(step on_v, PUE (wake_v - sleep_v wake_time_v))`` (a waking server gives
 capacity only in the step it becomes ready, and an owned one draws no sleep power while
-waking, which the plan-dependent part counts as a saving; elastic nodes: no sleep term). With ``y_v`` = 1 when
-node v has capacity and ``x_dv`` the share of d served there, every such step satisfies
-``sum_v x_dv = 1`` and ``x_dv <= y_v``, so its server cost is at least the optimum of the
-linear relaxation ``min sum_v c_v y_v`` of that uncapacitated facility location problem
-(Cornuejols, Nemhauser & Wolsey, "The uncapacitated facility location problem", in
-*Discrete Location Theory*, 1990, the "strong" formulation). Demands that can be served
-at an always-on node (their own device) add no constraint. Terms 1 and 2-4 are
-different terms of the energy, so their bounds add.
+waking, which the plan-dependent part counts as a saving; elastic nodes: no sleep term).
+With ``y_v`` = 1 when node v has capacity and ``x_dv`` the share of d served there,
+every such step satisfies ``sum_v x_dv = 1`` and ``x_dv <= y_v``, so its server cost is at
+least the optimum of the linear relaxation ``min sum_v c_v y_v`` of that uncapacitated
+facility location problem (Cornuejols, Nemhauser & Wolsey, "The uncapacitated facility
+location problem", in *Discrete Location Theory*, 1990, the "strong" formulation), or
+better, the dual bound HiGHS proves for the problem with ``y`` binary (valid whether or
+not it ends optimal). Demands that can be served at an always-on node (their own device)
+add no constraint. Terms 1 and 2-4 are different terms of the energy, so their bounds add.
 """
 
 from __future__ import annotations
@@ -143,17 +144,26 @@ def plan_energy_lower_bound(
 
 
 def server_static_lower_bound_j(
-    problem: CompiledProblem, workload: DemandWorkload, *, n_steps: int, step_s: float
+    problem: CompiledProblem,
+    workload: DemandWorkload,
+    *,
+    n_steps: int,
+    step_s: float,
+    integer_s: float = 20.0,
 ) -> float:
     """The module's bound on the servers' plan-dependent static energy (J) over the first
     ``n_steps`` steps: for every step in which every demand that needs a server has
     requests, the facility-location LP value (module docstring); 0 for the other steps
-    (their value would need another LP, and 0 is a valid bound)."""
+    (their value would need another LP, and 0 is a valid bound). The facility location
+    problem is solved with binary ``y`` for at most ``integer_s`` seconds and its dual bound
+    taken (at least the LP's); ``integer_s=0`` solves the LP relaxation only."""
     from slimplace.energy.accounting import server_on_w, switchable
 
     p = problem
     peak, _ = workload.peak_and_mean(n_steps, step_s)
-    value_w = _facility_lp_w(p, step_s, server_on_w(p), switchable(p), active=peak > 0)
+    value_w = _facility_lp_w(
+        p, step_s, server_on_w(p), switchable(p), active=peak > 0, integer_s=integer_s
+    )
     if value_w <= 0:
         return 0.0
     needy = _needs_server(p, switchable(p)) & (peak > 0)
@@ -180,8 +190,11 @@ def _facility_lp_w(
     can_switch: BoolArray,
     *,
     active: BoolArray,
+    integer_s: float = 0.0,
 ) -> float:
-    """The facility-location LP of the module docstring, in W (cost per step / step)."""
+    """The facility-location LP of the module docstring, in W (cost per step / step);
+    with ``integer_s`` > 0 the same problem with ``y`` binary, solved by HiGHS for at most
+    that long, and its dual bound (valid whether or not it reached the optimum)."""
     import highspy
     import scipy.sparse as sp
 
@@ -218,10 +231,20 @@ def _facility_lp_w(
     lp.a_matrix_.start_ = a.indptr
     lp.a_matrix_.index_ = a.indices
     lp.a_matrix_.value_ = a.data
+    if integer_s > 0:  # y binary: HiGHS's dual bound is valid whenever it stops
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_y + [
+            highspy.HighsVarType.kContinuous
+        ] * n_x
     h = quiet_highs()
+    if integer_s > 0:
+        h.setOptionValue("time_limit", float(integer_s))
     h.passModel(lp)
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    status = h.getModelStatus()
+    if integer_s > 0:
+        bound = float(h.getInfo().mip_dual_bound)
+        return max(bound * (1 - 1e-9), 0.0) if np.isfinite(bound) else 0.0
+    if status != highspy.HighsModelStatus.kOptimal:
         return 0.0
     # the dual objective of an optimal LP is its value; never report more than it
     return max(float(h.getInfo().objective_function_value) * (1 - 1e-9), 0.0)
