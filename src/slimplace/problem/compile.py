@@ -27,6 +27,7 @@ from slimplace.problem.latency import (
     ServiceTable,
     mg1_response_time_s,
 )
+from slimplace.problem.modes import expand_operating_points
 from slimplace.problem.routes import Routes, compute_routes
 from slimplace.scenario.model import TIERS, RadioModel, Scenario
 
@@ -59,6 +60,10 @@ def compile_problem(
     takes a measured latency, else the profile's ``latency_fit``, else FLOPs / throughput.
     """
     t0 = time.perf_counter()
+    if any(a.stages for a in scenario.applications):
+        from slimplace.split.stages import expand_stages
+
+        scenario = expand_stages(scenario)
     if any(a.generation is not None for a in scenario.applications):
         from slimplace.llm.compile import prepare_generation  # generation apps: docs/llm.md
 
@@ -90,9 +95,15 @@ def compile_problem(
     )
     unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
-    if unservable and strict:
-        raise InfeasibleScenarioError(file or scenario.name, unservable)
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
+    if any(a.split is not None or a.stages for a in scenario.applications):
+        from slimplace.split.candidates import add_split_candidates
+        from slimplace.split.tables import cut_tables
+
+        problem = add_split_candidates(problem, cut_tables(scenario, fam["family"]), table)
+    problem = expand_operating_points(problem)
+    if problem.unservable and strict:
+        raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,
@@ -412,7 +423,7 @@ def _assemble(
     c: CandidateSet,
     unservable: list[Unservable],
 ) -> CompiledProblem:
-    order = np.lexsort((c.variant, c.node, c.demand))
+    order = np.lexsort((c.variant, c.node, c.demand))  # modes/batches: expand_operating_points
     cd, cn, ck = c.demand[order], c.node[order], c.variant[order]
     cp = nodes["profile"][cn]
     service = table.service_s[cp, ck] if len(cp) else np.zeros(0)

@@ -41,6 +41,17 @@ def _none_b() -> BoolArray:
     return np.zeros(0, dtype=bool)
 
 
+#: What a per-candidate array holds for a candidate that does not use its feature (whole
+#: model, no power modes, batch 1, no batch to fill). Code that adds candidates fills the
+#: arrays it does not know with these.
+CAND_NEUTRAL: dict[str, float] = {
+    "cand_cut": -1,
+    "cand_mode": -1,
+    "cand_batch": 1,
+    "cand_fill_rate_per_s": 0.0,
+}
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledProblem:
     """Arrays describing one scenario; immutable by convention (never write into them)."""
@@ -138,6 +149,31 @@ class CompiledProblem:
     #: energy per inference given as is by synthetic instances (GAP costs, CONT's sink
     #: traffic), charged at the source's grid; 0 for compiled scenarios
     cand_extra_j: FloatArray = field(default_factory=_none_f)
+    # split computing (slimplace.split): a split candidate runs its model's first blocks on
+    # the demand's source device and the rest at ``cand_node``; defaults: whole models
+    #: block after which the model is cut (-1: the whole model runs at ``cand_node``)
+    cand_cut: IntArray = field(default_factory=_none_i)
+    #: head compute on the source device per request (s; part of ``cand_compute_s``, and
+    #: device load: checked by the evaluator against the device's capacity)
+    cand_head_compute_s: FloatArray = field(default_factory=_none_f)
+    #: head compute energy on the source device per request (J, with its PUE; part of
+    #: ``cand_extra_j``, so charged at the source's grid)
+    cand_head_energy_j: FloatArray = field(default_factory=_none_f)
+    #: bits each request sends toward ``cand_node``: the request, or the cut tensor
+    cand_request_bits: FloatArray = field(default_factory=_none_f)
+    # power modes and batching (:mod:`slimplace.problem.modes`): one row per (node, mode)
+    # of the nodes whose profile lists modes; each candidate's mode row (-1: its node has
+    # none), batch size, and the stream rate its batch needs to fill in time (0: batch 1)
+    mode_node: IntArray = field(default_factory=_none_i)
+    mode_names: tuple[str, ...] = ()
+    mode_throughput: FloatArray = field(default_factory=_none_f)
+    mode_idle_w: FloatArray = field(default_factory=_none_f)
+    mode_peak_w: FloatArray = field(default_factory=_none_f)
+    mode_switch_s: FloatArray = field(default_factory=_none_f)
+    mode_switch_j: FloatArray = field(default_factory=_none_f)
+    cand_mode: IntArray = field(default_factory=_none_i)
+    cand_batch: IntArray = field(default_factory=_none_i)
+    cand_fill_rate_per_s: FloatArray = field(default_factory=_none_f)
 
     def __post_init__(self) -> None:
         n, n_links, n_d, n_c = (
@@ -156,10 +192,27 @@ class CompiledProblem:
             "demand_access_bps": (n_d, np.full(n_d, np.inf)),
             "cand_radio_j": (n_c, np.zeros(n_c)),
             "cand_extra_j": (n_c, np.zeros(n_c)),
+            "cand_cut": (n_c, np.full(n_c, -1, dtype=np.int64)),
+            "cand_head_compute_s": (n_c, np.zeros(n_c)),
+            "cand_head_energy_j": (n_c, np.zeros(n_c)),
+            "cand_mode": (n_c, np.full(n_c, -1, dtype=np.int64)),
+            "cand_batch": (n_c, np.ones(n_c, dtype=np.int64)),
+            "cand_fill_rate_per_s": (n_c, np.zeros(n_c)),
         }
+        if len(self.demand_request_bits) == n_d:
+            defaults["cand_request_bits"] = (n_c, self.demand_request_bits[self.cand_demand])
         for name, (size, value) in defaults.items():
             if len(getattr(self, name)) != size:
                 object.__setattr__(self, name, value)
+
+    @property
+    def cand_reference(self) -> BoolArray:
+        """Candidates at their node's reference operating point: its fastest mode (or no
+        modes), batch 1 (what a node does without mode or batch decisions)."""
+        first = np.full(self.n_nodes, -1, dtype=np.int64)
+        first[self.mode_node[::-1]] = np.arange(len(self.mode_node))[::-1]
+        mode_ok = (self.cand_mode < 0) | (self.cand_mode == first[self.cand_node])
+        return np.asarray(mode_ok & (self.cand_batch == 1), dtype=bool)
 
     @property
     def n_nodes(self) -> int:
@@ -240,10 +293,10 @@ class CompiledProblem:
 
         values = self.link_marginal_j_per_bit * self.link_carbon_g_per_j(region_g_per_kwh)
         table = route_table(self.routes, into_links(self.routes), values)
-        bits = self.demand_request_bits + self.demand_response_bits
+        bits = self.cand_request_bits + self.demand_response_bits[self.cand_demand]
         src = self.demand_source[self.cand_demand]
         per_bit = cand_route_sum(self.routes, table, values, src, self.cand_node)
-        return bits[self.cand_demand] * per_bit + (self.cand_radio_j + self.cand_extra_j) * g_src
+        return bits * per_bit + (self.cand_radio_j + self.cand_extra_j) * g_src
 
     def cand_energy_j(self) -> FloatArray:
         """Energy per inference of every candidate: PUE x dynamic compute + network

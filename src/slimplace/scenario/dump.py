@@ -17,15 +17,19 @@ from slimplace.scenario import schema
 from slimplace.scenario.generation_io import generation_doc, llm_hardware_doc
 from slimplace.scenario.model import (
     Application,
+    BatchCurve,
     HardwareProfile,
     LatencyFit,
     Link,
     LinkKind,
     ModelFamily,
     Node,
+    PowerMode,
     Region,
     Scenario,
     Settings,
+    SplitSpec,
+    Stage,
     Variant,
 )
 from slimplace.units import format_si
@@ -90,6 +94,32 @@ def hardware_doc(h: HardwareProfile) -> dict[str, Any]:
             ("embodied_kg", h.embodied_kg, 0.0),
             ("lifetime_years", h.lifetime_years, 4.0),
             ("llm", None if h.llm is None else llm_hardware_doc(h.llm), None),
+            ("power_modes", [_power_mode_doc(m) for m in h.power_modes], []),
+            ("batching", None if h.batching is None else _batch_curve_doc(h.batching), None),
+        ]
+    )
+
+
+def _power_mode_doc(m: PowerMode) -> dict[str, Any]:
+    return _fields(
+        [
+            ("name", m.name, _ALWAYS),
+            ("throughput_factor", m.throughput_factor, _ALWAYS),
+            ("idle_power", _si(m.idle_power_w, "power"), _ALWAYS),
+            ("peak_power", _si(m.peak_power_w, "power"), _ALWAYS),
+            ("switch_time", _si(m.switch_time_s, "time"), _si(0.0, "time")),
+            ("switch_energy", _si(m.switch_energy_j, "energy"), _si(0.0, "energy")),
+            ("source", m.source, ""),
+        ]
+    )
+
+
+def _batch_curve_doc(c: BatchCurve) -> dict[str, Any]:
+    return _fields(
+        [
+            ("batch_sizes", [int(b) for b in c.batch_sizes], _ALWAYS),
+            ("throughput_factor", [float(f) for f in c.throughput_factor], _ALWAYS),
+            ("source", c.source, ""),
         ]
     )
 
@@ -268,6 +298,31 @@ def application_doc(a: Application) -> dict[str, Any]:
             ("splittable", a.splittable, d(Application, "splittable")),
             ("workload", a.workload, None),
             ("generation", None if a.generation is None else generation_doc(a.generation), None),
+            ("split", None if a.split is None else _split_doc(a.split), None),
+            ("stages", [_stage_doc(st) for st in a.stages], []),
+        ]
+    )
+
+
+def _split_doc(spec: SplitSpec) -> dict[str, Any]:
+    return _fields(
+        [
+            ("network", spec.network, _ALWAYS),
+            ("cuts", list(spec.cuts), []),
+            ("cut_precision", spec.cut_precision, "fp32"),
+            ("cut_accuracy_loss", float(spec.cut_accuracy_loss), 0.0),
+        ]
+    )
+
+
+def _stage_doc(st: Stage) -> dict[str, Any]:
+    return _fields(
+        [
+            ("id", st.id, _ALWAYS),
+            ("family", st.family, _ALWAYS),
+            ("after", list(st.after), []),
+            ("output", _si(st.output_bytes, "bytes"), _si(0.0, "bytes")),
+            ("calls", float(st.calls), 1.0),
         ]
     )
 

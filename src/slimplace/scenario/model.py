@@ -68,6 +68,40 @@ class LatencyFit:
 
 
 @dataclass(frozen=True, slots=True)
+class PowerMode:
+    """One operating point of an accelerator (a Jetson ``nvpmodel`` setting, a GPU power cap).
+
+    ``throughput_factor`` scales the profile's inference throughput (service time divides
+    by it; the fastest mode has 1: the profile's own speed figures are its); idle and peak
+    power replace the profile's while the node runs in this mode. Switching costs
+    ``switch_time_s`` and ``switch_energy_j`` (used when modes change at run time).
+    See :mod:`slimplace.problem.modes`.
+    """
+
+    name: str
+    throughput_factor: float
+    idle_power_w: float
+    peak_power_w: float
+    switch_time_s: float = 0.0
+    switch_energy_j: float = 0.0
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCurve:
+    """Throughput against batch size of a batching device, relative to batch 1.
+
+    ``throughput_factor[i]`` is the throughput at ``batch_sizes[i]`` over the throughput at
+    batch 1 (so the first is 1 at batch 1). A batch of b takes ``b * s / f(b)`` for a
+    batch-1 service time s. See :mod:`slimplace.problem.batching`.
+    """
+
+    batch_sizes: tuple[int, ...]
+    throughput_factor: tuple[float, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class HardwareProfile:
     """One server (or device) type: effective inference speed, memory and power.
 
@@ -97,6 +131,10 @@ class HardwareProfile:
     lifetime_years: float = 4.0
     #: language-model speed (token-level roofline), None: serves no generation application
     llm: LlmHardware | None = None
+    #: operating points the optimizer chooses among (none: the profile's own, one mode)
+    power_modes: tuple[PowerMode, ...] = ()
+    #: throughput against batch size where the device batches requests (None: batch 1 only)
+    batching: BatchCurve | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +306,42 @@ class Source:
     rate_per_s: float
 
 
+#: precision of a split model's cut tensor on the wire (:mod:`slimplace.split.profiles`)
+CutPrecision = Literal["fp32", "fp16", "int8"]
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSpec:
+    """Split computing for an application (:mod:`slimplace.split`): the first blocks of
+    its model run on the source device, the rest on the serving node.
+
+    ``network`` names a profiled network (``data/split/blocks.csv``); ``cuts`` the blocks
+    after which the model may be cut (empty: every block boundary); ``cut_precision`` the
+    precision of the tensor sent, and ``cut_accuracy_loss`` the top-1 it costs.
+    """
+
+    network: str
+    cuts: tuple[str, ...] = ()
+    cut_precision: CutPrecision = "fp32"
+    cut_accuracy_loss: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One model of a multi-stage application (:mod:`slimplace.split.stages`).
+
+    ``after`` lists the stages whose output it takes; ``output_bytes`` is what one call
+    passes on to its successors (the application's response for the last stage);
+    ``calls`` how many times it runs per request (e.g. crops per frame).
+    """
+
+    id: str
+    family: str
+    after: tuple[str, ...] = ()
+    output_bytes: float = 0.0
+    calls: float = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Application:
     """A stream of inference requests with a latency SLO and an accuracy floor.
@@ -288,6 +362,10 @@ class Application:
     accuracy_mode: AccuracyMode = "hard"
     splittable: bool = True
     workload: str | None = None
+    #: split computing (None: the whole model runs at one node)
+    split: SplitSpec | None = None
+    #: a multi-stage application's models (empty: one model of ``family``)
+    stages: tuple[Stage, ...] = ()
     #: token counts and SLOs of a generation (LLM) application (docs/llm.md), else None
     generation: Generation | None = None
 

@@ -19,6 +19,7 @@ from slimplace.scenario import schema
 from slimplace.scenario.generation import Generation
 from slimplace.scenario.model import (
     Application,
+    BatchCurve,
     HardwareProfile,
     LatencyFit,
     Link,
@@ -27,14 +28,18 @@ from slimplace.scenario.model import (
     ModelFamily,
     Node,
     PowerCurve,
+    PowerMode,
     RadioModel,
     Region,
     Scenario,
     Settings,
     Source,
+    SplitSpec,
+    Stage,
     Variant,
 )
 from slimplace.scenario.validate import check_structure, check_values, suggest
+from slimplace.split.validate import check_splits
 
 if TYPE_CHECKING:
     from slimplace.llm.scenario import LlmParts
@@ -77,7 +82,25 @@ def to_hardware(
         latency_fit=None if m.latency_fit is None else _latency_fit(m.latency_fit),
         embodied_kg=embodied,
         lifetime_years=lifetime,
+        power_modes=tuple(_power_mode(mode) for mode in m.power_modes),
+        batching=None if m.batching is None else _batch_curve(m.batching),
     )
+
+
+def _power_mode(m: schema.PowerModeModel) -> PowerMode:
+    return PowerMode(
+        name=m.name,
+        throughput_factor=m.throughput_factor,
+        idle_power_w=m.idle_power,
+        peak_power_w=m.peak_power,
+        switch_time_s=m.switch_time,
+        switch_energy_j=m.switch_energy,
+        source=m.source,
+    )
+
+
+def _batch_curve(m: schema.BatchCurveModel) -> BatchCurve:
+    return BatchCurve(tuple(m.batch_sizes), tuple(m.throughput_factor), m.source)
 
 
 def _latency_fit(m: schema.LatencyFitModel) -> LatencyFit:
@@ -297,14 +320,21 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
 
     apps = []
     for i, a in enumerate(doc.applications):
-        families.resolve(a.family, f"applications[{i}].family", problems)
+        for j, stage in enumerate(a.stages):
+            families.resolve(stage.family, f"applications[{i}].stages[{j}].family", problems)
+        family = a.family or (a.stages[0].family if a.stages else None)
+        if family is None:
+            problems.append(Problem(f"applications[{i}].family", "required (or give stages)"))
+            continue
+        if a.family is not None:
+            families.resolve(a.family, f"applications[{i}].family", problems)
         sources = tuple(Source(s.node, s.rate) for s in a.sources)
         gen = generations.get(i)
         request, response = _message_bytes(a, gen, f"applications[{i}]", problems)
         apps.append(
             Application(
                 a.id,
-                a.family,
+                family,
                 sources,
                 request,
                 response,
@@ -313,6 +343,8 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
                 a.accuracy_mode,
                 a.splittable,
                 a.workload,
+                split=to_split(a.split),
+                stages=tuple(to_stage(m) for m in a.stages),
                 generation=gen,
             )
         )
@@ -340,7 +372,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     renames.update(
         {f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm_families)}
     )
-    checked = check_values(scenario) + check_structure(scenario)
+    checked = check_values(scenario) + check_structure(scenario) + check_splits(scenario)
     if any(a.generation is not None for a in apps) or any(
         v.kind == "llm" for f in scenario.families for v in f.variants
     ):
@@ -350,6 +382,18 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         checked += check_generation_apps(scenario, paths)
     problems += [_renamed(p, renames) for p in checked]
     return scenario, problems
+
+
+def to_split(m: schema.SplitModel | None) -> SplitSpec | None:
+    """A split specification from its file form."""
+    if m is None:
+        return None
+    return SplitSpec(m.network, tuple(m.cuts), m.cut_precision, m.cut_accuracy_loss)
+
+
+def to_stage(m: schema.StageModel) -> Stage:
+    """A stage of a multi-stage application from its file form."""
+    return Stage(m.id, m.family, tuple(m.after), m.output, m.calls)
 
 
 def _llm_parts(doc: schema.ScenarioFile, problems: list[Problem]) -> LlmParts | None:
