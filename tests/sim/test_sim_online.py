@@ -268,3 +268,13 @@ def test_periodic_reuses_a_plan_per_rounded_load(runs: dict) -> None:
     assert s.served_fraction == pytest.approx(1.0)
     # headroom 15 %: levels up to ceil(20 x 1.15) = 23, one solve each at most
     assert 0 < s.policy_report["placement_solves"] <= 24
+
+
+def test_hindsight_solves_at_most_levels_plus_one_plans_when_sources_are_out_of_step() -> None:
+    # per-source phases and noise, each source's peak at its scenario rate
+    wl = build_workload(PROBLEM, override="diurnal", seed=3).scaled_to_peak(N, STEP_S)
+    policy = HindsightPolicy(levels=10, max_plans=8)
+    s = simulate(PROBLEM, policy, horizon_s=N * STEP_S, step_s=STEP_S, workload=wl).summary
+    assert s.policy_report["coarse_levels"] == 1.0
+    assert s.policy_report["plans_solved"] <= 11
+    assert s.served_fraction == pytest.approx(1.0)
