@@ -14,7 +14,8 @@ with the split of :mod:`slimplace.energy.accounting`: ``S_v`` = PUE (idle - slee
 for owned servers, PUE idle for elastic ones (0 always-on), ``emb_v`` an elastic
 server's embodied gCO2e/h; ``constant`` = sleep power of owned servers, idle power of
 always-on ones and their embodied carbon, plus the baseload of every link (power
-model). ``f_v(u) = P_v(u) - idle_v`` is the server's power above idle at
+model) that cannot sleep, and the sleep power of those that can (routing as a decision:
+a link switched on adds ``baseload - sleep``, :mod:`slimplace.optim.routing_milp`). ``f_v(u) = P_v(u) - idle_v`` is the server's power above idle at
 utilisation u: linear, ``(peak_v - idle_v) * u``, unless the hardware has a
 measured piecewise-linear curve. ``kappa_v = w_energy + w_carbon * 3600 * g_v``
 with ``g_v`` the grid intensity at v in gCO2e/J, so the value is average power in
@@ -164,7 +165,7 @@ def objective_constant(problem: CompiledProblem, weights: ObjectiveWeights) -> f
     const += weights.carbon * float(accounting.embodied_fixed_g_per_h(p).sum())
     if len(p.link_a):
         kappa_link = weights.energy + weights.carbon * S_PER_H * p.link_carbon_g_per_j()
-        const += float(kappa_link @ accounting.link_baseload_w(p))
+        const += float(kappa_link @ accounting.link_fixed_w(p))
     return const
 
 

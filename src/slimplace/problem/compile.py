@@ -28,6 +28,7 @@ from slimplace.problem.latency import (
     mg1_response_time_s,
 )
 from slimplace.problem.routes import Routes, compute_routes
+from slimplace.problem.routing import with_k_paths
 from slimplace.scenario.model import TIERS, RadioModel, Scenario
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,8 @@ def compile_problem(
     if unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, unservable)
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
+    if scenario.settings.k_paths > 1:
+        problem = with_k_paths(problem, scenario.settings.k_paths)
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,
@@ -155,7 +158,20 @@ def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:
         "per_bit": power.marginal_j_per_bit if model == "power-model" else energy,
         "hub": power.hub,
         "kind": tuple(link.kind for link in ls),
+        **_link_sleep(scenario),
     }
+
+
+def _link_sleep(scenario: Scenario) -> dict:
+    """Each link's power asleep (NaN where its kind never sleeps) and wake time."""
+    kinds = scenario.link_kind_by_name()
+    sleep, wake = [], []
+    for link in scenario.links:
+        kind = kinds.get(link.kind)
+        asleep = None if kind is None else kind.sleep_w
+        sleep.append(np.nan if asleep is None else asleep)
+        wake.append(0.0 if kind is None else kind.wake_time_s)
+    return {"sleep": np.array(sleep, dtype=np.float64), "wake": np.array(wake, dtype=np.float64)}
 
 
 def _radio_models(scenario: Scenario) -> tuple[RadioModel, ...]:
@@ -507,6 +523,8 @@ def _assemble(
         link_baseload_w=links["baseload"],
         link_marginal_j_per_bit=links["marginal"],
         link_share_a=links["share_a"],
+        link_sleep_w=links["sleep"],
+        link_wake_time_s=links["wake"],
         radio_models=dem["radio_models"],
         demand_radio=dem["radio"],
         demand_access_bps=dem["access_bps"],

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.errors import Unservable
+from slimplace.problem.paths import PathTable
 from slimplace.problem.routes import Routes
 from slimplace.scenario.model import (
     TIERS,
@@ -138,6 +139,12 @@ class CompiledProblem:
     #: energy per inference given as is by synthetic instances (GAP costs, CONT's sink
     #: traffic), charged at the source's grid; 0 for compiled scenarios
     cand_extra_j: FloatArray = field(default_factory=_none_f)
+    # routing as a decision (docs/routing.md): the k shortest paths of every flow (None:
+    # fixed shortest paths, every link on), each link's power asleep (NaN: it never
+    # sleeps) and its wake time
+    paths: PathTable | None = None
+    link_sleep_w: FloatArray = field(default_factory=_none_f)
+    link_wake_time_s: FloatArray = field(default_factory=_none_f)
 
     def __post_init__(self) -> None:
         n, n_links, n_d, n_c = (
@@ -156,6 +163,8 @@ class CompiledProblem:
             "demand_access_bps": (n_d, np.full(n_d, np.inf)),
             "cand_radio_j": (n_c, np.zeros(n_c)),
             "cand_extra_j": (n_c, np.zeros(n_c)),
+            "link_sleep_w": (n_links, np.full(n_links, np.nan)),
+            "link_wake_time_s": (n_links, np.zeros(n_links)),
         }
         for name, (size, value) in defaults.items():
             if len(getattr(self, name)) != size:

@@ -132,6 +132,8 @@ def link_kind_doc(k: LinkKind) -> dict[str, Any]:
             ),
             ("shared", k.shared, False),
             ("radio", k.radio, None),
+            ("sleep_power", None if k.sleep_w is None else _si(k.sleep_w, "power"), None),
+            ("wake_time", _si(k.wake_time_s, "time"), _si(0.0, "time")),
         ]
     )
 
