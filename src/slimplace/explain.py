@@ -128,6 +128,15 @@ def _every_server_on(
     return dataclasses.replace(problem, node_always_on=problem.node_always_on | owned)
 
 
+def _fixed_routes(problem: CompiledProblem, objective: Objective) -> CompiledProblem | NotApplicable:
+    """Every flow on its shortest path; idle links still sleep (docs/routing.md)."""
+    from slimplace.problem.routing import with_k_paths
+
+    if problem.paths is None or problem.paths.k == 1:
+        return NotApplicable("routes are fixed (k_paths = 1; try --k-paths 3)")
+    return with_k_paths(problem, 1, sleep=True)
+
+
 def _plan_for_energy(
     problem: CompiledProblem, objective: Objective
 ) -> CompiledProblem | NotApplicable:
@@ -137,12 +146,13 @@ def _plan_for_energy(
 
 
 def default_levers() -> tuple[Lever, ...]:
-    """The levers of issue 12 (routing and power modes join here when they land)."""
+    """The levers of issue 12, and routing (issue 18; power modes join when they land)."""
     return (
         Lever("placement", "cloud-only: candidates on cloud-tier nodes only", _cloud_only),
         Lever("compression", "most accurate variant only per application", _most_accurate_only),
         Lever("sleep", "every owned server on", _every_server_on),
         Lever("carbon", "plan for energy, measured in carbon", _plan_for_energy),
+        Lever("routing", "fixed shortest paths (links without traffic still sleep)", _fixed_routes),
     )
 
 

@@ -16,8 +16,10 @@ import pandas as pd
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.methods import default_registry
 from slimplace.placement.registry import Registry
+from slimplace.optim.routing_heuristic import route_plan
 from slimplace.plan import Plan, Status, violation_reason
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.routing import routing_active
 from slimplace.results import (
     COLUMNS,
     GAP_TOLERANCE,
@@ -83,6 +85,13 @@ def solve(
     solver = reg.create(name, **options)
     t0 = time.perf_counter()
     plan = solver.solve(problem, seed=seed)
+    if routing_active(problem) and plan.routes is None:  # docs/routing.md
+        plan = route_plan(
+            problem,
+            plan,
+            objective=options.get("objective"),
+            carbon_weight=float(options.get("carbon_weight", 1.0)),
+        )
     if plan.seconds == 0.0:
         plan = replace(plan, seconds=time.perf_counter() - t0)
     evaluation = evaluate(problem, plan)

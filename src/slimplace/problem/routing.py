@@ -29,12 +29,14 @@ from slimplace.problem.paths import FlowRoutes, PathTable, build_path_table
 SLO_RTOL = 1e-9
 
 
-def with_k_paths(problem: CompiledProblem, k: int) -> CompiledProblem:
+def with_k_paths(problem: CompiledProblem, k: int, *, sleep: bool = False) -> CompiledProblem:
     """``problem`` with routing as a decision over ``k`` shortest paths (k = 1: the
-    problem as compiled, fixed shortest paths and every link on)."""
+    problem as compiled, fixed shortest paths and every link on; with ``sleep``, k = 1
+    keeps the shortest paths fixed but lets links without traffic sleep: the baseline
+    that routing is measured against, ``docs/routing.md``)."""
     if k < 1:
         raise ValueError(f"k_paths must be 1 or more, got {k}")
-    if k == 1:
+    if k == 1 and not sleep:
         return replace(problem, paths=None) if problem.paths is not None else problem
     p = problem
     r = p.routes
