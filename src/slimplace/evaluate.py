@@ -187,7 +187,8 @@ def evaluate(
     violations = _violations(p, plan, u, on, busy, lat, a_acc, loads)
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
     power_w = static_w + dynamic_w + network_w
-    split = _split(p, on, g_per_j, static_w, dynamic_w, net, region_g_per_kwh)
+    radio_fixed_w = accounting.unavoidable_radio_w(p, rate_per_s)
+    split = _split(p, on, g_per_j, static_w, dynamic_w, net, radio_fixed_w)
     horizon = p.horizon_s if horizon_s is None else horizon_s
     source = p.cand_latency_source[u.idx]
     carbon_g_per_h = carbon_g_per_s * S_PER_H
@@ -314,28 +315,35 @@ def _split(
     static_w: float,
     dynamic_w: float,
     net: _Network,
-    region_g_per_kwh: FloatArray | None,
+    radio_fixed_w: FloatArray,
 ) -> _Split:
-    """Fixed and plan-dependent parts of power and carbon (:mod:`slimplace.energy.accounting`)."""
+    """Fixed and plan-dependent parts of power and carbon (:mod:`slimplace.energy.accounting`):
+    ``radio_fixed_w`` is every demand's device radio power no plan avoids, at its source's grid."""
     server_fixed = accounting.server_fixed_w(p)
     fixed_servers_w = float(server_fixed.sum())
     link_fixed = accounting.link_fixed_w(p)
     fixed_links_w = float(link_fixed.sum())
-    fixed_w = fixed_servers_w + fixed_links_w
+    fixed_radio_w = float(radio_fixed_w.sum())
+    fixed_w = fixed_servers_w + fixed_links_w + fixed_radio_w
     g_link = p.link_carbon_g_per_j(region_g_per_kwh) if len(p.link_a) else np.zeros(0)
     link_fixed_g = float(link_fixed @ g_link) if len(p.link_a) else 0.0
-    carbon_fixed = (float(server_fixed @ g_per_j) + link_fixed_g) * S_PER_H
+    radio_g = float(radio_fixed_w @ g_per_j[p.demand_source]) if fixed_radio_w else 0.0
+    carbon_fixed = (float(server_fixed @ g_per_j) + link_fixed_g + radio_g) * S_PER_H
     return _Split(
         fixed_w=fixed_w,
         breakdown_w={
             "servers_static": static_w - fixed_servers_w,
             "compute": dynamic_w,
-            "device_radio": net.radio_w,
+            "device_radio": net.radio_w - fixed_radio_w,
             # links switched on by the plan's routes (0 with fixed routes: accounting.links_on)
             "network_baseload": net.baseload_w - fixed_links_w,
             "network_marginal": net.marginal_w,
         },
-        fixed_breakdown_w={"servers_static": fixed_servers_w, "network_baseload": fixed_links_w},
+        fixed_breakdown_w={
+            "servers_static": fixed_servers_w,
+            "network_baseload": fixed_links_w,
+            "device_radio": fixed_radio_w,
+        },
         carbon_fixed_g_per_h=carbon_fixed,
         embodied_g_per_h=float(accounting.embodied_on_g_per_h(p) @ on),
         embodied_fixed_g_per_h=float(accounting.embodied_fixed_g_per_h(p).sum()),

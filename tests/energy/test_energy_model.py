@@ -1,7 +1,8 @@
 """Energy model v2: a hand-worked phone-antenna-edge-cloud scenario, the radio model,
 owned/elastic accounting, carbon where energy is drawn, embodied carbon, evaluator
-independence, the optimizer's cost model against the evaluator, and the attributional
-setting against figures recorded from the model before v2."""
+independence, the optimizer's cost model against the evaluator, the attributional
+setting against figures recorded from the model before v2, and the device radio no plan
+avoids counted as fixed (slimplace.energy.accounting.unavoidable_radio_j)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import numpy as np
 import pytest
 
 from slimplace.catalog import load_catalog
+from slimplace.energy import accounting
 from slimplace.energy.radio import radio_energy_j
 from slimplace.evaluate import evaluate
 from slimplace.optim.costs import cost_model, objective_weights, plan_value
 from slimplace.plan import Plan, plan_from_choice
 from slimplace.problem.compile import compile_problem
+from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.io import load_scenario
 from slimplace.scenario.model import (
     Application,
@@ -131,43 +134,45 @@ def test_hand_worked_phone_antenna_edge_cloud() -> None:
     bits = UP_BITS + DOWN_BITS
     fixed_servers = 2 * 1.0  # owned edge box: 2 servers x 1 W sleep; elastic cloud: nothing
     baseload = 200.0 + 54.0  # one 4G site (Malmodin P0) + core ports 2 x 0.27 W/Gbps x 100 Gbit/s
+    # the phone cannot serve (no hardware): every plan pays its radio, which is fixed
+    fixed_radio = RATE * radio
     # at the edge box, one server on
     e = evaluate(p, _at(p, "antenna", {"antenna": 1}))
     busy = RATE * 2e9 / 1e12
     marginal = RATE * bits * 1.5e-6  # the 4G site's marginal 1.5 W/Mbps
-    assert e.fixed_w == pytest.approx(fixed_servers + baseload, rel=1e-12)
+    assert e.fixed_w == pytest.approx(fixed_servers + baseload + fixed_radio, rel=1e-12)
+    assert e.fixed_breakdown_w["device_radio"] == pytest.approx(fixed_radio, rel=1e-12)
     assert e.breakdown_w == pytest.approx(
         {
             "servers_static": 10.0 - 1.0,
             "compute": 20.0 * busy,
-            "device_radio": RATE * radio,
+            "device_radio": 0.0,
             "network_baseload": 0.0,
             "network_marginal": marginal,
         },
         rel=1e-12,
+        abs=1e-12,
     )
     assert e.plan_w == pytest.approx(sum(e.breakdown_w.values()), rel=1e-12)
     assert e.power_w == pytest.approx(e.static_w + e.dynamic_w + e.network_w, rel=1e-12)
     assert e.embodied_g_per_h == 0.0
     # carbon: everything at A (the 4G site's hub is the antenna), except half the core ports
     g = lambda kwh: kwh / 3.6e6 * 3600  # noqa: E731  (W x g/kWh -> g/h)
-    fixed_g = g(fixed_servers * G_A + 200.0 * G_A + 54.0 * (G_A + G_B) / 2)
+    fixed_g = g((fixed_servers + 200.0 + fixed_radio) * G_A + 54.0 * (G_A + G_B) / 2)
     assert e.carbon_fixed_g_per_h == pytest.approx(fixed_g, rel=1e-12)
     assert e.carbon_plan_g_per_h == pytest.approx(g(e.plan_w * G_A), rel=1e-12)
     # in the elastic cloud, one server on
     e = evaluate(p, _at(p, "cloud", {"cloud": 1}))
     busy = RATE * 2e9 / 4e12
     core_marginal = RATE * bits * 3e-11
-    assert e.fixed_w == pytest.approx(fixed_servers + baseload, rel=1e-12)
+    assert e.fixed_w == pytest.approx(fixed_servers + baseload + fixed_radio, rel=1e-12)
     assert e.breakdown_w["servers_static"] == pytest.approx(1.5 * 100.0, rel=1e-12)
     assert e.breakdown_w["compute"] == pytest.approx(1.5 * 200.0 * busy, rel=1e-12)
     assert e.breakdown_w["network_marginal"] == pytest.approx(marginal + core_marginal, rel=1e-12)
     assert e.embodied_g_per_h == pytest.approx(1000 * EMBODIED_KG / (LIFETIME_Y * 8760), rel=1e-12)
     assert e.embodied_fixed_g_per_h == 0.0
     plan_g = g(
-        (1.5 * 100.0 + 1.5 * 200.0 * busy) * G_B
-        + (marginal + RATE * radio) * G_A
-        + core_marginal * (G_A + G_B) / 2
+        (1.5 * 100.0 + 1.5 * 200.0 * busy) * G_B + marginal * G_A + core_marginal * (G_A + G_B) / 2
     )
     assert e.carbon_plan_g_per_h == pytest.approx(plan_g, rel=1e-12)
 
@@ -175,7 +180,10 @@ def test_hand_worked_phone_antenna_edge_cloud() -> None:
 def test_owned_cloud_sleeps_and_its_embodied_carbon_is_fixed() -> None:
     p = compile_problem(_scenario(cloud="owned"))
     at_edge = evaluate(p, _at(p, "antenna", {"antenna": 1}))
-    assert at_edge.fixed_w == pytest.approx(2 * 1.0 + 4 * 1.5 * 10.0 + 254.0, rel=1e-12)
+    fixed_radio = RATE * _lte_by_hand(RATE)  # the phone cannot serve: its radio is fixed
+    assert at_edge.fixed_w == pytest.approx(
+        2 * 1.0 + 4 * 1.5 * 10.0 + 254.0 + fixed_radio, rel=1e-12
+    )
     assert at_edge.embodied_fixed_g_per_h == pytest.approx(
         4 * 1000 * EMBODIED_KG / (LIFETIME_Y * 8760), rel=1e-12
     )
@@ -460,3 +468,146 @@ def test_scenarios_built_in_python_get_the_catalog_power_model() -> None:
     assert p.node_elastic.tolist() == [False, False, True]
     xeon = load_catalog().hardware["xeon-server"]
     assert p.node_embodied_g_per_h[2] == pytest.approx(1000 * xeon.embodied_kg / (4 * 8760))
+
+
+# ------------------------------------------------- device radio no plan avoids is fixed
+PHONE_HW = HardwareProfile(
+    "soc", "device", 2e11, 4e9, idle_power_w=0.5, peak_power_w=3.0, sleep_power_w=0.0
+)
+
+
+def _two_phones() -> Scenario:
+    """The hand-worked scenario (phone without hardware, LTE) plus a second phone on the
+    same antenna with an SoC that can serve its own requests."""
+    s = _scenario()
+    k4g = next(lk for lk in s.links if lk.kind == "4g")
+    nodes = (*s.nodes, Node("smart", "device", "soc", region="A", always_on=True))
+    links = (*s.links, replace(k4g, a="smart", b="antenna"))
+    app = replace(s.applications[0], sources=(Source("phone", RATE), Source("smart", RATE)))
+    return replace(
+        s, nodes=nodes, links=links, hardware=(*s.hardware, PHONE_HW), applications=(app,)
+    )
+
+
+def _plan(p: CompiledProblem, nodes: dict[str, str], servers: dict[str, int]) -> Plan:
+    """Each demand (by source) to its candidate at ``nodes[source]``, ``servers`` on."""
+    chosen = []
+    for d in range(p.n_demands):
+        src = p.node_ids[p.demand_source[d]]
+        lo, hi = p.demand_ptr[d], p.demand_ptr[d + 1]
+        at = p.cand_node[lo:hi] == p.node_ids.index(nodes[src])
+        chosen.append(lo + int(np.flatnonzero(at)[0]))
+    plan = plan_from_choice(p, np.array(chosen), "hand")
+    on = np.array([servers.get(n, 0) for n in p.node_ids], dtype=np.int64)
+    return replace(plan, servers_on=on)
+
+
+def test_radio_is_fixed_without_a_local_candidate_and_plan_dependent_with_one() -> None:
+    p = compile_problem(_two_phones())
+    phone, smart = (p.node_ids.index(n) for n in ("phone", "smart"))
+    by_source = {int(p.demand_source[d]): d for d in range(p.n_demands)}
+    radio = _lte_by_hand(RATE)
+    floor = accounting.unavoidable_radio_j(p)
+    # the phone has no candidate of its own: every candidate pays its radio
+    assert floor[by_source[phone]] == pytest.approx(radio, rel=1e-12)
+    # the smartphone serves locally: no radio energy is unavoidable
+    assert floor[by_source[smart]] == 0.0
+    assert accounting.unavoidable_radio_w(p).sum() == pytest.approx(RATE * radio, rel=1e-12)
+    fixed_servers = 2 * 1.0 + 0.5  # edge box asleep; the smartphone's idle SoC, always on
+    baseload = 200.0 + 54.0
+    local = evaluate(p, _plan(p, {"phone": "antenna", "smart": "smart"}, {"antenna": 1}))
+    away = evaluate(p, _plan(p, {"phone": "antenna", "smart": "antenna"}, {"antenna": 1}))
+    for e in (local, away):
+        assert e.fixed_w == pytest.approx(fixed_servers + baseload + RATE * radio, rel=1e-12)
+        assert e.fixed_w + e.plan_w == pytest.approx(e.power_w, rel=1e-12)
+        assert e.plan_w == pytest.approx(sum(e.breakdown_w.values()), rel=1e-12)
+    # serving the smartphone at the antenna costs its radio: plan-dependent
+    assert local.breakdown_w["device_radio"] == pytest.approx(0.0, abs=1e-12)
+    assert away.breakdown_w["device_radio"] == pytest.approx(RATE * radio, rel=1e-12)
+    # carbon: everything fixed at A (phones, antenna), but half the core ports (at B)
+    g = lambda w_x_g_per_kwh: w_x_g_per_kwh / 3.6e6 * 3600  # noqa: E731  (-> g/h)
+    fixed_g = g((fixed_servers + 200.0 + RATE * radio) * G_A + 54.0 * (G_A + G_B) / 2)
+    assert local.carbon_fixed_g_per_h == pytest.approx(fixed_g, rel=1e-12)
+    assert away.carbon_fixed_g_per_h == pytest.approx(fixed_g, rel=1e-12)
+
+
+@pytest.mark.parametrize("objective", ["energy", "carbon", "mix"])
+def test_totals_unchanged_and_the_shift_is_uniform_per_demand(
+    objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = compile_problem(_two_phones())
+    weights = objective_weights(p, objective, 0.5)
+    new = cost_model(p, weights)
+    plans = [
+        _plan(p, {"phone": a, "smart": b}, {"antenna": 1, "cloud": 1})
+        for a in ("antenna", "cloud")
+        for b in ("smart", "antenna", "cloud")
+    ]
+    with_fix = [plan_value(p, new, q.x, q.servers_on) for q in plans]
+    evaluations = [evaluate(p, q) for q in plans]
+    monkeypatch.setattr(accounting, "unavoidable_radio_j", lambda q: np.zeros(q.n_demands))
+    old = cost_model(p, weights)
+    without = [plan_value(p, old, q.x, q.servers_on) for q in plans]
+    # the value of every plan is unchanged; so is the evaluator's total
+    assert with_fix == pytest.approx(without, rel=1e-12)
+    for q, e in zip(plans, evaluations, strict=True):
+        assert weights.value(evaluate(p, q)) == pytest.approx(weights.value(e), rel=1e-12)
+        assert weights.value(e) == pytest.approx(plan_value(p, new, q.x, q.servers_on), rel=1e-12)
+    # candidates' costs move by one amount per demand, the constant by their sum
+    diff = old.cand_cost - new.cand_cost
+    for d in range(p.n_demands):
+        part = diff[p.demand_ptr[d] : p.demand_ptr[d + 1]]
+        assert np.ptp(part) == pytest.approx(0.0, abs=1e-12 * max(1.0, abs(part).max()))
+    per_demand = diff[p.demand_ptr[:-1]]
+    assert new.constant - old.constant == pytest.approx(per_demand.sum(), rel=1e-12)
+    assert (new.cand_cost >= -1e-12).all()
+
+
+def test_optimum_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = compile_problem(_two_phones())
+    fixed = solve(p, "milp")
+    monkeypatch.setattr(accounting, "unavoidable_radio_j", lambda q: np.zeros(q.n_demands))
+    before = solve(p, "milp")
+    assert fixed.plan.status == before.plan.status == "optimal"
+    assert fixed.plan.objective == pytest.approx(before.plan.objective, rel=1e-9)
+    np.testing.assert_allclose(fixed.plan.x, before.plan.x, atol=1e-9)
+
+
+def test_attributional_model_has_no_unavoidable_radio() -> None:
+    p = compile_problem(_scenario("attributional"))
+    assert not accounting.unavoidable_radio_j(p).any()
+
+
+@pytest.mark.parametrize("rate_scale", [0.01, 1.0, 30.0])
+def test_simulator_fixed_power_counts_the_radio_at_the_steps_rates(rate_scale: float) -> None:
+    from slimplace.sim.engine import estimate_step
+
+    p = compile_problem(_two_phones())
+    plan = _plan(p, {"phone": "antenna", "smart": "antenna"}, {"antenna": 1})
+    rate = p.demand_rate_per_s * rate_scale
+    e = evaluate(p, plan, rate_per_s=rate)
+    r = estimate_step(p, plan, rate_per_s=rate, step_s=60.0).record
+    radio = p.demand_radio_j(rate)
+    phone = int(np.flatnonzero(p.demand_source == p.node_ids.index("phone"))[0])
+    expected = 2 * 1.0 + 0.5 + 254.0 + rate[phone] * radio[phone]
+    assert e.fixed_w == pytest.approx(expected, rel=1e-12)
+    assert r["fixed_w"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_application_without_local_candidates_pays_radio_per_demand() -> None:
+    """Two applications at one phone with hardware: one whose model fits on the phone
+    (radio avoidable), one too large for it (radio fixed)."""
+    s = _two_phones()
+    big = replace(
+        s.families[0], name="big", variants=(replace(s.families[0].variants[0], memory_bytes=16e9),)
+    )
+    app = Application("big", "big", (Source("smart", RATE),), 100e3, 1e3, 10.0)
+    p = compile_problem(
+        replace(s, families=(*s.families, big), applications=(*s.applications, app))
+    )
+    smart = p.node_ids.index("smart")
+    floor = accounting.unavoidable_radio_j(p)
+    for d in np.flatnonzero(p.demand_source == smart):
+        local = (p.cand_node[p.demand_ptr[d] : p.demand_ptr[d + 1]] == smart).any()
+        assert (floor[d] == 0.0) == bool(local)
+    assert (floor > 0).sum() == 2  # the phone's demand, and the big model at the smartphone

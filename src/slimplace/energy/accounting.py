@@ -21,6 +21,14 @@ owned server: its sleep power is fixed and ``baseload - sleep`` is paid only whi
 is on (plan-dependent); links that cannot sleep keep their whole baseload fixed.
 :func:`links_on` is the one place that says which links are on. The attributional
 model has no baseload.
+
+Device radios (power model, :mod:`slimplace.energy.radio`): a request served away from
+its source pays the source's radio. The least radio energy per request over a demand's
+candidates (:func:`unavoidable_radio_j`) is drawn whatever the plan, so ``rate x`` that
+least energy is fixed (:func:`unavoidable_radio_w`); only the radio energy a plan could
+avoid (by serving at the source) is plan-dependent. Every plan serves every request of
+every demand (sum of shares 1), so moving this per-demand amount from the candidates to
+the fixed part shifts every plan's value by the same constant: optima are unchanged.
 """
 
 from __future__ import annotations
@@ -108,3 +116,46 @@ def link_on_w(p: CompiledProblem) -> FloatArray:
     """Power a link adds when the plan switches it on (``baseload - sleep``; 0 for links
     that cannot sleep, whose baseload is fixed)."""
     return np.where(can_sleep(p), p.link_baseload_w - np.nan_to_num(p.link_sleep_w), 0.0)
+
+
+def unavoidable_radio_j(p: CompiledProblem) -> FloatArray:
+    """Device radio energy per request of every demand that no plan avoids (J, nominal
+    rates): the least ``cand_radio_j`` over the demand's candidates, 0 where one serves
+    at the source (or the demand has no candidate, or the model is attributional)."""
+    out = np.zeros(p.n_demands)
+    if not p.power_model or p.n_candidates == 0:
+        return out
+    starts = p.demand_ptr[:-1]
+    some = p.demand_ptr[1:] > starts
+    out[some] = np.minimum.reduceat(p.cand_radio_j, starts[some])
+    return out
+
+
+def unavoidable_radio_at(
+    p: CompiledProblem,
+    rate_per_s: FloatArray | None = None,
+    *,
+    floor_j: FloatArray | None = None,
+    radio_j: FloatArray | None = None,
+) -> FloatArray:
+    """:func:`unavoidable_radio_j` of every demand at request rates ``rate_per_s``
+    (default: the nominal ones). A candidate's radio energy per request at other rates is
+    its demand's (:meth:`CompiledProblem.demand_radio_j`, the evaluator's rule), so the
+    least over the candidates scales with it: ``floor_j x radio_j(rate) / radio_j(nominal)``.
+    ``floor_j`` and ``radio_j`` (the demands' radio energy at ``rate_per_s``) may be
+    passed when the caller has them (the simulator, at every change of rates)."""
+    floor = unavoidable_radio_j(p) if floor_j is None else floor_j
+    if rate_per_s is None or not floor.any():
+        return floor
+    at = p.demand_radio_j(rate_per_s) if radio_j is None else radio_j
+    nominal = p.demand_radio_j()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(nominal > 0, at / nominal, 0.0)
+    return np.asarray(floor * scale, dtype=np.float64)
+
+
+def unavoidable_radio_w(p: CompiledProblem, rate_per_s: FloatArray | None = None) -> FloatArray:
+    """Device radio power of every demand drawn whatever the plan (W): its rate times
+    :func:`unavoidable_radio_at` (at ``rate_per_s``, default the nominal rates)."""
+    rate = p.demand_rate_per_s if rate_per_s is None else rate_per_s
+    return np.asarray(rate * unavoidable_radio_at(p, rate_per_s), dtype=np.float64)

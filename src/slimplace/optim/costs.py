@@ -13,16 +13,19 @@ switched on at node v, ``busy_v`` its server-seconds of work per second and
 with the split of :mod:`slimplace.energy.accounting`: ``S_v`` = PUE (idle - sleep)
 for owned servers, PUE idle for elastic ones (0 always-on), ``emb_v`` an elastic
 server's embodied gCO2e/h; ``constant`` = sleep power of owned servers, idle power of
-always-on ones and their embodied carbon, plus the baseload of every link (power
-model) that cannot sleep, and the sleep power of those that can (routing as a decision:
-a link switched on adds ``baseload - sleep``, :mod:`slimplace.optim.routing_milp`). ``f_v(u) = P_v(u) - idle_v`` is the server's power above idle at
-utilisation u: linear, ``(peak_v - idle_v) * u``, unless the hardware has a
-measured piecewise-linear curve. ``kappa_v = w_energy + w_carbon * 3600 * g_v``
-with ``g_v`` the grid intensity at v in gCO2e/J, so the value is average power in
-W (energy), gCO2e/h (carbon, operational + embodied) or ``power_w + carbon_weight
-* carbon_g_per_h`` (mix). ``network_c`` is the energy per request of the route's
-marginal energy per bit and the source's radio, each at its own grid (power
-model), or the per-GB energy at the source's grid (attributional). This is
+always-on ones and their embodied carbon, plus the baseload of every link that cannot
+sleep and the sleep power of those that can (routing as a decision: a link switched
+on adds ``baseload - sleep``, :mod:`slimplace.optim.routing_milp`), and the
+device radio energy no candidate of a demand avoids, ``rate_d x min_c radio_c``
+(power model), which ``network_c`` then leaves out. ``f_v(u) = P_v(u) - idle_v`` is
+the server's power above idle at utilisation u: linear, ``(peak_v - idle_v) * u``,
+unless the hardware has a measured piecewise-linear curve.
+``kappa_v = w_energy + w_carbon * 3600 * g_v`` with ``g_v`` the grid intensity at v in
+gCO2e/J, so the value is average power in W (energy), gCO2e/h (carbon, operational +
+embodied) or ``power_w + carbon_weight * carbon_g_per_h`` (mix). ``network_c`` is the
+energy per request of the route's marginal energy per bit and the source's radio, each
+at its own grid (power model), or the per-GB energy at the source's grid
+(attributional). This is
 exactly what :func:`slimplace.evaluate.evaluate` computes for a feasible plan.
 """
 
@@ -99,7 +102,8 @@ class CostModel:
     ``server_cost``: cost of one more server on (0 for always-on nodes; elastic servers
     add their embodied carbon under a carbon weight).
     ``constant``: what no decision changes (sleeping owned servers, always-on idle power,
-    fixed embodied carbon, network baseload; :mod:`slimplace.energy.accounting`).
+    fixed embodied carbon, network baseload, device radio no candidate avoids;
+    :mod:`slimplace.energy.accounting`).
     ``curve_nodes`` with ``curve_u``/``curve_f`` (one row per curve node,
     breakpoints up to rho_max, padded with NaN) describe measured power curves;
     ``dyn_per_busy``: linear dynamic cost per server-second of work per node
@@ -134,7 +138,9 @@ def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel
         0.0,
         kappa[p.cand_node] * p.node_pue[p.cand_node] * p.cand_dyn_energy_j,
     )
-    cand_cost = rate * (_network_cost(p, weights, kappa[src]) + compute)
+    # the device radio every candidate of a demand pays is in ``constant``, not here
+    radio_fixed = accounting.unavoidable_radio_j(p)[p.cand_demand] * kappa[src]
+    cand_cost = rate * (_network_cost(p, weights, kappa[src]) - radio_fixed + compute)
     switchable = accounting.switchable(p)
     server_cost = kappa * accounting.server_on_w(p)
     server_cost += weights.carbon * accounting.embodied_on_g_per_h(p)
@@ -157,8 +163,8 @@ def cost_model(problem: CompiledProblem, weights: ObjectiveWeights) -> CostModel
 
 def objective_constant(problem: CompiledProblem, weights: ObjectiveWeights) -> float:
     """The part of the objective no decision changes (``CostModel.constant``): sleeping
-    owned servers, always-on idle power and fixed embodied carbon, network baseload
-    (:mod:`slimplace.energy.accounting`)."""
+    owned servers, always-on idle power and fixed embodied carbon, network baseload, the
+    device radio energy every candidate of a demand pays (:mod:`slimplace.energy.accounting`)."""
     p = problem
     kappa = weights.energy + weights.carbon * S_PER_H * p.node_carbon_g_per_j()
     const = float((kappa * accounting.server_fixed_w(p)).sum())
@@ -166,6 +172,9 @@ def objective_constant(problem: CompiledProblem, weights: ObjectiveWeights) -> f
     if len(p.link_a):
         kappa_link = weights.energy + weights.carbon * S_PER_H * p.link_carbon_g_per_j()
         const += float(kappa_link @ accounting.link_fixed_w(p))
+    radio_w = accounting.unavoidable_radio_w(p)
+    if radio_w.any():
+        const += float(kappa[p.demand_source] @ radio_w)
     return const
 
 

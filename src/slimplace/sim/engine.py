@@ -87,8 +87,9 @@ class Summary:
     steps_per_s: float
     decide_s: float
     records: str | None = None
-    #: energy drawn whatever the plan (servers' fixed static power, network baseload) and
-    #: the rest, which the policy controls (J; slimplace.energy.accounting)
+    #: energy drawn whatever the plan (servers' fixed static power, network baseload, device
+    #: radio no plan avoids) and the rest, which the policy controls (J;
+    #: slimplace.energy.accounting)
     fixed_energy_j: float = 0.0
     plan_energy_j: float = 0.0
     #: figures a policy reports about its own run (``policy.report(memory)`` when it has

@@ -75,12 +75,16 @@ class StepModel:
     any_zero_service: bool
     any_switch_time: bool
     any_negative_budget: bool
-    #: power drawn whatever the plan: servers' fixed static power and link baseload (W)
+    #: power drawn whatever the plan: servers' fixed static power and link baseload (W);
+    #: the unavoidable device radio power is added at each step's rates (``radio_floor_j``)
     fixed_w: float = 0.0
     #: link baseload (W), every link on (slimplace.energy.accounting)
     link_baseload_w: FloatArray = field(default_factory=lambda: np.zeros(0))
     #: whether some demand's source has a radio model (power model)
     any_radio: bool = False
+    #: device radio energy per request of every demand that no plan avoids, at the nominal
+    #: rates (slimplace.energy.accounting.unavoidable_radio_j); fixed, like ``fixed_w``
+    radio_floor_j: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def any_switchable(self) -> bool:
@@ -176,6 +180,7 @@ def build_step_model(problem: CompiledProblem) -> StepModel:
         fixed_w=float(accounting.server_fixed_w(p).sum() + accounting.link_baseload_w(p).sum()),
         link_baseload_w=accounting.link_baseload_w(p),
         any_radio=bool(p.power_model and (p.demand_radio >= 0).any()),
+        radio_floor_j=accounting.unavoidable_radio_j(p),
     )
 
 

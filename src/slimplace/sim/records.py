@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 #: Record columns, in order. Powers in W (averages over the step), energies in J,
 #: carbon in g, requests as counts over the step. ``fixed_w`` is the power drawn whatever
-#: the plan (servers' fixed static power and network baseload; slimplace.energy.accounting).
+#: the plan (servers' fixed static power, network baseload and the device radio no plan
+#: avoids, at the step's rates; slimplace.energy.accounting).
 COLUMNS: tuple[str, ...] = (
     "step",
     "time_s",

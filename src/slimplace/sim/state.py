@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slimplace.arrays import FloatArray, IntArray
+from slimplace.energy import accounting
 from slimplace.plan import Plan
 from slimplace.sim.model import (
     F_ACC,
@@ -116,6 +117,7 @@ class SimState:
         self.offered = float(self.rate.sum())
         # device radio energy per offloaded request of every demand, at the current rates
         self._radio_j = p.demand_radio_j(self.rate) if m.any_radio else np.zeros(0)
+        self._fixed_radio_w = self._unavoidable_radio_w()
         # network carbon under the power model with several regions: per-link carbon per bit
         # over the routes, for the node intensities it was computed with
         self._net_g_key: FloatArray | None = None
@@ -338,8 +340,19 @@ class SimState:
             self.offered = float(rate.sum())
             if self.model.any_radio:
                 self._radio_j = self.model.problem.demand_radio_j(rate)
+                self._fixed_radio_w = self._unavoidable_radio_w()
         if changed or self._since_refresh >= REFRESH_STEPS:
             self.refresh_loads()
+
+    def _unavoidable_radio_w(self) -> float:
+        """Device radio power no plan avoids at the current rates (part of ``fixed_w``)."""
+        m = self.model
+        if not m.any_radio or not m.radio_floor_j.any():
+            return 0.0
+        per_request = accounting.unavoidable_radio_at(
+            m.problem, self.rate, floor_j=m.radio_floor_j, radio_j=self._radio_j
+        )
+        return float(self.rate @ per_request)
 
     def refresh_loads(self) -> None:
         """Recompute flows, loads and node busy time from scratch."""
@@ -584,7 +597,7 @@ class SimState:
             mix[1] * inv,
             mix[2] * inv,
             mix[3] * inv,
-            m.fixed_w,
+            m.fixed_w + self._fixed_radio_w,
         )
         self.totals.add(
             row, hist, lat_sum * step, fin_flow * step, acc_sum * step, total_flow * step
