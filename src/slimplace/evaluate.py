@@ -234,6 +234,8 @@ class _Network:
     baseload_w: float
     carbon_g_per_s: float
     baseload_carbon_g_per_s: float
+    #: carbon of the links' fixed part (:func:`slimplace.energy.accounting.link_fixed_w`)
+    link_fixed_carbon_g_per_s: float = 0.0
 
 
 def _plan_link_loads(
@@ -283,6 +285,7 @@ def _network(
         baseload_w=float(baseload.sum()),
         carbon_g_per_s=link_g + float(((radio + extra) * g_src).sum()) + baseload_g,
         baseload_carbon_g_per_s=baseload_g,
+        link_fixed_carbon_g_per_s=float(accounting.link_fixed_w(p) @ g_link) if n_links else 0.0,
     )
 
 
@@ -325,8 +328,7 @@ def _split(
     fixed_links_w = float(link_fixed.sum())
     fixed_radio_w = float(radio_fixed_w.sum())
     fixed_w = fixed_servers_w + fixed_links_w + fixed_radio_w
-    g_link = p.link_carbon_g_per_j(region_g_per_kwh) if len(p.link_a) else np.zeros(0)
-    link_fixed_g = float(link_fixed @ g_link) if len(p.link_a) else 0.0
+    link_fixed_g = net.link_fixed_carbon_g_per_s
     radio_g = float(radio_fixed_w @ g_per_j[p.demand_source]) if fixed_radio_w else 0.0
     carbon_fixed = (float(server_fixed @ g_per_j) + link_fixed_g + radio_g) * S_PER_H
     return _Split(
