@@ -284,6 +284,8 @@ def settings_doc(settings: Settings) -> dict[str, Any]:
         doc["slo_quantile"] = float(settings.slo_quantile)
     if settings.network_energy != Settings().network_energy:
         doc["network_energy"] = settings.network_energy
+    if settings.k_paths != Settings().k_paths:
+        doc["k_paths"] = settings.k_paths
     return doc
 
 
