@@ -178,3 +178,25 @@ def test_bad_scenario_k_paths_and_sleep_power(tmp_path: Path) -> None:
     )
     out = runner.invoke(app, ["validate", str(hot)])
     assert out.exit_code == 2 and "link_kinds[0].sleep_power" in out.output
+
+
+def test_routes_figure_shows_links_on_and_asleep(tmp_path: Path) -> None:
+    from slimplace.plots import routes_figure
+
+    q = with_k_paths(compile_problem(load_scenario(TRIANGLE)), 3)
+    r = solve(q, "milp", time_limit_s=30)
+    fig = routes_figure(q, r.plan)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "asleep (2)" in labels and any(lb.startswith("on (") for lb in labels)
+    fig.savefig(tmp_path / "routes.png")
+
+
+def test_link_transitions_between_plans() -> None:
+    from slimplace.problem.routing import link_transitions
+
+    p = compile_problem(load_scenario(TRIANGLE))
+    sp, q = with_k_paths(p, 1, sleep=True), with_k_paths(p, 3)
+    a, b = solve(sp, "milp").plan, solve(q, "milp").plan
+    t = link_transitions(q, plan_arc_loads_bps(q, a.x, a.routes), plan_arc_loads_bps(q, b.x, b.routes))
+    assert len(t.woken) == 2 and len(t.asleep) == 2  # two metro links wake, two core links sleep
+    assert t.wake_s == pytest.approx(max(q.link_wake_time_s[t.woken]))

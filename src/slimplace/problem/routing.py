@@ -327,3 +327,29 @@ def route_extra_latency_s(
     hit = uniq[pos] == want if len(uniq) else np.zeros(len(want), dtype=bool)
     out[hit] = worst[pos[hit]]
     return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LinkTransitions:
+    """Links that wake and fall asleep between two plans, and how long the waking takes
+    (the longest ``wake_time_s`` of the links woken: traffic moved onto them waits that
+    long; the hook the simulator uses to let links wake and sleep over the day)."""
+
+    woken: IntArray
+    asleep: IntArray
+    wake_s: float
+
+
+def link_transitions(
+    problem: CompiledProblem, before_bps: FloatArray, after_bps: FloatArray
+) -> LinkTransitions:
+    """Transitions of the sleepable links from arc loads ``before_bps`` to ``after_bps``
+    (directed, 2L; :func:`plan_arc_loads_bps`)."""
+    p = problem
+    sleepable = can_sleep(p)
+    was = (before_bps[0::2] + before_bps[1::2]) > 0
+    now = (after_bps[0::2] + after_bps[1::2]) > 0
+    woken = np.flatnonzero(sleepable & now & ~was).astype(np.int64)
+    asleep = np.flatnonzero(sleepable & was & ~now).astype(np.int64)
+    wake = float(p.link_wake_time_s[woken].max()) if len(woken) else 0.0
+    return LinkTransitions(woken=woken, asleep=asleep, wake_s=wake)
