@@ -70,9 +70,7 @@ def backbone_scenario(topology: str, datacenters: int, seed: int) -> Scenario:
     """The backbone-bound continuum of the module docstring."""
     opts = RealisticOptions(n_datacenters=datacenters, datacenter_hardware=("xeon-server",))
     sc = generate_realistic(load_topology(topology), opts, seed=seed, name=topology)
-    nodes = tuple(
-        replace(n, hardware=None) if n.tier in ("edge", "metro") else n for n in sc.nodes
-    )
+    nodes = tuple(replace(n, hardware=None) if n.tier in ("edge", "metro") else n for n in sc.nodes)
     apps = tuple(replace(a, latency_slo_s=max(a.latency_slo_s, 1.0)) for a in sc.applications)
     sc = replace(sc, nodes=nodes, applications=apps)
     p = compile_problem(sc, max_nodes_per_demand=datacenters)
@@ -100,7 +98,7 @@ def _row(
         "plan_w": e.plan_w,
         "network_plan_w": e.breakdown_w["network_baseload"] + e.breakdown_w["network_marginal"],
         "network_baseload_plan_w": e.breakdown_w["network_baseload"],
-        "links_asleep": int(len(links_asleep(p, plan))) if routed else 0,
+        "links_asleep": len(links_asleep(p, plan)) if routed else 0,
         "links_sleepable": int(can_sleep(p).sum()),
         "flows_rerouted": 0 if plan.routes is None else int((plan.routes.rank > 0).sum()),
         "seconds": seconds,

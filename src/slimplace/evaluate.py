@@ -25,13 +25,13 @@ from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.energy import server_power_w
 from slimplace.problem.latency import LatencySource, mg1_response_time_s
+from slimplace.problem.routes import Routes
 from slimplace.problem.routing import (
     plan_arc_loads_bps,
     route_check,
     route_extra_latency_s,
     routing_active,
 )
-from slimplace.problem.routes import Routes
 from slimplace.scenario.model import TIERS
 
 TOL = 1e-6

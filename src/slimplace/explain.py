@@ -128,7 +128,9 @@ def _every_server_on(
     return dataclasses.replace(problem, node_always_on=problem.node_always_on | owned)
 
 
-def _fixed_routes(problem: CompiledProblem, objective: Objective) -> CompiledProblem | NotApplicable:
+def _fixed_routes(
+    problem: CompiledProblem, objective: Objective
+) -> CompiledProblem | NotApplicable:
     """Every flow on its shortest path; idle links still sleep (docs/routing.md)."""
     from slimplace.problem.routing import with_k_paths
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.methods import default_registry
-from slimplace.placement.registry import Registry
 from slimplace.optim.routing_heuristic import route_plan
+from slimplace.placement.registry import Registry
 from slimplace.plan import Plan, Status, violation_reason
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.routing import routing_active

@@ -97,8 +97,8 @@ def test_triangle_worked_by_hand() -> None:
     leaves = [("cam-a", "a"), ("cam-b", "b"), ("cam-c", "c")]
     fixed = with_k_paths(p, 1, sleep=True)
     routed = with_k_paths(p, 3)
-    sp_w = _on_w(p, leaves + [("a", "d"), ("b", "d"), ("c", "d")])
-    ea_w = _on_w(p, leaves + [("a", "b"), ("b", "c"), ("b", "d")])
+    sp_w = _on_w(p, [*leaves, ("a", "d"), ("b", "d"), ("c", "d")])
+    ea_w = _on_w(p, [*leaves, ("a", "b"), ("b", "c"), ("b", "d")])
     assert ea_w < sp_w
     for method in ("greedy", "milp"):
         r_sp = solve(fixed, method, time_limit_s=30)
@@ -197,6 +197,8 @@ def test_link_transitions_between_plans() -> None:
     p = compile_problem(load_scenario(TRIANGLE))
     sp, q = with_k_paths(p, 1, sleep=True), with_k_paths(p, 3)
     a, b = solve(sp, "milp").plan, solve(q, "milp").plan
-    t = link_transitions(q, plan_arc_loads_bps(q, a.x, a.routes), plan_arc_loads_bps(q, b.x, b.routes))
+    t = link_transitions(
+        q, plan_arc_loads_bps(q, a.x, a.routes), plan_arc_loads_bps(q, b.x, b.routes)
+    )
     assert len(t.woken) == 2 and len(t.asleep) == 2  # two metro links wake, two core links sleep
     assert t.wake_s == pytest.approx(max(q.link_wake_time_s[t.woken]))

@@ -56,9 +56,7 @@ _SOURCE_WORDS = {"measured": "measured", "fitted": "fitted model", "flops": "FLO
 _BOUND_METHODS = ("lp-bound",)
 
 
-def load_problem(
-    file: Path, objective: str | None, k_paths: int | None = None
-) -> CompiledProblem:
+def load_problem(file: Path, objective: str | None, k_paths: int | None = None) -> CompiledProblem:
     """Load, validate and compile a scenario file (raising slimplace errors); ``k_paths``
     overrides the scenario's ``settings.k_paths``."""
     from slimplace.errors import InputError, Problem
@@ -299,8 +297,9 @@ def _links_line(problem: CompiledProblem, plan: Any, e: Any) -> str:
     asleep = len(links_asleep(problem, plan))
     sleepable = int(can_sleep(problem).sum())
     rerouted = 0 if plan.routes is None else int((plan.routes.rank > 0).sum())
+    k = problem.paths.k if problem.paths is not None else 1
     return (
-        f"routes over k = {problem.paths.k} shortest paths: {rerouted} flow(s) off their "
+        f"routes over k = {k} shortest paths: {rerouted} flow(s) off their "
         f"shortest path; links asleep: {asleep} of {sleepable} that can sleep; "
         f"network baseload of links on: {e.breakdown_w['network_baseload']:.1f} W (plan-dependent)"
     )

@@ -10,8 +10,9 @@ first; a link is switched off for good when every flow crossing it can move to o
 its admissible paths that avoids it and every link already switched off, within every
 arc's bandwidth, and the move lowers the objective: the on-cost of the links that empty,
 less that of idle links the moved flows wake and the extra marginal energy of longer
-paths (each flow takes its cheapest such path, counting the links it would wake). Each try is vectorized over the link's flows (one sparse
-product per try), so a pass costs O(links x nonzeros). Before that, flows leave
+paths (each flow takes its cheapest such path, counting the links it would wake).
+Each try is vectorized over the link's flows (one sparse product per try), so a pass
+costs O(links x nonzeros). Before that, flows leave
 arcs over their bandwidth for the cheapest admissible path with room (waking links
 if needed).
 """
@@ -218,7 +219,9 @@ def route_plan(
     value = routing_value(p, model, plan.x, plan.servers_on, routes)
     seconds = time.perf_counter() - t0
     moved = float((routes.rank > 0).sum())
-    log.info("routing: %d flows, %d off their shortest path, %.2fs", len(routes.rank), moved, seconds)
+    log.info(
+        "routing: %d flows, %d off their shortest path, %.2fs", len(routes.rank), moved, seconds
+    )
     info = {**plan.info, "routing_seconds": seconds, "flows_rerouted": moved}
     objective_value = value if plan.status is not Status.INFEASIBLE else plan.objective
     return replace(

@@ -200,9 +200,7 @@ def _cut_matrix(
     demand = rm.fp.demand[rm.row_flow[row]]
     key = demand * len(p.link_a) + link
     uniq, inv = np.unique(key, return_inverse=True)
-    m = sparse.csr_array(
-        (np.ones(len(inv)), (inv, row)), shape=(len(uniq), len(rm.rows))
-    )
+    m = sparse.csr_array((np.ones(len(inv)), (inv, row)), shape=(len(uniq), len(rm.rows)))
     m.sum_duplicates()
     return m, (uniq % len(p.link_a)).astype(np.int64)
 
@@ -254,7 +252,9 @@ class RoutingMilpSolver(HighsOptions):
         if cands is not None:
             x = np.zeros(problem.n_candidates)
             x[cands] = plan.x
-            reason = "candidates restricted to a shortlist per demand: no bound for the whole problem"
+            reason = (
+                "candidates restricted to a shortlist per demand: no bound for the whole problem"
+            )
             plan = replace(plan, x=x, bound=None, reason=reason)
             if plan.status is Status.OPTIMAL:
                 plan = replace(plan, status=Status.FEASIBLE)
@@ -420,12 +420,16 @@ def _plan(
         value = routing_value(p, model, x, on, routes)
         if out.objective is not None and value > out.objective + 1e-6 * max(1.0, abs(value)):
             # (below it is fine: a link the solver left on without traffic sleeps)
-            log.warning("routing milp: plan value %.9g above the solver's %.9g", value, out.objective)
+            log.warning(
+                "routing milp: plan value %.9g above the solver's %.9g", value, out.objective
+            )
         plan = Plan(x, on, "milp", Status.FEASIBLE, objective=value, info=info, routes=routes)
         if warm is not None and warm.objective is not None and warm.objective < value:
             plan = replace(warm, method="milp", info=info)
     elif warm is not None:
-        plan = replace(warm, method="milp", info=info, reason="HiGHS found no plan in time; warm start")
+        plan = replace(
+            warm, method="milp", info=info, reason="HiGHS found no plan in time; warm start"
+        )
     else:
         return Plan(
             np.zeros(p.n_candidates),
@@ -449,9 +453,7 @@ def _plan(
         else (Status.FEASIBLE if finished else Status.TIME_LIMIT)
     )
     info = {**plan.info, "mip_gap": gap}
-    return replace(
-        plan, bound=bound, status=status, info=info, seconds=time.perf_counter() - t0
-    )
+    return replace(plan, bound=bound, status=status, info=info, seconds=time.perf_counter() - t0)
 
 
 def _routes(

@@ -116,7 +116,7 @@ def build_path_table(
         ranks.append(0)
         if k == 1:
             continue
-        first = routes.col_of_node[from0[lo:hi]].tolist() + [int(cols[i])]
+        first = [*routes.col_of_node[from0[lo:hi]].tolist(), int(cols[i])]
         found = itertools.islice(
             nx.shortest_simple_paths(graph, int(root_col[rows[i]]), int(cols[i]), "weight"), k
         )
@@ -168,6 +168,4 @@ def _depth_order(pair: IntArray) -> IntArray:
 
 
 def _cat(parts: list[IntArray]) -> IntArray:
-    return (
-        np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
-    )
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)

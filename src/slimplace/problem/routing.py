@@ -46,9 +46,7 @@ def with_k_paths(problem: CompiledProblem, k: int, *, sleep: bool = False) -> Co
     node = p.cand_node[away]
     core = node != r.roots[row]
     keys = np.unique(row[core] * len(r.cols) + r.col(node[core]))
-    table = build_path_table(
-        r, p.link_a, p.link_b, p.link_latency_s, p.link_bandwidth_bps, keys, k
-    )
+    table = build_path_table(r, p.link_a, p.link_b, p.link_latency_s, p.link_bandwidth_bps, keys, k)
     return replace(p, paths=table)
 
 
@@ -150,9 +148,11 @@ def flow_slack_s(problem: CompiledProblem, demand: IntArray, node: IntArray) -> 
     key = p.cand_demand * n + p.cand_node
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
-    worst_lat = np.maximum.reduceat(p.cand_latency_s[order], _starts(sorted_key)) if len(
-        key
-    ) else np.zeros(0)
+    worst_lat = (
+        np.maximum.reduceat(p.cand_latency_s[order], _starts(sorted_key))
+        if len(key)
+        else np.zeros(0)
+    )
     uniq = sorted_key[_starts(sorted_key)] if len(key) else np.zeros(0, dtype=np.int64)
     want = demand * n + node
     pos = np.minimum(np.searchsorted(uniq, want), max(len(uniq) - 1, 0))
