@@ -17,7 +17,7 @@ from slimplace.calibration.model import CalibratedLatencyModel
 from slimplace.energy.embodied import node_embodied_g_per_h
 from slimplace.energy.network import link_power
 from slimplace.energy.radio import demand_radio_energy_j
-from slimplace.errors import InfeasibleScenarioError, Unservable
+from slimplace.errors import InfeasibleScenarioError, InputError, Problem, Unservable
 from slimplace.problem.access import access_unservable
 from slimplace.problem.candidates import CandidateSet, DemandView, enumerate_app, pareto_keep
 from slimplace.problem.compiled import CompiledProblem, FloatArray, IntArray
@@ -60,6 +60,16 @@ def compile_problem(
     takes a measured latency, else the profile's ``latency_fit``, else FLOPs / throughput.
     """
     t0 = time.perf_counter()
+    if any(a.stages for a in scenario.applications):
+        from slimplace.split.stages import expand_stages
+
+        scenario = expand_stages(scenario)
+    if any(a.generation is not None for a in scenario.applications):
+        from slimplace.llm.compile import prepare_generation  # generation apps: docs/llm.md
+
+        scenario, latency_model = prepare_generation(
+            scenario, latency_model or CalibratedLatencyModel()
+        )
     nodes = _node_arrays(scenario)
     links = _link_arrays(scenario, nodes["index"])
     fam = _family_arrays(scenario)
@@ -85,10 +95,26 @@ def compile_problem(
     )
     unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
-    if unservable and strict:
-        raise InfeasibleScenarioError(file or scenario.name, unservable)
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
+    if any(a.split is not None or a.stages for a in scenario.applications):
+        from slimplace.split.candidates import add_split_candidates
+        from slimplace.split.tables import cut_tables
+
+        problem = add_split_candidates(problem, cut_tables(scenario, fam["family"]), table)
+    if problem.unservable and strict:
+        raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
     if scenario.settings.k_paths > 1:
+        if (problem.cand_cut >= 0).any():  # routes carry the demand's request bits
+            raise InputError(
+                file or scenario.name,
+                [
+                    Problem(
+                        "settings.k_paths",
+                        "routing as a decision (k_paths > 1) does not "
+                        "support split computing yet; use k_paths: 1",
+                    )
+                ],
+            )
         problem = with_k_paths(problem, scenario.settings.k_paths)
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",

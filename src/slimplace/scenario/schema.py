@@ -18,9 +18,11 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from slimplace.scenario import validate as rules
+from slimplace.scenario.generation_io import GenerationModel, LlmFamilyModel, LlmHardwareModel
 from slimplace.scenario.model import (
     AccuracyMode,
     Application,
+    CutPrecision,
     LatencyFit,
     MeasuredLatency,
     ModelFamily,
@@ -29,6 +31,8 @@ from slimplace.scenario.model import (
     Objective,
     Ownership,
     Settings,
+    SplitSpec,
+    Stage,
     Tier,
     Variant,
 )
@@ -154,6 +158,8 @@ class HardwareModel(_Model):
     #: catalog's figures for a profile of that name, else none
     embodied_kg: NonNegative | None = None
     lifetime_years: PositiveNumber | None = None
+    #: language-model speed (docs/llm.md); omitted: serves no generation application
+    llm: LlmHardwareModel | None = None
 
 
 class LinkKindModel(_Model):
@@ -256,19 +262,43 @@ class SourceModel(_Model):
     rate: Rate
 
 
+class SplitModel(_Model):
+    """Split computing of an application's model (``split:``; :class:`SplitSpec`)."""
+
+    network: Name
+    cuts: list[Name] = []
+    cut_precision: CutPrecision = default(SplitSpec, "cut_precision")
+    cut_accuracy_loss: Fraction = default(SplitSpec, "cut_accuracy_loss")
+
+
+class StageModel(_Model):
+    """One model of a multi-stage application (``stages:``; :class:`Stage`)."""
+
+    id: Name
+    family: Name
+    after: list[Name] = []
+    output: Size = default(Stage, "output_bytes")
+    calls: PositiveNumber = default(Stage, "calls")
+
+
 class ApplicationModel(_Model):
     """An application: a request stream with an SLO and an accuracy floor."""
 
     id: Name
-    family: Name
+    #: the model family (a multi-stage application may leave it out: its first stage's)
+    family: Name | None = None
     sources: Annotated[list[SourceModel], Field(min_length=1)]
-    request: Size
-    response: Size
+    #: request and response sizes; a generation application may leave them to its tokens
+    request: Size | None = None
+    response: Size | None = None
     slo: PositiveTime
     accuracy_floor: Fraction = default(Application, "accuracy_floor")
     accuracy_mode: AccuracyMode = default(Application, "accuracy_mode")
     splittable: bool = default(Application, "splittable")
     workload: Name | None = default(Application, "workload")
+    split: SplitModel | None = None
+    stages: list[StageModel] = []
+    generation: GenerationModel | None = None
 
 
 class ScenarioFile(_Model):
@@ -280,6 +310,7 @@ class ScenarioFile(_Model):
     hardware: list[HardwareModel] = []
     link_kinds: list[LinkKindModel] = []
     families: list[FamilyModel] = []
+    llm_families: list[LlmFamilyModel] = []
     regions: list[RegionModel] = []
     nodes: Annotated[list[NodeModel], Field(min_length=1)]
     links: list[LinkModel] = []
@@ -325,6 +356,8 @@ __all__ = [
     "ScenarioFile",
     "SettingsModel",
     "SourceModel",
+    "SplitModel",
+    "StageModel",
     "VariantModel",
     "default",
     "field_names_at",
