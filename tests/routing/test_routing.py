@@ -13,6 +13,7 @@ from slimplace.cli import app
 from slimplace.evaluate import evaluate, link_loads_bps
 from slimplace.explain import NotApplicable, default_levers
 from slimplace.optim.costs import ObjectiveOptions
+from slimplace.optim.routing_heuristic import energy_aware_routes
 from slimplace.optim.routing_milp import links_asleep
 from slimplace.optim.routing_model import routing_value
 from slimplace.problem.compile import compile_problem
@@ -202,3 +203,29 @@ def test_link_transitions_between_plans() -> None:
     )
     assert len(t.woken) == 2 and len(t.asleep) == 2  # two metro links wake, two core links sleep
     assert t.wake_s == pytest.approx(max(q.link_wake_time_s[t.woken]))
+
+
+def test_flows_leave_a_link_whose_bandwidth_binds(tmp_path: Path) -> None:
+    """With a-d too thin for camera a's traffic, fixed shortest paths overload it; with
+    k = 3 the heuristic moves the flow through b and the MILP routes it so."""
+    thin = tmp_path / "thin.yaml"
+    text = TRIANGLE.read_text().replace("{node: cam-a, rate: 2/s}", "{node: cam-a, rate: 10/s}")
+    thin.write_text(
+        text.replace(
+            "{a: a, b: d, kind: core, latency: 10 ms}",
+            "{a: a, b: d, kind: core, latency: 10 ms, bandwidth: 8 Mbit/s}",
+        )
+    )
+    p = compile_problem(load_scenario(thin))
+    fixed = solve(with_k_paths(p, 1, sleep=True), "milp", time_limit_s=30)
+    assert str(fixed.plan.status) == "infeasible"  # a-d is the only fixed route of camera a
+    q = with_k_paths(p, 3)
+    r = solve(q, "milp", time_limit_s=30)
+    assert r.evaluation.feasible, r.evaluation.violations
+    assert r.plan.routes is not None and (r.plan.routes.rank > 0).any()
+    # the heuristic, from the same placement on shortest paths, moves the flow off a-d
+    model = ObjectiveOptions().cost_model(q)
+    routes = energy_aware_routes(q, model, r.plan.x)
+    shortest = evaluate(q, dataclasses.replace(r.plan, routes=None))
+    assert any(v.kind == "bandwidth" for v in shortest.violations)
+    assert evaluate(q, dataclasses.replace(r.plan, routes=routes)).feasible

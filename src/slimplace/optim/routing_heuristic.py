@@ -155,13 +155,13 @@ class _State:
     def repair(self) -> None:
         """Move flows off arcs over their bandwidth (largest first) onto the cheapest
         admissible path with room, waking links where needed."""
-        rm = self.rm
         for arc in np.flatnonzero(self.loads > self.cap):
-            rows = np.flatnonzero(rm.load[:, [arc]].toarray().ravel() > 0)
+            column = np.asarray(self.loads_t[[arc]].toarray(), dtype=np.float64).ravel()
+            rows = np.flatnonzero(column > 0)
             chosen = np.zeros(len(self.flow), dtype=bool)
             chosen[self.choice] = True
             on_arc = rows[chosen[rows]]
-            on_arc = on_arc[np.argsort(-rm.load[on_arc, [arc]].toarray().ravel())]
+            on_arc = on_arc[np.argsort(-column[on_arc], kind="stable")]
             crossing = np.zeros(len(self.flow), dtype=bool)
             crossing[rows] = True
             for row in on_arc:
