@@ -229,3 +229,11 @@ def test_flows_leave_a_link_whose_bandwidth_binds(tmp_path: Path) -> None:
     shortest = evaluate(q, dataclasses.replace(r.plan, routes=None))
     assert any(v.kind == "bandwidth" for v in shortest.violations)
     assert evaluate(q, dataclasses.replace(r.plan, routes=routes)).feasible
+
+
+def test_cli_explain_with_routing_lever() -> None:
+    out = runner.invoke(
+        app, ["explain", str(TRIANGLE), "--k-paths", "3", "--time-limit", "20", "--json", "-"]
+    )
+    assert out.exit_code == 0, out.output
+    assert '"routing"' in out.output
