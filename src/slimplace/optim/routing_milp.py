@@ -307,7 +307,10 @@ class RoutingMilpSolver(HighsOptions):
         rf = routing_formulation(p, model)
         strong = strengthened_lp(p, rf.f, deadline=deadline, threads=self.threads, seed=seed)
         session, lp = strong.session, strong.result
+        first_bound = lp.bound
         lp = _separate_cuts(session, rf, lp, deadline)
+        # cuts only raise the LP bound: the first LP's stays valid if a later one ran out
+        bound = max((b for b in (first_bound, lp.bound) if b is not None), default=None)
         if lp.termination is Termination.INFEASIBLE:
             return Plan(
                 np.zeros(p.n_candidates),
@@ -332,7 +335,7 @@ class RoutingMilpSolver(HighsOptions):
             start=start,
             start_cols=cols,
         )
-        return _plan(p, rf, model, out, lp.bound, warm_p, self.mip_gap, t0)
+        return _plan(p, rf, model, out, bound, warm_p, self.mip_gap, t0)
 
 
 def _separate_cuts(
