@@ -53,9 +53,10 @@ class LinkSleep:
         on_w = p.link_baseload_w if p.power_model else np.zeros(len(p.link_a))
         self._asleep_total_w = float(asleep_w.sum())
         self._on_extra_w = np.where(self.sleepable, on_w - asleep_w, 0.0)
-        self._always_w = float(self._on_extra_w[~self.sleepable].sum())
+        self._always_w = 0.0  # a link that cannot sleep has its baseload in link_fixed_w
         self.routes: FlowRoutes | None = None
-        self._version = -1
+        #: the support version (``SimState``) the entry arrays were built for
+        self.version = -1
         self._arc_entry = sparse.csr_array((2 * len(p.link_a), 0))
         self._entry_link = sparse.csr_array((0, len(p.link_a)))
         self._delta_j = np.zeros(0)
@@ -77,7 +78,7 @@ class LinkSleep:
     def set_routes(self, routes: FlowRoutes | None) -> None:
         """The routes of the plan just deployed (None: every flow on its shortest path)."""
         self.routes = routes
-        self._version = -1
+        self.version = -1
 
     def rebuild(self, demand: IntArray, node: IntArray) -> bool:
         """Arcs, links and marginal energy of every support entry (``demand`` served at
@@ -94,6 +95,7 @@ class LinkSleep:
             (np.ones(len(e_r)), (e_r, arcs_r // 2)), shape=(n_e, n_l)
         )
         self._entry_link.sum_duplicates()
+        self._entry_link.data[:] = 1.0  # each path crosses a link in both directions
         routed_j = np.bincount(e_r, weights=w_r * per_bit[arcs_r // 2], minlength=n_e)
         zero = np.zeros(len(away), dtype=np.int64)
         arcs_0, e_0, w_0 = _arcs(p, demand[away], node[away], zero, away, np.ones(len(away)))
@@ -131,6 +133,12 @@ class LinkSleep:
         self.baseload_j += power * step_s
         power += float(self._delta_j @ flow)
         return power, late_e, late_s
+
+    def link_power_w(self) -> FloatArray:
+        """Baseload of every link this step: its baseload while on, sleep power asleep."""
+        p = self.problem
+        on = self.on if self.on is not None else np.ones(len(p.link_a), dtype=bool)
+        return accounting.link_fixed_w(p) + np.where(on, self._on_extra_w, 0.0)
 
     def report(self) -> dict[str, float]:
         """Totals of the run: link wake-ups and sleeps, mean links on and asleep, the
