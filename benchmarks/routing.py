@@ -160,9 +160,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     (feasible plans only; the plan-dependent power of the whole plan alongside)."""
     out: dict[str, Any] = {}
     today = [r for r in rows if r["variant"] == "today" and r["feasible"]]
-    out["today"] = (
-        {"power_w": today[0]["power_w"], "plan_w": today[0]["plan_w"]} if today else None
-    )
+    out["today"] = {"power_w": today[0]["power_w"], "plan_w": today[0]["plan_w"]} if today else None
     for variant in ("fixed-sp", "k3", "k5"):
         ok = [r for r in rows if r["variant"] == variant and r["feasible"]]
         if not ok:

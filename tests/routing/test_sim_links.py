@@ -59,7 +59,9 @@ def _link(p, u: str, v: str) -> int:
 
 
 def _on_w(p, pairs: list[tuple[str, str]]) -> float:
-    return float(sum(p.link_baseload_w[_link(p, u, v)] - p.link_sleep_w[_link(p, u, v)] for u, v in pairs))
+    return float(
+        sum(p.link_baseload_w[_link(p, u, v)] - p.link_sleep_w[_link(p, u, v)] for u, v in pairs)
+    )
 
 
 def test_links_sleep_at_night_and_energy_matches_the_hand_count() -> None:
@@ -78,8 +80,13 @@ def test_links_sleep_at_night_and_energy_matches_the_hand_count() -> None:
         noise_cv=np.zeros(p.n_demands),
     )
     horizon = 4 * STEP_S
-    every_on = simulate(p, _Fixed(dataclasses.replace(plan, routes=None)), horizon_s=horizon,
-                        step_s=STEP_S, workload=wl).summary
+    every_on = simulate(
+        p,
+        _Fixed(dataclasses.replace(plan, routes=None)),
+        horizon_s=horizon,
+        step_s=STEP_S,
+        workload=wl,
+    ).summary
     asleep = simulate(sleep1, _Fixed(plan), horizon_s=horizon, step_s=STEP_S, workload=wl).summary
     metro = _on_w(p, [("a", "b"), ("b", "c")])
     night = _on_w(p, [("cam-a", "a"), ("a", "d"), ("cam-c", "c"), ("c", "d")])

@@ -29,9 +29,7 @@ from slimplace.problem.paths import FlowRoutes, PathTable, build_path_table
 SLO_RTOL = 1e-9
 
 
-def with_k_paths(
-    problem: CompiledProblem, k: int, *, sleep: bool | None = None
-) -> CompiledProblem:
+def with_k_paths(problem: CompiledProblem, k: int, *, sleep: bool | None = None) -> CompiledProblem:
     """``problem`` with routing as a decision over ``k`` shortest paths, links without
     traffic sleeping when ``sleep`` (``settings.link_sleep``; None: when k > 1).
 

@@ -43,6 +43,7 @@ from slimplace.arrays import FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.plan import Plan
 from slimplace.problem.modes import mode_power_w
+from slimplace.sim.links import LinkSleep
 from slimplace.sim.model import (
     F_ACC,
     F_BUDGET,
@@ -65,7 +66,6 @@ from slimplace.sim.model import (
     MIX_BINS,
     StepModel,
 )
-from slimplace.sim.links import LinkSleep
 from slimplace.sim.records import COL, COLUMNS
 
 #: Shares below this are not part of a plan's support.
