@@ -71,8 +71,8 @@ from slimplace.problem.routing import plan_arc_loads_bps, shortest_routes
 log = logging.getLogger(__name__)
 
 #: Up to this many cut[d, l] rows go into the model at once; above, they are separated
-#: lazily (the LP with every cut row at once does not finish in a minute at 1k demands).
-CUTS_ALL_MAX = 5_000
+#: lazily. (At 1k demands neither finishes in a minute: docs/routing.md, Scale.)
+CUTS_ALL_MAX = 150_000
 #: Rounds of cut separation at most.
 CUT_ROUNDS = 20
 #: The most violated cut rows added per round at most.
