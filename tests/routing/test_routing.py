@@ -236,7 +236,7 @@ def test_cli_explain_with_routing_lever() -> None:
         app, ["explain", str(TRIANGLE), "--k-paths", "3", "--time-limit", "20", "--json", "-"]
     )
     assert out.exit_code == 0, out.output
-    assert '"routing"' in out.output
+    assert '"routing"' in out.output and '"link-sleep"' in out.output
 
 
 def _with_settings(path: Path, **changes: object):
