@@ -408,6 +408,32 @@ def _violations(
     out += _memory_violations(p, u, used)
     out += _slo_violations(p, u, lat)
     out += _bandwidth_violations(p, loads)
+    out += _batch_fill_violations(p, u)
+    return out
+
+
+def _batch_fill_violations(p: CompiledProblem, u: _Support) -> list[Violation]:
+    """Generation candidates whose node's traffic to their variant keeps fewer sequences
+    in flight than the decode batch their energy assumes: ``sum(flow x W) < b`` (Little's
+    law; :mod:`slimplace.llm.batching`)."""
+    b = p.cand_decode_batch[u.idx]
+    if not (b > 1).any():
+        return []
+    key = u.node * len(p.variant_names) + p.cand_variant[u.idx]
+    uniq, inv = np.unique(key, return_inverse=True)
+    inflight = np.bincount(inv, weights=u.flow * p.cand_decode_residence_s[u.idx])[inv]
+    short = (b > 1) & (inflight < b * (1 - 1e-6))
+    out = []
+    for k in np.unique(inv[short])[:20]:
+        c = int(np.flatnonzero(short & (inv == k))[0])
+        out.append(
+            Violation(
+                "batch-fill",
+                f"{p.node_ids[u.node[c]]}/{p.variant_names[p.cand_variant[u.idx[c]]]}",
+                f"{inflight[c]:.2f} sequences in flight (rate x generation time) cannot keep "
+                f"the assumed decode batch of {b[c]} full",
+            )
+        )
     return out
 
 

@@ -34,7 +34,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from slimplace.arrays import FloatArray
+from slimplace.arrays import FloatArray, IntArray
+from slimplace.llm.batching import (
+    DecodeOptions,
+    assumed_batch,
+    batch_ladder,
+    decode_options,
+    memory_cap,
+)
 from slimplace.llm.catalog import LlmCatalog
 from slimplace.llm.model import LlmVariant
 from slimplace.llm.roofline import (
@@ -114,11 +121,42 @@ def _with_kv_cache(family: ModelFamily, name: str, g: Generation, cat: LlmCatalo
 
 @dataclass(frozen=True, slots=True)
 class GenerationTimes:
-    """Per (profile, variant) pair of one application: occupancy, latency and TPOT, s."""
+    """Per (profile, variant) pair of one application: occupancy, latency and TPOT (s) at
+    the decode batch assumed for the pair, that batch, and the residence time ``W`` (s)
+    a request spends being generated (prefill + every decode step)."""
 
     service_s: FloatArray
     latency_s: FloatArray
     tpot_s: FloatArray
+    batch: IntArray
+    residence_s: FloatArray
+
+
+def generation_options(
+    pairs: Sequence[tuple[LlmVariant, LlmHardware, float]],
+    g: Generation,
+    quantile: float | None,
+) -> DecodeOptions:
+    """Occupancy, latency, TPOT, residence and fill rate of each (variant, LLM speed,
+    server memory) pair at every batch size it admits
+    (:func:`~slimplace.llm.batching.decode_options`), over the application's sampled
+    requests as a (pairs x sizes x requests) grid."""
+    prompt, output = sample_generation(g)
+    p = prompt.astype(np.float64)
+    o = output.astype(np.float64)
+    c = Candidates.stack([(v, device_fit(hw)) for v, hw, _ in pairs])
+    cube = Candidates(*(np.reshape(getattr(c, f), (-1, 1, 1)) for f in c.__slots__))
+    cap = np.array(
+        [
+            min(hw.batch, memory_cap(v.weight_bytes, float(v.kv_cache_bytes(g.context_tokens)), m))
+            for v, hw, m in pairs
+        ],
+        dtype=np.int64,
+    )
+    ladder = batch_ladder(int(cap.max(initial=1)))
+    t_pre = candidate_prefill_s(cube, p[None, None, :])[:, 0, :]
+    step = candidate_step_s(cube, (p + o / 2.0)[None, None, :], ladder[None, :, None])
+    return decode_options(t_pre, step, o, cap, g.slo_on == "ttft", g.tpot_slo_s, quantile)
 
 
 def generation_times(
@@ -126,42 +164,31 @@ def generation_times(
     g: Generation,
     quantile: float | None,
 ) -> GenerationTimes:
-    """Occupancy, latency (TTFT or end to end) and TPOT of each (variant, LLM speed,
-    server memory) pair over the application's sampled requests, vectorised as a
-    (pairs x requests) grid (:meth:`~slimplace.llm.roofline.Candidates.column`)."""
-    prompt, output = sample_generation(g)
-    p = prompt.astype(np.float64)[None, :]
-    o = output.astype(np.float64)[None, :]
-    c = Candidates.stack([(v, device_fit(hw)) for v, hw, _ in pairs]).column()
-    batch = decode_batch(pairs, g.context_tokens)[:, None]
-    t_pre = candidate_prefill_s(c, p)
-    t_step = candidate_step_s(c, p + o / 2.0, batch)
-    occupancy = t_pre + (o - 1.0) * t_step / batch
-    latency = t_pre if g.slo_on == "ttft" else t_pre + (o - 1.0) * t_step
-
-    def stat(x: FloatArray) -> FloatArray:
-        if quantile is None:
-            return np.asarray(x.mean(axis=1), dtype=np.float64)
-        return np.asarray(np.quantile(x, quantile, axis=1), dtype=np.float64)
-
+    """The figures of :func:`generation_options` at the batch assumed for each pair: the
+    largest it admits (:func:`~slimplace.llm.batching.assumed_batch`)."""
+    opts = generation_options(pairs, g, quantile)
+    k = assumed_batch(opts)
+    rows = np.arange(len(pairs))
     return GenerationTimes(
-        service_s=np.asarray(occupancy.mean(axis=1), dtype=np.float64),
-        latency_s=stat(latency),
-        tpot_s=stat(np.broadcast_to(t_step, latency.shape)),
+        service_s=opts.service_s[rows, k],
+        latency_s=opts.latency_s[rows, k],
+        tpot_s=opts.tpot_s[rows, k],
+        batch=opts.batch[k],
+        residence_s=opts.residence_s[rows, k],
     )
 
 
 def decode_batch(
     pairs: Sequence[tuple[LlmVariant, LlmHardware, float]], context_tokens: int
 ) -> FloatArray:
-    """Decode batch of each pair: the profile's ``batch``, cut to the KV caches at
-    ``context_tokens`` that fit the server's memory after the weights (at least 1)."""
-    out = np.ones(len(pairs))
-    for i, (v, hw, memory) in enumerate(pairs):
-        kv = float(v.kv_cache_bytes(context_tokens))
-        room = np.floor((memory - v.weight_bytes) / kv) if kv > 0 else hw.batch
-        out[i] = max(1.0, min(float(hw.batch), float(room)))
-    return out
+    """Largest decode batch of each pair before the TPOT SLO: the profile's ``batch``, cut
+    to the KV caches at ``context_tokens`` that fit the server's memory after the weights."""
+    return np.array(
+        [
+            float(min(hw.batch, memory_cap(v.weight_bytes, float(v.kv_cache_bytes(context_tokens)), m)))
+            for v, hw, m in pairs
+        ]
+    )
 
 
 class GenerationLatencyModel:
@@ -178,6 +205,8 @@ class GenerationLatencyModel:
         table = self.base.service_table(profiles, variants)
         service, compute = table.service_s.copy(), table.compute_s.copy()
         source = table.source.copy()
+        batch = np.ones(service.shape, dtype=np.int64)
+        residence = np.zeros(service.shape)
         columns = self._columns(variants)
         quantile = self.scenario.settings.slo_quantile
         for app in self.scenario.applications:
@@ -202,7 +231,9 @@ class GenerationLatencyModel:
             grid = np.ix_(rows, cols)
             service[grid] = np.where(ok, times.service_s.reshape(shape), UNSERVED_S)
             compute[grid] = np.where(ok, times.latency_s.reshape(shape), np.inf)
-        return ServiceTable(service, compute, source)
+            batch[grid] = times.batch.reshape(shape)
+            residence[grid] = times.residence_s.reshape(shape)
+        return ServiceTable(service, compute, source, batch, residence)
 
     def _columns(self, variants: Sequence[Variant]) -> dict[str, list[int]]:
         """Columns of each family's variants (compile lists families in scenario order)."""
@@ -221,6 +252,7 @@ __all__ = [
     "GenerationLatencyModel",
     "GenerationTimes",
     "decode_batch",
+    "generation_options",
     "device_fit",
     "generation_times",
     "llm_variant",

@@ -210,6 +210,11 @@ def _radio_arrays(scenario: Scenario, links: dict, src: IntArray) -> dict:
     }
 
 
+def _pair_column(table: np.ndarray | None, profile: IntArray, variant: IntArray) -> np.ndarray:
+    """A (profile x variant) table per candidate; empty (the default fills it) when None."""
+    return np.zeros(0) if table is None else table[profile, variant]
+
+
 def _family_arrays(scenario: Scenario) -> dict:
     variants, v_family, v_model, names = [], [], [], []
     m_family, m_memory, m_load = [], [], []
@@ -514,6 +519,8 @@ def _assemble(
         else bits * c.energy_j_per_bit[order],
         cand_accuracy=fam["accuracy"][ck],
         cand_latency_source=table.source[cp, ck] if len(cp) else np.zeros(0, dtype=np.int8),
+        cand_decode_batch=_pair_column(table.decode_batch, cp, ck),
+        cand_decode_residence_s=_pair_column(table.residence_s, cp, ck),
         routes=routes,
         unservable=tuple(unservable),
         network_energy=s.network_energy,

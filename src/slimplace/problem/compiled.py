@@ -150,6 +150,12 @@ class CompiledProblem:
     cand_head_energy_j: FloatArray = field(default_factory=_none_f)
     #: bits each request sends toward ``cand_node``: the request, or the cut tensor
     cand_request_bits: FloatArray = field(default_factory=_none_f)
+    # continuous-batching decode of generation candidates (slimplace.llm.batching): the
+    # decode batch the candidate's energy and occupancy assume (1: none), and the time a
+    # request spends being generated (s); the batch is full only when the node's traffic
+    # to the variant keeps that many sequences in flight (Little's law; evaluator check)
+    cand_decode_batch: IntArray = field(default_factory=_none_i)
+    cand_decode_residence_s: FloatArray = field(default_factory=_none_f)
 
     def __post_init__(self) -> None:
         n, n_links, n_d, n_c = (
@@ -171,6 +177,8 @@ class CompiledProblem:
             "cand_cut": (n_c, np.full(n_c, -1, dtype=np.int64)),
             "cand_head_compute_s": (n_c, np.zeros(n_c)),
             "cand_head_energy_j": (n_c, np.zeros(n_c)),
+            "cand_decode_batch": (n_c, np.ones(n_c, dtype=np.int64)),
+            "cand_decode_residence_s": (n_c, np.zeros(n_c)),
         }
         if len(self.demand_request_bits) == n_d:
             defaults["cand_request_bits"] = (n_c, self.demand_request_bits[self.cand_demand])

@@ -325,6 +325,8 @@ def _new_columns(p: CompiledProblem, new: _Rows) -> dict[str, np.ndarray]:
         "cand_head_compute_s": new.head_s,
         "cand_head_energy_j": new.head_j,
         "cand_request_bits": new.request_bits,
+        "cand_decode_batch": np.ones(len(new.demand), dtype=np.int64),
+        "cand_decode_residence_s": np.zeros(len(new.demand)),
     }
 
 
