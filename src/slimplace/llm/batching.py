@@ -48,6 +48,12 @@ def batch_ladder(cap: int) -> IntArray:
     return np.array([*sizes, cap], dtype=np.int64)
 
 
+def ladder_of(cap: IntArray) -> IntArray:
+    """The sizes of ``batch_ladder(max(cap))`` and every pair's own cap, sorted."""
+    caps = np.asarray(cap, dtype=np.int64)
+    return np.union1d(batch_ladder(int(caps.max(initial=1))), caps).astype(np.int64)
+
+
 def memory_cap(weight_bytes: float, kv_bytes_per_sequence: float, memory_bytes: float) -> int:
     """KV caches of one sequence each that fit ``memory_bytes`` after the weights (>= 1)."""
     if kv_bytes_per_sequence <= 0:
@@ -93,14 +99,14 @@ def decode_options(
     tpot_slo_s: float | None,
     quantile: float | None,
 ) -> DecodeOptions:
-    """Timings of each pair at each batch size of ``batch_ladder(max(cap))``.
+    """Timings of each pair at each batch size of :func:`ladder_of` ``(cap)``.
 
     ``t_pre``: prefill seconds, (pairs, requests); ``step_s``: decode step seconds,
     (pairs, K, requests) at the ladder's sizes; ``output_tokens``: (requests,);
     ``cap``: memory and profile cap per pair. Latency is the TTFT (``ttft``) or the end
     to end; latency and TPOT are the mean, or the ``quantile``, over the requests.
     """
-    ladder = batch_ladder(int(np.max(cap, initial=1)))
+    ladder = ladder_of(cap)
     b = ladder.astype(np.float64)[None, :, None]
     o = np.asarray(output_tokens, dtype=np.float64)[None, None, :]
     pre = np.asarray(t_pre, dtype=np.float64)[:, None, :]
@@ -142,5 +148,6 @@ __all__ = [
     "concurrency",
     "decode_options",
     "fill_rate_per_s",
+    "ladder_of",
     "memory_cap",
 ]

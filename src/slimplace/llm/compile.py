@@ -38,8 +38,8 @@ from slimplace.arrays import FloatArray, IntArray
 from slimplace.llm.batching import (
     DecodeOptions,
     assumed_batch,
-    batch_ladder,
     decode_options,
+    ladder_of,
     memory_cap,
 )
 from slimplace.llm.catalog import LlmCatalog
@@ -153,7 +153,7 @@ def generation_options(
         ],
         dtype=np.int64,
     )
-    ladder = batch_ladder(int(cap.max(initial=1)))
+    ladder = ladder_of(cap)
     t_pre = candidate_prefill_s(cube, p[None, None, :])[:, 0, :]
     step = candidate_step_s(cube, (p + o / 2.0)[None, None, :], ladder[None, :, None])
     return decode_options(t_pre, step, o, cap, g.slo_on == "ttft", g.tpot_slo_s, quantile)
@@ -163,11 +163,13 @@ def generation_times(
     pairs: Sequence[tuple[LlmVariant, LlmHardware, float]],
     g: Generation,
     quantile: float | None,
+    rate_per_s: float = np.inf,
 ) -> GenerationTimes:
     """The figures of :func:`generation_options` at the batch assumed for each pair: the
-    largest it admits (:func:`~slimplace.llm.batching.assumed_batch`)."""
+    largest it admits whose fill rate the application's whole traffic ``rate_per_s``
+    reaches (:func:`~slimplace.llm.batching.assumed_batch`; no node sees more)."""
     opts = generation_options(pairs, g, quantile)
-    k = assumed_batch(opts)
+    k = assumed_batch(replace(opts, ok=opts.ok & (opts.fill_rate_per_s <= rate_per_s)))
     rows = np.arange(len(pairs))
     return GenerationTimes(
         service_s=opts.service_s[rows, k],
@@ -223,7 +225,8 @@ class GenerationLatencyModel:
             family = self.scenario.family_by_name()[app.family]
             variants_of = [llm_variant(v, self.cat) for v in family.variants]
             pairs = [(v, hw, memory) for _, hw, memory in speeds for v in variants_of]
-            times = generation_times(pairs, app.generation, quantile)
+            rate = sum(src.rate_per_s for src in app.sources)
+            times = generation_times(pairs, app.generation, quantile, rate)
             shape = (len(rows), len(cols))
             ok = np.ones(shape, dtype=bool)
             if app.generation.tpot_slo_s is not None:
