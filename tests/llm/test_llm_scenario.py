@@ -168,7 +168,7 @@ def test_average_floor_routes_a_share_to_the_large_model() -> None:
     assert report.saving > 0
 
 
-def test_a_family_shared_by_two_generation_apps_is_copied_per_app() -> None:
+def test_a_family_shared_by_two_generation_apps_loads_its_weights_once() -> None:
     text = (
         ROUTING
         + """
@@ -182,11 +182,14 @@ def test_a_family_shared_by_two_generation_apps_is_copied_per_app() -> None:
     s = loads_scenario(text)
     p = compile_problem(s)
     assert sorted(f.name for f in p.families) == ["qwen:chat", "qwen:complete"]
-    # each copy's memory holds the KV cache at its own application's context
+    # the copies share one model: the weights once, plus one sequence's KV cache at each
+    # application's context (1024 and 128 tokens)
     kv = 2 * 24 * 2 * 64 * 2.0  # qwen2-0.5b, bytes per token
     small = [p.variant_names.index(f"qwen:{a}/qwen2-0.5b@BF16") for a in ("chat", "complete")]
-    memory = p.model_memory_bytes[p.variant_model[small]]
-    assert memory[0] - memory[1] == pytest.approx(kv * (1024 - 128))
+    model = p.variant_model[small]
+    assert model[0] == model[1]
+    assert p.model_memory_bytes[model[0]] == pytest.approx(0.49e9 * 2 + kv * (1024 + 128))
+    assert p.n_models == len({v for f in s.families for v in f.variants})
     # on each node, the chat's longer requests occupy the server longer
     for node in np.unique(p.cand_node):
         svc = [p.cand_service_s[(p.cand_variant == k) & (p.cand_node == node)] for k in small]
@@ -360,3 +363,23 @@ def test_a_generation_app_needs_hardware_with_llm_speed() -> None:
     end = BASE.index("llm_families:")
     problems = _problems(BASE[:start] + BASE[end:])
     assert "llm: block" in problems["applications[0].generation"]
+
+
+def test_shared_weights_fit_where_two_copies_would_not() -> None:
+    """1.5 GB holds qwen2-0.5b's 0.98 GB of BF16 weights once (plus two 6.3 MB KV caches
+    at 256 tokens) but not twice: both applications are served on the one box."""
+    text = BASE.replace("memory: 4 GB", "memory: 1.5 GB") + (
+        """
+  - id: complete
+    family: qwen
+    sources: [{node: user, rate: 0.1/s}]
+    slo: 30 s
+    accuracy_floor: 0.3
+    generation: {prompt_tokens: 50, output_tokens: 10, context_tokens: 256}
+"""
+    )
+    p = compile_problem(loads_scenario(text))
+    assert p.n_models == 1
+    best = solve(p, "milp")
+    assert best.evaluation.feasible
+    assert p.model_memory_bytes[0] == pytest.approx(0.49e9 * 2 + 2 * 2 * 24 * 2 * 64 * 2.0 * 256)

@@ -4,8 +4,10 @@
 scenario has generation applications. It returns
 
 - the scenario with one family per generation application (a family shared by several
-  is copied as ``family:app``), each variant's memory being its weights plus the KV
-  cache of one sequence at the application's ``context_tokens``
+  is copied as ``family:app``, the copies' variants sharing their weights through
+  ``Variant.weights_key``: loaded once per node), each variant's memory being its
+  weights plus the KV cache of one sequence at the ``context_tokens`` of each
+  application using the family
   (:meth:`~slimplace.llm.model.LlmVariant.memory_bytes`);
 - a latency model that fills the (hardware profile x variant) service table of those
   variants from :mod:`slimplace.llm.roofline`, over ``samples`` requests drawn from the
@@ -91,6 +93,10 @@ def prepare_generation(
     for app in scenario.applications:
         uses[app.family] = uses.get(app.family, 0) + 1
     by_name = scenario.family_by_name()
+    contexts: dict[str, list[int]] = {}
+    for app in scenario.applications:
+        if app.generation is not None:
+            contexts.setdefault(app.family, []).append(app.generation.context_tokens)
     own: dict[str, ModelFamily] = {}
     apps: list[Application] = []
     for app in scenario.applications:
@@ -98,7 +104,7 @@ def prepare_generation(
             apps.append(app)
             continue
         name = app.family if uses[app.family] == 1 else f"{app.family}:{app.id}"
-        own[name] = _with_kv_cache(by_name[app.family], name, app.generation, cat)
+        own[name] = _with_kv_cache(by_name[app.family], name, contexts[app.family], cat)
         apps.append(replace(app, family=name))
     copied = {a.family for a in scenario.applications if a.generation is not None}
     shared = tuple(f for f in scenario.families if f.name not in copied | own.keys())
@@ -107,12 +113,20 @@ def prepare_generation(
     return expanded, GenerationLatencyModel(base, expanded, cat)
 
 
-def _with_kv_cache(family: ModelFamily, name: str, g: Generation, cat: LlmCatalog) -> ModelFamily:
+def _with_kv_cache(
+    family: ModelFamily, name: str, contexts: Sequence[int], cat: LlmCatalog
+) -> ModelFamily:
+    """``family`` renamed ``name``, each variant's memory its weights plus one sequence's
+    KV cache at each context in ``contexts`` (one per generation application using the
+    family). Copies of a family shared by several applications share their weights
+    (``Variant.weights_key``): a node that serves both loads the weights once."""
+    shared = len(contexts) > 1
     variants = tuple(
         replace(
             v,
             memory_bytes=v.memory_bytes
-            + float(llm_variant(v, cat).kv_cache_bytes(g.context_tokens)),
+            + sum(float(llm_variant(v, cat).kv_cache_bytes(c)) for c in contexts),
+            weights_key=f"{family.name}/{v.name}" if shared else v.weights_key,
         )
         for v in family.variants
     )

@@ -218,19 +218,25 @@ def _pair_column(table: np.ndarray | None, profile: IntArray, variant: IntArray)
 def _family_arrays(scenario: Scenario) -> dict:
     variants, v_family, v_model, names = [], [], [], []
     m_family, m_memory, m_load = [], [], []
+    shared: dict[str, int] = {}  # Variant.weights_key -> model
     for f_idx, family in enumerate(scenario.families):
         if family.weight_sharing:
             m_family.append(f_idx)
             m_memory.append(max(v.memory_bytes for v in family.variants))
             m_load.append(family.load_time_s)
         for v in family.variants:
-            if not family.weight_sharing:
+            model = shared.get(v.weights_key, -1) if v.weights_key else -1
+            if model >= 0:
+                m_memory[model] = max(m_memory[model], v.memory_bytes)
+            elif not family.weight_sharing:
                 m_family.append(f_idx)
                 m_memory.append(v.memory_bytes)
                 m_load.append(family.load_time_s)
+            if v.weights_key and model < 0:
+                shared[v.weights_key] = len(m_family) - 1
             variants.append(v)
             v_family.append(f_idx)
-            v_model.append(len(m_family) - 1)
+            v_model.append(model if model >= 0 else len(m_family) - 1)
             names.append(f"{family.name}/{v.name}")
     return {
         "family_index": {f.name: i for i, f in enumerate(scenario.families)},

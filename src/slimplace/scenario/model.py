@@ -180,6 +180,10 @@ class Variant:
     precision: str = "fp32"
     measured: tuple[MeasuredLatency, ...] = ()
     source: str = ""
+    #: variants (of any family) with the same non-empty key share one set of weights: a
+    #: node loads them once, charged the largest ``memory_bytes`` of them (a language
+    #: model serving two applications, :mod:`slimplace.llm.compile`)
+    weights_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
