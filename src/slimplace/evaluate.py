@@ -149,6 +149,7 @@ def evaluate(
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
     node_static, node_dynamic = _node_power(p, on, util, busy)
+    node_dynamic *= _busy_power_scale(p, u, busy)
     g_per_j = p.node_carbon_g_per_j(region_g_per_kwh)
     loads = _plan_link_loads(p, u)
     net = _network(p, u, loads, rate, g_per_j, region_g_per_kwh)
@@ -353,6 +354,19 @@ def _node_power(
         )
         dynamic[nodes] = p.node_pue[nodes] * on[nodes] * (per_server - p.node_idle_w[nodes])
     return static, dynamic
+
+
+def _busy_power_scale(p: CompiledProblem, u: _Support, busy: FloatArray) -> FloatArray:
+    """Per node, the flow-weighted mean of ``cand_power_factor`` over its busy time (1
+    where every candidate draws the peak: the linear power of Fan et al. 2007)."""
+    factor = p.cand_power_factor[u.idx]
+    if not (factor != 1.0).any():
+        return np.ones(p.n_nodes)
+    weighted = np.bincount(
+        u.node, weights=u.flow * p.cand_service_s[u.idx] * factor, minlength=p.n_nodes
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(busy > 0, weighted / busy, 1.0), dtype=np.float64)
 
 
 def _candidate_latency(p: CompiledProblem, idx: IntArray, util: FloatArray) -> FloatArray:

@@ -88,6 +88,8 @@ class DecodeOptions:
     tpot_s: FloatArray
     residence_s: FloatArray
     fill_rate_per_s: FloatArray
+    #: mean prefill time of each pair (the same at every size)
+    prefill_s: FloatArray
 
 
 def decode_options(
@@ -132,6 +134,7 @@ def decode_options(
         tpot_s=tpot,
         residence_s=w,
         fill_rate_per_s=fill_rate_per_s(ladder[None, :], w),
+        prefill_s=np.broadcast_to(pre.mean(axis=2), w.shape).copy(),
     )
 
 

@@ -46,6 +46,7 @@ from slimplace.llm.batching import (
 )
 from slimplace.llm.catalog import LlmCatalog
 from slimplace.llm.model import LlmVariant
+from slimplace.llm.power import power_factor
 from slimplace.llm.roofline import (
     Candidates,
     DeviceLlmFit,
@@ -144,6 +145,7 @@ class GenerationTimes:
     tpot_s: FloatArray
     batch: IntArray
     residence_s: FloatArray
+    prefill_s: FloatArray
 
 
 def generation_options(
@@ -191,6 +193,7 @@ def generation_times(
         tpot_s=opts.tpot_s[rows, k],
         batch=opts.batch[k],
         residence_s=opts.residence_s[rows, k],
+        prefill_s=opts.prefill_s[rows, k],
     )
 
 
@@ -205,6 +208,28 @@ def decode_batch(
             for v, hw, m in pairs
         ]
     )
+
+
+def _power_factors(
+    profiles: Sequence[HardwareProfile], rows: Sequence[int], times: GenerationTimes
+) -> FloatArray:
+    """Phase-power factor of each (row profile, variant) pair of ``times``, rows major
+    (:func:`~slimplace.llm.power.power_factor`)."""
+    per_row = len(times.service_s) // max(len(rows), 1)
+    out = np.ones(len(times.service_s))
+    for i, r in enumerate(rows):
+        prof = profiles[r]
+        assert prof.llm is not None
+        sl = slice(i * per_row, (i + 1) * per_row)
+        out[sl] = power_factor(
+            times.prefill_s[sl],
+            times.service_s[sl] - times.prefill_s[sl],
+            times.batch[sl].astype(np.float64),
+            prof.llm.decode_power_w,
+            prof.idle_power_w,
+            prof.peak_power_w,
+        )
+    return out
 
 
 class GenerationLatencyModel:
@@ -223,6 +248,7 @@ class GenerationLatencyModel:
         source = table.source.copy()
         batch = np.ones(service.shape, dtype=np.int64)
         residence = np.zeros(service.shape)
+        factor = np.ones(service.shape)
         columns = self._columns(variants)
         quantile = self.scenario.settings.slo_quantile
         for app in self.scenario.applications:
@@ -250,7 +276,8 @@ class GenerationLatencyModel:
             compute[grid] = np.where(ok, times.latency_s.reshape(shape), np.inf)
             batch[grid] = times.batch.reshape(shape)
             residence[grid] = times.residence_s.reshape(shape)
-        return ServiceTable(service, compute, source, batch, residence)
+            factor[grid] = _power_factors(profiles, rows, times).reshape(shape)
+        return ServiceTable(service, compute, source, batch, residence, factor)
 
     def _columns(self, variants: Sequence[Variant]) -> dict[str, list[int]]:
         """Columns of each family's variants (compile lists families in scenario order)."""

@@ -519,7 +519,8 @@ def _assemble(
         cand_compute_s=compute,
         cand_net_latency_s=net,
         cand_latency_s=lat,
-        cand_dyn_energy_j=dynamic_energy_j(service, nodes["idle"][cn], nodes["peak"][cn]),
+        cand_dyn_energy_j=dynamic_energy_j(service, nodes["idle"][cn], nodes["peak"][cn])
+        * (1.0 if table.power_factor is None else table.power_factor[cp, ck]),
         cand_net_energy_j=bits * c.energy_j_per_bit[order] + radio_j
         if power_model
         else bits * c.energy_j_per_bit[order],
@@ -527,6 +528,7 @@ def _assemble(
         cand_latency_source=table.source[cp, ck] if len(cp) else np.zeros(0, dtype=np.int8),
         cand_decode_batch=_pair_column(table.decode_batch, cp, ck),
         cand_decode_residence_s=_pair_column(table.residence_s, cp, ck),
+        cand_power_factor=_pair_column(table.power_factor, cp, ck),
         routes=routes,
         unservable=tuple(unservable),
         network_energy=s.network_energy,

@@ -156,6 +156,10 @@ class CompiledProblem:
     # to the variant keeps that many sequences in flight (Little's law; evaluator check)
     cand_decode_batch: IntArray = field(default_factory=_none_i)
     cand_decode_residence_s: FloatArray = field(default_factory=_none_f)
+    #: mean power above idle while serving the candidate over ``peak - idle`` (1: the
+    #: peak; below 1 for a memory-bound decode, slimplace.llm.power): ``cand_dyn_energy_j``
+    #: and the evaluator's and simulator's busy power are scaled by it
+    cand_power_factor: FloatArray = field(default_factory=_none_f)
 
     def __post_init__(self) -> None:
         n, n_links, n_d, n_c = (
@@ -179,6 +183,7 @@ class CompiledProblem:
             "cand_head_energy_j": (n_c, np.zeros(n_c)),
             "cand_decode_batch": (n_c, np.ones(n_c, dtype=np.int64)),
             "cand_decode_residence_s": (n_c, np.zeros(n_c)),
+            "cand_power_factor": (n_c, np.ones(n_c)),
         }
         if len(self.demand_request_bits) == n_d:
             defaults["cand_request_bits"] = (n_c, self.demand_request_bits[self.cand_demand])

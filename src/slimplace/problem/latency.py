@@ -96,6 +96,9 @@ class ServiceTable:
     #: None: batch 1 everywhere) and the time a request spends being generated (s)
     decode_batch: npt.NDArray[np.int64] | None = None
     residence_s: FloatArray | None = None
+    #: dynamic energy per request over ``(peak - idle) x service_s`` (phase powers of
+    #: generation variants, :mod:`slimplace.llm.power`; None: 1 everywhere)
+    power_factor: FloatArray | None = None
 
 
 class LatencyModel(Protocol):

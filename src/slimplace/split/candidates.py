@@ -327,6 +327,7 @@ def _new_columns(p: CompiledProblem, new: _Rows) -> dict[str, np.ndarray]:
         "cand_request_bits": new.request_bits,
         "cand_decode_batch": np.ones(len(new.demand), dtype=np.int64),
         "cand_decode_residence_s": np.zeros(len(new.demand)),
+        "cand_power_factor": np.ones(len(new.demand)),
     }
 
 
