@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_llm_scenario import BASE, _hand_worked
 
 from slimplace.evaluate import evaluate
 from slimplace.llm.power import decode_power_w, power_factor
@@ -12,8 +13,6 @@ from slimplace.problem.compile import compile_problem
 from slimplace.scenario.io import dump_scenario, loads_scenario
 from slimplace.sim import simulate
 from slimplace.solve import solve
-
-from test_llm_scenario import BASE, _hand_worked
 
 PHASED = BASE.replace("batch: 1}", "batch: 1, decode_power: 15 W}")
 

@@ -44,6 +44,8 @@ from slimplace.llm.batching import (
     ladder_of,
     memory_cap,
 )
+from slimplace.llm.cascade import PREFIX as CASCADE_PREFIX
+from slimplace.llm.cascade import cascade_family, cascade_of, is_cascade, parts
 from slimplace.llm.catalog import LlmCatalog
 from slimplace.llm.model import LlmVariant
 from slimplace.llm.power import power_factor
@@ -58,6 +60,7 @@ from slimplace.llm.tokens import sample_generation
 from slimplace.problem.latency import LatencyModel, LatencySource, ServiceTable
 from slimplace.scenario.generation import Generation, LlmHardware
 from slimplace.scenario.model import Application, HardwareProfile, ModelFamily, Scenario, Variant
+from slimplace.split.stages import PREFIX as STAGES_PREFIX
 
 #: Occupancy given to (profile, variant) pairs that cannot serve (no LLM speed, TPOT SLO
 #: missed; their latency is infinite): finite, so that queueing formulas stay finite, and
@@ -84,12 +87,19 @@ def llm_variant(v: Variant, cat: LlmCatalog) -> LlmVariant:
     return cat.variant(model, quant)
 
 
+def llm_parts(v: Variant, cat: LlmCatalog) -> tuple[LlmVariant, ...]:
+    """The catalog variants behind a ``model@quant`` or cascade (``small>large``) variant."""
+    return tuple(cat.variant(*split_variant_name(name)) for name in parts(v.name))
+
+
 def prepare_generation(
     scenario: Scenario, base: LatencyModel, cat: LlmCatalog | None = None
 ) -> tuple[Scenario, LatencyModel]:
     """One family per generation application (KV cache in its memory), and a latency model
     that prices those families' variants by the token-level model (module docstring)."""
     cat = cat or llm_catalog()
+    shares = {CASCADE_PREFIX + a.id: cascade_of(a).share for a in scenario.applications if is_cascade(a)}
+    scenario = _with_cascades(scenario)
     uses: dict[str, int] = {}
     for app in scenario.applications:
         uses[app.family] = uses.get(app.family, 0) + 1
@@ -111,7 +121,26 @@ def prepare_generation(
     shared = tuple(f for f in scenario.families if f.name not in copied | own.keys())
     families = tuple(sorted((*shared, *own.values()), key=lambda f: f.name))
     expanded = replace(scenario, families=families, applications=tuple(apps))
-    return expanded, GenerationLatencyModel(base, expanded, cat)
+    return expanded, GenerationLatencyModel(base, expanded, cat, shares)
+
+
+def _with_cascades(scenario: Scenario) -> Scenario:
+    """Each cascade application on its own family of cascade variants, its stages dropped
+    (both run on one node: no cut; :mod:`slimplace.llm.cascade`), the composite family
+    the stages machinery made for it removed."""
+    cascades = [a for a in scenario.applications if is_cascade(a)]
+    if not cascades:
+        return scenario
+    by_name = scenario.family_by_name()
+    added = tuple(cascade_family(a, by_name) for a in cascades)
+    ids = {a.id for a in cascades}
+    apps = tuple(
+        replace(a, family=CASCADE_PREFIX + a.id, stages=()) if a.id in ids else a
+        for a in scenario.applications
+    )
+    dropped = {STAGES_PREFIX + a.id for a in cascades}
+    kept = tuple(f for f in scenario.families if f.name not in dropped)
+    return replace(scenario, families=kept + added, applications=apps)
 
 
 def _with_kv_cache(
@@ -126,7 +155,7 @@ def _with_kv_cache(
         replace(
             v,
             memory_bytes=v.memory_bytes
-            + sum(float(llm_variant(v, cat).kv_cache_bytes(c)) for c in contexts),
+            + sum(float(m.kv_cache_bytes(c)) for c in contexts for m in llm_parts(v, cat)),
             weights_key=f"{family.name}/{v.name}" if shared else v.weights_key,
         )
         for v in family.variants
@@ -146,6 +175,8 @@ class GenerationTimes:
     batch: IntArray
     residence_s: FloatArray
     prefill_s: FloatArray
+    #: dynamic energy over (peak - idle) x occupancy (:mod:`slimplace.llm.power`)
+    power_factor: FloatArray
 
 
 def generation_options(
@@ -194,6 +225,42 @@ def generation_times(
         batch=opts.batch[k],
         residence_s=opts.residence_s[rows, k],
         prefill_s=opts.prefill_s[rows, k],
+        power_factor=np.ones(len(rows)),
+    )
+
+
+def combine_cascade(
+    small: GenerationTimes, large: GenerationTimes, share: float, ttft: bool
+) -> GenerationTimes:
+    """A cascade's figures from its stages' on the same node (:mod:`slimplace.llm.cascade`):
+    occupancy and energy ``S + s L``; latency ``E2E_S + s E2E_L`` or, on the time to
+    first token, ``TTFT_S + s (E2E_S - TTFT_S + TTFT_L)``; TPOT the larger; decode batch
+    and residence those of the stage whose batch its traffic fills least easily (the
+    evaluator's fill check, ``flow x W >= b``, with the large stage's flow ``s x`` the
+    cascade's: ``W = s W_L``)."""
+    s = float(share)
+    service = small.service_s + s * large.service_s
+    e2e_small = small.residence_s if ttft else small.latency_s
+    latency = (
+        small.latency_s + s * (e2e_small - small.prefill_s + large.latency_s)
+        if ttft
+        else small.latency_s + s * large.latency_s
+    )
+    energy = small.power_factor * small.service_s + s * large.power_factor * large.service_s
+    w_large = s * large.residence_s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need_small = np.where(small.batch > 1, small.batch / small.residence_s, 0.0)
+        need_large = np.where(large.batch > 1, large.batch / w_large, 0.0)
+        factor = np.where(service > 0, energy / service, 1.0)
+    use_large = need_large > need_small
+    return GenerationTimes(
+        service_s=service,
+        latency_s=latency,
+        tpot_s=np.maximum(small.tpot_s, large.tpot_s),
+        batch=np.where(use_large, large.batch, small.batch),
+        residence_s=np.where(use_large, w_large, small.residence_s),
+        prefill_s=small.prefill_s,
+        power_factor=factor,
     )
 
 
@@ -236,8 +303,16 @@ class GenerationLatencyModel:
     """``base`` for every variant, the token-level model for generation applications'
     families (:func:`generation_times`); see the module docstring."""
 
-    def __init__(self, base: LatencyModel, scenario: Scenario, cat: LlmCatalog) -> None:
+    def __init__(
+        self,
+        base: LatencyModel,
+        scenario: Scenario,
+        cat: LlmCatalog,
+        cascade_share: dict[str, float] | None = None,
+    ) -> None:
         self.base, self.scenario, self.cat = base, scenario, cat
+        #: escalation share of each cascade family (:mod:`slimplace.llm.cascade`)
+        self.cascade_share = dict(cascade_share or {})
 
     def service_table(
         self, profiles: Sequence[HardwareProfile], variants: Sequence[Variant]
@@ -263,10 +338,8 @@ class GenerationLatencyModel:
                 continue
             rows = [i for i, _, _ in speeds]
             family = self.scenario.family_by_name()[app.family]
-            variants_of = [llm_variant(v, self.cat) for v in family.variants]
-            pairs = [(v, hw, memory) for _, hw, memory in speeds for v in variants_of]
             rate = sum(src.rate_per_s for src in app.sources)
-            times = generation_times(pairs, app.generation, quantile, rate)
+            times = self._app_times(app, family, profiles, speeds, rate)
             shape = (len(rows), len(cols))
             ok = np.ones(shape, dtype=bool)
             if app.generation.tpot_slo_s is not None:
@@ -276,8 +349,35 @@ class GenerationLatencyModel:
             compute[grid] = np.where(ok, times.latency_s.reshape(shape), np.inf)
             batch[grid] = times.batch.reshape(shape)
             residence[grid] = times.residence_s.reshape(shape)
-            factor[grid] = _power_factors(profiles, rows, times).reshape(shape)
+            factor[grid] = times.power_factor.reshape(shape)
         return ServiceTable(service, compute, source, batch, residence, factor)
+
+    def _app_times(
+        self,
+        app: Application,
+        family: ModelFamily,
+        profiles: Sequence[HardwareProfile],
+        speeds: Sequence[tuple[int, LlmHardware, float]],
+        rate_per_s: float,
+    ) -> GenerationTimes:
+        """Times of every (LLM profile, variant of ``family``) pair, rows major; a
+        cascade's from its two stages' (:mod:`slimplace.llm.cascade`)."""
+        assert app.generation is not None
+        quantile = self.scenario.settings.slo_quantile
+        rows = [i for i, _, _ in speeds]
+
+        def of(models: Sequence[LlmVariant], rate: float) -> GenerationTimes:
+            pairs = [(v, hw, memory) for _, hw, memory in speeds for v in models]
+            times = generation_times(pairs, app.generation, quantile, rate)  # type: ignore[arg-type]
+            return replace(times, power_factor=_power_factors(profiles, rows, times))
+
+        split = [llm_parts(v, self.cat) for v in family.variants]
+        if all(len(s) == 1 for s in split):
+            return of([s[0] for s in split], rate_per_s)
+        share = self.cascade_share[family.name]
+        small = of([s[0] for s in split], rate_per_s)
+        large = of([s[1] for s in split], share * rate_per_s)
+        return combine_cascade(small, large, share, app.generation.slo_on == "ttft")
 
     def _columns(self, variants: Sequence[Variant]) -> dict[str, list[int]]:
         """Columns of each family's variants (compile lists families in scenario order)."""
@@ -295,6 +395,7 @@ __all__ = [
     "LLM_KIND",
     "GenerationLatencyModel",
     "GenerationTimes",
+    "combine_cascade",
     "decode_batch",
     "generation_options",
     "device_fit",
