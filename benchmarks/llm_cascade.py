@@ -78,8 +78,7 @@ def main() -> None:
                 if e.feasible and cloud.feasible
                 else None,
                 "chat": [
-                    {"variant": s.variant, "tier": s.tier, "share": round(s.share, 4)}
-                    for s in chat
+                    {"variant": s.variant, "tier": s.tier, "share": round(s.share, 4)} for s in chat
                 ],
             }
         )

@@ -434,7 +434,7 @@ def _batch_fill_violations(p: CompiledProblem, u: _Support) -> list[Violation]:
     if not (b > 1).any():
         return []
     key = u.node * len(p.variant_names) + p.cand_variant[u.idx]
-    uniq, inv = np.unique(key, return_inverse=True)
+    _uniq, inv = np.unique(key, return_inverse=True)
     inflight = np.bincount(inv, weights=u.flow * p.cand_decode_residence_s[u.idx])[inv]
     short = (b > 1) & (inflight < b * (1 - 1e-6))
     out = []

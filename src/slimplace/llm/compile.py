@@ -98,7 +98,8 @@ def prepare_generation(
     """One family per generation application (KV cache in its memory), and a latency model
     that prices those families' variants by the token-level model (module docstring)."""
     cat = cat or llm_catalog()
-    shares = {CASCADE_PREFIX + a.id: cascade_of(a).share for a in scenario.applications if is_cascade(a)}
+    cascades = (a for a in scenario.applications if is_cascade(a))
+    shares = {CASCADE_PREFIX + a.id: cascade_of(a).share for a in cascades}
     scenario = _with_cascades(scenario)
     uses: dict[str, int] = {}
     for app in scenario.applications:
@@ -269,12 +270,11 @@ def decode_batch(
 ) -> FloatArray:
     """Largest decode batch of each pair before the TPOT SLO: the profile's ``batch``, cut
     to the KV caches at ``context_tokens`` that fit the server's memory after the weights."""
-    return np.array(
-        [
-            float(min(hw.batch, memory_cap(v.weight_bytes, float(v.kv_cache_bytes(context_tokens)), m)))
-            for v, hw, m in pairs
-        ]
-    )
+    caps = [
+        min(hw.batch, memory_cap(v.weight_bytes, float(v.kv_cache_bytes(context_tokens)), m))
+        for v, hw, m in pairs
+    ]
+    return np.array(caps, dtype=np.float64)
 
 
 def _power_factors(
@@ -325,7 +325,6 @@ class GenerationLatencyModel:
         residence = np.zeros(service.shape)
         factor = np.ones(service.shape)
         columns = self._columns(variants)
-        quantile = self.scenario.settings.slo_quantile
         for app in self.scenario.applications:
             if app.generation is None:
                 continue
@@ -397,8 +396,8 @@ __all__ = [
     "GenerationTimes",
     "combine_cascade",
     "decode_batch",
-    "generation_options",
     "device_fit",
+    "generation_options",
     "generation_times",
     "llm_variant",
     "prepare_generation",

@@ -114,9 +114,7 @@ class SimState:
         self.powered = self.ready.copy()
         self.busy = np.zeros(n)
         # phase powers of generation candidates (slimplace.llm.power): busy power scaled
-        self._power_factor = (
-            p.cand_power_factor if (p.cand_power_factor != 1.0).any() else None
-        )
+        self._power_factor = p.cand_power_factor if (p.cand_power_factor != 1.0).any() else None
         self.rate = p.demand_rate_per_s.copy()
         self.offered = float(self.rate.sum())
         # device radio energy per offloaded request of every demand, at the current rates
