@@ -22,9 +22,11 @@ from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.energy.routesum import cand_route_sum, into_links, route_table
 from slimplace.plan import Plan
+from slimplace.problem.batching import fill_wait_s, queue_unit_s, stream_rate_per_s
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.energy import server_power_w
 from slimplace.problem.latency import LatencySource, mg1_response_time_s
+from slimplace.problem.modes import in_modes, node_modes
 from slimplace.problem.routes import Routes
 from slimplace.scenario.model import TIERS
 
@@ -139,7 +141,9 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate ``plan`` on ``problem`` (optionally at other request rates or grid
     intensities, as the simulator does at each step)."""
-    p = problem
+    base = problem
+    mode, mixed = node_modes(base, plan.x)
+    p = in_modes(base, mode)  # each node's idle and peak power in the mode it runs
     rate = p.demand_rate_per_s if rate_per_s is None else rate_per_s
     u = _Support.of(p, plan.x, rate)
     busy = np.bincount(
@@ -155,7 +159,7 @@ def evaluate(
     net = _network(p, u, loads, rate, g_per_j, region_g_per_kwh)
     network_w = net.marginal_w + net.radio_w + net.baseload_w
     carbon_g_per_s = float(((node_static + node_dynamic) * g_per_j).sum()) + net.carbon_g_per_s
-    lat = _candidate_latency(p, u.idx, util)
+    lat = _candidate_latency(p, u.idx, util, u.flow)
     served = np.where(util > 1.0, 1.0 / np.maximum(util, 1.0), 1.0)[u.node]
     placed_flow = float(u.flow.sum())
     total_flow = max(placed_flow, 1e-300)
@@ -183,10 +187,14 @@ def evaluate(
         minlength=p.n_nodes,
     )
     violations = _violations(p, plan, u, on, busy + head_busy, lat, a_acc, loads)
+    violations += [
+        Violation("mode", p.node_ids[v], "serves candidates in more than one power mode")
+        for v in np.flatnonzero(mixed)[:20]
+    ]
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
     power_w = static_w + dynamic_w + network_w
-    radio_fixed_w = accounting.unavoidable_radio_w(p, rate_per_s)
-    split = _split(p, on, g_per_j, static_w, dynamic_w, net, radio_fixed_w)
+    radio_fixed_w = accounting.unavoidable_radio_w(base, rate_per_s)
+    split = _split(base, on, g_per_j, static_w, dynamic_w, net, radio_fixed_w)
     horizon = p.horizon_s if horizon_s is None else horizon_s
     source = p.cand_latency_source[u.idx]
     carbon_g_per_h = carbon_g_per_s * S_PER_H
@@ -369,13 +377,25 @@ def _busy_power_scale(p: CompiledProblem, u: _Support, busy: FloatArray) -> Floa
         return np.asarray(np.where(busy > 0, weighted / busy, 1.0), dtype=np.float64)
 
 
-def _candidate_latency(p: CompiledProblem, idx: IntArray, util: FloatArray) -> FloatArray:
+def _candidate_latency(
+    p: CompiledProblem, idx: IntArray, util: FloatArray, flow: FloatArray
+) -> FloatArray:
     """End-to-end latency of candidates ``idx`` at each node's actual utilisation: the
-    mean, or the quantile the scenario's SLOs bound (``slo_quantile``)."""
+    mean, or the quantile the scenario's SLOs bound (``slo_quantile``). Batched candidates
+    queue as batches and wait for their batch to fill at the rate of their stream
+    (:mod:`slimplace.problem.batching`)."""
     service = p.cand_service_s[idx]
     rho = util[p.cand_node[idx]]
-    wait = mg1_response_time_s(service, rho, p.service_cv2, p.slo_quantile) - service
-    return p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
+    batch = p.cand_batch[idx]
+    unit = queue_unit_s(service, p.cand_compute_s[idx], batch)
+    wait = mg1_response_time_s(unit, rho, p.service_cv2, p.slo_quantile) - unit
+    lat = p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
+    if (batch > 1).any():
+        stream = stream_rate_per_s(
+            p.cand_node[idx], p.cand_variant[idx], batch, flow, len(p.variant_names)
+        )
+        lat = lat + fill_wait_s(batch, stream, p.slo_quantile)
+    return lat
 
 
 def _by_tier(

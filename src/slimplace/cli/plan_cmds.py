@@ -236,6 +236,8 @@ def render_comparison(table: Any, objective: str) -> Table:
     out = Table(title=f"methods compared (objective: {text(objective)})")
     columns = ["method", "status", "reason", "feasible", "power W", "fixed W", "plan W", "kWh"]
     columns += ["gCO2e/h", "SLO met", "accuracy", "servers on", "seconds", "gap"]
+    points = [c for c in ("modes", "batch_sizes") if c in table.columns]
+    columns += [c.replace("_", " ") for c in points]  # power modes and batching (issue 18)
     for col in columns:
         out.add_column(col, justify="left" if col in ("method", "status", "reason") else "right")
     best = table.loc[table.feasible, "power_w"].min() if table.feasible.any() else np.nan
@@ -258,6 +260,7 @@ def render_comparison(table: Any, objective: str) -> Table:
             f"{row['servers_on']:g}",
             f"{row['seconds']:.2f}",
             "" if np.isnan(gap) else f"{gap:.2%}",
+            *(text(row[c] or "") for c in points),
             style=style,
         )
     return out

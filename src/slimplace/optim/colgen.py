@@ -31,6 +31,7 @@ from slimplace.optim.costs import CostModel, FloatArray, IntArray
 from slimplace.optim.formulation import Formulation, build_formulation
 from slimplace.optim.highs import AT_LOWER, BASIC, HighsResult, HighsSession
 from slimplace.optim.lp import strengthened_lp
+from slimplace.optim.mode_rows import mode_row_prices
 from slimplace.optim.search_state import SearchState
 from slimplace.optim.segments import concat_ranges, top_per_demand
 from slimplace.problem.compiled import CompiledProblem
@@ -349,6 +350,7 @@ def reduced_costs(
     if len(link_pairs):
         idx, which = _pair_candidates(p, link_pairs)
         rc[idx] -= y["link"][which]
+    rc -= mode_row_prices(p, model.cand_load, f.rows, f.row_index, y)  # power modes, batches
     return rc
 
 

@@ -37,6 +37,7 @@ import numpy as np
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.evaluate import Evaluation
+from slimplace.optim.mode_rows import plan_mode_cost
 from slimplace.plan import node_busy_s_per_s
 from slimplace.problem.compiled import CompiledProblem
 
@@ -259,4 +260,5 @@ def plan_value(
     on = np.where(p.node_always_on, p.node_count, servers_on).astype(np.float64)
     busy = node_busy_s_per_s(p, x)
     value = model.constant + float(model.cand_cost @ x) + float(model.server_cost @ on)
+    value += plan_mode_cost(p, model.kappa, x, on)  # idle power of modes above resting
     return value + float(node_dynamic_cost(p, model, busy, on).sum())

@@ -27,6 +27,7 @@ from slimplace.problem.latency import (
     ServiceTable,
     mg1_response_time_s,
 )
+from slimplace.problem.modes import expand_operating_points
 from slimplace.problem.routes import Routes, compute_routes
 from slimplace.scenario.model import TIERS, RadioModel, Scenario
 
@@ -100,6 +101,7 @@ def compile_problem(
         from slimplace.split.tables import cut_tables
 
         problem = add_split_candidates(problem, cut_tables(scenario, fam["family"]), table)
+    problem = expand_operating_points(problem)
     if problem.unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
     log.info(
@@ -432,7 +434,7 @@ def _assemble(
     c: CandidateSet,
     unservable: list[Unservable],
 ) -> CompiledProblem:
-    order = np.lexsort((c.variant, c.node, c.demand))
+    order = np.lexsort((c.variant, c.node, c.demand))  # modes/batches: expand_operating_points
     cd, cn, ck = c.demand[order], c.node[order], c.variant[order]
     cp = nodes["profile"][cn]
     service = table.service_s[cp, ck] if len(cp) else np.zeros(0)

@@ -17,12 +17,14 @@ from slimplace.scenario import schema
 from slimplace.scenario.generation_io import generation_doc, llm_hardware_doc
 from slimplace.scenario.model import (
     Application,
+    BatchCurve,
     HardwareProfile,
     LatencyFit,
     Link,
     LinkKind,
     ModelFamily,
     Node,
+    PowerMode,
     Region,
     Scenario,
     Settings,
@@ -92,6 +94,32 @@ def hardware_doc(h: HardwareProfile) -> dict[str, Any]:
             ("embodied_kg", h.embodied_kg, 0.0),
             ("lifetime_years", h.lifetime_years, 4.0),
             ("llm", None if h.llm is None else llm_hardware_doc(h.llm), None),
+            ("power_modes", [_power_mode_doc(m) for m in h.power_modes], []),
+            ("batching", None if h.batching is None else _batch_curve_doc(h.batching), None),
+        ]
+    )
+
+
+def _power_mode_doc(m: PowerMode) -> dict[str, Any]:
+    return _fields(
+        [
+            ("name", m.name, _ALWAYS),
+            ("throughput_factor", m.throughput_factor, _ALWAYS),
+            ("idle_power", _si(m.idle_power_w, "power"), _ALWAYS),
+            ("peak_power", _si(m.peak_power_w, "power"), _ALWAYS),
+            ("switch_time", _si(m.switch_time_s, "time"), _si(0.0, "time")),
+            ("switch_energy", _si(m.switch_energy_j, "energy"), _si(0.0, "energy")),
+            ("source", m.source, ""),
+        ]
+    )
+
+
+def _batch_curve_doc(c: BatchCurve) -> dict[str, Any]:
+    return _fields(
+        [
+            ("batch_sizes", [int(b) for b in c.batch_sizes], _ALWAYS),
+            ("throughput_factor", [float(f) for f in c.throughput_factor], _ALWAYS),
+            ("source", c.source, ""),
         ]
     )
 

@@ -68,6 +68,40 @@ class LatencyFit:
 
 
 @dataclass(frozen=True, slots=True)
+class PowerMode:
+    """One operating point of an accelerator (a Jetson ``nvpmodel`` setting, a GPU power cap).
+
+    ``throughput_factor`` scales the profile's inference throughput (service time divides
+    by it; the fastest mode has 1: the profile's own speed figures are its); idle and peak
+    power replace the profile's while the node runs in this mode. Switching costs
+    ``switch_time_s`` and ``switch_energy_j`` (used when modes change at run time).
+    See :mod:`slimplace.problem.modes`.
+    """
+
+    name: str
+    throughput_factor: float
+    idle_power_w: float
+    peak_power_w: float
+    switch_time_s: float = 0.0
+    switch_energy_j: float = 0.0
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCurve:
+    """Throughput against batch size of a batching device, relative to batch 1.
+
+    ``throughput_factor[i]`` is the throughput at ``batch_sizes[i]`` over the throughput at
+    batch 1 (so the first is 1 at batch 1). A batch of b takes ``b * s / f(b)`` for a
+    batch-1 service time s. See :mod:`slimplace.problem.batching`.
+    """
+
+    batch_sizes: tuple[int, ...]
+    throughput_factor: tuple[float, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class HardwareProfile:
     """One server (or device) type: effective inference speed, memory and power.
 
@@ -97,6 +131,10 @@ class HardwareProfile:
     lifetime_years: float = 4.0
     #: language-model speed (token-level roofline), None: serves no generation application
     llm: LlmHardware | None = None
+    #: operating points the optimizer chooses among (none: the profile's own, one mode)
+    power_modes: tuple[PowerMode, ...] = ()
+    #: throughput against batch size where the device batches requests (None: batch 1 only)
+    batching: BatchCurve | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from slimplace.scenario import schema
 from slimplace.scenario.generation import Generation
 from slimplace.scenario.model import (
     Application,
+    BatchCurve,
     HardwareProfile,
     LatencyFit,
     Link,
@@ -27,6 +28,7 @@ from slimplace.scenario.model import (
     ModelFamily,
     Node,
     PowerCurve,
+    PowerMode,
     RadioModel,
     Region,
     Scenario,
@@ -80,7 +82,25 @@ def to_hardware(
         latency_fit=None if m.latency_fit is None else _latency_fit(m.latency_fit),
         embodied_kg=embodied,
         lifetime_years=lifetime,
+        power_modes=tuple(_power_mode(mode) for mode in m.power_modes),
+        batching=None if m.batching is None else _batch_curve(m.batching),
     )
+
+
+def _power_mode(m: schema.PowerModeModel) -> PowerMode:
+    return PowerMode(
+        name=m.name,
+        throughput_factor=m.throughput_factor,
+        idle_power_w=m.idle_power,
+        peak_power_w=m.peak_power,
+        switch_time_s=m.switch_time,
+        switch_energy_j=m.switch_energy,
+        source=m.source,
+    )
+
+
+def _batch_curve(m: schema.BatchCurveModel) -> BatchCurve:
+    return BatchCurve(tuple(m.batch_sizes), tuple(m.throughput_factor), m.source)
 
 
 def _latency_fit(m: schema.LatencyFitModel) -> LatencyFit:

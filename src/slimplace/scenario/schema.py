@@ -136,6 +136,27 @@ class LatencyFitModel(_Model):
     source: str = ""
 
 
+class PowerModeModel(_Model):
+    """One entry of ``power_modes:`` (see :class:`~slimplace.scenario.model.PowerMode`)."""
+
+    name: Name
+    throughput_factor: PositiveNumber
+    idle_power: Power
+    peak_power: Power
+    switch_time: Time = 0.0
+    switch_energy: Energy = 0.0
+    source: str = ""
+
+
+class BatchCurveModel(_Model):
+    """``batching:`` throughput against batch size, relative to batch 1
+    (see :class:`~slimplace.scenario.model.BatchCurve`)."""
+
+    batch_sizes: list[Annotated[int, Field(ge=1)]]
+    throughput_factor: list[PositiveNumber]
+    source: str = ""
+
+
 class HardwareModel(_Model):
     """An inline hardware profile (``hardware:`` list)."""
 
@@ -159,6 +180,8 @@ class HardwareModel(_Model):
     lifetime_years: PositiveNumber | None = None
     #: language-model speed (docs/llm.md); omitted: serves no generation application
     llm: LlmHardwareModel | None = None
+    power_modes: list[PowerModeModel] = []
+    batching: BatchCurveModel | None = None
 
 
 class LinkKindModel(_Model):

@@ -27,6 +27,7 @@ from slimplace.scenario.model import (
     ModelFamily,
     Scenario,
 )
+from slimplace.scenario.validate_modes import batch_curve_problems, power_mode_problems
 
 #: A range rule: ``None`` when the value is acceptable, else what is wrong.
 Rule = Callable[[float], "str | None"]
@@ -201,6 +202,7 @@ def hardware_values(h: HardwareProfile) -> list[Problem]:
             found.append(Problem(f"{where}.utilisation", "must rise strictly from 0 to 1"))
         if any(w < 0 for w in p):
             found.append(Problem(f"{where}.power", "must be 0 W or more"))
+    found += power_mode_problems(h, path) + batch_curve_problems(h, path)
     return found
 
 

@@ -42,6 +42,7 @@ import numpy.typing as npt
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.plan import Plan
+from slimplace.problem.modes import mode_power_w
 from slimplace.sim.model import (
     F_ACC,
     F_BUDGET,
@@ -100,6 +101,8 @@ class SimState:
         m = model
         p = m.problem
         self.model = m
+        # static (idle) and dynamic power per node: the model's, or the plan's power modes
+        self._static_on_w, self._dyn_w = m.node_static_on_w, m.node_dyn_w
         self.step_s = float(step_s)
         self.step = 0
         self.time_s = 0.0
@@ -253,6 +256,8 @@ class SimState:
         self._plan_transitions(old_key, old_demand, old_var)
         self.refcount = np.bincount(self.e_key, minlength=len(self.refcount)).astype(np.int64)
         self.refresh_loads()
+        if len(m.problem.mode_node):  # nodes draw their power in the plan's modes
+            self._static_on_w, self._dyn_w = mode_power_w(m.problem, plan.x)
         self.set_servers(plan.servers_on)
         self.replanned = 1
 
@@ -427,9 +432,7 @@ class SimState:
             self.cap[:] = self.ready + np.where(waking, self.waking * frac, 0.0)
         else:
             self.cap[:] = self.ready
-        self._static = m.node_static_on_w * self.cap + m.node_sleep_w * (
-            m.node_count - self.powered
-        )
+        self._static = self._static_on_w * self.cap + m.node_sleep_w * (m.node_count - self.powered)
         self._g_node = None  # static power changed: its carbon is recomputed
         self._static_tier = np.bincount(m.node_tier, weights=self._static, minlength=4).astype(
             np.float64
@@ -478,7 +481,7 @@ class SimState:
         if len(z):
             util[z] = np.where(busy[z] > 0, np.inf, 0.0)
         dyn = np.minimum(busy, cap, out=self._dyn)
-        dyn *= m.node_dyn_w
+        dyn *= self._dyn_w
         if self._power_factor is not None:  # as the evaluator's _busy_power_scale
             pf = self._power_factor.take(self.e_cand)
             weighted = np.bincount(self.e_node, weights=self.e_load * pf, minlength=len(busy))

@@ -40,7 +40,7 @@ import numpy as np
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.problem.candidates import DemandView, _path_tables
-from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.compiled import CAND_NEUTRAL, CompiledProblem
 from slimplace.problem.energy import dynamic_energy_j
 from slimplace.problem.latency import ServiceTable, mg1_response_time_s, network_latency_s
 from slimplace.split.cuts import CutTable
@@ -325,9 +325,6 @@ def _new_columns(p: CompiledProblem, new: _Rows) -> dict[str, np.ndarray]:
         "cand_head_compute_s": new.head_s,
         "cand_head_energy_j": new.head_j,
         "cand_request_bits": new.request_bits,
-        "cand_decode_batch": np.ones(len(new.demand), dtype=np.int64),
-        "cand_decode_residence_s": np.zeros(len(new.demand)),
-        "cand_power_factor": np.ones(len(new.demand)),
     }
 
 
@@ -341,8 +338,9 @@ def _merge(p: CompiledProblem, new: _Rows) -> CompiledProblem:
             continue
         add = cols.get(f.name)
         if add is None:
-            log.warning("split candidates: %s unknown, filled with zeros", f.name)
-            add = np.zeros(len(new.demand), dtype=old.dtype)
+            if f.name not in CAND_NEUTRAL:
+                log.warning("split candidates: %s unknown, filled with zeros", f.name)
+            add = np.full(len(new.demand), CAND_NEUTRAL.get(f.name, 0), dtype=old.dtype)
         fields[f.name] = np.concatenate([old, add.astype(old.dtype)])
     order = np.lexsort(
         (fields["cand_cut"], fields["cand_variant"], fields["cand_node"], fields["cand_demand"])
