@@ -386,7 +386,8 @@ def _candidate_latency(
     (:mod:`slimplace.problem.batching`)."""
     service = p.cand_service_s[idx]
     rho = util[p.cand_node[idx]]
-    batch = p.cand_batch[idx]
+    # continuous-batching decode (slimplace.llm.batching) queues as batch 1, no fill wait
+    batch = np.where(p.cand_decode_batch[idx] > 1, 1, p.cand_batch[idx])
     unit = queue_unit_s(service, p.cand_compute_s[idx], batch)
     wait = mg1_response_time_s(unit, rho, p.service_cv2, p.slo_quantile) - unit
     lat = p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
