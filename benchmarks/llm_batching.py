@@ -33,8 +33,11 @@ def _run(p: CompiledProblem) -> dict[str, object]:
     used = np.flatnonzero(best.plan.x > 1e-9)
     batches = sorted(
         {
-            (p.node_ids[p.cand_node[c]], p.variant_names[p.cand_variant[c]].split("/")[-1])
-            + (int(p.cand_decode_batch[c]),)
+            (
+                p.node_ids[p.cand_node[c]],
+                p.variant_names[p.cand_variant[c]].split("/")[-1],
+                int(p.cand_decode_batch[c]),
+            )
             for c in used
             if p.cand_decode_batch[c] > 1
         }

@@ -73,3 +73,34 @@ def test_evaluator_flags_an_unfilled_batch() -> None:
     # an empty plan is never flagged for fill
     empty = Plan(x=np.zeros_like(ref.x), servers_on=ref.servers_on, method="t")
     assert "batch-fill" not in {v.kind for v in evaluate(p, empty).violations}
+
+
+@pytest.mark.parametrize(("rate", "batch"), [(6.0, 2), (9.0, 4)])
+def test_the_milp_keeps_only_a_batch_its_traffic_fills(rate: float, batch: int) -> None:
+    """Qwen2 7B BF16 on the A100-like box, whole traffic on it (floor 0.7): each request
+    is generated for W = 0.50 s, so batch b needs b / W requests/s (2: 4.02, 4: 8.02,
+    8: 15.99). At 6/s batch 4 would cost 44 J against 79 J at batch 2 but cannot fill;
+    at 9/s it can."""
+    from test_llm_scenario import ROUTING
+
+    from slimplace.llm.decode_candidates import with_decode_batches
+    from slimplace.scenario.io import loads_scenario
+    from slimplace.solve import solve
+
+    text = (
+        ROUTING.replace("rate: 0.2/s", f"rate: {rate}/s")
+        .replace("accuracy_floor: 0.5", "accuracy_floor: 0.7")
+        .replace("memory: 16 GB", "memory: 1 GB")  # the edge box cannot hold the 7B
+        .replace(
+            "hardware: gpu, ownership: elastic}", "hardware: gpu, ownership: elastic, count: 4}"
+        )
+    )
+    q = with_decode_batches(compile_problem(loads_scenario(text)))
+    seven = q.cand_variant == q.variant_names.index("qwen/qwen2-7b@BF16")
+    batches, rates = q.cand_batch[seven].tolist(), q.cand_fill_rate_per_s[seven].tolist()
+    need = dict(zip(batches, rates, strict=True))
+    assert need[2] == pytest.approx(4.02, abs=0.01) and need[4] == pytest.approx(8.02, abs=0.01)
+    best = solve(q, "milp")
+    assert best.evaluation.feasible
+    (used,) = np.flatnonzero(best.plan.x > 0)
+    assert q.cand_batch[used] == batch

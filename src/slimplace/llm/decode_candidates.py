@@ -25,6 +25,7 @@ savings against them would be overstated. Cascade families keep their assumed ba
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def with_decode_batches(p: CompiledProblem) -> CompiledProblem:
     )
     lat = p.cand_net_latency_s[base] + latency + wait - service
     ok = lat <= p.demand_slo_s[p.cand_demand[base]] * (1 + 1e-9)
-    fields = {
+    fields: dict[str, Any] = {
         f.name: np.concatenate([getattr(p, f.name)[old], getattr(p, f.name)[base[ok]]])
         for f in dataclasses.fields(p)
         if f.name.startswith("cand_") and len(getattr(p, f.name)) == p.n_candidates
@@ -105,7 +106,9 @@ def _option_rows(
             continue  # cascades keep their assumed batch
         mine = np.flatnonzero(cand_gen & (p.demand_app[p.cand_demand] == a))
         prof = p.node_profile[p.cand_node[mine]]
-        pairs_key = sorted({(int(pr), int(v)) for pr, v in zip(prof, p.cand_variant[mine])})
+        pairs_key = sorted(
+            {(int(pr), int(v)) for pr, v in zip(prof, p.cand_variant[mine], strict=True)}
+        )
         if not pairs_key:
             continue
         first = p.variant_names.index(f"{family.name}/{family.variants[0].name}")
@@ -116,7 +119,7 @@ def _option_rows(
             pairs.append((models[v - first][0], hw.llm, hw.memory_bytes))
         opts = generation_options(pairs, g, p.slo_quantile)
         index = {k: i for i, k in enumerate(pairs_key)}
-        for c, pr, v in zip(mine, prof, p.cand_variant[mine]):
+        for c, pr, v in zip(mine, prof, p.cand_variant[mine], strict=True):
             i = index[(int(pr), int(v))]
             hw = p.profiles[pr]
             sizes = np.flatnonzero(opts.ok[i])
