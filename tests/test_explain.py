@@ -56,6 +56,7 @@ def test_every_lever_of_issue_12_is_reported(energy_explained) -> None:
     assert list(levers)[:4] == ["placement", "compression", "sleep", "carbon"]
     for name in ("power-modes", "batching"):  # issue 18: no modes or batching here
         assert levers[name].status == "not-applicable"
+    assert levers["routing"].status == "not-applicable"  # fixed routes (k_paths = 1)
     assert (
         levers["placement"].feasible and levers["placement"].saving(energy_explained.full.value) > 0
     )

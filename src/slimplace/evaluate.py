@@ -28,6 +28,12 @@ from slimplace.problem.energy import server_power_w
 from slimplace.problem.latency import LatencySource, mg1_response_time_s
 from slimplace.problem.modes import in_modes, node_modes
 from slimplace.problem.routes import Routes
+from slimplace.problem.routing import (
+    plan_arc_loads_bps,
+    route_check,
+    route_extra_latency_s,
+    routing_active,
+)
 from slimplace.scenario.model import TIERS
 
 TOL = 1e-6
@@ -155,11 +161,13 @@ def evaluate(
     node_static, node_dynamic = _node_power(p, on, util, busy)
     node_dynamic *= _busy_power_scale(p, u, busy)
     g_per_j = p.node_carbon_g_per_j(region_g_per_kwh)
-    loads = _plan_link_loads(p, u)
+    loads = _plan_link_loads(p, u, plan, rate_per_s)
     net = _network(p, u, loads, rate, g_per_j, region_g_per_kwh)
     network_w = net.marginal_w + net.radio_w + net.baseload_w
     carbon_g_per_s = float(((node_static + node_dynamic) * g_per_j).sum()) + net.carbon_g_per_s
     lat = _candidate_latency(p, u.idx, util, u.flow)
+    if routing_active(p):  # routes chosen by the plan (docs/routing.md)
+        lat = lat + route_extra_latency_s(p, plan.routes, u.demand, u.node)
     served = np.where(util > 1.0, 1.0 / np.maximum(util, 1.0), 1.0)[u.node]
     placed_flow = float(u.flow.sum())
     total_flow = max(placed_flow, 1e-300)
@@ -240,10 +248,17 @@ class _Network:
     baseload_w: float
     carbon_g_per_s: float
     baseload_carbon_g_per_s: float
+    #: carbon of the links' fixed part (:func:`slimplace.energy.accounting.link_fixed_w`)
+    link_fixed_carbon_g_per_s: float = 0.0
 
 
-def _plan_link_loads(p: CompiledProblem, u: _Support) -> FloatArray:
-    """Traffic on every directed link under the plan (see :func:`link_loads_bps`)."""
+def _plan_link_loads(
+    p: CompiledProblem, u: _Support, plan: Plan, rate_per_s: FloatArray | None
+) -> FloatArray:
+    """Traffic on every directed link under the plan (see :func:`link_loads_bps`; when
+    routing is a decision, over the plan's routes, :mod:`slimplace.problem.routing`)."""
+    if routing_active(p) and len(p.link_a) and len(u.idx):
+        return plan_arc_loads_bps(p, plan.x, plan.routes, rate_per_s)
     if len(p.link_a) and len(u.idx) and (u.flow > 0).any():
         return _link_loads(p, u.idx, u.flow)
     return np.zeros(2 * len(p.link_a))
@@ -271,7 +286,7 @@ def _network(
     if p.power_model:
         offloaded = u.node != p.demand_source[u.demand]
         radio = np.where(offloaded, u.flow * p.demand_radio_j(rate)[u.demand], 0.0)
-    baseload = accounting.link_baseload_w(p)
+    baseload = accounting.link_baseload_w(p, loads if routing_active(p) else None)
     g_link = p.link_carbon_g_per_j(region_g_per_kwh) if n_links else np.zeros(0)
     baseload_g = float(baseload @ g_link) if n_links else 0.0
     if p.power_model:
@@ -284,6 +299,7 @@ def _network(
         baseload_w=float(baseload.sum()),
         carbon_g_per_s=link_g + float(((radio + extra) * g_src).sum()) + baseload_g,
         baseload_carbon_g_per_s=baseload_g,
+        link_fixed_carbon_g_per_s=float(accounting.link_fixed_w(p) @ g_link) if n_links else 0.0,
     )
 
 
@@ -322,22 +338,26 @@ def _split(
     ``radio_fixed_w`` is every demand's device radio power no plan avoids, at its source's grid."""
     server_fixed = accounting.server_fixed_w(p)
     fixed_servers_w = float(server_fixed.sum())
+    link_fixed = accounting.link_fixed_w(p)
+    fixed_links_w = float(link_fixed.sum())
     fixed_radio_w = float(radio_fixed_w.sum())
-    fixed_w = fixed_servers_w + net.baseload_w + fixed_radio_w
+    fixed_w = fixed_servers_w + fixed_links_w + fixed_radio_w
+    link_fixed_g = net.link_fixed_carbon_g_per_s
     radio_g = float(radio_fixed_w @ g_per_j[p.demand_source]) if fixed_radio_w else 0.0
-    carbon_fixed = (float(server_fixed @ g_per_j) + net.baseload_carbon_g_per_s + radio_g) * S_PER_H
+    carbon_fixed = (float(server_fixed @ g_per_j) + link_fixed_g + radio_g) * S_PER_H
     return _Split(
         fixed_w=fixed_w,
         breakdown_w={
             "servers_static": static_w - fixed_servers_w,
             "compute": dynamic_w,
             "device_radio": net.radio_w - fixed_radio_w,
-            "network_baseload": 0.0,  # every link is on whatever the plan (accounting.links_on)
+            # links switched on by the plan's routes (0 with fixed routes: accounting.links_on)
+            "network_baseload": net.baseload_w - fixed_links_w,
             "network_marginal": net.marginal_w,
         },
         fixed_breakdown_w={
             "servers_static": fixed_servers_w,
-            "network_baseload": net.baseload_w,
+            "network_baseload": fixed_links_w,
             "device_radio": fixed_radio_w,
         },
         carbon_fixed_g_per_h=carbon_fixed,
@@ -444,6 +464,8 @@ def _violations(
     out += _slo_violations(p, u, lat)
     out += _bandwidth_violations(p, loads)
     out += _batch_fill_violations(p, u)
+    if routing_active(p) and plan.routes is not None:
+        out += [Violation("routing", "routes", m) for m in route_check(p, plan.x, plan.routes)]
     return out
 
 

@@ -129,6 +129,17 @@ def _every_server_on(
     return dataclasses.replace(problem, node_always_on=problem.node_always_on | owned)
 
 
+def _fixed_routes(
+    problem: CompiledProblem, objective: Objective
+) -> CompiledProblem | NotApplicable:
+    """Every flow on its shortest path; idle links still sleep (docs/routing.md)."""
+    from slimplace.problem.routing import with_k_paths
+
+    if problem.paths is None or problem.paths.k == 1:
+        return NotApplicable("routes are fixed (k_paths = 1; try --k-paths 3)")
+    return with_k_paths(problem, 1, sleep=True)
+
+
 def _plan_for_energy(
     problem: CompiledProblem, objective: Objective
 ) -> CompiledProblem | NotApplicable:
@@ -158,7 +169,7 @@ def _batch_one_only(
 
 
 def default_levers() -> tuple[Lever, ...]:
-    """The levers of issues 12 and 18 (routing joins here when it lands)."""
+    """The levers of issues 12 and 18."""
     return (
         Lever("placement", "cloud-only: candidates on cloud-tier nodes only", _cloud_only),
         Lever("compression", "most accurate variant only per application", _most_accurate_only),
@@ -166,6 +177,7 @@ def default_levers() -> tuple[Lever, ...]:
         Lever("carbon", "plan for energy, measured in carbon", _plan_for_energy),
         Lever("power-modes", "every accelerator in its fastest power mode", _fastest_mode_only),
         Lever("batching", "requests served one at a time (batch 1)", _batch_one_only),
+        Lever("routing", "fixed shortest paths (links without traffic still sleep)", _fixed_routes),
     )
 
 

@@ -13,7 +13,9 @@ switched on at node v, ``busy_v`` its server-seconds of work per second and
 with the split of :mod:`slimplace.energy.accounting`: ``S_v`` = PUE (idle - sleep)
 for owned servers, PUE idle for elastic ones (0 always-on), ``emb_v`` an elastic
 server's embodied gCO2e/h; ``constant`` = sleep power of owned servers, idle power of
-always-on ones and their embodied carbon, plus the baseload of every link and the
+always-on ones and their embodied carbon, plus the baseload of every link that cannot
+sleep and the sleep power of those that can (routing as a decision: a link switched
+on adds ``baseload - sleep``, :mod:`slimplace.optim.routing_milp`), and the
 device radio energy no candidate of a demand avoids, ``rate_d x min_c radio_c``
 (power model), which ``network_c`` then leaves out. ``f_v(u) = P_v(u) - idle_v`` is
 the server's power above idle at utilisation u: linear, ``(peak_v - idle_v) * u``,
@@ -170,7 +172,7 @@ def objective_constant(problem: CompiledProblem, weights: ObjectiveWeights) -> f
     const += weights.carbon * float(accounting.embodied_fixed_g_per_h(p).sum())
     if len(p.link_a):
         kappa_link = weights.energy + weights.carbon * S_PER_H * p.link_carbon_g_per_j()
-        const += float(kappa_link @ accounting.link_baseload_w(p))
+        const += float(kappa_link @ accounting.link_fixed_w(p))
     radio_w = accounting.unavoidable_radio_w(p)
     if radio_w.any():
         const += float(kappa[p.demand_source] @ radio_w)

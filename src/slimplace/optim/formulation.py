@@ -206,12 +206,15 @@ def build_formulation(
     *,
     relax: bool = False,
     artificial_cost: float | None = None,
+    fixed_routes: bool = True,
 ) -> Formulation:
     """The MILP (or, with ``relax``, its LP relaxation) of ``problem`` under ``model``.
 
     With ``artificial_cost``, every demand also gets an artificial column ``art[d]`` in
     its cover row at that cost (the big-M phase one of column generation: a restricted
     set of candidates then always has an LP solution and duals to price with).
+    ``fixed_routes=False`` leaves the bandwidth rows out (routing as a decision adds its
+    own over path columns, :mod:`slimplace.optim.routing_milp`).
     """
     p, b = problem, _Builder()
     unsplit = ~p.app_splittable[p.demand_app[p.cand_demand]]
@@ -243,7 +246,8 @@ def build_formulation(
     add_fill_rows(p, b)
     _curve_rows(p, b, model, used, n_col, relax)
     _memory_rows(p, b, relax)
-    _bandwidth_rows(p, b)
+    if fixed_routes:
+        _bandwidth_rows(p, b)
     _accuracy_rows(p, b)
     return b.finish(model.constant)
 

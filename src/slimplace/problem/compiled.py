@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.errors import Unservable
+from slimplace.problem.paths import PathTable
 from slimplace.problem.routes import Routes
 from slimplace.scenario.model import (
     TIERS,
@@ -187,6 +188,12 @@ class CompiledProblem:
     cand_mode: IntArray = field(default_factory=_none_i)
     cand_batch: IntArray = field(default_factory=_none_i)
     cand_fill_rate_per_s: FloatArray = field(default_factory=_none_f)
+    # routing as a decision (docs/routing.md): the k shortest paths of every flow (None:
+    # fixed shortest paths, every link on), each link's power asleep (NaN: it never
+    # sleeps) and its wake time
+    paths: PathTable | None = None
+    link_sleep_w: FloatArray = field(default_factory=_none_f)
+    link_wake_time_s: FloatArray = field(default_factory=_none_f)
 
     def __post_init__(self) -> None:
         n, n_links, n_d, n_c = (
@@ -214,6 +221,8 @@ class CompiledProblem:
             "cand_mode": (n_c, np.full(n_c, -1, dtype=np.int64)),
             "cand_batch": (n_c, np.ones(n_c, dtype=np.int64)),
             "cand_fill_rate_per_s": (n_c, np.zeros(n_c)),
+            "link_sleep_w": (n_links, np.full(n_links, np.nan)),
+            "link_wake_time_s": (n_links, np.zeros(n_links)),
         }
         if len(self.demand_request_bits) == n_d:
             defaults["cand_request_bits"] = (n_c, self.demand_request_bits[self.cand_demand])

@@ -164,6 +164,8 @@ def link_kind_doc(k: LinkKind) -> dict[str, Any]:
             ),
             ("shared", k.shared, False),
             ("radio", k.radio, None),
+            ("sleep_power", None if k.sleep_w is None else _si(k.sleep_w, "power"), None),
+            ("wake_time", _si(k.wake_time_s, "time"), _si(0.0, "time")),
         ]
     )
 
@@ -340,6 +342,8 @@ def settings_doc(settings: Settings) -> dict[str, Any]:
         doc["slo_quantile"] = float(settings.slo_quantile)
     if settings.network_energy != Settings().network_energy:
         doc["network_energy"] = settings.network_energy
+    if settings.k_paths != Settings().k_paths:
+        doc["k_paths"] = settings.k_paths
     return doc
 
 

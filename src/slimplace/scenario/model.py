@@ -147,6 +147,10 @@ class LinkKind:
     (base stations, access points) have one piece of equipment per hub node,
     serving every link of the kind there. ``radio`` names the device radio model
     (``lte``, ``nr``, ``wifi``) a request pays when it leaves a device on this kind.
+    ``sleep_w`` is what a link of the kind draws asleep (its ports or line cards off, no
+    traffic; None: it cannot sleep) and ``wake_time_s`` how long it takes to carry traffic
+    again; links sleep only when routing is a decision (``Settings.k_paths`` > 1, see
+    ``docs/routing.md``).
     """
 
     name: str
@@ -158,6 +162,8 @@ class LinkKind:
     marginal_j_per_bit: float | None = None
     shared: bool = False
     radio: str | None = None
+    sleep_w: float | None = None
+    wake_time_s: float = 0.0
 
     @property
     def marginal_or_average_j_per_bit(self) -> float:
@@ -385,6 +391,9 @@ class Settings:
     time, ``q`` (e.g. 0.99) the q-quantile, so that at most ``1 - q`` of the
     requests are late (:func:`slimplace.problem.latency.response_time_s`).
     ``network_energy`` selects the network energy model (see :data:`NetworkEnergy`).
+    ``k_paths``: each (source, serving node) flow may take one of its ``k_paths``
+    shortest paths, and links that carry no traffic sleep (1: fixed shortest paths,
+    every link on; ``docs/routing.md``).
     """
 
     max_utilisation: float = 0.7
@@ -394,6 +403,7 @@ class Settings:
     default_region: str = "WORLD"
     slo_quantile: float | None = None
     network_energy: NetworkEnergy = "power-model"
+    k_paths: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,6 +129,8 @@ def to_link_kind(m: schema.LinkKindModel) -> LinkKind:
         marginal_j_per_bit=m.marginal_energy_per_bit,
         shared=m.shared,
         radio=m.radio,
+        sleep_w=m.sleep_power,
+        wake_time_s=m.wake_time,
     )
 
 
@@ -266,6 +268,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         st.default_region,
         st.slo_quantile,
         st.network_energy,
+        st.k_paths,
     )
     regions.resolve(settings.default_region, "settings.default_region", problems)
 

@@ -112,6 +112,7 @@ class SettingsModel(_Model):
     default_region: Name = default(Settings, "default_region")
     slo_quantile: Annotated[float, _unit("fraction"), _rule(rules.quantile)] | None = None
     network_energy: NetworkEnergy = default(Settings, "network_energy")
+    k_paths: Annotated[int, _rule(rules.at_least_one)] = default(Settings, "k_paths")
 
 
 class PowerCurveModel(_Model):
@@ -199,6 +200,9 @@ class LinkKindModel(_Model):
     marginal_energy_per_bit: EnergyPerBit | None = None
     shared: bool = False
     radio: Name | None = None
+    #: power asleep (absent: links of the kind never sleep) and time to wake
+    sleep_power: Power | None = None
+    wake_time: Time = 0.0
 
 
 class MeasuredModel(_Model):
