@@ -312,7 +312,10 @@ def _split_doc(spec: SplitSpec) -> dict[str, Any]:
             ("network", spec.network, _ALWAYS),
             ("cuts", list(spec.cuts), []),
             ("cut_precision", spec.cut_precision, "fp32"),
-            ("cut_accuracy_loss", float(spec.cut_accuracy_loss), 0.0),
+            ("cut_accuracy_loss", spec.cut_accuracy_loss, None),
+            ("exit_after", spec.exit_after, None),
+            ("exit_rate", float(spec.exit_rate), 0.0),
+            ("exit_accuracy_loss", float(spec.exit_accuracy_loss), 0.0),
         ]
     )
 

@@ -224,6 +224,10 @@ class Variant:
     precision: str = "fp32"
     measured: tuple[MeasuredLatency, ...] = ()
     source: str = ""
+    #: variants (of any family) with the same non-empty key share one set of weights: a
+    #: node loads them once, charged the largest ``memory_bytes`` of them (a language
+    #: model serving two applications, :mod:`slimplace.llm.compile`)
+    weights_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,13 +327,19 @@ class SplitSpec:
 
     ``network`` names a profiled network (``data/split/blocks.csv``); ``cuts`` the blocks
     after which the model may be cut (empty: every block boundary); ``cut_precision`` the
-    precision of the tensor sent, and ``cut_accuracy_loss`` the top-1 it costs.
+    precision of the tensor sent, and ``cut_accuracy_loss`` the top-1 it costs (None: the
+    measured figure of :mod:`slimplace.split.precision`). An early exit after block
+    ``exit_after`` lets ``exit_rate`` of the requests finish in the head when the cut is at
+    or after it, at ``exit_accuracy_loss`` of top-1 (:mod:`slimplace.split.candidates`).
     """
 
     network: str
     cuts: tuple[str, ...] = ()
     cut_precision: CutPrecision = "fp32"
-    cut_accuracy_loss: float = 0.0
+    cut_accuracy_loss: float | None = None
+    exit_after: str | None = None
+    exit_rate: float = 0.0
+    exit_accuracy_loss: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

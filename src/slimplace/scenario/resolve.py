@@ -392,7 +392,15 @@ def to_split(m: schema.SplitModel | None) -> SplitSpec | None:
     """A split specification from its file form."""
     if m is None:
         return None
-    return SplitSpec(m.network, tuple(m.cuts), m.cut_precision, m.cut_accuracy_loss)
+    return SplitSpec(
+        m.network,
+        tuple(m.cuts),
+        m.cut_precision,
+        m.cut_accuracy_loss,
+        m.exit_after,
+        m.exit_rate,
+        m.exit_accuracy_loss,
+    )
 
 
 def to_stage(m: schema.StageModel) -> Stage:

@@ -292,7 +292,10 @@ class SplitModel(_Model):
     network: Name
     cuts: list[Name] = []
     cut_precision: CutPrecision = default(SplitSpec, "cut_precision")
-    cut_accuracy_loss: Fraction = default(SplitSpec, "cut_accuracy_loss")
+    cut_accuracy_loss: Fraction | None = default(SplitSpec, "cut_accuracy_loss")
+    exit_after: Name | None = default(SplitSpec, "exit_after")
+    exit_rate: Fraction = default(SplitSpec, "exit_rate")
+    exit_accuracy_loss: Fraction = default(SplitSpec, "exit_accuracy_loss")
 
 
 class StageModel(_Model):

@@ -117,6 +117,8 @@ class SimState:
         self.cap = self.ready.copy()
         self.powered = self.ready.copy()
         self.busy = np.zeros(n)
+        # phase powers of generation candidates (slimplace.llm.power): busy power scaled
+        self._power_factor = p.cand_power_factor if (p.cand_power_factor != 1.0).any() else None
         self.rate = p.demand_rate_per_s.copy()
         self.offered = float(self.rate.sum())
         # device radio energy per offloaded request of every demand, at the current rates
@@ -489,6 +491,10 @@ class SimState:
             util[z] = np.where(busy[z] > 0, np.inf, 0.0)
         dyn = np.minimum(busy, cap, out=self._dyn)
         dyn *= self._dyn_w
+        if self._power_factor is not None:  # as the evaluator's _busy_power_scale
+            pf = self._power_factor.take(self.e_cand)
+            weighted = np.bincount(self.e_node, weights=self.e_load * pf, minlength=len(busy))
+            dyn *= np.where(busy > 0, weighted / np.where(busy > 0, busy, 1.0), 1.0)
         for nodes, u, pw in m.curve_groups:
             per = np.interp(np.clip(util[nodes], 0.0, 1.0), u, pw)
             dyn[nodes] = m.node_pue[nodes] * cap[nodes] * (per - m.node_idle_w[nodes])
