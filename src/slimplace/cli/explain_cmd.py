@@ -50,7 +50,8 @@ def explain(
     link_sleep: LinkSleepOpt = None,
 ) -> None:
     """Solve with every lever, then without each (placement, compression, sleep, carbon,
-    routing), and show what each buys on the plan-dependent objective."""
+    power modes, batching, link sleep, routing), and show what each buys on the
+    plan-dependent objective."""
     from slimplace.explain import explain as run_explain
     from slimplace.methods import default_registry
 
