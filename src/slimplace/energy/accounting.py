@@ -122,13 +122,7 @@ def unavoidable_radio_j(p: CompiledProblem) -> FloatArray:
     """Device radio energy per request of every demand that no plan avoids (J, nominal
     rates): the least ``cand_radio_j`` over the demand's candidates, 0 where one serves
     at the source (or the demand has no candidate, or the model is attributional)."""
-    out = np.zeros(p.n_demands)
-    if not p.power_model or p.n_candidates == 0:
-        return out
-    starts = p.demand_ptr[:-1]
-    some = p.demand_ptr[1:] > starts
-    out[some] = np.minimum.reduceat(p.cand_radio_j, starts[some])
-    return out
+    return p.demand_radio_floor_j.copy()  # computed once per problem
 
 
 def unavoidable_radio_at(

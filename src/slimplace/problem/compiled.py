@@ -10,7 +10,10 @@ candidates (C: demand x node x variant), sorted by demand with
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +43,18 @@ def _none_i() -> IntArray:
 
 def _none_b() -> BoolArray:
     return np.zeros(0, dtype=bool)
+
+
+def _dtype(value: float) -> type:
+    """int64 for the integer neutral values of :data:`CAND_NEUTRAL`, else float64."""
+    return np.float64 if isinstance(value, float) else np.int64
+
+
+def _constant(size: int, value: float, dtype: type = np.float64) -> npt.NDArray[Any]:
+    """``size`` copies of ``value`` as a read-only zero-stride view: the default of a
+    per-candidate array whose feature is unused costs no memory (indexing it gives an
+    ordinary array)."""
+    return np.broadcast_to(np.array(value, dtype=dtype), (size,))
 
 
 #: What a per-candidate array holds for a candidate that does not use its feature (whole
@@ -202,33 +217,42 @@ class CompiledProblem:
             len(self.demand_app),
             len(self.cand_demand),
         )
-        defaults = {
-            "node_elastic": (n, np.zeros(n, dtype=bool)),
-            "node_embodied_g_per_h": (n, np.zeros(n)),
-            "link_baseload_w": (n_links, np.zeros(n_links)),
-            "link_marginal_j_per_bit": (n_links, self.link_energy_j_per_bit),
-            "link_share_a": (n_links, np.full(n_links, 0.5)),
-            "demand_radio": (n_d, np.full(n_d, -1, dtype=np.int64)),
-            "demand_access_bps": (n_d, np.full(n_d, np.inf)),
-            "cand_radio_j": (n_c, np.zeros(n_c)),
-            "cand_extra_j": (n_c, np.zeros(n_c)),
-            "cand_cut": (n_c, np.full(n_c, -1, dtype=np.int64)),
-            "cand_head_compute_s": (n_c, np.zeros(n_c)),
-            "cand_head_energy_j": (n_c, np.zeros(n_c)),
-            "cand_decode_batch": (n_c, np.ones(n_c, dtype=np.int64)),
-            "cand_decode_residence_s": (n_c, np.zeros(n_c)),
-            "cand_power_factor": (n_c, np.ones(n_c)),
-            "cand_mode": (n_c, np.full(n_c, -1, dtype=np.int64)),
-            "cand_batch": (n_c, np.ones(n_c, dtype=np.int64)),
-            "cand_fill_rate_per_s": (n_c, np.zeros(n_c)),
-            "link_sleep_w": (n_links, np.full(n_links, np.nan)),
-            "link_wake_time_s": (n_links, np.zeros(n_links)),
+        defaults: dict[str, tuple[int, Callable[[], npt.NDArray[Any]]]] = {
+            "node_elastic": (n, lambda: np.zeros(n, dtype=bool)),
+            "node_embodied_g_per_h": (n, lambda: np.zeros(n)),
+            "link_baseload_w": (n_links, lambda: np.zeros(n_links)),
+            "link_marginal_j_per_bit": (n_links, lambda: self.link_energy_j_per_bit),
+            "link_share_a": (n_links, lambda: np.full(n_links, 0.5)),
+            "demand_radio": (n_d, lambda: np.full(n_d, -1, dtype=np.int64)),
+            "demand_access_bps": (n_d, lambda: np.full(n_d, np.inf)),
+            "cand_radio_j": (n_c, lambda: _constant(n_c, 0.0)),
+            "cand_extra_j": (n_c, lambda: _constant(n_c, 0.0)),
+            "link_sleep_w": (n_links, lambda: np.full(n_links, np.nan)),
+            "link_wake_time_s": (n_links, lambda: np.zeros(n_links)),
+            "cand_head_compute_s": (n_c, lambda: _constant(n_c, 0.0)),
+            "cand_head_energy_j": (n_c, lambda: _constant(n_c, 0.0)),
         }
+        for name, value in CAND_NEUTRAL.items():  # features unused: no memory per candidate
+            defaults[name] = (n_c, functools.partial(_constant, n_c, value, _dtype(value)))
         if len(self.demand_request_bits) == n_d:
-            defaults["cand_request_bits"] = (n_c, self.demand_request_bits[self.cand_demand])
-        for name, (size, value) in defaults.items():
+            bits = self.demand_request_bits
+            defaults["cand_request_bits"] = (n_c, lambda: bits[self.cand_demand])
+        for name, (size, make) in defaults.items():
             if len(getattr(self, name)) != size:
-                object.__setattr__(self, name, value)
+                object.__setattr__(self, name, make())
+
+    @functools.cached_property
+    def demand_radio_floor_j(self) -> FloatArray:
+        """Device radio energy per request of every demand that no plan avoids (J, nominal
+        rates; :func:`slimplace.energy.accounting.unavoidable_radio_j`, the least
+        ``cand_radio_j`` over the demand's candidates): computed once per problem, read-only."""
+        out = np.zeros(self.n_demands)
+        if self.power_model and self.n_candidates:
+            starts = self.demand_ptr[:-1]
+            some = self.demand_ptr[1:] > starts
+            out[some] = np.minimum.reduceat(self.cand_radio_j, starts[some])
+        out.setflags(write=False)
+        return out
 
     @property
     def cand_reference(self) -> BoolArray:
