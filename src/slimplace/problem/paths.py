@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.problem.routes import HOP_EPSILON_S, Routes
+
+if TYPE_CHECKING:  # networkx is imported only when paths are built (k_paths > 1)
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -70,6 +73,8 @@ def core_graph(
 ) -> nx.Graph:
     """The core graph over route-table columns, one edge per node pair (the fastest of
     parallel links, as the route tables keep), with ``weight`` and ``link``."""
+    import networkx as nx
+
     g = nx.Graph()
     g.add_nodes_from(range(len(routes.cols)))
     lo, hi = routes.edge_key // routes.n_nodes, routes.edge_key % routes.n_nodes
@@ -97,6 +102,8 @@ def build_path_table(
     """The ``k`` shortest paths of every pair ``pair_key`` (``row * n_cols + col``, sorted,
     the target never the root). One :func:`networkx.shortest_simple_paths` per pair;
     everything else is vectorized."""
+    import networkx as nx
+
     n_cols = len(routes.cols)
     rows, cols = pair_key // n_cols, pair_key % n_cols
     # rank 0: the route tables' path, from the predecessor matrix
