@@ -112,3 +112,19 @@ def test_mode_switch_is_charged_once() -> None:
     # 6.5 W in slow mode (5 + 15 x 0.05) over the step, plus the switch
     assert rows[1][COL["energy_j"]] == pytest.approx(6.5 * STEP_S + 40.0, rel=1e-9)
     assert rows[2][COL["energy_j"]] == pytest.approx(6.5 * STEP_S, rel=1e-9)
+
+
+def test_support_value_is_plan_value() -> None:
+    """The mode search's O(support) value equals the optimizers' plan value."""
+    from modes_scenarios import two_cameras
+
+    from slimplace.optim.costs import cost_model, objective_weights, plan_value
+    from slimplace.optim.mode_search import support_value
+
+    for scen in (two_cameras(True), one_node(5.0), one_gpu(0.1)):
+        p = compile_problem(scen)
+        model = cost_model(p, objective_weights(p))
+        plan = MilpSolver(time_limit_s=30).solve(p)
+        idx = np.flatnonzero(plan.x > 0)
+        value, on = support_value(p, model, idx, plan.x[idx])
+        assert value == pytest.approx(plan_value(p, model, plan.x, on), rel=1e-12)

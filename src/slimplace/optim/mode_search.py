@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from slimplace.arrays import IntArray
+from slimplace.arrays import FloatArray, IntArray
 from slimplace.evaluate import evaluate
-from slimplace.optim.costs import CostModel, plan_value
-from slimplace.optim.mode_rows import stream_keys
+from slimplace.optim.costs import CostModel, node_dynamic_cost, plan_value
+from slimplace.optim.mode_rows import mode_cost_per_server, stream_keys
 from slimplace.placement.registry import Solver, reconfigured
 from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_needed
 from slimplace.problem.compiled import CompiledProblem
@@ -89,10 +89,18 @@ class ModeSearch:
         if len(at) == 0:
             return best
         group = stream * (len(p.mode_node) + 1) + (p.cand_mode[at] + 1)
-        for g in np.unique(group[~self_filling(p)[at]]):
+        shared = ~self_filling(p)[at]
+        at, group = at[shared], group[shared]
+        order = np.argsort(group, kind="stable")
+        at, group = at[order], group[order]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        ends = np.r_[starts[1:], len(group)]
+        idx = np.flatnonzero(best[2].x > 0)
+        share = best[2].x[idx]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
             if time.perf_counter() > deadline:
                 break
-            members = at[group == g]
+            members = at[lo:hi]
             keep = np.ones(len(members), dtype=bool)
             rate = p.demand_rate_per_s[p.cand_demand[members]]
             while keep.any():  # drop members whose batch the others' traffic cannot fill
@@ -104,16 +112,19 @@ class ModeSearch:
                 continue
             plan = best[2]
             assert plan is not None
-            x = plan.x.copy()
-            for c in members[keep]:
-                d = p.cand_demand[c]
-                x[p.demand_ptr[d] : p.demand_ptr[d + 1]] = 0.0
-                x[c] = 1.0
-            on = np.minimum(servers_needed(p, node_busy_s_per_s(p, x)), p.node_count)
-            trial = replace(plan, x=x, servers_on=on.astype(np.int64))
-            value = plan_value(p, self.model, x, on)
-            if value < best[0] and evaluate(p, trial).feasible:
+            # the trial on the plan's support only (one entry per demand, not per candidate)
+            stay = ~np.isin(p.cand_demand[idx], p.cand_demand[members[keep]])
+            t_idx = np.concatenate([idx[stay], members[keep]])
+            t_share = np.concatenate([share[stay], np.ones(int(keep.sum()))])
+            value, on = support_value(p, self.model, t_idx, t_share)
+            if value >= best[0]:
+                continue
+            x = np.zeros(p.n_candidates)
+            x[t_idx] = t_share
+            trial = replace(plan, x=x, servers_on=on)
+            if evaluate(p, trial).feasible:
                 best = (value, best[1], replace(trial, objective=value))
+                idx, share = t_idx, t_share
         return best
 
     def _try(
@@ -160,3 +171,29 @@ def _keeps_some(p: CompiledProblem, plan: Plan | None, v: int, row: int) -> bool
         return False
     there = (p.cand_node == v) & (p.cand_mode == row)
     return bool(np.isin(p.cand_demand[there], served).any())
+
+
+def support_value(
+    p: CompiledProblem, model: CostModel, idx: IntArray, share: FloatArray
+) -> tuple[float, IntArray]:
+    """:func:`~slimplace.optim.costs.plan_value` of the plan with shares ``share`` on
+    candidates ``idx`` (and none elsewhere) with the servers it needs, computed on that
+    support: O(support + nodes) instead of O(candidates). Returns (value, servers on)."""
+    flow = p.demand_rate_per_s[p.cand_demand[idx]] * share
+    busy = np.bincount(p.cand_node[idx], weights=flow * p.cand_service_s[idx], minlength=p.n_nodes)
+    on = np.minimum(servers_needed(p, busy), p.node_count).astype(np.int64)
+    on_f = np.where(p.node_always_on, p.node_count, on).astype(np.float64)
+    value = model.constant + float(model.cand_cost[idx] @ share) + float(model.server_cost @ on_f)
+    if len(p.mode_node):
+        mode = resting_modes(p)
+        moded = p.cand_mode[idx] >= 0
+        load = np.bincount(
+            p.cand_mode[idx[moded]], weights=flow[moded] + 1e-300, minlength=len(p.mode_node)
+        )
+        order = np.lexsort((-load, p.mode_node))
+        top = order[np.r_[True, p.mode_node[order][1:] != p.mode_node[order][:-1]]]
+        busy_rows = top[load[top] > 0]
+        mode[p.mode_node[busy_rows]] = busy_rows
+        nodes = np.flatnonzero(mode >= 0)
+        value += float((mode_cost_per_server(p, model.kappa)[mode[nodes]] * on_f[nodes]).sum())
+    return value + float(node_dynamic_cost(p, model, busy, on_f).sum()), on
