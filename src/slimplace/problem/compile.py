@@ -105,19 +105,21 @@ def compile_problem(
     problem = expand_operating_points(problem)
     if problem.unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
-    if scenario.settings.k_paths > 1:
+    st = scenario.settings
+    if st.k_paths > 1 or st.link_sleep:
         if (problem.cand_cut >= 0).any():  # routes carry the demand's request bits
+            field = "settings.k_paths" if st.k_paths > 1 else "settings.link_sleep"
             raise InputError(
                 file or scenario.name,
                 [
                     Problem(
-                        "settings.k_paths",
-                        "routing as a decision (k_paths > 1) does not "
-                        "support split computing yet; use k_paths: 1",
+                        field,
+                        "routing as a decision (k_paths > 1) and link sleep do not "
+                        "support split computing yet; use k_paths: 1, link_sleep: false",
                     )
                 ],
             )
-        problem = with_k_paths(problem, scenario.settings.k_paths)
+        problem = with_k_paths(problem, st.k_paths, sleep=st.link_sleep)
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,

@@ -105,6 +105,8 @@ class Summary:
     mode_switches: int = 0
     mode_switch_energy_j: float = 0.0
     batch_unfilled: float = 0.0
+    #: links over the day (routing as a decision; :meth:`slimplace.sim.links.LinkSleep.report`)
+    links: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite floats become None)."""
@@ -211,6 +213,8 @@ def simulate(
         summary = replace(summary, policy_report=dict(report(state.memory)))
     if mobility is not None:
         summary = replace(summary, mobility=mobility.report())
+    if state.links is not None:
+        summary = replace(summary, links=state.links.report())
     return SimResult(summary, path, memory)
 
 
