@@ -180,7 +180,10 @@ def support_value(
     candidates ``idx`` (and none elsewhere) with the servers it needs, computed on that
     support: O(support + nodes) instead of O(candidates). Returns (value, servers on)."""
     flow = p.demand_rate_per_s[p.cand_demand[idx]] * share
-    busy = np.bincount(p.cand_node[idx], weights=flow * p.cand_service_s[idx], minlength=p.n_nodes)
+    busy = np.asarray(
+        np.bincount(p.cand_node[idx], weights=flow * p.cand_service_s[idx], minlength=p.n_nodes),
+        dtype=np.float64,
+    )
     on = np.minimum(servers_needed(p, busy), p.node_count).astype(np.int64)
     on_f = np.where(p.node_always_on, p.node_count, on).astype(np.float64)
     value = model.constant + float(model.cand_cost[idx] @ share) + float(model.server_cost @ on_f)

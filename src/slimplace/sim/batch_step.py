@@ -112,7 +112,9 @@ def batch_step(
     b = t.batch[c]
     key = (node[at] * t.n_variants + variant[at]) * (int(b.max(initial=1)) + 1) + b
     uniq, inv = np.unique(key, return_inverse=True)
-    stream = np.bincount(inv, weights=flow[at], minlength=len(uniq))[inv]
+    stream = np.asarray(
+        np.bincount(inv, weights=flow[at], minlength=len(uniq))[inv], dtype=np.float64
+    )
     budget = np.full(len(uniq), np.inf)
     np.minimum.at(budget, inv, t.fill_budget_s[c])
     budget = budget[inv]
