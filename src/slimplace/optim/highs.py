@@ -220,6 +220,9 @@ class HighsSession:
                 len(cols), cols.astype(np.int32), np.asarray(start, dtype=np.float64)[cols]
             )
         h.run()
+        late = time.perf_counter() - self.deadline
+        if late > 0.05:
+            log.debug("HiGHS returned %.2fs after its deadline", late)
         return self._result(time.perf_counter() - t0)
 
     def _result(self, seconds: float) -> HighsResult:

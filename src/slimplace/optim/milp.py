@@ -16,6 +16,7 @@ import numpy as np
 from slimplace.evaluate import evaluate
 from slimplace.optim.colgen import (
     ColumnGeneration,
+    artificial_share,
     column_generation,
     initial_columns,
     restrict,
@@ -23,11 +24,18 @@ from slimplace.optim.colgen import (
 )
 from slimplace.optim.costs import CostModel, IntArray, controllable_gap, plan_value
 from slimplace.optim.empty import empty_problem_plan
-from slimplace.optim.extract import empty_on, plan_from_result, start_columns, start_vector
+from slimplace.optim.extract import (
+    empty_on,
+    extract_plan,
+    plan_from_result,
+    start_columns,
+    start_vector,
+)
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.greedy import GreedySolver
 from slimplace.optim.highs import Termination
 from slimplace.optim.lp import HighsOptions, strengthened_lp
+from slimplace.optim.relax_round import lp_shares_plan
 from slimplace.placement.registry import Solver, reconfigured, takes_start
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
@@ -67,13 +75,16 @@ class MilpSolver(HighsOptions):
             if start_plan is not None:
                 return self._solve_generated(problem, model, start_plan, seed, t0, deadline)
         f = build_formulation(problem, model)
+        began = time.perf_counter()
         strong = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed)
+        lp_s = time.perf_counter() - began
         session, lp = strong.session, strong.result
         if lp.termination is Termination.INFEASIBLE:
             return plan_from_result(problem, f, model, lp, "milp", t0)
         start_plan = self._start(problem, seed, deadline, start)
-        if self._short_of_time(deadline):
-            return _out_of_time(problem, start_plan, t0, "before the MILP search")
+        if self._short_of_time(deadline) or not root_fits(lp_s, deadline):
+            timed_out = _out_of_time(problem, start_plan, t0, "before the MILP search")
+            return _with_bound(timed_out, lp.bound, self.mip_gap, model, finished=False)
         if (
             start_plan is not None
             and lp.bound is not None
@@ -116,7 +127,7 @@ class MilpSolver(HighsOptions):
         cg = column_generation(
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
-        best = replace(start_plan, method="milp")
+        best = _better(replace(start_plan, method="milp"), _lp_plan(problem, model, cg, t0))
         if cg.bound is not None and _within_gap(best, cg.bound, self.mip_gap, model):
             return _proven(best, cg.bound, t0, model)
         if self._short_of_time(deadline):
@@ -181,9 +192,12 @@ class MilpSolver(HighsOptions):
         (over all candidates, its bound the restricted MIP's) and whether HiGHS finished."""
         r = restrict(problem, model, cands)
         f = build_formulation(r.problem, r.model)
+        began = time.perf_counter()
         session = strengthened_lp(
             r.problem, f, deadline=deadline, threads=self.threads, seed=seed
         ).session
+        if not root_fits(time.perf_counter() - began, deadline):
+            return replace(incumbent, method="milp", status=Status.TIME_LIMIT), False
         start = start_vector(r.problem, f, r.model, incumbent.x[r.cands], incumbent.servers_on)
         session.make_integer()
         out = session.solve(
@@ -218,6 +232,41 @@ class MilpSolver(HighsOptions):
             plans.append(solver.solve(problem, seed=seed, **extra))
         usable = [q for q in plans if q.status is not Status.INFEASIBLE and q.objective is not None]
         return min(usable, key=lambda q: float(q.objective or 0.0), default=None)
+
+
+#: The MIP search starts only if the time left is this many times what the LP took.
+ROOT_LP_FACTOR = 2.0
+
+
+def root_fits(lp_seconds: float, deadline: float) -> bool:
+    """Whether a MIP search fits before ``deadline``: HiGHS solves the MIP's root LP
+    again, from scratch and without calling back (so it cannot be interrupted), and that
+    takes about as long as the LP just solved (``lp_seconds``); a search that starts
+    with less than :data:`ROOT_LP_FACTOR` times that left would overrun the time limit."""
+    return deadline - time.perf_counter() >= ROOT_LP_FACTOR * lp_seconds
+
+
+def _lp_plan(
+    problem: CompiledProblem, model: CostModel, cg: ColumnGeneration, t0: float
+) -> Plan | None:
+    """The last restricted LP's shares as a plan (servers rounded up), when it is one:
+    often far better than the greedy warm start where the LP is nearly integral."""
+    if cg.lp.values is None or artificial_share(cg.formulation, cg.lp.values) > 1e-6:
+        return None
+    r = cg.restricted
+    x_r, _ = extract_plan(r.problem, cg.formulation, cg.lp.values, relaxed=True)
+    x = np.zeros(problem.n_candidates)
+    x[r.cands] = x_r
+    plan = lp_shares_plan(problem, model, x, "milp", time.perf_counter() - t0)
+    log.info("the restricted LP's shares as a plan: %s", plan.objective if plan else "none")
+    return plan
+
+
+def _better(plan: Plan, other: Plan | None) -> Plan:
+    """The one of two plans with the lower objective (``plan`` on a tie or without ``other``)."""
+    if other is None or other.objective is None:
+        return plan
+    return other if other.objective < (plan.objective or np.inf) else plan
 
 
 def _fits(problem: CompiledProblem, plan: Plan) -> bool:
