@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from slimplace.cli.app import app, console, err_console, guarded
+from slimplace.cli.mobility_opts import mobility_from_cli, mobility_table, with_baseline
 from slimplace.cli.options import (
     DEFAULT_SEED,
     JsonOpt,
@@ -183,6 +184,20 @@ def simulate(
     yes: Annotated[
         bool, typer.Option("--yes", help="Run even a horizon of more than a million steps.")
     ] = False,
+    mobility: Annotated[
+        str | None,
+        typer.Option(
+            "--mobility",
+            help="Move sources between antennas: random-waypoint or a trace CSV "
+            "(docs/mobility.md); also runs without mobility to compare.",
+        ),
+    ] = None,
+    mobility_set: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mobility-set", help="Mobility option KEY=VALUE (repeatable), e.g. migrate=follow."
+        ),
+    ] = None,
 ) -> None:
     """Simulate a day (or any horizon) of changing load and grid carbon under an online policy."""
     from slimplace.fsutil import atomic_path, atomic_write_text
@@ -199,8 +214,12 @@ def simulate(
         n = n_steps_for(horizon_s, step_s)
         _check_steps(n, horizon, step, folder, yes)
         run = _prepare(file, policy, method, option or [], trace, carbon, seed)
+        mob = mobility_from_cli(mobility, _options(mobility_set or []), file)
         with writing(folder / "steps.parquet"), atomic_path(folder / "steps.parquet") as tmp:
-            result = _run(run, horizon_s, step_s, n, seed, tmp, human)
+            result = _run(run, horizon_s, step_s, n, seed, tmp, human, mob)
+        if mob is not None:  # the same run without mobility, a fresh policy
+            plain = _prepare(file, policy, method, option or [], trace, carbon, seed)
+            result = with_baseline(result, _run(plain, horizon_s, step_s, n, seed, None, human))
     summary = result.summary
     records = folder / "steps.parquet"
     document = {**summary.to_dict(), "records": str(records)}
@@ -209,6 +228,8 @@ def simulate(
     from slimplace.sim.report import summary_table
 
     human.print(summary_table(summary))
+    if summary.mobility:
+        human.print(mobility_table(summary.mobility))
     written = [records, folder / "summary.json"]
     if plots:
         from slimplace.sim.report import plot_records
@@ -273,8 +294,8 @@ def _prepare(
     )
 
 
-def _run(run: _Run, horizon_s: float, step_s: float, n: int, seed: int, records: Path,
-         human: Any) -> Any:  # fmt: skip
+def _run(run: _Run, horizon_s: float, step_s: float, n: int, seed: int, records: Path | None,
+         human: Any, mobility: Any = None) -> Any:  # fmt: skip
     from rich.progress import (
         BarColumn,
         Progress,
@@ -304,6 +325,7 @@ def _run(run: _Run, horizon_s: float, step_s: float, n: int, seed: int, records:
             seed=seed,
             records=records,
             progress=lambda done, total: bar.update(task, completed=done),
+            mobility=mobility,
         )
 
 

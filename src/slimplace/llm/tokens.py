@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slimplace.arrays import IntArray
+from slimplace.scenario.generation import Generation
 
 #: Quantiles reported per quantity (as fractions).
 QUANTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
@@ -116,3 +117,21 @@ class TokenDistribution:
             np.clip(np.rint(prompt), 1, self.prompt_max).astype(np.int64),
             np.clip(np.rint(output), 1, self.output_max).astype(np.int64),
         )
+
+
+def sample_generation(g: Generation) -> tuple[IntArray, IntArray]:
+    """``g.samples`` (prompt, output) token counts drawn with ``g.seed``.
+
+    Each quantity is lognormal (:class:`~slimplace.scenario.generation.TokenCounts`),
+    rounded and clipped to ``[1, upper]``; then output to ``context - 1`` and prompt to
+    ``context - output``, so that every request fits the application's context.
+    """
+    rng = np.random.default_rng(g.seed)
+    counts = []
+    for t in (g.prompt, g.output):
+        draw = np.exp(np.log(t.median) + t.sigma * rng.standard_normal(g.samples))
+        counts.append(np.clip(np.rint(draw), 1, t.upper).astype(np.int64))
+    prompt, output = counts
+    output = np.minimum(output, max(1, g.context_tokens - 1))
+    prompt = np.maximum(np.minimum(prompt, g.context_tokens - output), 1)
+    return prompt, output

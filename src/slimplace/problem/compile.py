@@ -59,6 +59,12 @@ def compile_problem(
     takes a measured latency, else the profile's ``latency_fit``, else FLOPs / throughput.
     """
     t0 = time.perf_counter()
+    if any(a.generation is not None for a in scenario.applications):
+        from slimplace.llm.compile import prepare_generation  # generation apps: docs/llm.md
+
+        scenario, latency_model = prepare_generation(
+            scenario, latency_model or CalibratedLatencyModel()
+        )
     nodes = _node_arrays(scenario)
     links = _link_arrays(scenario, nodes["index"])
     fam = _family_arrays(scenario)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from slimplace.catalog import Catalog
 from slimplace.scenario import schema
+from slimplace.scenario.generation_io import generation_doc, llm_hardware_doc
 from slimplace.scenario.model import (
     Application,
     HardwareProfile,
@@ -88,6 +89,7 @@ def hardware_doc(h: HardwareProfile) -> dict[str, Any]:
             ),
             ("embodied_kg", h.embodied_kg, 0.0),
             ("lifetime_years", h.lifetime_years, 4.0),
+            ("llm", None if h.llm is None else llm_hardware_doc(h.llm), None),
         ]
     )
 
@@ -265,6 +267,7 @@ def application_doc(a: Application) -> dict[str, Any]:
             ("accuracy_mode", a.accuracy_mode, _ALWAYS),
             ("splittable", a.splittable, d(Application, "splittable")),
             ("workload", a.workload, None),
+            ("generation", None if a.generation is None else generation_doc(a.generation), None),
         ]
     )
 

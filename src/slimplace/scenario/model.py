@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from slimplace.scenario.generation import Generation, LlmHardware
+
 Tier = Literal["device", "edge", "metro", "cloud"]
 TIERS: tuple[Tier, ...] = ("device", "edge", "metro", "cloud")
 AccuracyMode = Literal["hard", "average"]
@@ -93,6 +95,8 @@ class HardwareProfile:
     #: over (ACT, Gupta et al., ISCA 2022; Boavizta): ``embodied_kg / lifetime`` per hour
     embodied_kg: float = 0.0
     lifetime_years: float = 4.0
+    #: language-model speed (token-level roofline), None: serves no generation application
+    llm: LlmHardware | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +288,8 @@ class Application:
     accuracy_mode: AccuracyMode = "hard"
     splittable: bool = True
     workload: str | None = None
+    #: token counts and SLOs of a generation (LLM) application (docs/llm.md), else None
+    generation: Generation | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,13 @@ domain value (job files use them too).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Generic, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from slimplace.catalog import Catalog
 from slimplace.errors import Problem
 from slimplace.scenario import schema
+from slimplace.scenario.generation import Generation
 from slimplace.scenario.model import (
     Application,
     HardwareProfile,
@@ -33,6 +35,9 @@ from slimplace.scenario.model import (
     Variant,
 )
 from slimplace.scenario.validate import check_structure, check_values, suggest
+
+if TYPE_CHECKING:
+    from slimplace.llm.scenario import LlmParts
 
 E = TypeVar("E")
 
@@ -194,10 +199,17 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     named by file path (``hardware[0]``), not by entry name.
     """
     problems: list[Problem] = []
+    llm = _llm_parts(doc, problems)
+    llm_hardware = llm.hardware if llm else {}
+    llm_families = llm.families if llm else ()
+    generations = llm.generations if llm else {}
     hardware = _Table(
         "hardware",
         "hardware profile",
-        [(m.name, to_hardware(m, catalog.hardware.get(m.name))) for m in doc.hardware],
+        [
+            (m.name, replace(to_hardware(m, catalog.hardware.get(m.name)), llm=llm_hardware.get(i)))
+            for i, m in enumerate(doc.hardware)
+        ],
         catalog.hardware,
         problems,
     )
@@ -211,7 +223,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     families = _Table(
         "families",
         "model family",
-        [(m.name, to_family(m)) for m in doc.families],
+        [(m.name, to_family(m)) for m in doc.families] + [(f.name, f) for f in llm_families],
         catalog.families,
         problems,
     )
@@ -287,27 +299,35 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     for i, a in enumerate(doc.applications):
         families.resolve(a.family, f"applications[{i}].family", problems)
         sources = tuple(Source(s.node, s.rate) for s in a.sources)
+        gen = generations.get(i)
+        request, response = _message_bytes(a, gen, f"applications[{i}]", problems)
         apps.append(
             Application(
                 a.id,
                 a.family,
                 sources,
-                a.request,
-                a.response,
+                request,
+                response,
                 a.slo,
                 a.accuracy_floor,
                 a.accuracy_mode,
                 a.splittable,
                 a.workload,
+                generation=gen,
             )
         )
 
     link_kinds = kinds.selected(lambda k: k.name)
+    profiles = hardware.selected(lambda h: h.name)
+    if generations:  # catalog profiles serve language models at the catalog's speed
+        from slimplace.llm.scenario import with_catalog_llm
+
+        profiles = with_catalog_llm(profiles, set(hardware.inline))
     scenario = Scenario(
         name=doc.name,
         nodes=tuple(nodes),
         links=tuple(links),
-        hardware=hardware.selected(lambda h: h.name),
+        hardware=profiles,
         link_kinds=link_kinds,
         families=families.selected(lambda f: f.name),
         applications=tuple(apps),
@@ -317,9 +337,50 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         radio_models=_radio_models(link_kinds, kinds.renames(), catalog, problems),
     )
     renames = {**hardware.renames(), **kinds.renames(), **families.renames(), **regions.renames()}
+    renames.update(
+        {f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm_families)}
+    )
     checked = check_values(scenario) + check_structure(scenario)
+    if any(a.generation is not None for a in apps) or any(
+        v.kind == "llm" for f in scenario.families for v in f.variants
+    ):
+        from slimplace.llm.scenario import check_generation_apps
+
+        paths = [f"applications[{i}]" for i in range(len(apps))]
+        checked += check_generation_apps(scenario, paths)
     problems += [_renamed(p, renames) for p in checked]
     return scenario, problems
+
+
+def _llm_parts(doc: schema.ScenarioFile, problems: list[Problem]) -> LlmParts | None:
+    """The language-model parts of ``doc`` (:mod:`slimplace.llm.scenario`), or None when
+    the file has none (then the LLM package is not even imported)."""
+    if not (
+        doc.llm_families
+        or any(h.llm is not None for h in doc.hardware)
+        or any(a.generation is not None for a in doc.applications)
+    ):
+        return None
+    from slimplace.llm.scenario import resolve_llm_parts
+
+    return resolve_llm_parts(doc, problems)
+
+
+def _message_bytes(
+    a: schema.ApplicationModel, gen: Generation | None, path: str, problems: list[Problem]
+) -> tuple[float, float]:
+    """Request and response bytes: as given, else from a generation's mean token counts."""
+    derived = (0.0, 0.0)
+    if gen is not None and (a.request is None or a.response is None):
+        from slimplace.llm.scenario import message_bytes
+
+        derived = message_bytes(gen)
+    for name, value in (("request", a.request), ("response", a.response)):
+        if value is None and a.generation is None:
+            problems.append(Problem(f"{path}.{name}", "missing (or give a generation: block)"))
+    request = a.request if a.request is not None else derived[0]
+    response = a.response if a.response is not None else derived[1]
+    return request, response
 
 
 def _radio_models(

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from slimplace.scenario import validate as rules
+from slimplace.scenario.generation_io import GenerationModel, LlmFamilyModel, LlmHardwareModel
 from slimplace.scenario.model import (
     AccuracyMode,
     Application,
@@ -153,6 +154,8 @@ class HardwareModel(_Model):
     #: catalog's figures for a profile of that name, else none
     embodied_kg: NonNegative | None = None
     lifetime_years: PositiveNumber | None = None
+    #: language-model speed (docs/llm.md); omitted: serves no generation application
+    llm: LlmHardwareModel | None = None
 
 
 class LinkKindModel(_Model):
@@ -258,13 +261,15 @@ class ApplicationModel(_Model):
     id: Name
     family: Name
     sources: Annotated[list[SourceModel], Field(min_length=1)]
-    request: Size
-    response: Size
+    #: request and response sizes; a generation application may leave them to its tokens
+    request: Size | None = None
+    response: Size | None = None
     slo: PositiveTime
     accuracy_floor: Fraction = default(Application, "accuracy_floor")
     accuracy_mode: AccuracyMode = default(Application, "accuracy_mode")
     splittable: bool = default(Application, "splittable")
     workload: Name | None = default(Application, "workload")
+    generation: GenerationModel | None = None
 
 
 class ScenarioFile(_Model):
@@ -276,6 +281,7 @@ class ScenarioFile(_Model):
     hardware: list[HardwareModel] = []
     link_kinds: list[LinkKindModel] = []
     families: list[FamilyModel] = []
+    llm_families: list[LlmFamilyModel] = []
     regions: list[RegionModel] = []
     nodes: Annotated[list[NodeModel], Field(min_length=1)]
     links: list[LinkModel] = []

@@ -42,6 +42,8 @@ from slimplace.sim.workload import DemandWorkload, build_workload
 if TYPE_CHECKING:
     import pandas as pd
 
+    from slimplace.sim.mobility import Mobility
+
 log = logging.getLogger(__name__)
 
 
@@ -95,6 +97,8 @@ class Summary:
     #: figures a policy reports about its own run (``policy.report(memory)`` when it has
     #: one), e.g. the predictive policy's forecast error
     policy_report: dict[str, float] = field(default_factory=dict)
+    #: what mobility did (handovers, migrations, ...; :mod:`slimplace.sim.mobility`)
+    mobility: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite floats become None)."""
@@ -153,6 +157,7 @@ def simulate(
     records: str | Path | RecordSink | None = None,
     model: StepModel | None = None,
     progress: Callable[[int, int], None] | None = None,
+    mobility: Mobility | None = None,
 ) -> SimResult:
     """Run ``policy`` on ``problem`` for ``horizon_s`` in steps of ``step_s``.
 
@@ -161,7 +166,8 @@ def simulate(
     constant region table; ``records`` is a Parquet path, ``"memory"`` (kept for
     :meth:`SimResult.steps`), a sink, or None (summary only). ``policy`` is a policy
     object or the name of a built-in one (:func:`~slimplace.sim.registry.default_policies`).
-    ``progress(done, total)`` is called about 200 times.
+    ``progress(done, total)`` is called about 200 times. ``mobility``
+    (:func:`slimplace.sim.mobility.build_mobility`) moves sources between antennas.
     """
     t_wall = time.perf_counter()
     if isinstance(policy, str):
@@ -169,6 +175,8 @@ def simulate(
 
         policy = default_policies().create(policy)
     m = model or build_step_model(problem)
+    if mobility is not None:
+        m = mobility.bind(m, seed)
     wl = workload or build_workload(problem, seed=seed)
     cs = carbon or build_carbon(problem)
     n = n_steps_for(horizon_s, step_s)
@@ -187,7 +195,7 @@ def simulate(
     buffer = RecordBuffer(sink)
     try:
         with np.errstate(all="ignore"):  # overloaded nodes have infinite latency by the model
-            _loop(state, policy, wl, cs, n, progress, buffer)
+            _loop(state, policy, wl, cs, n, progress, buffer, mobility)
     finally:
         buffer.close()
     wall = time.perf_counter() - t_wall
@@ -195,6 +203,8 @@ def simulate(
     report = getattr(policy, "report", None)
     if callable(report):
         summary = replace(summary, policy_report=dict(report(state.memory)))
+    if mobility is not None:
+        summary = replace(summary, mobility=mobility.report())
     return SimResult(summary, path, memory)
 
 
@@ -206,8 +216,9 @@ def _loop(
     n: int,
     progress: Callable[[int, int], None] | None,
     buffer: RecordBuffer,
+    mobility: Mobility | None = None,
 ) -> None:
-    stepper = Stepper(state, wl, cs, n, buffer)
+    stepper = Stepper(state, wl, cs, n, buffer, mobility)
     every = max(1, n // 200)
     decide = policy.decide
     for t in range(n):
@@ -227,9 +238,16 @@ class Stepper:
     measures the step and returns its record. Rates and intensities arrive in blocks."""
 
     def __init__(
-        self, state: SimState, wl: DemandWorkload, cs: CarbonSeries, n: int, buffer: RecordBuffer
+        self,
+        state: SimState,
+        wl: DemandWorkload,
+        cs: CarbonSeries,
+        n: int,
+        buffer: RecordBuffer,
+        mobility: Mobility | None = None,
     ) -> None:
         self.state, self.wl, self.cs, self.n, self.buffer = state, wl, cs, n, buffer
+        self.mobility = mobility
         d = max(1, len(wl.mean_rate_per_s))
         self.block = max(1, min(1024, BLOCK_VALUES // d))
         self.const_rates, self.const_carbon = wl.constant, cs.constant
@@ -258,6 +276,8 @@ class Stepper:
                 self.carbon_blk = _ro(self.cs.intensity(t, size, step_s))
         rate = self.rate_const if self.rates_blk is None else self.rates_blk[i]
         state.set_rates(rate, changed=self.rates_blk is not None or t == 0)
+        if self.mobility is not None:
+            self.mobility.observe(state, state.time_s)
         self.carbon = self.carbon_blk[0] if self.const_carbon else self.carbon_blk[i]
         self.g_node = (
             self.g_const if self.const_carbon else self.carbon[state.model.node_region] / J_PER_KWH
@@ -284,6 +304,8 @@ class Stepper:
         _apply(state, decision, t)
         if t == 0:
             state.start_servers()
+        if self.mobility is not None:
+            self.mobility.after_decision(state)
         state.advance_servers(self.g_node)
         row = self.buffer.next_row()
         state.measure(row, self.carbon, self.g_node, decide_s)

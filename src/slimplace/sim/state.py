@@ -270,8 +270,13 @@ class SimState:
         self._add_late(inew[switched], m.variant_switch_time_s[self.e_variant[inew[switched]]])
         self.moves += len(np.setdiff1d(new_t, old_t))
 
-    def reroute(self, entries: IntArray, candidates: IntArray) -> None:
-        """Send entries to other candidates of their demand, keeping their shares."""
+    def reroute(
+        self, entries: IntArray, candidates: IntArray, *, charge_loads: bool = True
+    ) -> None:
+        """Send entries to other candidates of their demand, keeping their shares.
+
+        ``charge_loads=False``: models new to a node are not charged a fetch from the cloud
+        (the caller charges the transfer itself, :meth:`charge_transfer`)."""
         m = self.model
         if len(entries) == 0:
             return
@@ -296,7 +301,7 @@ class SimState:
             fresh = self.refcount[k_new] == 0
             np.subtract.at(self.refcount, k_old, 1)  # entries that keep their key cancel out
             np.add.at(self.refcount, k_new, 1)
-            if np.count_nonzero(fresh):
+            if charge_loads and np.count_nonzero(fresh):
                 kn = k_new[fresh]
                 self._charge_loads(np.unique(kn), None)
                 self._add_late(entries[fresh], m.model_load_time_s[kn % m.n_models])
@@ -324,6 +329,20 @@ class SimState:
         if late_mask is not None and late_mask.any():
             e = np.nonzero(late_mask)[0]
             self._add_late(e, m.model_load_time_s[self.e_key[e] % m.n_models])
+
+    def charge_transfer(
+        self, entries: IntArray, nodes: IntArray, energy_j: FloatArray, wait_s: FloatArray
+    ) -> None:
+        """A transfer the state does not model itself (a service migration's weights and
+        state, :mod:`slimplace.sim.mobility`): ``energy_j`` counted with this step's model
+        loads (at ``nodes``' grid), the requests of ``entries`` late for ``wait_s``."""
+        if len(entries) == 0:
+            return
+        j = np.asarray(energy_j, dtype=np.float64)
+        self.load_j += float(j.sum())
+        self._load_nodes.append(np.asarray(nodes, dtype=np.int64))
+        self._load_node_j.append(j)
+        self._add_late(entries, np.asarray(wait_s, dtype=np.float64))
 
     def _add_late(self, entries: IntArray, wait_s: FloatArray) -> None:
         if len(entries) and np.any(wait_s > 0):
@@ -492,7 +511,8 @@ class SimState:
         p_late *= rho  # <= rho
         if above is not None:
             np.copyto(p_late, 1.0, where=above)
-        if m.any_negative_budget:
+        if m.any_negative_budget:  # a negative budget makes the exponent positive: cap at 1
+            np.minimum(p_late, 1.0, out=p_late)
             np.maximum(p_late, self.e_neg, out=p_late)
         if self._late:  # requests delayed by a model switch or load are late too
             np.subtract(1.0, p_late, out=tmp)

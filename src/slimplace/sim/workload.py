@@ -46,6 +46,8 @@ TRACES = {
     "nyc_taxi": ("nyc_taxi.csv", 1),
     "aws_elb": ("aws_elb.csv", 1),
     "alibaba_genai": ("alibaba_genai_qps.csv", 1),
+    "azure_llm_conv": ("azure_llm_conv_2023.csv", 1),
+    "azure_llm_code": ("azure_llm_code_2023.csv", 1),
 }
 
 

@@ -1,0 +1,80 @@
+"""Mobile sources: handovers between antennas and service migration in the simulation.
+
+``build_mobility("random-waypoint" | TRACE.csv, ...)`` gives the ``mobility`` argument of
+:func:`slimplace.sim.simulate`: a movement (:mod:`~slimplace.sim.mobility.movement`: a
+trace file, :mod:`~slimplace.sim.mobility.trace`, or the random waypoint model) over the
+antennas of the scenario (:mod:`~slimplace.sim.mobility.network`), and the hook that hands
+sources over and migrates their services (:mod:`~slimplace.sim.mobility.hook`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from slimplace.sim.mobility.hook import MIGRATE, Mobility, MobilityCounters
+from slimplace.sim.mobility.movement import Attachment, Movement, RandomWaypoint, TraceMovement
+from slimplace.sim.mobility.network import AccessNetwork, MobilityError, build_access_network
+from slimplace.sim.mobility.trace import MobilityTrace, read_mobility_trace
+
+#: The name that selects the random waypoint model instead of a trace file.
+RANDOM_WAYPOINT = "random-waypoint"
+
+
+class _LazyTrace:
+    """A trace movement whose file is read when the run's network is known."""
+
+    def __init__(self, path: Path, hysteresis: float) -> None:
+        self.path, self.hysteresis = path, hysteresis
+        self.name = f"trace:{path}"
+        self.inner: TraceMovement | None = None
+
+    def start(self, net: AccessNetwork, seed: int) -> None:
+        self.inner = TraceMovement(read_mobility_trace(self.path, net), self.hysteresis)
+        self.inner.start(net, seed)
+
+    def access(self, time_s: float):  # type: ignore[no-untyped-def]
+        assert self.inner is not None
+        return self.inner.access(time_s)
+
+
+def build_mobility(
+    spec: str | Path,
+    *,
+    migrate: str = "slo",
+    state_bytes: float = 0.0,
+    hysteresis: float = 0.1,
+    min_speed_m_s: float = 5.0,
+    max_speed_m_s: float = 15.0,
+    pause_s: float = 300.0,
+) -> Mobility:
+    """The mobility hook of ``spec``: ``"random-waypoint"`` (speeds and pause apply) or
+    the path of a trace file (read, and checked, when the simulation starts)."""
+    movement: Movement
+    if str(spec) == RANDOM_WAYPOINT:
+        movement = RandomWaypoint(
+            min_speed_m_s=min_speed_m_s,
+            max_speed_m_s=max_speed_m_s,
+            pause_s=pause_s,
+            hysteresis=hysteresis,
+        )
+    else:
+        movement = _LazyTrace(Path(spec), hysteresis)
+    return Mobility(movement, migrate=migrate, state_bytes=state_bytes)
+
+
+__all__ = [
+    "MIGRATE",
+    "RANDOM_WAYPOINT",
+    "AccessNetwork",
+    "Attachment",
+    "Mobility",
+    "MobilityCounters",
+    "MobilityError",
+    "MobilityTrace",
+    "Movement",
+    "RandomWaypoint",
+    "TraceMovement",
+    "build_access_network",
+    "build_mobility",
+    "read_mobility_trace",
+]

@@ -1,0 +1,192 @@
+"""Where mobile sources are at each step, and which antenna serves them.
+
+Three movements, one interface (:class:`Movement`: ``access(time_s)`` gives every mobile
+source's antenna at that time):
+
+- :class:`TraceMovement`, a trace file (:mod:`slimplace.sim.mobility.trace`): each row
+  holds from its time until the source's next row (sample and hold); before its first
+  row a source is at its home antenna;
+- :class:`RandomWaypoint`, the random waypoint model (Johnson and Maltz, "Dynamic Source
+  Routing in Ad Hoc Wireless Networks", Mobile Computing 1996; as surveyed by Camp,
+  Boleng and Davies, WCMC 2(5), 2002): each source pauses a time drawn uniformly in
+  ``[0, pause_s]``, then travels in a straight line to a point drawn uniformly in the
+  bounding box of the antennas at a speed drawn uniformly in ``[min_speed, max_speed]``
+  (``min_speed > 0``: with 0 the mean speed decays over time, Yoon, Liu and Noble,
+  INFOCOM 2003), and so on; every source starts at its home antenna. Seeded.
+
+Positions map to antennas by :class:`Attachment`: the nearest antenna (k-d tree), with
+hysteresis: a source hands over only when the nearest antenna is closer than
+``(1 - hysteresis)`` times the distance to its current one (the distance form of the
+handover margin of 3GPP TS 36.331 event A3, "neighbour becomes offset better than
+serving"), so a source on a cell border does not ping-pong.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from slimplace.arrays import BoolArray, FloatArray, IntArray
+from slimplace.sim.mobility.network import AccessNetwork, MobilityError, project_m
+from slimplace.sim.mobility.trace import MobilityTrace
+
+
+class Movement(Protocol):
+    """Every mobile source's antenna over time (see the module docstring)."""
+
+    name: str
+
+    def start(self, net: AccessNetwork, seed: int) -> None:
+        """Prepare for a run on ``net`` (called once, before the first step)."""
+
+    def access(self, time_s: float) -> IntArray:
+        """Antenna index (into ``net.antenna_node``) of every mobile source at ``time_s``
+        (called with non-decreasing times)."""
+        ...
+
+
+class Attachment:
+    """Nearest antenna with hysteresis (module docstring)."""
+
+    def __init__(self, net: AccessNetwork, hysteresis: float) -> None:
+        if not 0.0 <= hysteresis < 1.0:
+            raise MobilityError(f"hysteresis must be in [0, 1), not {hysteresis}")
+        xy = net.antenna_xy_m
+        self.placed = np.flatnonzero(np.isfinite(xy).all(axis=1))
+        if len(self.placed) == 0:
+            names = ", ".join(net.problem.node_ids[i] for i in net.antenna_node[:5])
+            raise MobilityError(
+                f"no antenna of scenario {net.problem.scenario.name!r} has a `position` "
+                f"(antennas: {names}): sources placed by position cannot be attached; give "
+                "the antennas positions or use a trace with an access_node column"
+            )
+        self.xy = xy
+        self.tree = cKDTree(xy[self.placed])
+        self.keep = 1.0 - hysteresis
+        self.current = net.home.copy()
+
+    def attach(self, pos_m: FloatArray, known: BoolArray | None = None) -> IntArray:
+        """Antennas after moving every source to ``pos_m`` (sources where ``known`` is
+        False stay attached where they are)."""
+        d_near, i = self.tree.query(pos_m)
+        near = self.placed[np.asarray(i, dtype=np.int64)]
+        d_cur = np.linalg.norm(pos_m - self.xy[self.current], axis=1)
+        move = (near != self.current) & ~(d_cur * self.keep <= d_near)  # NaN d_cur: move
+        if known is not None:
+            move &= known
+        self.current = np.where(move, near, self.current)
+        return self.current
+
+
+class TraceMovement:
+    """Movement read from a trace file (module docstring)."""
+
+    def __init__(self, trace: MobilityTrace, hysteresis: float = 0.1) -> None:
+        self.trace, self.hysteresis = trace, hysteresis
+        self.name = f"trace:{trace.file}"
+
+    def start(self, net: AccessNetwork, seed: int) -> None:
+        """Map the trace onto ``net`` (the seed is unused: a trace is deterministic)."""
+        self.net = net
+        self.row = 0
+        self.current = net.home.copy()
+        self.known = np.zeros(net.n_sources, dtype=bool)
+        self.pos = np.full((net.n_sources, 2), np.nan)
+        self.attachment = Attachment(net, self.hysteresis) if self.trace.positions else None
+
+    def access(self, time_s: float) -> IntArray:
+        """Antennas at ``time_s``: the rows up to it applied (last row of each source)."""
+        tr = self.trace
+        end = int(np.searchsorted(tr.time_s, time_s, side="right"))
+        if end > self.row:
+            rows = np.arange(self.row, end)[::-1]
+            src, first = np.unique(tr.source[rows], return_index=True)
+            last = rows[first]
+            self.row = end
+            if tr.antenna is not None:
+                self.current[src] = tr.antenna[last]
+            else:
+                assert tr.lat_lon is not None
+                self.pos[src] = project_m(tr.lat_lon[last], self.net.lat0_deg)
+                self.known[src] = True
+        if self.attachment is not None:
+            self.current = self.attachment.attach(np.nan_to_num(self.pos), self.known)
+        return self.current
+
+
+class RandomWaypoint:
+    """Random waypoint model over the antennas' bounding box (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        min_speed_m_s: float = 5.0,
+        max_speed_m_s: float = 15.0,
+        pause_s: float = 300.0,
+        hysteresis: float = 0.1,
+    ) -> None:
+        if not 0.0 < min_speed_m_s <= max_speed_m_s:
+            raise MobilityError(
+                f"speeds must satisfy 0 < min_speed ({min_speed_m_s}) <= max_speed "
+                f"({max_speed_m_s}) m/s"
+            )
+        if pause_s < 0:
+            raise MobilityError(f"pause must be >= 0 s, not {pause_s}")
+        self.speed = (float(min_speed_m_s), float(max_speed_m_s))
+        self.pause_s = float(pause_s)
+        self.hysteresis = hysteresis
+        self.name = "random-waypoint"
+
+    def start(self, net: AccessNetwork, seed: int) -> None:
+        """Every source at its home antenna, pausing; the seeded generator."""
+        self.attachment = Attachment(net, self.hysteresis)
+        home_xy = net.antenna_xy_m[net.home]
+        missing = np.flatnonzero(~np.isfinite(home_xy).all(axis=1))
+        if len(missing):
+            node = net.problem.node_ids[net.antenna_node[net.home[missing[0]]]]
+            raise MobilityError(
+                f"antenna {node} has no position: random-waypoint needs the `position` "
+                "of every antenna a mobile source starts at"
+            )
+        placed = net.antenna_xy_m[self.attachment.placed]
+        self.lo, self.hi = placed.min(axis=0), placed.max(axis=0)
+        self.rng = np.random.default_rng(seed)
+        n = net.n_sources
+        self.start_xy = home_xy.copy()
+        self.end_xy = home_xy.copy()
+        self.t_depart = np.zeros(n)
+        self.t_arrive = np.zeros(n)
+        self.t_leave = self.rng.uniform(0.0, self.pause_s, n)
+
+    def _new_legs(self, time_s: float) -> None:
+        while True:
+            due = np.flatnonzero(self.t_leave <= time_s)
+            if len(due) == 0:
+                return
+            k = len(due)
+            dest = self.rng.uniform(self.lo, self.hi, (k, 2))
+            speed = self.rng.uniform(*self.speed, k)
+            pause = self.rng.uniform(0.0, self.pause_s, k)
+            self.start_xy[due] = self.end_xy[due]
+            self.end_xy[due] = dest
+            self.t_depart[due] = self.t_leave[due]
+            dist = np.linalg.norm(dest - self.start_xy[due], axis=1)
+            self.t_arrive[due] = self.t_depart[due] + dist / speed
+            self.t_leave[due] = self.t_arrive[due] + pause
+
+    def positions(self, time_s: float) -> FloatArray:
+        """Every source's position (m) at ``time_s`` (non-decreasing between calls)."""
+        self._new_legs(time_s)
+        span = self.t_arrive - self.t_depart
+        frac = np.clip(
+            np.divide(time_s - self.t_depart, span, out=np.ones_like(span), where=span > 0),
+            0.0,
+            1.0,
+        )
+        return self.start_xy + frac[:, None] * (self.end_xy - self.start_xy)
+
+    def access(self, time_s: float) -> IntArray:
+        """Antennas at ``time_s``."""
+        return self.attachment.attach(self.positions(time_s))
