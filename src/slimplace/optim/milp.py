@@ -102,6 +102,7 @@ class MilpSolver(HighsOptions):
             mip_gap=self.mip_gap,
             start=values,
             start_cols=start_columns(f, complete=not session.presolve),
+            allow_restart=root_fits(2.0 * lp_s, deadline),
         )
         plan = plan_from_result(problem, f, model, out, "milp", t0, fallback=start_plan)
         return _with_bound(
@@ -196,7 +197,8 @@ class MilpSolver(HighsOptions):
         session = strengthened_lp(
             r.problem, f, deadline=deadline, threads=self.threads, seed=seed
         ).session
-        if not root_fits(time.perf_counter() - began, deadline):
+        lp_s = time.perf_counter() - began
+        if not root_fits(lp_s, deadline):
             return replace(incumbent, method="milp", status=Status.TIME_LIMIT), False
         start = start_vector(r.problem, f, r.model, incumbent.x[r.cands], incumbent.servers_on)
         session.make_integer()
@@ -205,6 +207,7 @@ class MilpSolver(HighsOptions):
             mip_gap=self.mip_gap,
             start=start,
             start_cols=start_columns(f, complete=not session.presolve),
+            allow_restart=root_fits(2.0 * lp_s, deadline),
         )
         fallback = replace(incumbent, x=incumbent.x[r.cands])
         plan = plan_from_result(r.problem, f, r.model, out, "milp", t0, fallback=fallback)
@@ -242,7 +245,9 @@ def root_fits(lp_seconds: float, deadline: float) -> bool:
     """Whether a MIP search fits before ``deadline``: HiGHS solves the MIP's root LP
     again, from scratch and without calling back (so it cannot be interrupted), and that
     takes about as long as the LP just solved (``lp_seconds``); a search that starts
-    with less than :data:`ROOT_LP_FACTOR` times that left would overrun the time limit."""
+    with less than :data:`ROOT_LP_FACTOR` times that left would overrun the time limit.
+    A restart of the search (presolve and root LP again) is allowed only if two such
+    root LPs fit (``root_fits(2 * lp_seconds, deadline)``)."""
     return deadline - time.perf_counter() >= ROOT_LP_FACTOR * lp_seconds
 
 
