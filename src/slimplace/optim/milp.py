@@ -128,7 +128,10 @@ class MilpSolver(HighsOptions):
         cg = column_generation(
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
-        best = _better(replace(start_plan, method="milp"), _lp_plan(problem, model, cg, t0))
+        # HiGHS gets MIP starts from the warm start and its own plans only: from the LP's
+        # shares it reported objectives that its solution does not have
+        mip_start = replace(start_plan, method="milp")
+        best = _better(mip_start, _lp_plan(problem, model, cg, t0))
         if cg.bound is not None and _within_gap(best, cg.bound, self.mip_gap, model):
             return _proven(best, cg.bound, t0, model)
         if self._short_of_time(deadline):
@@ -141,7 +144,9 @@ class MilpSolver(HighsOptions):
         while True:
             searches += 1
             began = time.perf_counter()
-            plan, finished = self._restricted_milp(problem, model, cands, best, seed, t0, deadline)
+            plan, finished = self._restricted_milp(
+                problem, model, cands, mip_start, best, seed, t0, deadline
+            )
             took = time.perf_counter() - began
             bound = cg.bound
             if exact and finished and plan.bound is not None and best.objective is not None:
@@ -154,7 +159,7 @@ class MilpSolver(HighsOptions):
             info = {**plan.info, **_colgen_info(cg, cands), "restricted_searches": float(searches)}
             plan = replace(plan, info=info)
             if plan.objective is not None and plan.objective <= (best.objective or np.inf):
-                best = plan
+                best = mip_start = plan
             left = deadline - time.perf_counter()
             if plan.status is Status.OPTIMAL or not finished:
                 return replace(best, seconds=time.perf_counter() - t0)
@@ -184,13 +189,15 @@ class MilpSolver(HighsOptions):
         problem: CompiledProblem,
         model: CostModel,
         cands: IntArray,
+        start_plan: Plan,
         incumbent: Plan,
         seed: int,
         t0: float,
         deadline: float,
     ) -> tuple[Plan, bool]:
-        """The MILP over candidates ``cands`` warm-started from ``incumbent``; the plan
-        (over all candidates, its bound the restricted MIP's) and whether HiGHS finished."""
+        """The MILP over candidates ``cands`` warm-started from ``start_plan``; the plan
+        (over all candidates, its bound the restricted MIP's; ``incumbent`` when HiGHS finds
+        none) and whether HiGHS finished."""
         r = restrict(problem, model, cands)
         f = build_formulation(r.problem, r.model)
         began = time.perf_counter()
@@ -200,7 +207,7 @@ class MilpSolver(HighsOptions):
         lp_s = time.perf_counter() - began
         if not root_fits(lp_s, deadline):
             return replace(incumbent, method="milp", status=Status.TIME_LIMIT), False
-        start = start_vector(r.problem, f, r.model, incumbent.x[r.cands], incumbent.servers_on)
+        start = start_vector(r.problem, f, r.model, start_plan.x[r.cands], start_plan.servers_on)
         session.make_integer()
         out = session.solve(
             time_limit_s=deadline - time.perf_counter(),
