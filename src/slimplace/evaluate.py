@@ -176,7 +176,12 @@ def evaluate(
             )
             / a_flow
         )
-    violations = _violations(p, plan, u, on, busy, lat, a_acc, loads)
+    head_busy = np.bincount(  # split heads load their source devices (slimplace.split)
+        p.demand_source[u.demand],
+        weights=u.flow * p.cand_head_compute_s[u.idx],
+        minlength=p.n_nodes,
+    )
+    violations = _violations(p, plan, u, on, busy + head_busy, lat, a_acc, loads)
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
     power_w = static_w + dynamic_w + network_w
     radio_fixed_w = accounting.unavoidable_radio_w(p, rate_per_s)
@@ -281,7 +286,7 @@ def _route_j(p: CompiledProblem, u: _Support, per_bit: FloatArray) -> FloatArray
     table = route_table(p.routes, into_links(p.routes), per_bit)
     src = p.demand_source[u.demand]
     route = cand_route_sum(p.routes, table, per_bit, src, u.node)
-    bits = p.demand_request_bits[u.demand] + p.demand_response_bits[u.demand]
+    bits = p.cand_request_bits[u.idx] + p.demand_response_bits[u.demand]
     return u.flow * bits * route
 
 
@@ -498,7 +503,7 @@ def _link_loads(p: CompiledProblem, idx: IntArray, flow: FloatArray) -> FloatArr
     n_links = len(p.link_a)
     loads = np.zeros(2 * n_links)
     demand, node = p.cand_demand[idx], p.cand_node[idx]
-    req = flow * p.demand_request_bits[demand]
+    req = flow * p.cand_request_bits[idx]
     resp = flow * p.demand_response_bits[demand]
     src = p.demand_source[demand]
     away = node != src

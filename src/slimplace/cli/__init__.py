@@ -16,6 +16,7 @@ from slimplace.cli import (
     schedule_cmd,  # noqa: F401
     sensitivity_cmd,  # noqa: F401
     simulate_cmd,  # noqa: F401
+    split_cmd,  # noqa: F401
     study_cmds,  # noqa: F401
 )
 from slimplace.cli.app import app

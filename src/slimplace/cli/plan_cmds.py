@@ -161,6 +161,7 @@ def compare(
     table = comparison_table(problem, results)
     out.print(render_comparison(table, problem.objective))
     savings = print_savings(problem, results, out)
+    split = _print_split_saving(problem, results, out, time_limit)
     exact_failed = (
         str(r.plan.status) == "infeasible" and r.method in ("milp", "lp-bound") for r in results
     )
@@ -173,6 +174,8 @@ def compare(
         if json_out is not None:
             rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
             doc = {"objective": problem.objective, "methods": rows, "savings": savings.to_json()}
+            if split is not None:
+                doc["split_saving"] = split.to_json()
             write_json(json_out, doc, out)
     plans = [r for r in results if r.method not in _BOUND_METHODS]
     if not any(r.evaluation.feasible for r in plans):
@@ -189,6 +192,22 @@ def print_savings(problem: CompiledProblem, results: Any, out: Console | None = 
     for line in savings.headline():
         (out or console).print(line, markup=False, highlight=False)
     return savings
+
+
+def _print_split_saving(
+    problem: CompiledProblem, results: Any, out: Console, time_limit: float
+) -> Any:
+    """What splitting saves against whole-model placement (scenarios with split or
+    multi-stage applications only; :mod:`slimplace.split.savings`)."""
+    if not (problem.cand_cut >= 0).any():
+        return None
+    from slimplace.split.savings import split_saving
+
+    with guarded():
+        saving = split_saving(problem, results, time_limit_s=time_limit)
+    if saving is not None:
+        out.print(saving.headline(), markup=False, highlight=False)
+    return saving
 
 
 @app.command()

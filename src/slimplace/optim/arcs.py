@@ -28,7 +28,7 @@ def candidate_arcs(
     d = p.cand_demand[cands]
     node = p.cand_node[cands]
     src = p.demand_source[d]
-    req, resp = p.demand_request_bits[d], p.demand_response_bits[d]
+    req, resp = p.cand_request_bits[cands], p.demand_response_bits[d]
     away = node != src
     pos_all = np.arange(len(cands), dtype=np.int64)
     out_pos, out_arc, out_bits = [], [], []

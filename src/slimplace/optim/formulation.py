@@ -276,6 +276,13 @@ def _capacity_rows(
     row_of = np.full(p.n_nodes, -1, dtype=np.int64)
     row_of[used] = start + np.arange(len(used))
     b.entries(row_of[p.cand_node], np.arange(p.n_candidates), model.cand_load)
+    head = np.flatnonzero(
+        (p.cand_head_compute_s > 0) & (row_of[p.demand_source[p.cand_demand]] >= 0)
+    )
+    if len(head):  # split heads load their source device (slimplace.split.candidates)
+        d = p.cand_demand[head]
+        load = p.demand_rate_per_s[d] * p.cand_head_compute_s[head]
+        b.entries(row_of[p.demand_source[d]], head, load)
     sw = used[n_col[used] >= 0]
     b.entries(row_of[sw], n_col[sw], np.full(len(sw), -rho))
 

@@ -59,6 +59,10 @@ def compile_problem(
     takes a measured latency, else the profile's ``latency_fit``, else FLOPs / throughput.
     """
     t0 = time.perf_counter()
+    if any(a.stages for a in scenario.applications):
+        from slimplace.split.stages import expand_stages
+
+        scenario = expand_stages(scenario)
     if any(a.generation is not None for a in scenario.applications):
         from slimplace.llm.compile import prepare_generation  # generation apps: docs/llm.md
 
@@ -90,9 +94,14 @@ def compile_problem(
     )
     unservable += access_unservable(scenario, already=unservable)
     t2 = time.perf_counter()
-    if unservable and strict:
-        raise InfeasibleScenarioError(file or scenario.name, unservable)
     problem = _assemble(scenario, nodes, links, fam, dem, table, routes, cands, unservable)
+    if any(a.split is not None or a.stages for a in scenario.applications):
+        from slimplace.split.candidates import add_split_candidates
+        from slimplace.split.tables import cut_tables
+
+        problem = add_split_candidates(problem, cut_tables(scenario, fam["family"]), table)
+    if problem.unservable and strict:
+        raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,

@@ -138,6 +138,18 @@ class CompiledProblem:
     #: energy per inference given as is by synthetic instances (GAP costs, CONT's sink
     #: traffic), charged at the source's grid; 0 for compiled scenarios
     cand_extra_j: FloatArray = field(default_factory=_none_f)
+    # split computing (slimplace.split): a split candidate runs its model's first blocks on
+    # the demand's source device and the rest at ``cand_node``; defaults: whole models
+    #: block after which the model is cut (-1: the whole model runs at ``cand_node``)
+    cand_cut: IntArray = field(default_factory=_none_i)
+    #: head compute on the source device per request (s; part of ``cand_compute_s``, and
+    #: device load: checked by the evaluator against the device's capacity)
+    cand_head_compute_s: FloatArray = field(default_factory=_none_f)
+    #: head compute energy on the source device per request (J, with its PUE; part of
+    #: ``cand_extra_j``, so charged at the source's grid)
+    cand_head_energy_j: FloatArray = field(default_factory=_none_f)
+    #: bits each request sends toward ``cand_node``: the request, or the cut tensor
+    cand_request_bits: FloatArray = field(default_factory=_none_f)
 
     def __post_init__(self) -> None:
         n, n_links, n_d, n_c = (
@@ -156,7 +168,12 @@ class CompiledProblem:
             "demand_access_bps": (n_d, np.full(n_d, np.inf)),
             "cand_radio_j": (n_c, np.zeros(n_c)),
             "cand_extra_j": (n_c, np.zeros(n_c)),
+            "cand_cut": (n_c, np.full(n_c, -1, dtype=np.int64)),
+            "cand_head_compute_s": (n_c, np.zeros(n_c)),
+            "cand_head_energy_j": (n_c, np.zeros(n_c)),
         }
+        if len(self.demand_request_bits) == n_d:
+            defaults["cand_request_bits"] = (n_c, self.demand_request_bits[self.cand_demand])
         for name, (size, value) in defaults.items():
             if len(getattr(self, name)) != size:
                 object.__setattr__(self, name, value)
@@ -240,10 +257,10 @@ class CompiledProblem:
 
         values = self.link_marginal_j_per_bit * self.link_carbon_g_per_j(region_g_per_kwh)
         table = route_table(self.routes, into_links(self.routes), values)
-        bits = self.demand_request_bits + self.demand_response_bits
+        bits = self.cand_request_bits + self.demand_response_bits[self.cand_demand]
         src = self.demand_source[self.cand_demand]
         per_bit = cand_route_sum(self.routes, table, values, src, self.cand_node)
-        return bits[self.cand_demand] * per_bit + (self.cand_radio_j + self.cand_extra_j) * g_src
+        return bits * per_bit + (self.cand_radio_j + self.cand_extra_j) * g_src
 
     def cand_energy_j(self) -> FloatArray:
         """Energy per inference of every candidate: PUE x dynamic compute + network

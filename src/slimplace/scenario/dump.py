@@ -26,6 +26,8 @@ from slimplace.scenario.model import (
     Region,
     Scenario,
     Settings,
+    SplitSpec,
+    Stage,
     Variant,
 )
 from slimplace.units import format_si
@@ -268,6 +270,31 @@ def application_doc(a: Application) -> dict[str, Any]:
             ("splittable", a.splittable, d(Application, "splittable")),
             ("workload", a.workload, None),
             ("generation", None if a.generation is None else generation_doc(a.generation), None),
+            ("split", None if a.split is None else _split_doc(a.split), None),
+            ("stages", [_stage_doc(st) for st in a.stages], []),
+        ]
+    )
+
+
+def _split_doc(spec: SplitSpec) -> dict[str, Any]:
+    return _fields(
+        [
+            ("network", spec.network, _ALWAYS),
+            ("cuts", list(spec.cuts), []),
+            ("cut_precision", spec.cut_precision, "fp32"),
+            ("cut_accuracy_loss", float(spec.cut_accuracy_loss), 0.0),
+        ]
+    )
+
+
+def _stage_doc(st: Stage) -> dict[str, Any]:
+    return _fields(
+        [
+            ("id", st.id, _ALWAYS),
+            ("family", st.family, _ALWAYS),
+            ("after", list(st.after), []),
+            ("output", _si(st.output_bytes, "bytes"), _si(0.0, "bytes")),
+            ("calls", float(st.calls), 1.0),
         ]
     )
 

@@ -268,6 +268,42 @@ class Source:
     rate_per_s: float
 
 
+#: precision of a split model's cut tensor on the wire (:mod:`slimplace.split.profiles`)
+CutPrecision = Literal["fp32", "fp16", "int8"]
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSpec:
+    """Split computing for an application (:mod:`slimplace.split`): the first blocks of
+    its model run on the source device, the rest on the serving node.
+
+    ``network`` names a profiled network (``data/split/blocks.csv``); ``cuts`` the blocks
+    after which the model may be cut (empty: every block boundary); ``cut_precision`` the
+    precision of the tensor sent, and ``cut_accuracy_loss`` the top-1 it costs.
+    """
+
+    network: str
+    cuts: tuple[str, ...] = ()
+    cut_precision: CutPrecision = "fp32"
+    cut_accuracy_loss: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One model of a multi-stage application (:mod:`slimplace.split.stages`).
+
+    ``after`` lists the stages whose output it takes; ``output_bytes`` is what one call
+    passes on to its successors (the application's response for the last stage);
+    ``calls`` how many times it runs per request (e.g. crops per frame).
+    """
+
+    id: str
+    family: str
+    after: tuple[str, ...] = ()
+    output_bytes: float = 0.0
+    calls: float = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Application:
     """A stream of inference requests with a latency SLO and an accuracy floor.
@@ -288,6 +324,10 @@ class Application:
     accuracy_mode: AccuracyMode = "hard"
     splittable: bool = True
     workload: str | None = None
+    #: split computing (None: the whole model runs at one node)
+    split: SplitSpec | None = None
+    #: a multi-stage application's models (empty: one model of ``family``)
+    stages: tuple[Stage, ...] = ()
     #: token counts and SLOs of a generation (LLM) application (docs/llm.md), else None
     generation: Generation | None = None
 

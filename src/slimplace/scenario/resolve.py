@@ -32,9 +32,12 @@ from slimplace.scenario.model import (
     Scenario,
     Settings,
     Source,
+    SplitSpec,
+    Stage,
     Variant,
 )
 from slimplace.scenario.validate import check_structure, check_values, suggest
+from slimplace.split.validate import check_splits
 
 if TYPE_CHECKING:
     from slimplace.llm.scenario import LlmParts
@@ -297,14 +300,21 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
 
     apps = []
     for i, a in enumerate(doc.applications):
-        families.resolve(a.family, f"applications[{i}].family", problems)
+        for j, stage in enumerate(a.stages):
+            families.resolve(stage.family, f"applications[{i}].stages[{j}].family", problems)
+        family = a.family or (a.stages[0].family if a.stages else None)
+        if family is None:
+            problems.append(Problem(f"applications[{i}].family", "required (or give stages)"))
+            continue
+        if a.family is not None:
+            families.resolve(a.family, f"applications[{i}].family", problems)
         sources = tuple(Source(s.node, s.rate) for s in a.sources)
         gen = generations.get(i)
         request, response = _message_bytes(a, gen, f"applications[{i}]", problems)
         apps.append(
             Application(
                 a.id,
-                a.family,
+                family,
                 sources,
                 request,
                 response,
@@ -313,6 +323,8 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
                 a.accuracy_mode,
                 a.splittable,
                 a.workload,
+                split=to_split(a.split),
+                stages=tuple(to_stage(m) for m in a.stages),
                 generation=gen,
             )
         )
@@ -340,7 +352,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
     renames.update(
         {f"families[{f.name}]": f"llm_families[{j}]" for j, f in enumerate(llm_families)}
     )
-    checked = check_values(scenario) + check_structure(scenario)
+    checked = check_values(scenario) + check_structure(scenario) + check_splits(scenario)
     if any(a.generation is not None for a in apps) or any(
         v.kind == "llm" for f in scenario.families for v in f.variants
     ):
@@ -350,6 +362,18 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         checked += check_generation_apps(scenario, paths)
     problems += [_renamed(p, renames) for p in checked]
     return scenario, problems
+
+
+def to_split(m: schema.SplitModel | None) -> SplitSpec | None:
+    """A split specification from its file form."""
+    if m is None:
+        return None
+    return SplitSpec(m.network, tuple(m.cuts), m.cut_precision, m.cut_accuracy_loss)
+
+
+def to_stage(m: schema.StageModel) -> Stage:
+    """A stage of a multi-stage application from its file form."""
+    return Stage(m.id, m.family, tuple(m.after), m.output, m.calls)
 
 
 def _llm_parts(doc: schema.ScenarioFile, problems: list[Problem]) -> LlmParts | None:

@@ -22,6 +22,7 @@ from slimplace.scenario.generation_io import GenerationModel, LlmFamilyModel, Ll
 from slimplace.scenario.model import (
     AccuracyMode,
     Application,
+    CutPrecision,
     LatencyFit,
     MeasuredLatency,
     ModelFamily,
@@ -30,6 +31,8 @@ from slimplace.scenario.model import (
     Objective,
     Ownership,
     Settings,
+    SplitSpec,
+    Stage,
     Tier,
     Variant,
 )
@@ -255,11 +258,31 @@ class SourceModel(_Model):
     rate: Rate
 
 
+class SplitModel(_Model):
+    """Split computing of an application's model (``split:``; :class:`SplitSpec`)."""
+
+    network: Name
+    cuts: list[Name] = []
+    cut_precision: CutPrecision = default(SplitSpec, "cut_precision")
+    cut_accuracy_loss: Fraction = default(SplitSpec, "cut_accuracy_loss")
+
+
+class StageModel(_Model):
+    """One model of a multi-stage application (``stages:``; :class:`Stage`)."""
+
+    id: Name
+    family: Name
+    after: list[Name] = []
+    output: Size = default(Stage, "output_bytes")
+    calls: PositiveNumber = default(Stage, "calls")
+
+
 class ApplicationModel(_Model):
     """An application: a request stream with an SLO and an accuracy floor."""
 
     id: Name
-    family: Name
+    #: the model family (a multi-stage application may leave it out: its first stage's)
+    family: Name | None = None
     sources: Annotated[list[SourceModel], Field(min_length=1)]
     #: request and response sizes; a generation application may leave them to its tokens
     request: Size | None = None
@@ -269,6 +292,8 @@ class ApplicationModel(_Model):
     accuracy_mode: AccuracyMode = default(Application, "accuracy_mode")
     splittable: bool = default(Application, "splittable")
     workload: Name | None = default(Application, "workload")
+    split: SplitModel | None = None
+    stages: list[StageModel] = []
     generation: GenerationModel | None = None
 
 
@@ -327,6 +352,8 @@ __all__ = [
     "ScenarioFile",
     "SettingsModel",
     "SourceModel",
+    "SplitModel",
+    "StageModel",
     "VariantModel",
     "default",
     "field_names_at",

@@ -655,7 +655,7 @@ class SimState:
             per_bit = cand_route_sum(
                 p.routes, self._net_g_table, self._net_g_values, src, self.e_node
             )
-            bits = p.demand_request_bits.take(demand) + p.demand_response_bits.take(demand)
+            bits = p.cand_request_bits.take(self.e_cand) + p.demand_response_bits.take(demand)
             self._entry_g_src = g_node.take(src)
             extra = p.cand_extra_j.take(self.e_cand)
             self._entry_net_g = bits * per_bit + extra * self._entry_g_src
