@@ -36,6 +36,7 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.optim.highs import Termination
 from slimplace.optim.lp import HighsOptions, strengthened_lp
 from slimplace.optim.relax_round import lp_shares_plan
+from slimplace.optim.segments import top_per_demand
 from slimplace.placement.registry import Solver, reconfigured, takes_start
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
@@ -138,8 +139,8 @@ class MilpSolver(HighsOptions):
             timed_out = _out_of_time(problem, best, t0, "after column generation")
             return _with_bound(timed_out, cg.bound, self.mip_gap, model, finished=False)
         exact = False
-        cands = cg.restricted.cands
-        room, cap = 1.0, max(4 * len(cands), 20_000)
+        room, cap = 1.0, max(4 * len(cg.restricted.cands), 20_000)
+        cands = core_columns(problem, cg, best, mip_start)
         searches = 0
         while True:
             searches += 1
@@ -242,6 +243,26 @@ class MilpSolver(HighsOptions):
             plans.append(solver.solve(problem, seed=seed, **extra))
         usable = [q for q in plans if q.status is not Status.INFEASIBLE and q.objective is not None]
         return min(usable, key=lambda q: float(q.objective or 0.0), default=None)
+
+
+#: Columns per demand, by reduced-cost slack, in the first MIP search after column generation.
+CORE_PER_DEMAND = 4
+
+
+def core_columns(problem: CompiledProblem, cg: ColumnGeneration, *plans: Plan) -> IntArray:
+    """The first MIP search's columns: those the last restricted LP uses, those of
+    ``plans``, and each demand's :data:`CORE_PER_DEMAND` columns of least reduced-cost slack
+    (all of the generated columns when column generation left no slack). A small MIP
+    whose root LP is quick finds a good plan early; later searches widen the set
+    (:func:`priced_in`)."""
+    kept = cg.restricted.cands
+    if cg.slack is None or cg.lp.values is None:
+        return kept
+    r = cg.restricted
+    x_r, _ = extract_plan(r.problem, cg.formulation, cg.lp.values, relaxed=True)
+    used = [kept[x_r > 0]] + [np.flatnonzero(q.x) for q in plans]
+    best = top_per_demand(problem, np.arange(problem.n_candidates), cg.slack, CORE_PER_DEMAND)
+    return np.unique(np.concatenate([*used, best])).astype(np.int64)
 
 
 #: The MIP search starts only if the time left is this many times what the LP took.
