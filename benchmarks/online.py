@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -40,13 +39,11 @@ from typing import Any
 from slimplace.errors import SlimplaceError
 from slimplace.problem.compile import compile_problem
 from slimplace.scenario.io import load_scenario
-from slimplace.sim import build_workload, default_policies, n_steps_for, simulate
-from slimplace.sim.bounds import plan_energy_lower_bound
-from slimplace.sim.policies.hindsight import regret_pct
+from slimplace.sim.compare import DEFAULT_POLICIES as POLICIES
+from slimplace.sim.compare import compare
 from slimplace.units import UnitError, parse
 
-J_PER_KWH = 3.6e6
-DEFAULT_POLICIES = "static-peak,reactive,periodic,predictive,hindsight"
+DEFAULT_POLICIES = ",".join(POLICIES)
 
 
 def run(
@@ -63,75 +60,30 @@ def run(
     hindsight_time_limit_s: float = 30.0,
     time_limit_s: float | None = None,
 ) -> dict[str, Any]:
-    """Simulate every policy on the scenario with every application following ``trace``."""
+    """Simulate every policy on the scenario with every application following ``trace``
+    (:func:`slimplace.sim.compare.compare`)."""
     problem = compile_problem(load_scenario(scenario), variants="all")
     problem = replace(problem, demand_rate_per_s=problem.demand_rate_per_s * rate_scale)
-    n = n_steps_for(horizon_s, step_s)
-    workload = build_workload(
-        problem, override=str(trace.resolve()), seed=seed, aligned=True
-    ).scaled_to_peak(n, step_s)
-    notes = workload.notes(n * step_s)
-    registry = default_policies()
-    rows: dict[str, dict[str, Any]] = {}
-    fixed_j = math.nan
-    for name in policies:
-        policy = (
-            registry.create(name, method=hindsight_method, time_limit_s=hindsight_time_limit_s)
-            if name == "hindsight"
-            else registry.create(
-                name,
-                method=method,
-                **({} if time_limit_s is None else {"time_limit_s": time_limit_s}),
-            )
-        )
-        s = simulate(
-            problem, policy, horizon_s=horizon_s, step_s=step_s, workload=workload, seed=seed
-        ).summary
-        fixed_j = s.fixed_energy_j
-        rows[name] = {
-            "energy_kwh": s.energy_j / J_PER_KWH,
-            "plan_energy_kwh": s.plan_energy_j / J_PER_KWH,
-            "slo_attainment": s.slo_attainment,
-            "mean_accuracy": s.mean_accuracy,
-            "switches": s.variant_switches + s.moves,
-            "wakeups": s.wake_ups,
-            "seconds": s.wall_s,
-            "served_fraction": s.served_fraction,
-            "report": s.policy_report,
-        }
-        print(f"{name}: {json.dumps(rows[name])}", file=sys.stderr)
-    bound_j = plan_energy_lower_bound(problem, workload, n_steps=n, step_s=step_s)
-    _relative(rows)
-    hind = rows.get("hindsight", {})
+    online = {"method": method, **({} if time_limit_s is None else {"time_limit_s": time_limit_s})}
+    options = {name: dict(online) for name in policies if name not in ("continuum-first",)}
+    options["hindsight"] = {"method": hindsight_method, "time_limit_s": hindsight_time_limit_s}
+    result = compare(
+        problem,
+        str(trace.resolve()),
+        horizon_s=horizon_s,
+        step_s=step_s,
+        policies=policies,
+        options=options,
+        seed=seed,
+        scenario=str(scenario),
+        progress=lambda name, row: print(f"{name}: {json.dumps(row)}", file=sys.stderr),
+    )
     return {
-        "scenario": str(scenario),
-        "trace": str(trace),
-        "horizon_s": n * step_s,
-        "step_s": step_s,
+        **result.to_dict(),
         "rate_scale": rate_scale,
         "method": method,
         "hindsight_method": hindsight_method,
-        "fixed_kwh": fixed_j / J_PER_KWH,
-        "hindsight_energy_kwh": hind.get("energy_kwh"),
-        "hindsight_plan_energy_kwh": hind.get("plan_energy_kwh"),
-        "plan_energy_lower_bound_kwh": bound_j / J_PER_KWH,
-        "notes": notes,
-        "policies": rows,
     }
-
-
-def _relative(rows: dict[str, dict[str, Any]]) -> None:
-    """Regret against hindsight and saving against static-peak, where both ran."""
-    hind = rows.get("hindsight")
-    peak = rows.get("static-peak")
-    for row in rows.values():
-        if hind is not None:
-            row["regret_pct"] = regret_pct(row["plan_energy_kwh"], hind["plan_energy_kwh"])
-            row["regret_total_pct"] = regret_pct(row["energy_kwh"], hind["energy_kwh"])
-        if peak is not None and peak["plan_energy_kwh"] > 0:
-            row["saving_vs_static_peak_pct"] = 100.0 * (
-                1.0 - row["plan_energy_kwh"] / peak["plan_energy_kwh"]
-            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Split computing: the optimizer's cut against a brute-force enumeration of every cut.
 
     PYTHONPATH=src python benchmarks/split.py [--json OUT] [--rates 1,10] [--slo S]
+                                              [--exit-rate Q --exit-loss L]
 
 For each real network (MobileNetV2, ResNet-50, EfficientNet-B0, the SSDlite detector)
 x access link (4G at 10 Mbit/s, WiFi at 50 Mbit/s, 5G at 200 Mbit/s) x cut tensor
@@ -12,6 +13,9 @@ behind the access link and a cloud node (``xeon-server``) behind a metro link
 ``milp`` solves the compiled problem (dominated cuts pruned); the brute force evaluates
 every candidate (whole model on the device, whole model at each node, every cut at each
 node, none pruned) alone with the evaluator and keeps the feasible one of least energy.
+With ``--exit-rate Q`` the classifiers get an early exit in the head (:data:`EXITS`: the
+block after about 35-45 % of the FLOPs) that ``Q`` of the requests take, at ``--exit-loss``
+top-1 (the detector has none).
 Energy per request = the power a plan adds to the idle continuum, over the rate
 (:func:`slimplace.split.sweep.idle_power_w`): device compute, server compute above idle,
 network marginal energy and device radio.
@@ -51,16 +55,35 @@ NETWORKS = (
     ("ssdlite320_mobilenet_v3_large", "tv-detection", "ssdlite320_mobilenet_v3_large"),
 )
 RTOL = 1e-6
+#: early-exit block per profiled classifier (``--exit-rate``)
+EXITS = {"mobilenet_v2": "ir7", "resnet50": "layer2.3", "efficientnet_b0": "mb6"}
 
 
 def run_case(
-    network: str, family: str, variant: str, access: str, precision: str, rate: float, slo: float
+    network: str,
+    family: str,
+    variant: str,
+    access: str,
+    precision: str,
+    rate: float,
+    slo: float,
+    exit_rate: float = 0.0,
+    exit_loss: float = 0.0,
 ) -> dict[str, object]:
     """One case: milp on the pruned problem against every cut evaluated alone."""
     fam = single_variant_family(family, variant)
+    exit_after = EXITS.get(network) if exit_rate > 0 else None
     scenario = device_edge_cloud(
-        fam, network, access, rate_per_s=rate, slo_s=slo, precision=precision
-    )  # type: ignore[arg-type]
+        fam,
+        network,
+        access,
+        rate_per_s=rate,
+        slo_s=slo,
+        precision=precision,  # type: ignore[arg-type]
+        exit_after=exit_after,
+        exit_rate=exit_rate if exit_after else 0.0,
+        exit_accuracy_loss=exit_loss if exit_after else 0.0,
+    )
     problem = compile_problem(scenario, strict=False)
     result = solve(problem, "milp")
     e = result.evaluation
@@ -87,6 +110,8 @@ def run_case(
         "access": access,
         "cut_precision": precision,
         "rate_per_s": rate,
+        "exit_after": exit_after,
+        "exit_rate": exit_rate if exit_after else 0.0,
         "best_split": cut_label(problem, chosen) if chosen >= 0 else "infeasible",
         "split_kind": kind,
         "energy_j": energy,
@@ -110,12 +135,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--rates", default="1,10", help="requests/s, comma-separated (default 1,10)")
     ap.add_argument("--slo", type=float, default=0.3, help="latency SLO in s (default 0.3)")
+    ap.add_argument("--exit-rate", type=float, default=0.0, help="early-exit share (default 0)")
+    ap.add_argument("--exit-loss", type=float, default=0.0, help="its top-1 cost (default 0)")
     args = ap.parse_args(argv)
     cases = []
     rates = [float(r) for r in args.rates.split(",")]
     grid = [(n, a, p, r) for r in rates for n in NETWORKS for a in ACCESS for p in ("fp32", "int8")]
     for (network, family, variant), access, precision, rate in grid:
-        row = run_case(network, family, variant, access, precision, rate, args.slo)
+        row = run_case(
+            network,
+            family,
+            variant,
+            access,
+            precision,
+            rate,
+            args.slo,
+            args.exit_rate,
+            args.exit_loss,
+        )
         cases.append(row)
         e = row["energy_j"]
         print(

@@ -53,7 +53,10 @@ def test_exact_method_no_ablation_below_the_full_plan(energy_explained, carbon_e
 
 def test_every_lever_of_issue_12_is_reported(energy_explained) -> None:
     levers = {o.name: o for o in energy_explained.levers}
-    assert list(levers) == ["placement", "compression", "sleep", "carbon"]
+    assert list(levers)[:4] == ["placement", "compression", "sleep", "carbon"]
+    for name in ("power-modes", "batching"):  # issue 18: no modes or batching here
+        assert levers[name].status == "not-applicable"
+    assert levers["routing"].status == "not-applicable"  # fixed routes (k_paths = 1)
     assert (
         levers["placement"].feasible and levers["placement"].saving(energy_explained.full.value) > 0
     )

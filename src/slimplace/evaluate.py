@@ -22,10 +22,18 @@ from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.energy.routesum import cand_route_sum, into_links, route_table
 from slimplace.plan import Plan
+from slimplace.problem.batching import fill_wait_s, queue_unit_s, stream_rate_per_s
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.energy import server_power_w
 from slimplace.problem.latency import LatencySource, mg1_response_time_s
+from slimplace.problem.modes import in_modes, node_modes
 from slimplace.problem.routes import Routes
+from slimplace.problem.routing import (
+    plan_arc_loads_bps,
+    route_check,
+    route_extra_latency_s,
+    routing_active,
+)
 from slimplace.scenario.model import TIERS
 
 TOL = 1e-6
@@ -139,7 +147,9 @@ def evaluate(
 ) -> Evaluation:
     """Evaluate ``plan`` on ``problem`` (optionally at other request rates or grid
     intensities, as the simulator does at each step)."""
-    p = problem
+    base = problem
+    mode, mixed = node_modes(base, plan.x)
+    p = in_modes(base, mode)  # each node's idle and peak power in the mode it runs
     rate = p.demand_rate_per_s if rate_per_s is None else rate_per_s
     u = _Support.of(p, plan.x, rate)
     busy = np.bincount(
@@ -150,11 +160,13 @@ def evaluate(
         util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
     node_static, node_dynamic = _node_power(p, on, util, busy)
     g_per_j = p.node_carbon_g_per_j(region_g_per_kwh)
-    loads = _plan_link_loads(p, u)
+    loads = _plan_link_loads(p, u, plan, rate_per_s)
     net = _network(p, u, loads, rate, g_per_j, region_g_per_kwh)
     network_w = net.marginal_w + net.radio_w + net.baseload_w
     carbon_g_per_s = float(((node_static + node_dynamic) * g_per_j).sum()) + net.carbon_g_per_s
-    lat = _candidate_latency(p, u.idx, util)
+    lat = _candidate_latency(p, u.idx, util, u.flow)
+    if routing_active(p):  # routes chosen by the plan (docs/routing.md)
+        lat = lat + route_extra_latency_s(p, plan.routes, u.demand, u.node)
     served = np.where(util > 1.0, 1.0 / np.maximum(util, 1.0), 1.0)[u.node]
     placed_flow = float(u.flow.sum())
     total_flow = max(placed_flow, 1e-300)
@@ -182,10 +194,14 @@ def evaluate(
         minlength=p.n_nodes,
     )
     violations = _violations(p, plan, u, on, busy + head_busy, lat, a_acc, loads)
+    violations += [
+        Violation("mode", p.node_ids[v], "serves candidates in more than one power mode")
+        for v in np.flatnonzero(mixed)[:20]
+    ]
     static_w, dynamic_w = float(node_static.sum()), float(node_dynamic.sum())
     power_w = static_w + dynamic_w + network_w
-    radio_fixed_w = accounting.unavoidable_radio_w(p, rate_per_s)
-    split = _split(p, on, g_per_j, static_w, dynamic_w, net, radio_fixed_w)
+    radio_fixed_w = accounting.unavoidable_radio_w(base, rate_per_s)
+    split = _split(base, on, g_per_j, static_w, dynamic_w, net, radio_fixed_w)
     horizon = p.horizon_s if horizon_s is None else horizon_s
     source = p.cand_latency_source[u.idx]
     carbon_g_per_h = carbon_g_per_s * S_PER_H
@@ -231,10 +247,17 @@ class _Network:
     baseload_w: float
     carbon_g_per_s: float
     baseload_carbon_g_per_s: float
+    #: carbon of the links' fixed part (:func:`slimplace.energy.accounting.link_fixed_w`)
+    link_fixed_carbon_g_per_s: float = 0.0
 
 
-def _plan_link_loads(p: CompiledProblem, u: _Support) -> FloatArray:
-    """Traffic on every directed link under the plan (see :func:`link_loads_bps`)."""
+def _plan_link_loads(
+    p: CompiledProblem, u: _Support, plan: Plan, rate_per_s: FloatArray | None
+) -> FloatArray:
+    """Traffic on every directed link under the plan (see :func:`link_loads_bps`; when
+    routing is a decision, over the plan's routes, :mod:`slimplace.problem.routing`)."""
+    if routing_active(p) and len(p.link_a) and len(u.idx):
+        return plan_arc_loads_bps(p, plan.x, plan.routes, rate_per_s)
     if len(p.link_a) and len(u.idx) and (u.flow > 0).any():
         return _link_loads(p, u.idx, u.flow)
     return np.zeros(2 * len(p.link_a))
@@ -262,7 +285,7 @@ def _network(
     if p.power_model:
         offloaded = u.node != p.demand_source[u.demand]
         radio = np.where(offloaded, u.flow * p.demand_radio_j(rate)[u.demand], 0.0)
-    baseload = accounting.link_baseload_w(p)
+    baseload = accounting.link_baseload_w(p, loads if routing_active(p) else None)
     g_link = p.link_carbon_g_per_j(region_g_per_kwh) if n_links else np.zeros(0)
     baseload_g = float(baseload @ g_link) if n_links else 0.0
     if p.power_model:
@@ -275,6 +298,7 @@ def _network(
         baseload_w=float(baseload.sum()),
         carbon_g_per_s=link_g + float(((radio + extra) * g_src).sum()) + baseload_g,
         baseload_carbon_g_per_s=baseload_g,
+        link_fixed_carbon_g_per_s=float(accounting.link_fixed_w(p) @ g_link) if n_links else 0.0,
     )
 
 
@@ -313,22 +337,26 @@ def _split(
     ``radio_fixed_w`` is every demand's device radio power no plan avoids, at its source's grid."""
     server_fixed = accounting.server_fixed_w(p)
     fixed_servers_w = float(server_fixed.sum())
+    link_fixed = accounting.link_fixed_w(p)
+    fixed_links_w = float(link_fixed.sum())
     fixed_radio_w = float(radio_fixed_w.sum())
-    fixed_w = fixed_servers_w + net.baseload_w + fixed_radio_w
+    fixed_w = fixed_servers_w + fixed_links_w + fixed_radio_w
+    link_fixed_g = net.link_fixed_carbon_g_per_s
     radio_g = float(radio_fixed_w @ g_per_j[p.demand_source]) if fixed_radio_w else 0.0
-    carbon_fixed = (float(server_fixed @ g_per_j) + net.baseload_carbon_g_per_s + radio_g) * S_PER_H
+    carbon_fixed = (float(server_fixed @ g_per_j) + link_fixed_g + radio_g) * S_PER_H
     return _Split(
         fixed_w=fixed_w,
         breakdown_w={
             "servers_static": static_w - fixed_servers_w,
             "compute": dynamic_w,
             "device_radio": net.radio_w - fixed_radio_w,
-            "network_baseload": 0.0,  # every link is on whatever the plan (accounting.links_on)
+            # links switched on by the plan's routes (0 with fixed routes: accounting.links_on)
+            "network_baseload": net.baseload_w - fixed_links_w,
             "network_marginal": net.marginal_w,
         },
         fixed_breakdown_w={
             "servers_static": fixed_servers_w,
-            "network_baseload": net.baseload_w,
+            "network_baseload": fixed_links_w,
             "device_radio": fixed_radio_w,
         },
         carbon_fixed_g_per_h=carbon_fixed,
@@ -355,13 +383,25 @@ def _node_power(
     return static, dynamic
 
 
-def _candidate_latency(p: CompiledProblem, idx: IntArray, util: FloatArray) -> FloatArray:
+def _candidate_latency(
+    p: CompiledProblem, idx: IntArray, util: FloatArray, flow: FloatArray
+) -> FloatArray:
     """End-to-end latency of candidates ``idx`` at each node's actual utilisation: the
-    mean, or the quantile the scenario's SLOs bound (``slo_quantile``)."""
+    mean, or the quantile the scenario's SLOs bound (``slo_quantile``). Batched candidates
+    queue as batches and wait for their batch to fill at the rate of their stream
+    (:mod:`slimplace.problem.batching`)."""
     service = p.cand_service_s[idx]
     rho = util[p.cand_node[idx]]
-    wait = mg1_response_time_s(service, rho, p.service_cv2, p.slo_quantile) - service
-    return p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
+    batch = p.cand_batch[idx]
+    unit = queue_unit_s(service, p.cand_compute_s[idx], batch)
+    wait = mg1_response_time_s(unit, rho, p.service_cv2, p.slo_quantile) - unit
+    lat = p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
+    if (batch > 1).any():
+        stream = stream_rate_per_s(
+            p.cand_node[idx], p.cand_variant[idx], batch, flow, len(p.variant_names)
+        )
+        lat = lat + fill_wait_s(batch, stream, p.slo_quantile)
+    return lat
 
 
 def _by_tier(
@@ -408,6 +448,8 @@ def _violations(
     out += _memory_violations(p, u, used)
     out += _slo_violations(p, u, lat)
     out += _bandwidth_violations(p, loads)
+    if routing_active(p) and plan.routes is not None:
+        out += [Violation("routing", "routes", m) for m in route_check(p, plan.x, plan.routes)]
     return out
 
 

@@ -32,6 +32,7 @@ from slimplace.energy import accounting as energy_accounting
 from slimplace.evaluate import Evaluation
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.modes import fastest_modes, mode_choice_nodes
 from slimplace.results import objective_fixed, relative_gap, row_reason, row_status
 from slimplace.scenario.model import TIERS, Objective
 from slimplace.solve import GAP_TOLERANCE, Result, solve
@@ -128,6 +129,17 @@ def _every_server_on(
     return dataclasses.replace(problem, node_always_on=problem.node_always_on | owned)
 
 
+def _fixed_routes(
+    problem: CompiledProblem, objective: Objective
+) -> CompiledProblem | NotApplicable:
+    """Every flow on its shortest path; idle links still sleep (docs/routing.md)."""
+    from slimplace.problem.routing import with_k_paths
+
+    if problem.paths is None or problem.paths.k == 1:
+        return NotApplicable("routes are fixed (k_paths = 1; try --k-paths 3)")
+    return with_k_paths(problem, 1, sleep=True)
+
+
 def _plan_for_energy(
     problem: CompiledProblem, objective: Objective
 ) -> CompiledProblem | NotApplicable:
@@ -136,13 +148,36 @@ def _plan_for_energy(
     return dataclasses.replace(problem, objective="energy")
 
 
+def _fastest_mode_only(
+    problem: CompiledProblem, objective: Objective
+) -> CompiledProblem | NotApplicable:
+    """Every node with power modes in its fastest (full power) mode."""
+    if len(mode_choice_nodes(problem)) == 0:
+        return NotApplicable("no node chooses among power modes")
+    first = fastest_modes(problem)
+    mode = problem.cand_mode
+    return restrict_candidates(problem, (mode < 0) | (mode == first[problem.cand_node]))
+
+
+def _batch_one_only(
+    problem: CompiledProblem, objective: Objective
+) -> CompiledProblem | NotApplicable:
+    """Requests served one at a time (batch 1) everywhere."""
+    if not (problem.cand_batch > 1).any():
+        return NotApplicable("no node batches within the SLOs")
+    return restrict_candidates(problem, problem.cand_batch == 1)
+
+
 def default_levers() -> tuple[Lever, ...]:
-    """The levers of issue 12 (routing and power modes join here when they land)."""
+    """The levers of issues 12 and 18."""
     return (
         Lever("placement", "cloud-only: candidates on cloud-tier nodes only", _cloud_only),
         Lever("compression", "most accurate variant only per application", _most_accurate_only),
         Lever("sleep", "every owned server on", _every_server_on),
         Lever("carbon", "plan for energy, measured in carbon", _plan_for_energy),
+        Lever("power-modes", "every accelerator in its fastest power mode", _fastest_mode_only),
+        Lever("batching", "requests served one at a time (batch 1)", _batch_one_only),
+        Lever("routing", "fixed shortest paths (links without traffic still sleep)", _fixed_routes),
     )
 
 

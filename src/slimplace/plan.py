@@ -12,6 +12,7 @@ import numpy as np
 
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.paths import FlowRoutes
 
 
 class Status(StrEnum):
@@ -48,7 +49,8 @@ class Plan:
 
     ``objective`` and ``bound`` are what the method reported, in the problem's
     objective unit (average W for energy, gCO2e/h for carbon); the evaluator
-    recomputes the objective independently.
+    recomputes the objective independently. ``routes``: the path of every flow when
+    routing is a decision (``docs/routing.md``; None: every flow on its shortest path).
     """
 
     x: FloatArray
@@ -60,6 +62,7 @@ class Plan:
     seconds: float = 0.0
     reason: str = ""
     info: dict[str, float] = field(default_factory=dict)
+    routes: FlowRoutes | None = None
 
 
 def node_busy_s_per_s(

@@ -203,6 +203,9 @@ def plan_row(
     )
     row.update(power_breakdown(e.power_by_tier))
     row.update(energy_split(e))
+    from slimplace.problem.modes import operating_point_columns
+
+    row.update(operating_point_columns(p, plan.x))  # power modes and batch sizes, if any
     return row
 
 
@@ -299,6 +302,7 @@ def plan_summary(problem: CompiledProblem, result: Result) -> dict[str, Any]:
         if not p.node_always_on[v]
     }
     row = plan_row(p, plan, e)
+    points: dict[str, Any] = {k: row[k] for k in ("modes", "batch_sizes") if k in row}
     return {
         "scenario": p.scenario.name,
         "method": plan.method,
@@ -330,6 +334,7 @@ def plan_summary(problem: CompiledProblem, result: Result) -> dict[str, Any]:
         },
         "servers_on": servers,
         "assignments": assignments,
+        **points,
     }
 
 

@@ -15,9 +15,11 @@ import pandas as pd
 
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.methods import default_registry
+from slimplace.optim.routing_heuristic import route_plan
 from slimplace.placement.registry import Registry
 from slimplace.plan import Plan, Status, violation_reason
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.routing import routing_active
 from slimplace.results import (
     COLUMNS,
     GAP_TOLERANCE,
@@ -83,10 +85,22 @@ def solve(
     solver = reg.create(name, **options)
     t0 = time.perf_counter()
     plan = solver.solve(problem, seed=seed)
+    kind = reg.info(name).kind if name in reg else ""
+    if routing_active(problem) and plan.routes is None and kind != "bound":  # docs/routing.md
+        plan = route_plan(
+            problem,
+            plan,
+            objective=options.get("objective"),
+            carbon_weight=float(options.get("carbon_weight", 1.0)),
+        )
+    elif routing_active(problem) and kind == "bound" and plan.bound is not None:
+        # a bound with fixed routes (and their bandwidth rows) bounds nothing when routes
+        # are decided
+        reason = "its bound assumes fixed shortest paths: not a bound when routes are decided"
+        plan = replace(plan, bound=None, reason=reason)
     if plan.seconds == 0.0:
         plan = replace(plan, seconds=time.perf_counter() - t0)
     evaluation = evaluate(problem, plan)
-    kind = reg.info(name).kind if name in reg else ""
     return Result(honest_status(plan, evaluation, kind), evaluation)
 
 

@@ -214,3 +214,67 @@ def test_simulate_command_runs_the_new_policies(tmp_path: Path, policy: str) -> 
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["policy"] == policy and summary["served_fraction"] > 0.99
+
+
+def test_the_bound_counting_the_radio_is_at_least_the_radio_free_floor(runs: dict) -> None:
+    wl = runs["workload"]
+    bound = plan_energy_lower_bound(PROBLEM, wl, n_steps=N, step_s=STEP_S)
+    _, mean = wl.peak_and_mean(N, STEP_S)
+    radio_free = float(mean * N * STEP_S @ energy_per_request_floor_j(PROBLEM))
+    assert bound >= radio_free * (1 - 1e-12)
+
+
+def _cover(cand_demand: list[int], cand_node: list[int], n_demands: int):  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    n_nodes = max(cand_node) + 1
+    return SimpleNamespace(
+        cand_demand=np.array(cand_demand),
+        cand_node=np.array(cand_node),
+        n_demands=n_demands,
+        node_wake_time_s=np.full(n_nodes, 30.0),
+        node_pue=np.ones(n_nodes),
+        node_wake_energy_j=np.full(n_nodes, 1e9),  # waking never cheaper than being on
+        node_sleep_w=np.zeros(n_nodes),
+        node_elastic=np.zeros(n_nodes, dtype=bool),
+    )
+
+
+def test_server_bound_is_the_facility_location_lp_hand_worked() -> None:
+    from slimplace.sim.bounds import _facility_lp_w
+
+    sw = np.ones(3, dtype=bool)
+    # a triangle: each node serves two of three demands at 1 W; integer optimum 2 W,
+    # LP optimum 1.5 W (every y = 1/2)
+    p = _cover([0, 0, 1, 1, 2, 2], [0, 2, 0, 1, 1, 2], 3)
+    on_w = np.ones(3)
+    assert _facility_lp_w(p, 60.0, on_w, sw, active=np.ones(3, bool)) == pytest.approx(1.5)
+    # with y binary (HiGHS's dual bound after solving to optimality): 2 W
+    integer = _facility_lp_w(p, 60.0, on_w, sw, active=np.ones(3, bool), integer_s=5.0)
+    assert integer == pytest.approx(2.0)
+    # one shared node (1 W) against two private ones (0.6 W each): 1 W
+    p = _cover([0, 0, 1, 1], [0, 1, 0, 2], 2)
+    cost = np.array([1.0, 0.6, 0.6])
+    assert _facility_lp_w(p, 60.0, cost, sw, active=np.ones(2, bool)) == pytest.approx(1.0)
+    # a demand its own device can serve needs no server
+    free = np.array([True, True, False])
+    assert _facility_lp_w(p, 60.0, cost, free, active=np.ones(2, bool)) == pytest.approx(0.6)
+
+
+def test_periodic_reuses_a_plan_per_rounded_load(runs: dict) -> None:
+    wl = runs["workload"]
+    policy = REGISTRY.create("periodic", period_s=STEP_S)  # due every step: 96 periods
+    s = simulate(PROBLEM, policy, horizon_s=N * STEP_S, step_s=STEP_S, workload=wl).summary
+    assert s.served_fraction == pytest.approx(1.0)
+    # headroom 15 %: levels up to ceil(20 x 1.15) = 23, one solve each at most
+    assert 0 < s.policy_report["placement_solves"] <= 24
+
+
+def test_hindsight_solves_at_most_levels_plus_one_plans_when_sources_are_out_of_step() -> None:
+    # per-source phases and noise, each source's peak at its scenario rate
+    wl = build_workload(PROBLEM, override="diurnal", seed=3).scaled_to_peak(N, STEP_S)
+    policy = HindsightPolicy(levels=10, max_plans=8)
+    s = simulate(PROBLEM, policy, horizon_s=N * STEP_S, step_s=STEP_S, workload=wl).summary
+    assert s.policy_report["coarse_levels"] == 1.0
+    assert s.policy_report["plans_solved"] <= 11
+    assert s.served_fraction == pytest.approx(1.0)

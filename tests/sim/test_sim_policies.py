@@ -209,7 +209,7 @@ def test_a_new_plan_waits_for_its_servers_before_traffic_moves() -> None:
             )
             return Plan(x, on, "metro")
 
-    policy = PeriodicPolicy(solver=Alternate(), period_s=120.0, hysteresis=-1e9)
+    policy = PeriodicPolicy(solver=Alternate(), period_s=120.0, hysteresis=-1e9, levels=0)
 
     class Sink:
         def __init__(self):
@@ -243,6 +243,8 @@ def test_the_periodic_policy_warm_starts_its_solver_from_the_plan_in_force() -> 
             starts.append(start)
             return GreedySolver(time_limit_s=5.0).solve(problem, seed=seed, start=start)
 
-    simulate(p, PeriodicPolicy(solver=Recording(), period_s=600.0), horizon_s=3600, step_s=300)
+    simulate(
+        p, PeriodicPolicy(solver=Recording(), period_s=600.0, levels=0), horizon_s=3600, step_s=300
+    )
     assert len(starts) >= 3 and starts[0] is None
     assert all(isinstance(s, Plan) for s in starts[1:])  # every re-plan starts from a plan

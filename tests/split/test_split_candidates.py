@@ -25,12 +25,13 @@ def hand(j: int, *, precision_bytes: float = 4.0) -> dict[str, float]:
     head = share * 1e9 / 1e10
     tail = (1 - share) * 1e9 / 1e12
     wait = 0.5 * tail / (2 * (1 - 0.5))  # M/D/1 at rho 0.5
+    head_wait = 0.5 * head / (2 * (1 - 0.5))  # the head queues at the device alike
     net = 2 * 0.01 + (bits + RESP_BITS) / 1e7
     return {
         "head": head,
         "tail": tail,
         "bits": bits,
-        "latency": head + net + tail + wait,
+        "latency": head + head_wait + net + tail + wait,
         "energy": 20.0 * tail + 4.0 * head + (bits + RESP_BITS) * 1e-7,
     }
 

@@ -16,6 +16,11 @@ from slimplace.catalog.families import parse_families, parse_measured
 from slimplace.catalog.hardware import parse_embodied, parse_hardware, parse_power_curves
 from slimplace.catalog.latency_fits import with_builtin_fits
 from slimplace.catalog.links import parse_link_kinds, parse_radio_models
+from slimplace.catalog.operating_points import (
+    parse_batch_curves,
+    parse_power_modes,
+    with_operating_points,
+)
 from slimplace.catalog.regions import parse_regions
 from slimplace.scenario.model import HardwareProfile, LinkKind, ModelFamily, RadioModel, Region
 
@@ -47,12 +52,16 @@ def load_catalog() -> Catalog:
     measured = parse_measured(read_rows("measured_latency.csv"))
     return Catalog(
         hardware=MappingProxyType(
-            with_builtin_fits(
-                parse_hardware(
-                    read_rows("hardware.csv"),
-                    curves,
-                    embodied=parse_embodied(read_rows("embodied.csv")),
-                )
+            with_operating_points(
+                with_builtin_fits(
+                    parse_hardware(
+                        read_rows("hardware.csv"),
+                        curves,
+                        embodied=parse_embodied(read_rows("embodied.csv")),
+                    )
+                ),
+                parse_power_modes(read_rows("power_modes.csv")),
+                parse_batch_curves(read_rows("batch_curves.csv")),
             )
         ),
         link_kinds=MappingProxyType(parse_link_kinds(read_rows("link_kinds.csv"))),

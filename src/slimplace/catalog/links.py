@@ -36,10 +36,19 @@ def parse_link_kinds(rows: Sequence[Row], file: str = "link_kinds.csv") -> dict[
             marginal_j_per_bit=p.number(row, i, "marginal_j_per_bit"),
             shared=p.boolean(row, i, "shared"),
             radio=p.text(row, i, "radio", required=False) or None,
+            sleep_w=_sleep_w(p, row, i),
+            wake_time_s=p.number(row, i, "wake_time_s") if row.get("sleep_w") else 0.0,
         )
         p.text(row, i, "power_source")
     p.raise_if_any()
     return out
+
+
+def _sleep_w(p: RowParser, row: Row, i: int) -> float | None:
+    """Sleep power of a kind (None: an empty cell, links of the kind never sleep)."""
+    if not (row.get("sleep_w") or "").strip():
+        return None
+    return p.number(row, i, "sleep_w")
 
 
 RADIO_NUMBERS = (

@@ -7,6 +7,7 @@ this package registers them all.
 from slimplace.cli import (
     calibrate_cmd,  # noqa: F401
     catalog_cmd,  # noqa: F401
+    compare_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
     explain_cmd,  # noqa: F401
     import_cmd,  # noqa: F401

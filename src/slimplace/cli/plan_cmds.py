@@ -41,14 +41,24 @@ MethodOpt = Annotated[
 ObjectiveOpt = Annotated[
     str | None, typer.Option("--objective", help="energy or carbon (default: the scenario's).")
 ]
+KPathsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--k-paths",
+        help="Routing as a decision: each flow may take one of its K shortest paths and "
+        "links without traffic sleep (default: the scenario's settings.k_paths, 1: fixed "
+        "shortest paths; see docs/routing.md).",
+    ),
+]
 #: How ``latency_source_share`` keys read in the solve summary (slimplace.calibration).
 _SOURCE_WORDS = {"measured": "measured", "fitted": "fitted model", "flops": "FLOPs-only"}
 #: Methods whose plans are bounds, not plans one could run.
 _BOUND_METHODS = ("lp-bound",)
 
 
-def load_problem(file: Path, objective: str | None) -> CompiledProblem:
-    """Load, validate and compile a scenario file (raising slimplace errors)."""
+def load_problem(file: Path, objective: str | None, k_paths: int | None = None) -> CompiledProblem:
+    """Load, validate and compile a scenario file (raising slimplace errors); ``k_paths``
+    overrides the scenario's ``settings.k_paths``."""
     from slimplace.errors import InputError, Problem
     from slimplace.problem.compile import compile_problem
     from slimplace.scenario.io import load_scenario
@@ -62,6 +72,10 @@ def load_problem(file: Path, objective: str | None) -> CompiledProblem:
             )
         obj: Objective = "energy" if objective == "energy" else "carbon"
         scenario = replace(scenario, settings=replace(scenario.settings, objective=obj))
+    if k_paths is not None:
+        if k_paths < 1:
+            raise InputError("--k-paths", [Problem("", f"must be 1 or more, got {k_paths}")])
+        scenario = replace(scenario, settings=replace(scenario.settings, k_paths=k_paths))
     return compile_problem(scenario, file=str(file))
 
 
@@ -85,6 +99,7 @@ def solve(
     time_limit: TimeLimitOpt = 60.0,
     seed: SeedOpt = DEFAULT_SEED,
     mip_gap: MipGapOpt = 1e-4,
+    k_paths: KPathsOpt = None,
 ) -> None:
     """Place every application's traffic with one method; print the energy breakdown.
     Exit 1 when the plan is not feasible."""
@@ -95,7 +110,7 @@ def solve(
     out = human_console(json_out, console, err_console)
     with guarded():
         check_output_file(json_out, "--json")
-        problem = load_problem(file, objective)
+        problem = load_problem(file, objective, k_paths)
         result = run_solve(problem, method, seed=seed, **_options(time_limit, mip_gap))
     e = result.evaluation
     row = plan_row(problem, result.plan, e)  # status and reason as every results table has them
@@ -119,6 +134,8 @@ def solve(
         highlight=False,
     )
     out.print(_placement_table(problem, result.plan.x))
+    if problem.paths is not None:
+        out.print(_links_line(problem, result.plan, e), highlight=False)
     for v in e.violations[:10]:
         out.print(
             f"[red]violation[/] {text(v.kind)} at {text(v.where)}: {text(v.message)}",
@@ -145,6 +162,7 @@ def compare(
     time_limit: TimeLimitOpt = 60.0,
     seed: SeedOpt = DEFAULT_SEED,
     mip_gap: MipGapOpt = 1e-4,
+    k_paths: KPathsOpt = None,
 ) -> None:
     """Run every method on the same scenario and print them side by side.
     Exit 1 when no method finds a feasible plan."""
@@ -155,13 +173,16 @@ def compare(
     with guarded():
         check_output_file(csv_out, "--csv")
         check_output_file(json_out, "--json")
-        problem = load_problem(file, objective)
+        problem = load_problem(file, objective, k_paths)
         names = [m.strip() for m in methods.split(",")] if methods else None
         results = run_compare(problem, names, seed=seed, **_options(time_limit, mip_gap))
     table = comparison_table(problem, results)
     out.print(render_comparison(table, problem.objective))
     savings = print_savings(problem, results, out)
     split = _print_split_saving(problem, results, out, time_limit)
+    if problem.paths is not None:
+        for r in results:
+            out.print(f"{text(r.method)}: " + _links_line(problem, r.plan, r.evaluation))
     exact_failed = (
         str(r.plan.status) == "infeasible" and r.method in ("milp", "lp-bound") for r in results
     )
@@ -236,6 +257,8 @@ def render_comparison(table: Any, objective: str) -> Table:
     out = Table(title=f"methods compared (objective: {text(objective)})")
     columns = ["method", "status", "reason", "feasible", "power W", "fixed W", "plan W", "kWh"]
     columns += ["gCO2e/h", "SLO met", "accuracy", "servers on", "seconds", "gap"]
+    points = [c for c in ("modes", "batch_sizes") if c in table.columns]
+    columns += [c.replace("_", " ") for c in points]  # power modes and batching (issue 18)
     for col in columns:
         out.add_column(col, justify="left" if col in ("method", "status", "reason") else "right")
     best = table.loc[table.feasible, "power_w"].min() if table.feasible.any() else np.nan
@@ -258,6 +281,7 @@ def render_comparison(table: Any, objective: str) -> Table:
             f"{row['servers_on']:g}",
             f"{row['seconds']:.2f}",
             "" if np.isnan(gap) else f"{gap:.2%}",
+            *(text(row[c] or "") for c in points),
             style=style,
         )
     return out
@@ -285,6 +309,22 @@ def _breakdown_table(by_tier: dict[str, dict[str, float]], total_w: float) -> Ta
         )
     table.add_row("[bold]all", "", "", f"[bold]{total_w:,.2f}", "")
     return table
+
+
+def _links_line(problem: CompiledProblem, plan: Any, e: Any) -> str:
+    """Links on and asleep under the plan's routes (routing as a decision)."""
+    from slimplace.optim.routing_milp import links_asleep
+    from slimplace.problem.routing import can_sleep
+
+    asleep = len(links_asleep(problem, plan))
+    sleepable = int(can_sleep(problem).sum())
+    rerouted = 0 if plan.routes is None else int((plan.routes.rank > 0).sum())
+    k = problem.paths.k if problem.paths is not None else 1
+    return (
+        f"routes over k = {k} shortest paths: {rerouted} flow(s) off their "
+        f"shortest path; links asleep: {asleep} of {sleepable} that can sleep; "
+        f"network baseload of links on: {e.breakdown_w['network_baseload']:.1f} W (plan-dependent)"
+    )
 
 
 def _placement_table(problem: CompiledProblem, x: np.ndarray) -> Table:

@@ -214,6 +214,8 @@ def simulate(
         n = n_steps_for(horizon_s, step_s)
         _check_steps(n, horizon, step, folder, yes)
         run = _prepare(file, policy, method, option or [], trace, carbon, seed)
+        for note in run.workload.notes(n * step_s):  # trace repairs, repetition
+            human.print(text(f"note: {note}"), highlight=False)
         mob = mobility_from_cli(mobility, _options(mobility_set or []), file)
         with writing(folder / "steps.parquet"), atomic_path(folder / "steps.parquet") as tmp:
             result = _run(run, horizon_s, step_s, n, seed, tmp, human, mob)

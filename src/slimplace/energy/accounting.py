@@ -13,9 +13,13 @@ Embodied carbon (:mod:`slimplace.energy.embodied`) follows the same split: owned
 always-on servers' is fixed, elastic servers pay theirs per server-hour used.
 
 Network (power model, :mod:`slimplace.energy.network`): the baseload of every link
-that is on. With fixed shortest-path routes every link may carry traffic, so every
-link is on and the baseload is fixed; :func:`links_on` is the one place that says so
-(a plan that switches links off would make it plan-dependent). The attributional
+that is on. With fixed shortest-path routes (``k_paths`` = 1) every link may carry
+traffic, so every link is on and the baseload is fixed. When routing is a decision
+(``k_paths`` > 1, ``docs/routing.md``) a link that can sleep
+(:func:`slimplace.problem.routing.can_sleep`) and carries no traffic sleeps, like an
+owned server: its sleep power is fixed and ``baseload - sleep`` is paid only while it
+is on (plan-dependent); links that cannot sleep keep their whole baseload fixed.
+:func:`links_on` is the one place that says which links are on. The attributional
 model has no baseload.
 
 Device radios (power model, :mod:`slimplace.energy.radio`): a request served away from
@@ -33,6 +37,7 @@ import numpy as np
 
 from slimplace.arrays import BoolArray, FloatArray
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.routing import can_sleep
 
 
 def switchable(p: CompiledProblem) -> BoolArray:
@@ -75,16 +80,42 @@ def embodied_on_g_per_h(p: CompiledProblem) -> FloatArray:
     return np.where(switchable(p) & p.node_elastic, p.node_embodied_g_per_h, 0.0)
 
 
-def links_on(p: CompiledProblem) -> BoolArray:
-    """Links whose equipment is on: every link, since routes are fixed shortest paths."""
-    return np.ones(len(p.link_a), dtype=bool)
+#: Traffic (bit/s, both directions) below which a link counts as carrying none.
+IDLE_LINK_BPS = 1e-9
 
 
-def link_baseload_w(p: CompiledProblem) -> FloatArray:
-    """Baseload drawn by every link (0 under the attributional model)."""
+def links_on(p: CompiledProblem, arc_loads_bps: FloatArray | None = None) -> BoolArray:
+    """Links whose equipment is on: every link that cannot sleep, and every other link
+    that carries traffic under ``arc_loads_bps`` (directed, 2L; None: every link on, as
+    with fixed shortest-path routes)."""
+    on = np.ones(len(p.link_a), dtype=bool)
+    if arc_loads_bps is None:
+        return on
+    busy = (arc_loads_bps[0::2] + arc_loads_bps[1::2]) > IDLE_LINK_BPS
+    return np.asarray(on & (~can_sleep(p) | busy), dtype=bool)
+
+
+def link_baseload_w(p: CompiledProblem, arc_loads_bps: FloatArray | None = None) -> FloatArray:
+    """Baseload drawn by every link (0 under the attributional model): its baseload while
+    on, its sleep power while asleep (:func:`links_on`)."""
     if not p.power_model:
         return np.zeros(len(p.link_a))
-    return np.where(links_on(p), p.link_baseload_w, 0.0)
+    asleep = np.where(can_sleep(p), np.nan_to_num(p.link_sleep_w), p.link_baseload_w)
+    return np.where(links_on(p, arc_loads_bps), p.link_baseload_w, asleep)
+
+
+def link_fixed_w(p: CompiledProblem) -> FloatArray:
+    """The part of every link's baseload drawn whatever the plan: all of it for links that
+    cannot sleep, the sleep power of the others (0 under the attributional model)."""
+    if not p.power_model:
+        return np.zeros(len(p.link_a))
+    return np.where(can_sleep(p), np.nan_to_num(p.link_sleep_w), p.link_baseload_w)
+
+
+def link_on_w(p: CompiledProblem) -> FloatArray:
+    """Power a link adds when the plan switches it on (``baseload - sleep``; 0 for links
+    that cannot sleep, whose baseload is fixed)."""
+    return np.where(can_sleep(p), p.link_baseload_w - np.nan_to_num(p.link_sleep_w), 0.0)
 
 
 def unavoidable_radio_j(p: CompiledProblem) -> FloatArray:

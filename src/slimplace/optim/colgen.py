@@ -35,6 +35,7 @@ from slimplace.optim.formulation import Formulation, build_formulation
 from slimplace.optim.highs import AT_LOWER, BASIC, HighsResult, HighsSession
 from slimplace.optim.link_pricing import missing_link_duals
 from slimplace.optim.lp import strengthened_lp
+from slimplace.optim.mode_rows import mode_row_prices
 from slimplace.optim.search_state import SearchState
 from slimplace.optim.segments import concat_ranges, top_per_demand
 from slimplace.problem.compiled import CompiledProblem
@@ -362,6 +363,7 @@ def reduced_costs(
     if len(link_pairs):
         idx, which = _pair_candidates(p, link_pairs)
         rc[idx] -= y["link"][which]
+    rc -= mode_row_prices(p, model.cand_load, f.rows, f.row_index, y)  # power modes, batches
     return rc
 
 
@@ -398,19 +400,22 @@ def _row_duals(f: Formulation, duals: FloatArray) -> dict[str, FloatArray]:
 
 def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     """Sum of ``rate x bits x arc_w`` over the arcs each candidate's traffic crosses
-    (requests toward the node, responses back; leaf link, then the route from the root)."""
+    (requests toward the node, responses back; leaf link, then the route from the root).
+    A candidate's request bits are ``cand_request_bits`` (a split candidate sends its cut
+    tensor)."""
     r = p.routes
     counts = np.diff(p.demand_ptr)
     src = p.demand_source
-    req = p.demand_rate_per_s * p.demand_request_bits
+    req = p.demand_rate_per_s[p.cand_demand] * p.cand_request_bits  # per candidate
     resp = p.demand_rate_per_s * p.demand_response_bits
     leaf = r.source_leaf_link[src]
     has_leaf = leaf >= 0
     lf = np.maximum(leaf, 0)
     up = np.where(p.link_a[lf] == src, 0, 1)
-    leaf_price = np.where(has_leaf, req * arc_w[2 * lf + up] + resp * arc_w[2 * lf + 1 - up], 0.0)
+    w_up = np.repeat(np.where(has_leaf, arc_w[2 * lf + up], 0.0), counts)
+    leaf_resp = np.where(has_leaf, resp * arc_w[2 * lf + 1 - up], 0.0)
     away = p.cand_node != np.repeat(src, counts)
-    price = np.repeat(leaf_price, counts) * away
+    price = (req * w_up + np.repeat(leaf_resp, counts)) * away
     # path sums over the route tables' columns (user devices are folded leaves)
     pred = r.pred
     has = pred >= 0
@@ -425,5 +430,5 @@ def _bandwidth_price(p: CompiledProblem, arc_w: FloatArray) -> FloatArray:
     idx = np.nonzero(core)[0]
     d = p.cand_demand[idx]
     node = r.col(p.cand_node[idx])
-    price[idx] += req[d] * s_req[row[d], node] + resp[d] * s_resp[row[d], node]
+    price[idx] += req[idx] * s_req[row[d], node] + resp[d] * s_resp[row[d], node]
     return price

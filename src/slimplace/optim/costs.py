@@ -13,7 +13,9 @@ switched on at node v, ``busy_v`` its server-seconds of work per second and
 with the split of :mod:`slimplace.energy.accounting`: ``S_v`` = PUE (idle - sleep)
 for owned servers, PUE idle for elastic ones (0 always-on), ``emb_v`` an elastic
 server's embodied gCO2e/h; ``constant`` = sleep power of owned servers, idle power of
-always-on ones and their embodied carbon, plus the baseload of every link and the
+always-on ones and their embodied carbon, plus the baseload of every link that cannot
+sleep and the sleep power of those that can (routing as a decision: a link switched
+on adds ``baseload - sleep``, :mod:`slimplace.optim.routing_milp`), and the
 device radio energy no candidate of a demand avoids, ``rate_d x min_c radio_c``
 (power model), which ``network_c`` then leaves out. ``f_v(u) = P_v(u) - idle_v`` is
 the server's power above idle at utilisation u: linear, ``(peak_v - idle_v) * u``,
@@ -37,6 +39,7 @@ import numpy as np
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.evaluate import Evaluation
+from slimplace.optim.mode_rows import plan_mode_cost
 from slimplace.plan import node_busy_s_per_s
 from slimplace.problem.compiled import CompiledProblem
 
@@ -169,7 +172,7 @@ def objective_constant(problem: CompiledProblem, weights: ObjectiveWeights) -> f
     const += weights.carbon * float(accounting.embodied_fixed_g_per_h(p).sum())
     if len(p.link_a):
         kappa_link = weights.energy + weights.carbon * S_PER_H * p.link_carbon_g_per_j()
-        const += float(kappa_link @ accounting.link_baseload_w(p))
+        const += float(kappa_link @ accounting.link_fixed_w(p))
     radio_w = accounting.unavoidable_radio_w(p)
     if radio_w.any():
         const += float(kappa[p.demand_source] @ radio_w)
@@ -259,4 +262,5 @@ def plan_value(
     on = np.where(p.node_always_on, p.node_count, servers_on).astype(np.float64)
     busy = node_busy_s_per_s(p, x)
     value = model.constant + float(model.cand_cost @ x) + float(model.server_cost @ on)
+    value += plan_mode_cost(p, model.kappa, x, on)  # idle power of modes above resting
     return value + float(node_dynamic_cost(p, model, busy, on).sum())

@@ -10,6 +10,7 @@ import numpy as np
 from slimplace.optim.costs import CostModel, FloatArray, IntArray, plan_value
 from slimplace.optim.formulation import Formulation
 from slimplace.optim.highs import HighsResult, Termination
+from slimplace.optim.mode_rows import start_modes
 from slimplace.optim.segments import weighted_sum
 from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
@@ -157,6 +158,7 @@ def start_vector(
         v[f.cols["y"]] = np.isin(node * p.n_models + mdl, loaded)
     if "lam" in f.cols:
         _start_curves(p, f, model, x, servers_on, v)
+    start_modes(p, f.cols, f.col_index, x, servers_on, v)
     return v
 
 

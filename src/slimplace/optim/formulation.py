@@ -35,6 +35,10 @@ Rows, by family name::
     avgacc[a]    sum_{c of a} r_d (acc_c - floor_a) x_c / R_a >= 0
     link[d,v]    sum_{c in C(d) at v} x_c - n_v <= 0             (serving d at v needs a server)
 
+Power modes and batch fill add their columns and rows (``w``, ``nm``, ``lam_s``;
+``mode_*``, ``stream``, ``fill``) where nodes have modes or batch
+(:mod:`slimplace.optim.mode_rows`); batched candidates are binary.
+
 ``link`` rows are the strong (disaggregated) linking inequalities of facility
 location (Cornuejols, Nemhauser & Wolsey, "The uncapacitated facility location
 problem", 1990): redundant for integer n_v, they lift the LP bound from
@@ -65,6 +69,7 @@ from scipy import sparse
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.optim.arcs import arc_capacity_bps, candidate_arcs
 from slimplace.optim.costs import CostModel
+from slimplace.optim.mode_rows import add_fill_rows, add_mode_rows
 from slimplace.optim.segments import model_pairs, weighted_sum
 from slimplace.problem.compiled import CompiledProblem
 
@@ -201,15 +206,19 @@ def build_formulation(
     *,
     relax: bool = False,
     artificial_cost: float | None = None,
+    fixed_routes: bool = True,
 ) -> Formulation:
     """The MILP (or, with ``relax``, its LP relaxation) of ``problem`` under ``model``.
 
     With ``artificial_cost``, every demand also gets an artificial column ``art[d]`` in
     its cover row at that cost (the big-M phase one of column generation: a restricted
     set of candidates then always has an LP solution and duals to price with).
+    ``fixed_routes=False`` leaves the bandwidth rows out (routing as a decision adds its
+    own over path columns, :mod:`slimplace.optim.routing_milp`).
     """
     p, b = problem, _Builder()
     unsplit = ~p.app_splittable[p.demand_app[p.cand_demand]]
+    unsplit |= p.cand_batch > 1  # a batched candidate carries its demand whole (mode_rows)
     integ = np.where(unsplit & (not relax), INTEGER, CONTINUOUS)
     b.add_cols(
         "x",
@@ -233,9 +242,12 @@ def build_formulation(
         )
     _cover_rows(p, b, art)
     _capacity_rows(p, b, model, used, n_col)
+    add_mode_rows(p, b, model.kappa, model.cand_load, used, n_col, relax)
+    add_fill_rows(p, b)
     _curve_rows(p, b, model, used, n_col, relax)
     _memory_rows(p, b, relax)
-    _bandwidth_rows(p, b)
+    if fixed_routes:
+        _bandwidth_rows(p, b)
     _accuracy_rows(p, b)
     return b.finish(model.constant)
 

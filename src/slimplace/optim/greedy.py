@@ -42,9 +42,11 @@ from slimplace.optim.construction import construct, multipliers
 from slimplace.optim.costs import FloatArray, IntArray, ObjectiveOptions
 from slimplace.optim.empty import empty_problem_plan
 from slimplace.optim.local_search import improve
+from slimplace.optim.mode_search import ModeSearch
 from slimplace.optim.search_state import SearchState
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.modes import needs_mode_search
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,11 @@ class GreedySolver(ObjectiveOptions):
         deadline = t0 + self.time_limit_s
         if problem.n_demands == 0:
             return empty_problem_plan(problem, self.cost_model(problem), "greedy")
+        if needs_mode_search(problem):  # power modes / shared batches: one mode per node
+            search = ModeSearch(
+                inner=self, time_limit_s=self.time_limit_s, model=self.cost_model(problem)
+            )
+            return search.solve(problem, seed=seed)
         state = SearchState(problem, self.cost_model(problem), self.keep_per_demand)
         warm = _whole_assignment(problem, start)
         starts, values = self._constructions(state, t0, deadline, scaling=warm is None)

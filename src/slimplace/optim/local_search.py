@@ -98,7 +98,7 @@ def _split_moves(
 
 def _split_round(state: SearchState, chosen: IntArray, x: FloatArray) -> FloatArray:
     p, m = state.p, state.model
-    busy = weighted_sum(p.cand_node, state.load * x, p.n_nodes)
+    busy = state.busy_of_shares(x)
     on = state.servers(busy)
     spare = np.maximum(p.max_utilisation * on - busy, 0.0)
     used = np.flatnonzero(x)
@@ -136,7 +136,7 @@ def _conflicting(state: SearchState, x: FloatArray, moved: IntArray) -> BoolArra
     """Which of the candidates ``moved`` into sit at an over-full node (capacity or
     memory) or cross an overloaded arc under shares ``x``."""
     p = state.p
-    busy = weighted_sum(p.cand_node, state.load * x, p.n_nodes)
+    busy = state.busy_of_shares(x)
     bad_node = busy > p.max_utilisation * p.node_count * (1 + 1e-9) + 1e-12
     used = np.flatnonzero(x > 1e-9)
     pairs = np.nonzero(model_pairs(p, used))[0]
@@ -145,6 +145,7 @@ def _conflicting(state: SearchState, x: FloatArray, moved: IntArray) -> BoolArra
         1 + 1e-9
     )
     bad = bad_node[p.cand_node[moved]]
+    bad |= bad_node[p.demand_source[p.cand_demand[moved]]] & (p.cand_head_compute_s[moved] > 0)
     loads = arc_loads_bps(p, np.flatnonzero(x), x[np.flatnonzero(x)])
     over = loads > arc_capacity_bps(p) * (1 + 1e-9)
     if over.any():
@@ -236,7 +237,7 @@ def _consolidate(state: SearchState, chosen: IntArray) -> IntArray:
 def _partial_downgrade(state: SearchState, chosen: IntArray, x: FloatArray) -> FloatArray:
     """Use each splittable average-floor app's remaining slack on one partial move."""
     p = state.p
-    busy = weighted_sum(p.cand_node, state.load * x, p.n_nodes)
+    busy = state.busy_of_shares(x)
     on = state.servers(busy)
     spare = np.maximum(p.max_utilisation * on - busy, 0.0)
     c, delta, extra, loss = state.alternatives(chosen, on > 0)

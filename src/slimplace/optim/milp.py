@@ -36,6 +36,7 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.optim.highs import Termination
 from slimplace.optim.lp import HighsOptions, strengthened_lp
 from slimplace.optim.relax_round import lp_shares_plan
+from slimplace.optim.routing_milp import RoutingMilpSolver
 from slimplace.optim.segments import top_per_demand
 from slimplace.placement.registry import Solver, reconfigured, takes_start
 from slimplace.plan import Plan, Status
@@ -64,6 +65,16 @@ class MilpSolver(HighsOptions):
 
     def solve(self, problem: CompiledProblem, *, seed: int = 0, start: Plan | None = None) -> Plan:
         """Optimal plan (or the incumbent at the time limit, or the infeasible status)."""
+        if problem.paths is not None and problem.n_demands:  # routes decided too (docs/routing.md)
+            return RoutingMilpSolver(
+                time_limit_s=self.time_limit_s,
+                objective=self.objective,
+                carbon_weight=self.carbon_weight,
+                threads=self.threads,
+                columns=self.columns,
+                mip_gap=self.mip_gap,
+                warm_start=self.warm_start,
+            ).solve(problem, seed=seed, start=start)
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)

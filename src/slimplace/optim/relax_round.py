@@ -142,7 +142,7 @@ def _plan_of(
 ) -> Plan:
     """The plan of shares ``x`` with the servers their load needs; the LP value is its
     lower bound."""
-    busy = weighted_sum(p.cand_node, search.load * x, p.n_nodes)
+    busy = search.busy_of_shares(x)
     on = search.servers(busy).astype(np.int64)
     value = plan_value(p, search.model, x, on)
     return Plan(
@@ -186,7 +186,7 @@ def _direct(p: CompiledProblem, search: SearchState, x: FloatArray) -> FloatArra
     mem = weighted_sum(pairs // p.n_models, p.model_memory_bytes[pairs % p.n_models], p.n_nodes)
     if (mem > p.node_memory_bytes * (1 + 1e-9)).any():
         return None
-    busy = weighted_sum(p.cand_node, search.load * x, p.n_nodes)
+    busy = search.busy_of_shares(x)
     if not fits(busy, p.max_utilisation * p.node_count.astype(np.float64)).all():
         return None
     return x

@@ -7,6 +7,7 @@ import numpy as np
 
 from slimplace.optim.arcs import arc_capacity_bps, candidate_arcs
 from slimplace.optim.costs import BoolArray, FloatArray, IntArray
+from slimplace.optim.heads import capacity_evictions, head_busy
 from slimplace.optim.regret import assign_by_regret
 from slimplace.optim.segments import weighted_sum
 from slimplace.placement.assign import cumsum_in_groups
@@ -14,9 +15,10 @@ from slimplace.problem.compiled import CompiledProblem
 
 
 def node_busy(p: CompiledProblem, chosen: IntArray, load: FloatArray) -> FloatArray:
-    """Server-seconds per second at each node under ``chosen``."""
+    """Server-seconds per second at each node under ``chosen`` (split heads included, at
+    their source devices: :mod:`slimplace.optim.heads`)."""
     ok = chosen >= 0
-    return weighted_sum(p.cand_node[chosen[ok]], load[chosen[ok]], p.n_nodes)
+    return weighted_sum(p.cand_node[chosen[ok]], load[chosen[ok]], p.n_nodes) + head_busy(p, chosen)
 
 
 def memory_evictions(
@@ -71,18 +73,23 @@ def _regret_per_bit(
     p: CompiledProblem, chosen: IntArray, score: FloatArray, universe: IntArray
 ) -> FloatArray:
     """What moving each placed demand to its best candidate at another node costs, per
-    bit per second it sends (evicting the cheapest to move first frees links best)."""
-    placed = chosen >= 0
+    bit per second its chosen candidate sends (``cand_request_bits``: a split candidate
+    sends its cut tensor; evicting the cheapest to move first frees links best)."""
+    key = np.full(p.n_demands, np.inf)
+    placed = np.flatnonzero(chosen >= 0)
+    if len(placed) == 0:  # nothing placed (or no candidates at all): no order to give
+        return key
     d = p.cand_demand[universe]
     cur = chosen[d]
-    other = (cur >= 0) & (p.cand_node[universe] != p.cand_node[np.maximum(cur, 0)])
+    other = cur >= 0
+    other[other] = p.cand_node[universe[other]] != p.cand_node[cur[other]]
     alt = np.full(p.n_demands, np.inf)
     np.minimum.at(alt, d[other], score[universe[other]])
-    regret = np.where(placed, alt - score[np.maximum(chosen, 0)], 0.0)
-    bits = p.demand_rate_per_s * (p.demand_request_bits + p.demand_response_bits)
-    key = np.full(p.n_demands, np.inf)
+    c = chosen[placed]
+    regret = alt[placed] - score[c]
+    bits = p.demand_rate_per_s[placed] * (p.cand_request_bits[c] + p.demand_response_bits[placed])
     finite = np.isfinite(regret) & (bits > 0)
-    key[finite] = regret[finite] / bits[finite]
+    key[placed[finite]] = regret[finite] / bits[finite]
     return key
 
 
@@ -107,7 +114,8 @@ def repair(
     *,
     max_rounds: int = 50,
 ) -> IntArray:
-    """Evict and re-place demands until memory and bandwidth hold (or nothing moves).
+    """Evict and re-place demands until memory, bandwidth and the capacity that split
+    heads take on their source devices hold (or nothing moves).
 
     Evicted demands are placed again among the candidates ``universe`` (sorted
     indices; ``score`` and ``load`` are per candidate of the problem), avoiding
@@ -121,7 +129,7 @@ def repair(
         evict_b, residual_bps = bandwidth_evictions(
             p, chosen, _regret_per_bit(p, chosen, score, universe)
         )
-        evict = evict_m | evict_b
+        evict = evict_m | evict_b | capacity_evictions(p, chosen, node_busy(p, chosen, load))
         if not evict.any():
             break
         forbidden[bad_pairs] = True

@@ -21,6 +21,7 @@ from slimplace.optim.costs import (
     node_dynamic_cost,
     plan_value,
 )
+from slimplace.optim.heads import capacity_evictions, has_heads, head_busy_of_shares
 from slimplace.optim.repair import bandwidth_evictions, memory_evictions, node_busy
 from slimplace.optim.segments import concat_ranges, model_pairs, top_per_demand, weighted_sum
 from slimplace.optim.verify import verified
@@ -122,8 +123,13 @@ class SearchState:
     def value_of_shares(self, x: FloatArray) -> float:
         """Objective of shares ``x`` with the servers their load needs."""
         p = self.p
-        busy = weighted_sum(p.cand_node, self.load * x, p.n_nodes)
-        return plan_value(p, self.model, x, self.servers(busy).astype(np.int64))
+        return plan_value(p, self.model, x, self.servers(self.busy_of_shares(x)).astype(np.int64))
+
+    def busy_of_shares(self, x: FloatArray) -> FloatArray:
+        """Server-seconds per second at each node under shares ``x`` (split heads
+        included, at their source devices)."""
+        p = self.p
+        return weighted_sum(p.cand_node, self.load * x, p.n_nodes) + head_busy_of_shares(p, x)
 
     def value(self, chosen: IntArray) -> float:
         """Objective of an assignment; +inf when some demand is unplaced."""
@@ -146,8 +152,7 @@ class SearchState:
         """The plan of the final shares, with its objective, checked by the evaluator
         (:func:`~slimplace.optim.verify.verified`; ``deadline``: the method's)."""
         p = self.p
-        busy = weighted_sum(p.cand_node, self.load * x, p.n_nodes)
-        on = self.servers(busy).astype(np.int64)
+        on = self.servers(self.busy_of_shares(x)).astype(np.int64)
         if (chosen < 0).any():
             missing = int((chosen < 0).sum())
             return Plan(
@@ -178,7 +183,7 @@ class SearchState:
     def within_limits(self, x: FloatArray) -> bool:
         """Whether shares ``x`` keep every node's capacity and memory and every link."""
         p = self.p
-        busy = weighted_sum(p.cand_node, self.load * x, p.n_nodes)
+        busy = self.busy_of_shares(x)
         if (busy > p.max_utilisation * p.node_count * (1 + 1e-9) + 1e-12).any():
             return False
         used = np.nonzero(x > 1e-9)[0]
@@ -292,7 +297,8 @@ class SearchState:
         )
 
     def apply_moves(self, chosen: IntArray, moves: IntArray) -> IntArray:
-        """Apply moves, undoing those that would overfill a node's memory or overload a link."""
+        """Apply moves, undoing those that would overfill a node's memory, overload a link
+        or overfill a source device with split heads."""
         if len(moves) == 0:
             return chosen
         p = self.p
@@ -310,4 +316,10 @@ class SearchState:
             evict, _ = bandwidth_evictions(p, new)
             if evict.any():
                 return chosen
+        if has_heads(p):  # undo moves whose split heads overfill their source devices
+            evict = capacity_evictions(p, new, node_busy(p, new, self.load))
+            if evict.any():
+                new[evict & (new != chosen)] = chosen[evict & (new != chosen)]
+                if capacity_evictions(p, new, node_busy(p, new, self.load)).any():
+                    return chosen
         return new

@@ -25,6 +25,7 @@ def _run(
     problem: CompiledProblem, name: str, keys: tuple[FloatArray, ...], allowed: BoolArray
 ) -> Plan:
     t0 = time.perf_counter()
+    allowed = allowed & problem.cand_reference  # today's practice: full power, batch 1
     chosen = assign_by_preference(problem, keys, allowed)
     return plan_from_choice(problem, chosen, name, seconds=time.perf_counter() - t0)
 

@@ -17,7 +17,7 @@ from slimplace.calibration.model import CalibratedLatencyModel
 from slimplace.energy.embodied import node_embodied_g_per_h
 from slimplace.energy.network import link_power
 from slimplace.energy.radio import demand_radio_energy_j
-from slimplace.errors import InfeasibleScenarioError, Unservable
+from slimplace.errors import InfeasibleScenarioError, InputError, Problem, Unservable
 from slimplace.problem.access import access_unservable
 from slimplace.problem.candidates import CandidateSet, DemandView, enumerate_app, pareto_keep
 from slimplace.problem.compiled import CompiledProblem, FloatArray, IntArray
@@ -27,7 +27,9 @@ from slimplace.problem.latency import (
     ServiceTable,
     mg1_response_time_s,
 )
+from slimplace.problem.modes import expand_operating_points
 from slimplace.problem.routes import Routes, compute_routes
+from slimplace.problem.routing import with_k_paths
 from slimplace.scenario.model import TIERS, RadioModel, Scenario
 
 log = logging.getLogger(__name__)
@@ -100,8 +102,22 @@ def compile_problem(
         from slimplace.split.tables import cut_tables
 
         problem = add_split_candidates(problem, cut_tables(scenario, fam["family"]), table)
+    problem = expand_operating_points(problem)
     if problem.unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
+    if scenario.settings.k_paths > 1:
+        if (problem.cand_cut >= 0).any():  # routes carry the demand's request bits
+            raise InputError(
+                file or scenario.name,
+                [
+                    Problem(
+                        "settings.k_paths",
+                        "routing as a decision (k_paths > 1) does not "
+                        "support split computing yet; use k_paths: 1",
+                    )
+                ],
+            )
+        problem = with_k_paths(problem, scenario.settings.k_paths)
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,
@@ -170,7 +186,20 @@ def _link_arrays(scenario: Scenario, index: dict[str, int]) -> dict:
         "per_bit": power.marginal_j_per_bit if model == "power-model" else energy,
         "hub": power.hub,
         "kind": tuple(link.kind for link in ls),
+        **_link_sleep(scenario),
     }
+
+
+def _link_sleep(scenario: Scenario) -> dict:
+    """Each link's power asleep (NaN where its kind never sleeps) and wake time."""
+    kinds = scenario.link_kind_by_name()
+    sleep, wake = [], []
+    for link in scenario.links:
+        kind = kinds.get(link.kind)
+        asleep = None if kind is None else kind.sleep_w
+        sleep.append(np.nan if asleep is None else asleep)
+        wake.append(0.0 if kind is None else kind.wake_time_s)
+    return {"sleep": np.array(sleep, dtype=np.float64), "wake": np.array(wake, dtype=np.float64)}
 
 
 def _radio_models(scenario: Scenario) -> tuple[RadioModel, ...]:
@@ -421,7 +450,7 @@ def _assemble(
     c: CandidateSet,
     unservable: list[Unservable],
 ) -> CompiledProblem:
-    order = np.lexsort((c.variant, c.node, c.demand))
+    order = np.lexsort((c.variant, c.node, c.demand))  # modes/batches: expand_operating_points
     cd, cn, ck = c.demand[order], c.node[order], c.variant[order]
     cp = nodes["profile"][cn]
     service = table.service_s[cp, ck] if len(cp) else np.zeros(0)
@@ -522,6 +551,8 @@ def _assemble(
         link_baseload_w=links["baseload"],
         link_marginal_j_per_bit=links["marginal"],
         link_share_a=links["share_a"],
+        link_sleep_w=links["sleep"],
+        link_wake_time_s=links["wake"],
         radio_models=dem["radio_models"],
         demand_radio=dem["radio"],
         demand_access_bps=dem["access_bps"],

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.errors import Unservable
+from slimplace.problem.paths import PathTable
 from slimplace.problem.routes import Routes
 from slimplace.scenario.model import (
     TIERS,
@@ -39,6 +40,17 @@ def _none_i() -> IntArray:
 
 def _none_b() -> BoolArray:
     return np.zeros(0, dtype=bool)
+
+
+#: What a per-candidate array holds for a candidate that does not use its feature (whole
+#: model, no power modes, batch 1, no batch to fill). Code that adds candidates fills the
+#: arrays it does not know with these.
+CAND_NEUTRAL: dict[str, float] = {
+    "cand_cut": -1,
+    "cand_mode": -1,
+    "cand_batch": 1,
+    "cand_fill_rate_per_s": 0.0,
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +162,25 @@ class CompiledProblem:
     cand_head_energy_j: FloatArray = field(default_factory=_none_f)
     #: bits each request sends toward ``cand_node``: the request, or the cut tensor
     cand_request_bits: FloatArray = field(default_factory=_none_f)
+    # power modes and batching (:mod:`slimplace.problem.modes`): one row per (node, mode)
+    # of the nodes whose profile lists modes; each candidate's mode row (-1: its node has
+    # none), batch size, and the stream rate its batch needs to fill in time (0: batch 1)
+    mode_node: IntArray = field(default_factory=_none_i)
+    mode_names: tuple[str, ...] = ()
+    mode_throughput: FloatArray = field(default_factory=_none_f)
+    mode_idle_w: FloatArray = field(default_factory=_none_f)
+    mode_peak_w: FloatArray = field(default_factory=_none_f)
+    mode_switch_s: FloatArray = field(default_factory=_none_f)
+    mode_switch_j: FloatArray = field(default_factory=_none_f)
+    cand_mode: IntArray = field(default_factory=_none_i)
+    cand_batch: IntArray = field(default_factory=_none_i)
+    cand_fill_rate_per_s: FloatArray = field(default_factory=_none_f)
+    # routing as a decision (docs/routing.md): the k shortest paths of every flow (None:
+    # fixed shortest paths, every link on), each link's power asleep (NaN: it never
+    # sleeps) and its wake time
+    paths: PathTable | None = None
+    link_sleep_w: FloatArray = field(default_factory=_none_f)
+    link_wake_time_s: FloatArray = field(default_factory=_none_f)
 
     def __post_init__(self) -> None:
         n, n_links, n_d, n_c = (
@@ -171,12 +202,26 @@ class CompiledProblem:
             "cand_cut": (n_c, np.full(n_c, -1, dtype=np.int64)),
             "cand_head_compute_s": (n_c, np.zeros(n_c)),
             "cand_head_energy_j": (n_c, np.zeros(n_c)),
+            "cand_mode": (n_c, np.full(n_c, -1, dtype=np.int64)),
+            "cand_batch": (n_c, np.ones(n_c, dtype=np.int64)),
+            "cand_fill_rate_per_s": (n_c, np.zeros(n_c)),
+            "link_sleep_w": (n_links, np.full(n_links, np.nan)),
+            "link_wake_time_s": (n_links, np.zeros(n_links)),
         }
         if len(self.demand_request_bits) == n_d:
             defaults["cand_request_bits"] = (n_c, self.demand_request_bits[self.cand_demand])
         for name, (size, value) in defaults.items():
             if len(getattr(self, name)) != size:
                 object.__setattr__(self, name, value)
+
+    @property
+    def cand_reference(self) -> BoolArray:
+        """Candidates at their node's reference operating point: its fastest mode (or no
+        modes), batch 1 (what a node does without mode or batch decisions)."""
+        first = np.full(self.n_nodes, -1, dtype=np.int64)
+        first[self.mode_node[::-1]] = np.arange(len(self.mode_node))[::-1]
+        mode_ok = (self.cand_mode < 0) | (self.cand_mode == first[self.cand_node])
+        return np.asarray(mode_ok & (self.cand_batch == 1), dtype=bool)
 
     @property
     def n_nodes(self) -> int:

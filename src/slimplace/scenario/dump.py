@@ -17,12 +17,14 @@ from slimplace.scenario import schema
 from slimplace.scenario.generation_io import generation_doc, llm_hardware_doc
 from slimplace.scenario.model import (
     Application,
+    BatchCurve,
     HardwareProfile,
     LatencyFit,
     Link,
     LinkKind,
     ModelFamily,
     Node,
+    PowerMode,
     Region,
     Scenario,
     Settings,
@@ -92,6 +94,32 @@ def hardware_doc(h: HardwareProfile) -> dict[str, Any]:
             ("embodied_kg", h.embodied_kg, 0.0),
             ("lifetime_years", h.lifetime_years, 4.0),
             ("llm", None if h.llm is None else llm_hardware_doc(h.llm), None),
+            ("power_modes", [_power_mode_doc(m) for m in h.power_modes], []),
+            ("batching", None if h.batching is None else _batch_curve_doc(h.batching), None),
+        ]
+    )
+
+
+def _power_mode_doc(m: PowerMode) -> dict[str, Any]:
+    return _fields(
+        [
+            ("name", m.name, _ALWAYS),
+            ("throughput_factor", m.throughput_factor, _ALWAYS),
+            ("idle_power", _si(m.idle_power_w, "power"), _ALWAYS),
+            ("peak_power", _si(m.peak_power_w, "power"), _ALWAYS),
+            ("switch_time", _si(m.switch_time_s, "time"), _si(0.0, "time")),
+            ("switch_energy", _si(m.switch_energy_j, "energy"), _si(0.0, "energy")),
+            ("source", m.source, ""),
+        ]
+    )
+
+
+def _batch_curve_doc(c: BatchCurve) -> dict[str, Any]:
+    return _fields(
+        [
+            ("batch_sizes", [int(b) for b in c.batch_sizes], _ALWAYS),
+            ("throughput_factor", [float(f) for f in c.throughput_factor], _ALWAYS),
+            ("source", c.source, ""),
         ]
     )
 
@@ -136,6 +164,8 @@ def link_kind_doc(k: LinkKind) -> dict[str, Any]:
             ),
             ("shared", k.shared, False),
             ("radio", k.radio, None),
+            ("sleep_power", None if k.sleep_w is None else _si(k.sleep_w, "power"), None),
+            ("wake_time", _si(k.wake_time_s, "time"), _si(0.0, "time")),
         ]
     )
 
@@ -282,7 +312,10 @@ def _split_doc(spec: SplitSpec) -> dict[str, Any]:
             ("network", spec.network, _ALWAYS),
             ("cuts", list(spec.cuts), []),
             ("cut_precision", spec.cut_precision, "fp32"),
-            ("cut_accuracy_loss", float(spec.cut_accuracy_loss), 0.0),
+            ("cut_accuracy_loss", spec.cut_accuracy_loss, None),
+            ("exit_after", spec.exit_after, None),
+            ("exit_rate", float(spec.exit_rate), 0.0),
+            ("exit_accuracy_loss", float(spec.exit_accuracy_loss), 0.0),
         ]
     )
 
@@ -312,6 +345,8 @@ def settings_doc(settings: Settings) -> dict[str, Any]:
         doc["slo_quantile"] = float(settings.slo_quantile)
     if settings.network_energy != Settings().network_energy:
         doc["network_energy"] = settings.network_energy
+    if settings.k_paths != Settings().k_paths:
+        doc["k_paths"] = settings.k_paths
     return doc
 
 

@@ -68,6 +68,40 @@ class LatencyFit:
 
 
 @dataclass(frozen=True, slots=True)
+class PowerMode:
+    """One operating point of an accelerator (a Jetson ``nvpmodel`` setting, a GPU power cap).
+
+    ``throughput_factor`` scales the profile's inference throughput (service time divides
+    by it; the fastest mode has 1: the profile's own speed figures are its); idle and peak
+    power replace the profile's while the node runs in this mode. Switching costs
+    ``switch_time_s`` and ``switch_energy_j`` (used when modes change at run time).
+    See :mod:`slimplace.problem.modes`.
+    """
+
+    name: str
+    throughput_factor: float
+    idle_power_w: float
+    peak_power_w: float
+    switch_time_s: float = 0.0
+    switch_energy_j: float = 0.0
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCurve:
+    """Throughput against batch size of a batching device, relative to batch 1.
+
+    ``throughput_factor[i]`` is the throughput at ``batch_sizes[i]`` over the throughput at
+    batch 1 (so the first is 1 at batch 1). A batch of b takes ``b * s / f(b)`` for a
+    batch-1 service time s. See :mod:`slimplace.problem.batching`.
+    """
+
+    batch_sizes: tuple[int, ...]
+    throughput_factor: tuple[float, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class HardwareProfile:
     """One server (or device) type: effective inference speed, memory and power.
 
@@ -97,6 +131,10 @@ class HardwareProfile:
     lifetime_years: float = 4.0
     #: language-model speed (token-level roofline), None: serves no generation application
     llm: LlmHardware | None = None
+    #: operating points the optimizer chooses among (none: the profile's own, one mode)
+    power_modes: tuple[PowerMode, ...] = ()
+    #: throughput against batch size where the device batches requests (None: batch 1 only)
+    batching: BatchCurve | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +147,10 @@ class LinkKind:
     (base stations, access points) have one piece of equipment per hub node,
     serving every link of the kind there. ``radio`` names the device radio model
     (``lte``, ``nr``, ``wifi``) a request pays when it leaves a device on this kind.
+    ``sleep_w`` is what a link of the kind draws asleep (its ports or line cards off, no
+    traffic; None: it cannot sleep) and ``wake_time_s`` how long it takes to carry traffic
+    again; links sleep only when routing is a decision (``Settings.k_paths`` > 1, see
+    ``docs/routing.md``).
     """
 
     name: str
@@ -120,6 +162,8 @@ class LinkKind:
     marginal_j_per_bit: float | None = None
     shared: bool = False
     radio: str | None = None
+    sleep_w: float | None = None
+    wake_time_s: float = 0.0
 
     @property
     def marginal_or_average_j_per_bit(self) -> float:
@@ -279,13 +323,19 @@ class SplitSpec:
 
     ``network`` names a profiled network (``data/split/blocks.csv``); ``cuts`` the blocks
     after which the model may be cut (empty: every block boundary); ``cut_precision`` the
-    precision of the tensor sent, and ``cut_accuracy_loss`` the top-1 it costs.
+    precision of the tensor sent, and ``cut_accuracy_loss`` the top-1 it costs (None: the
+    measured figure of :mod:`slimplace.split.precision`). An early exit after block
+    ``exit_after`` lets ``exit_rate`` of the requests finish in the head when the cut is at
+    or after it, at ``exit_accuracy_loss`` of top-1 (:mod:`slimplace.split.candidates`).
     """
 
     network: str
     cuts: tuple[str, ...] = ()
     cut_precision: CutPrecision = "fp32"
-    cut_accuracy_loss: float = 0.0
+    cut_accuracy_loss: float | None = None
+    exit_after: str | None = None
+    exit_rate: float = 0.0
+    exit_accuracy_loss: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +393,9 @@ class Settings:
     time, ``q`` (e.g. 0.99) the q-quantile, so that at most ``1 - q`` of the
     requests are late (:func:`slimplace.problem.latency.response_time_s`).
     ``network_energy`` selects the network energy model (see :data:`NetworkEnergy`).
+    ``k_paths``: each (source, serving node) flow may take one of its ``k_paths``
+    shortest paths, and links that carry no traffic sleep (1: fixed shortest paths,
+    every link on; ``docs/routing.md``).
     """
 
     max_utilisation: float = 0.7
@@ -352,6 +405,7 @@ class Settings:
     default_region: str = "WORLD"
     slo_quantile: float | None = None
     network_energy: NetworkEnergy = "power-model"
+    k_paths: int = 1
 
 
 @dataclass(frozen=True, slots=True)

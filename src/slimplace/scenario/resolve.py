@@ -19,6 +19,7 @@ from slimplace.scenario import schema
 from slimplace.scenario.generation import Generation
 from slimplace.scenario.model import (
     Application,
+    BatchCurve,
     HardwareProfile,
     LatencyFit,
     Link,
@@ -27,6 +28,7 @@ from slimplace.scenario.model import (
     ModelFamily,
     Node,
     PowerCurve,
+    PowerMode,
     RadioModel,
     Region,
     Scenario,
@@ -80,7 +82,25 @@ def to_hardware(
         latency_fit=None if m.latency_fit is None else _latency_fit(m.latency_fit),
         embodied_kg=embodied,
         lifetime_years=lifetime,
+        power_modes=tuple(_power_mode(mode) for mode in m.power_modes),
+        batching=None if m.batching is None else _batch_curve(m.batching),
     )
+
+
+def _power_mode(m: schema.PowerModeModel) -> PowerMode:
+    return PowerMode(
+        name=m.name,
+        throughput_factor=m.throughput_factor,
+        idle_power_w=m.idle_power,
+        peak_power_w=m.peak_power,
+        switch_time_s=m.switch_time,
+        switch_energy_j=m.switch_energy,
+        source=m.source,
+    )
+
+
+def _batch_curve(m: schema.BatchCurveModel) -> BatchCurve:
+    return BatchCurve(tuple(m.batch_sizes), tuple(m.throughput_factor), m.source)
 
 
 def _latency_fit(m: schema.LatencyFitModel) -> LatencyFit:
@@ -109,6 +129,8 @@ def to_link_kind(m: schema.LinkKindModel) -> LinkKind:
         marginal_j_per_bit=m.marginal_energy_per_bit,
         shared=m.shared,
         radio=m.radio,
+        sleep_w=m.sleep_power,
+        wake_time_s=m.wake_time,
     )
 
 
@@ -246,6 +268,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         st.default_region,
         st.slo_quantile,
         st.network_energy,
+        st.k_paths,
     )
     regions.resolve(settings.default_region, "settings.default_region", problems)
 
@@ -368,7 +391,15 @@ def to_split(m: schema.SplitModel | None) -> SplitSpec | None:
     """A split specification from its file form."""
     if m is None:
         return None
-    return SplitSpec(m.network, tuple(m.cuts), m.cut_precision, m.cut_accuracy_loss)
+    return SplitSpec(
+        m.network,
+        tuple(m.cuts),
+        m.cut_precision,
+        m.cut_accuracy_loss,
+        m.exit_after,
+        m.exit_rate,
+        m.exit_accuracy_loss,
+    )
 
 
 def to_stage(m: schema.StageModel) -> Stage:

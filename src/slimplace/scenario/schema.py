@@ -112,6 +112,7 @@ class SettingsModel(_Model):
     default_region: Name = default(Settings, "default_region")
     slo_quantile: Annotated[float, _unit("fraction"), _rule(rules.quantile)] | None = None
     network_energy: NetworkEnergy = default(Settings, "network_energy")
+    k_paths: Annotated[int, _rule(rules.at_least_one)] = default(Settings, "k_paths")
 
 
 class PowerCurveModel(_Model):
@@ -133,6 +134,27 @@ class LatencyFitModel(_Model):
     batch_size: Annotated[int, Field(ge=1)] = default(LatencyFit, "batch_size")
     mape: NonNegative | None = None
     n_points: Annotated[int, Field(ge=0)] = 0
+    source: str = ""
+
+
+class PowerModeModel(_Model):
+    """One entry of ``power_modes:`` (see :class:`~slimplace.scenario.model.PowerMode`)."""
+
+    name: Name
+    throughput_factor: PositiveNumber
+    idle_power: Power
+    peak_power: Power
+    switch_time: Time = 0.0
+    switch_energy: Energy = 0.0
+    source: str = ""
+
+
+class BatchCurveModel(_Model):
+    """``batching:`` throughput against batch size, relative to batch 1
+    (see :class:`~slimplace.scenario.model.BatchCurve`)."""
+
+    batch_sizes: list[Annotated[int, Field(ge=1)]]
+    throughput_factor: list[PositiveNumber]
     source: str = ""
 
 
@@ -159,6 +181,8 @@ class HardwareModel(_Model):
     lifetime_years: PositiveNumber | None = None
     #: language-model speed (docs/llm.md); omitted: serves no generation application
     llm: LlmHardwareModel | None = None
+    power_modes: list[PowerModeModel] = []
+    batching: BatchCurveModel | None = None
 
 
 class LinkKindModel(_Model):
@@ -176,6 +200,9 @@ class LinkKindModel(_Model):
     marginal_energy_per_bit: EnergyPerBit | None = None
     shared: bool = False
     radio: Name | None = None
+    #: power asleep (absent: links of the kind never sleep) and time to wake
+    sleep_power: Power | None = None
+    wake_time: Time = 0.0
 
 
 class MeasuredModel(_Model):
@@ -264,7 +291,10 @@ class SplitModel(_Model):
     network: Name
     cuts: list[Name] = []
     cut_precision: CutPrecision = default(SplitSpec, "cut_precision")
-    cut_accuracy_loss: Fraction = default(SplitSpec, "cut_accuracy_loss")
+    cut_accuracy_loss: Fraction | None = default(SplitSpec, "cut_accuracy_loss")
+    exit_after: Name | None = default(SplitSpec, "exit_after")
+    exit_rate: Fraction = default(SplitSpec, "exit_rate")
+    exit_accuracy_loss: Fraction = default(SplitSpec, "exit_accuracy_loss")
 
 
 class StageModel(_Model):

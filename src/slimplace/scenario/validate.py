@@ -27,6 +27,7 @@ from slimplace.scenario.model import (
     ModelFamily,
     Scenario,
 )
+from slimplace.scenario.validate_modes import batch_curve_problems, power_mode_problems
 
 #: A range rule: ``None`` when the value is acceptable, else what is wrong.
 Rule = Callable[[float], "str | None"]
@@ -114,6 +115,7 @@ def check_values(scenario: Scenario) -> list[Problem]:
     )
     if s.slo_quantile is not None:
         found += _rules("settings", [("slo_quantile", s.slo_quantile, quantile)])
+    found += _rules("settings", [("k_paths", s.k_paths, at_least_one)])
     for h in scenario.hardware:
         found += hardware_values(h)
     for k in scenario.link_kinds:
@@ -201,18 +203,32 @@ def hardware_values(h: HardwareProfile) -> list[Problem]:
             found.append(Problem(f"{where}.utilisation", "must rise strictly from 0 to 1"))
         if any(w < 0 for w in p):
             found.append(Problem(f"{where}.power", "must be 0 W or more"))
+    found += power_mode_problems(h, path) + batch_curve_problems(h, path)
     return found
 
 
 def _link_kind_values(k: LinkKind) -> list[Problem]:
-    return _rules(
-        f"link_kinds[{k.name}]",
+    where = f"link_kinds[{k.name}]"
+    found = _rules(
+        where,
         [
             ("bandwidth", k.bandwidth_bps, positive),
             ("latency", k.latency_s, non_negative),
             ("energy_per_bit", k.energy_j_per_bit, non_negative),
+            ("wake_time", k.wake_time_s, non_negative),
         ],
     )
+    if k.sleep_w is not None:
+        found += _rules(where, [("sleep_power", k.sleep_w, non_negative)])
+        if k.sleep_w > k.baseload_w:
+            found.append(
+                Problem(
+                    f"{where}.sleep_power",
+                    f"a link asleep cannot draw more than when on: sleep power {k.sleep_w:g} W"
+                    f" is above the baseload {k.baseload_w:g} W",
+                )
+            )
+    return found
 
 
 def family_values(f: ModelFamily) -> list[Problem]:

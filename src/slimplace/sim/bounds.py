@@ -16,21 +16,48 @@ over steps t of length ``dt`` with rates ``r_d(t)``::
 
     plan energy >= dt sum_t sum_d r_d(t) min_{c of d} (PUE_v s_c m_v + e_c)
 
+and, counting the radio (:func:`plan_energy_lower_bound`), with ``o_c`` = 1 when c serves
+away from the source, ``R_d(r)`` the radio energy per offloaded request at rate r and
+``U_d(r)`` the part of it no plan avoids (fixed, :mod:`slimplace.energy.accounting`)::
+
+    plan energy >= dt sum_t sum_d r_d(t) (min_{c of d} (PUE_v s_c m_v + e_c + o_c R_d(r_d(t)))
+                                           - U_d(r_d(t)))
+
 where ``s_c`` is the candidate's service time (server-seconds per request) and ``m_v``
-the smallest slope of ``f_v`` (``peak - idle`` when linear). Proof: terms 1 and 4 are
->= 0; ``f_v(u) = integral_0^u f_v' >= m_v u``, so term 2 is ``>= PUE_v m_v b_v`` with
+the smallest slope of ``f_v`` (``peak - idle`` when linear). Proof: term 4 is >= 0, and
+so is term 1 over each wake-up with its wake energy (an owned server waking draws neither
+idle nor sleep power, so term 1 dips by at most ``PUE sleep x wake_time`` per wake-up, less
+than the ``PUE wake_energy`` charged for it: the catalog's ``wake_energy = wake_time x
+peak``); ``f_v(u) = integral_0^u f_v' >= m_v u``, so term 2 is ``>= PUE_v m_v b_v`` with
 ``b_v = sum_c r_d x_c s_c`` when everything is served; terms 2 + 3 are then linear in the
 flows ``r_d x_c``, whose shares sum to 1 per demand, so they are at least the cheapest
-candidate's cost per request times the rate. The bound relaxes every capacity, SLO,
+candidate's cost per request times the rate; the radio of demand d is ``sum_c r_d x_c o_c
+R_d(r_d)`` (the evaluator's rule), linear in the same flows. The bound relaxes every capacity, SLO,
 accuracy floor and integrality constraint, so it is valid for any policy and any plan,
 and weak where servers' static power matters (term 1 is bounded by 0 only).
+
+Term 1 has its own bound (:func:`server_static_lower_bound_j`): in a step where demand d
+has requests, every node that serves a share of them has capacity that step, i.e. a
+server that is up for at least part of it, which costs either its static power for the
+step or, waking, its wake energy (spread over the steps a wake-up takes), so at least
+``c_v = min(step on_v, PUE (wake_v - sleep_v wake_time_v))`` (a waking server gives
+capacity only in the step it becomes ready, and an owned one draws no sleep power while
+waking, which the plan-dependent part counts as a saving; elastic nodes: no sleep term).
+With ``y_v`` = 1 when node v has capacity and ``x_dv`` the share of d served there,
+every such step satisfies ``sum_v x_dv = 1`` and ``x_dv <= y_v``, so its server cost is at
+least the optimum of the linear relaxation ``min sum_v c_v y_v`` of that uncapacitated
+facility location problem (Cornuejols, Nemhauser & Wolsey, "The uncapacitated facility
+location problem", in *Discrete Location Theory*, 1990, the "strong" formulation), or
+better, the dual bound HiGHS proves for the problem with ``y`` binary (valid whether or
+not it ends optimal). Demands that can be served at an always-on node (their own device)
+add no constraint. Terms 1 and 2-4 are different terms of the energy, so their bounds add.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from slimplace.arrays import FloatArray
+from slimplace.arrays import BoolArray, FloatArray
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.workload import DemandWorkload
 
@@ -67,12 +94,157 @@ def energy_per_request_floor_j(problem: CompiledProblem) -> FloatArray:
     return np.where(np.isfinite(floor), floor, 0.0)
 
 
+def _floor_by_route_j(problem: CompiledProblem) -> tuple[FloatArray, FloatArray]:
+    """Per demand, the least compute + network energy per request (J, radio excluded)
+    over its candidates served at the source and over those served elsewhere (which pay
+    the radio on top; inf where a demand has none of the kind)."""
+    p = problem
+    node = p.cand_node
+    cost = np.maximum(
+        p.node_pue[node] * p.cand_service_s * min_dynamic_slope_w(p)[node]
+        + p.cand_net_energy_j
+        - p.cand_radio_j
+        + p.cand_extra_j,
+        0.0,
+    )
+    off = p.cand_offloaded
+    local = np.full(p.n_demands, np.inf)
+    away = np.full(p.n_demands, np.inf)
+    np.minimum.at(local, p.cand_demand[~off], cost[~off])
+    np.minimum.at(away, p.cand_demand[off], cost[off])
+    return local, away
+
+
 def plan_energy_lower_bound(
     problem: CompiledProblem, workload: DemandWorkload, *, n_steps: int, step_s: float
 ) -> float:
-    """The module's bound (J) over the first ``n_steps`` steps of ``workload``: the
-    requests of each demand times its :func:`energy_per_request_floor_j`. Demands without
+    """The module's bound (J) over the first ``n_steps`` steps of ``workload``, with the
+    device radio counted: every step, each demand's requests times the least energy one
+    can cost, ``min(local_d, away_d + radio_d(r_d(t)))`` (a request served away from its
+    source pays the radio at the demand's rate, the evaluator's rule), less the radio no
+    plan avoids when that is counted as fixed (``accounting.unavoidable_radio_at``); plus
+    the servers' static part, :func:`server_static_lower_bound_j`. Demands without
     candidates count 0."""
-    _, mean = workload.peak_and_mean(n_steps, step_s)
-    requests = mean * n_steps * step_s
-    return float(requests @ energy_per_request_floor_j(problem))
+    from slimplace.energy import accounting
+
+    p = problem
+    local, away = _floor_by_route_j(p)
+    fixed_j = accounting.unavoidable_radio_j(p)
+    total = 0.0
+    block = 256
+    for s in range(0, n_steps, block):
+        rates = workload.rates(s, min(block, n_steps - s), step_s)
+        for r in rates:
+            radio = p.demand_radio_j(r)
+            floor = np.minimum(local, away + radio)
+            floor = floor - accounting.unavoidable_radio_at(p, r, floor_j=fixed_j, radio_j=radio)
+            floor = np.where(np.isfinite(floor), np.maximum(floor, 0.0), 0.0)
+            total += float(r @ floor) * step_s
+    return total + server_static_lower_bound_j(p, workload, n_steps=n_steps, step_s=step_s)
+
+
+def server_static_lower_bound_j(
+    problem: CompiledProblem,
+    workload: DemandWorkload,
+    *,
+    n_steps: int,
+    step_s: float,
+    integer_s: float = 20.0,
+) -> float:
+    """The module's bound on the servers' plan-dependent static energy (J) over the first
+    ``n_steps`` steps: for every step in which every demand that needs a server has
+    requests, the facility-location LP value (module docstring); 0 for the other steps
+    (their value would need another LP, and 0 is a valid bound). The facility location
+    problem is solved with binary ``y`` for at most ``integer_s`` seconds and its dual bound
+    taken (at least the LP's); ``integer_s=0`` solves the LP relaxation only."""
+    from slimplace.energy.accounting import server_on_w, switchable
+
+    p = problem
+    peak, _ = workload.peak_and_mean(n_steps, step_s)
+    value_w = _facility_lp_w(
+        p, step_s, server_on_w(p), switchable(p), active=peak > 0, integer_s=integer_s
+    )
+    if value_w <= 0:
+        return 0.0
+    needy = _needs_server(p, switchable(p)) & (peak > 0)
+    steps = 0
+    block = 512
+    for s in range(0, n_steps, block):
+        r = workload.rates(s, min(block, n_steps - s), step_s)
+        steps += int((r[:, needy] > 0).all(axis=1).sum())
+    return value_w * step_s * steps
+
+
+def _needs_server(p: CompiledProblem, can_switch: BoolArray) -> BoolArray:
+    """Demands all of whose candidates are on switchable nodes (none at an always-on one)."""
+    free = np.zeros(p.n_demands, dtype=bool)
+    free[p.cand_demand[~can_switch[p.cand_node]]] = True
+    has = np.bincount(p.cand_demand, minlength=p.n_demands) > 0
+    return np.asarray(has & ~free, dtype=bool)
+
+
+def _facility_lp_w(
+    p: CompiledProblem,
+    step_s: float,
+    on_w: FloatArray,
+    can_switch: BoolArray,
+    *,
+    active: BoolArray,
+    integer_s: float = 0.0,
+) -> float:
+    """The facility-location LP of the module docstring, in W (cost per step / step);
+    with ``integer_s`` > 0 the same problem with ``y`` binary, solved by HiGHS for at most
+    that long, and its dual bound (valid whether or not it reached the optimum)."""
+    import highspy
+    import scipy.sparse as sp
+
+    from slimplace.optim.highs import quiet_highs
+
+    needy = _needs_server(p, can_switch) & active
+    keep = needy[p.cand_demand]
+    pairs = np.unique(np.stack([p.cand_demand[keep], p.cand_node[keep]]), axis=1)
+    if pairs.shape[1] == 0:
+        return 0.0
+    d_of, v_of = pairs
+    nodes, v_col = np.unique(v_of, return_inverse=True)
+    demands, d_row = np.unique(d_of, return_inverse=True)
+    # a server becoming ready within the step paid its wake energy, less the sleep power
+    # an owned server does not draw while it wakes (elastic ones draw none off)
+    saved = np.where(p.node_elastic[nodes], 0.0, p.node_sleep_w[nodes] * p.node_wake_time_s[nodes])
+    wake_j = np.maximum(p.node_pue[nodes] * (p.node_wake_energy_j[nodes] - saved), 0.0)
+    cost_w = np.minimum(on_w[nodes], wake_j / step_s)
+    n_y, n_x = len(nodes), len(d_of)
+    # columns: y (n_y), then x (n_x); rows: one sum per demand, then x - y <= 0 per pair
+    rows = np.concatenate([d_row, len(demands) + np.arange(n_x), len(demands) + np.arange(n_x)])
+    cols = np.concatenate([n_y + np.arange(n_x), n_y + np.arange(n_x), v_col])
+    vals = np.concatenate([np.ones(n_x), np.ones(n_x), -np.ones(n_x)])
+    n_rows = len(demands) + n_x
+    a = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_y + n_x))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_y + n_x, n_rows
+    lp.col_cost_ = np.concatenate([cost_w, np.zeros(n_x)])
+    lp.col_lower_ = np.zeros(n_y + n_x)
+    lp.col_upper_ = np.ones(n_y + n_x)
+    lp.row_lower_ = np.concatenate([np.ones(len(demands)), np.full(n_x, -np.inf)])
+    lp.row_upper_ = np.concatenate([np.ones(len(demands)), np.zeros(n_x)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    if integer_s > 0:  # y binary: HiGHS's dual bound is valid whenever it stops
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_y + [
+            highspy.HighsVarType.kContinuous
+        ] * n_x
+    h = quiet_highs()
+    if integer_s > 0:
+        h.setOptionValue("time_limit", float(integer_s))
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if integer_s > 0:
+        bound = float(h.getInfo().mip_dual_bound)
+        return max(bound * (1 - 1e-9), 0.0) if np.isfinite(bound) else 0.0
+    if status != highspy.HighsModelStatus.kOptimal:
+        return 0.0
+    # the dual objective of an optimal LP is its value; never report more than it
+    return max(float(h.getInfo().objective_function_value) * (1 - 1e-9), 0.0)

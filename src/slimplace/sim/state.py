@@ -42,6 +42,7 @@ import numpy.typing as npt
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.plan import Plan
+from slimplace.problem.modes import mode_power_w
 from slimplace.sim.model import (
     F_ACC,
     F_BUDGET,
@@ -100,6 +101,8 @@ class SimState:
         m = model
         p = m.problem
         self.model = m
+        # static (idle) and dynamic power per node: the model's, or the plan's power modes
+        self._static_on_w, self._dyn_w = m.node_static_on_w, m.node_dyn_w
         self.step_s = float(step_s)
         self.step = 0
         self.time_s = 0.0
@@ -251,6 +254,8 @@ class SimState:
         self._plan_transitions(old_key, old_demand, old_var)
         self.refcount = np.bincount(self.e_key, minlength=len(self.refcount)).astype(np.int64)
         self.refresh_loads()
+        if len(m.problem.mode_node):  # nodes draw their power in the plan's modes
+            self._static_on_w, self._dyn_w = mode_power_w(m.problem, plan.x)
         self.set_servers(plan.servers_on)
         self.replanned = 1
 
@@ -425,9 +430,7 @@ class SimState:
             self.cap[:] = self.ready + np.where(waking, self.waking * frac, 0.0)
         else:
             self.cap[:] = self.ready
-        self._static = m.node_static_on_w * self.cap + m.node_sleep_w * (
-            m.node_count - self.powered
-        )
+        self._static = self._static_on_w * self.cap + m.node_sleep_w * (m.node_count - self.powered)
         self._g_node = None  # static power changed: its carbon is recomputed
         self._static_tier = np.bincount(m.node_tier, weights=self._static, minlength=4).astype(
             np.float64
@@ -476,7 +479,7 @@ class SimState:
         if len(z):
             util[z] = np.where(busy[z] > 0, np.inf, 0.0)
         dyn = np.minimum(busy, cap, out=self._dyn)
-        dyn *= m.node_dyn_w
+        dyn *= self._dyn_w
         for nodes, u, pw in m.curve_groups:
             per = np.interp(np.clip(util[nodes], 0.0, 1.0), u, pw)
             dyn[nodes] = m.node_pue[nodes] * cap[nodes] * (per - m.node_idle_w[nodes])

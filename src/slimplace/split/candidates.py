@@ -10,7 +10,7 @@ queueing and energy models)::
     head_s     = h x compute_s[pd, k]                 (on the device, counted as its load)
     service_s  = (1 - h) x service_s[pn, k]           (the node's capacity rows: the tail)
     latency    = head_s + 2 prop + (cut_bits + response_bits) x s/bit + tail compute
-                 + M/G/1 wait of the tail at rho_max
+                 + M/G/1 waits of the head (at the device) and the tail at rho_max
     energy     = PUE_n (P_peak - P_idle)_n service_s            (tail, at the node's grid)
                + PUE_d (P_peak - P_idle)_d head_s               (head, at the source's grid)
                + (cut_bits + response_bits) x J/bit of the route  + device radio
@@ -40,7 +40,7 @@ import numpy as np
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.problem.candidates import DemandView, _path_tables
-from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.compiled import CAND_NEUTRAL, CompiledProblem
 from slimplace.problem.energy import dynamic_energy_j
 from slimplace.problem.latency import ServiceTable, mg1_response_time_s, network_latency_s
 from slimplace.split.cuts import CutTable
@@ -120,20 +120,21 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
     ks = t.variants
     pd = p.node_profile[p.demand_source[demands]]
     pn = p.node_profile[targets]
-    head_s = share * table.compute_s[pd][:, ks][:, None, :, None]
-    tail_service = (1 - share) * table.service_s[pn][:, ks][None, :, :, None]
+    ex = _Exit.of(t)
+    head_s = share * table.compute_s[pd][:, ks][:, None, :, None]  # a request that goes on
+    head_load_s = ex.head_share(share) * table.compute_s[pd][:, ks][:, None, :, None]
+    full_tail_service = (1 - share) * table.service_s[pn][:, ks][None, :, :, None]
+    tail_service = (1 - ex.rate) * full_tail_service  # per request, exits included
     tail_compute = (1 - share) * table.compute_s[pn][:, ks][None, :, :, None]
-    wait = (
-        mg1_response_time_s(
-            tail_service,
-            np.full_like(tail_service, p.max_utilisation),
-            p.service_cv2,
-            p.slo_quantile,
-        )
-        - tail_service
-    )
+    wait = _wait_s(p, full_tail_service)
+    # the evaluator's wait is that of cand_service_s: the difference at rho_max is added
+    # to the compute time, so that its latency is the no-exit path's (an upper bound)
+    wait_gap = wait - _wait_s(p, tail_service)
+    # the head queues at the device as a tail does at its node (M/G/1 at rho_max; an upper
+    # bound at any lower utilisation of the device, carried in the compute time)
+    head_wait = _wait_s(p, head_s)
     net = network_latency_s(prop[:, :, None, None], spb[:, :, None, None], bits, resp)
-    latency = net + head_s + tail_compute + wait
+    latency = net + head_s + head_wait + tail_compute + wait
     dev = p.demand_source[demands]
     ok = latency <= p.demand_slo_s[demands][:, None, None, None] * (1 + 1e-12)
     ok &= (p.model_memory_bytes[p.variant_model[ks]] <= p.node_memory_bytes[targets][:, None])[
@@ -142,7 +143,7 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
     mem = p.model_memory_bytes[p.variant_model[ks]][None, None, :, None]
     ok &= params * mem <= p.node_memory_bytes[dev][:, None, None, None]
     rate = p.demand_rate_per_s[demands][:, None, None, None]
-    ok &= rate * head_s <= p.max_utilisation * p.node_count[dev][:, None, None, None]
+    ok &= rate * head_load_s <= p.max_utilisation * p.node_count[dev][:, None, None, None]
     ok &= np.isfinite(latency) & ~np.isnan(share) & ~np.isnan(bits)
     node_j = p.node_pue[targets][None, :, None, None] * dynamic_energy_j(
         tail_service,
@@ -150,11 +151,14 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
         p.node_peak_w[targets][None, :, None, None],
     )
     head_j = p.node_pue[dev][:, None, None, None] * dynamic_energy_j(
-        head_s, p.node_idle_w[dev][:, None, None, None], p.node_peak_w[dev][:, None, None, None]
+        head_load_s,
+        p.node_idle_w[dev][:, None, None, None],
+        p.node_peak_w[dev][:, None, None, None],
     )
-    net_j = (bits + resp) * ebit[:, :, None, None]
-    radio = _radio_j_per_bit(p, demands)[:, None, None, None] * (bits - req)
-    loss = np.where(np.arange(n_j + 1) == 0, 0.0, t.accuracy_loss)
+    sent = (1 - ex.rate) * bits  # requests leaving at the exit send nothing
+    net_j = (sent + resp) * ebit[:, :, None, None]
+    radio = _radio_j_per_bit(p, demands)[:, None, None, None] * (sent - req)
+    loss = np.where(np.arange(n_j + 1) == 0, 0.0, t.accuracy_loss) + ex.loss
     acc = p.variant_accuracy[ks][None, None, :, None] - loss
     floor_ok = ~(~p.app_average[t.app] & (acc < p.app_floor[t.app] - 1e-12))
     ok &= np.broadcast_to(floor_ok, ok.shape)
@@ -171,19 +175,55 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
         node=targets[c],
         variant=ks[k],
         cut=cut,
-        head_s=at(head_s),
+        head_s=at(head_load_s),
         service_s=at(tail_service),
-        compute_s=at(head_s + tail_compute),
+        compute_s=at(head_s + head_wait + tail_compute + wait_gap),
         net_latency_s=at(net),
         latency_s=at(latency),
         node_j=at(node_j),
         head_j=at(head_j),
         net_j=at(net_j),
         radio_delta_j=at(radio),
-        request_bits=at(bits),
+        request_bits=at(sent),
         accuracy=at(acc),
         source=table.source[pn[c], ks[k]].astype(np.int64),
     )
+
+
+def _wait_s(p: CompiledProblem, service_s: FloatArray) -> FloatArray:
+    """M/G/1 wait (mean, or the SLO quantile's) of the tail at rho_max."""
+    rho = np.full_like(service_s, p.max_utilisation)
+    return mg1_response_time_s(service_s, rho, p.service_cv2, p.slo_quantile) - service_s
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Exit:
+    """The early exit of a cut table, broadcast to (demand, node, variant, cut) axes with
+    the whole model as cut 0: ``rate`` q of requests leaving at the exit (0 where the
+    cut is before it), ``share`` the FLOP share up to the exit, ``loss`` its top-1 cost.
+
+    Expected figures (BranchyNet, Teerapittayanon et al., ICPR 2016; Edgent, Li et al.,
+    MECOMM 2018): head load ``q x exit share + (1 - q) x cut share``; tail load, bits
+    sent and their energy ``(1 - q)`` of a request's; accuracy the measured (or given)
+    top-1 of the network with its exit. Latency is the no-exit path's: the exit path is
+    a prefix of it, so the mixture's SLO quantile is at most the no-exit path's
+    (conservative, exact at q = 0)."""
+
+    rate: FloatArray
+    share: FloatArray
+    loss: FloatArray
+
+    @staticmethod
+    def of(t: CutTable) -> _Exit:
+        n_k = len(t.variants)
+        q = np.concatenate([np.zeros((n_k, 1)), t.exit_rates()], axis=1)
+        share = np.zeros(n_k) if t.exit_share is None else t.exit_share
+        loss = np.where(q > 0, t.exit_accuracy_loss, 0.0)
+        return _Exit(q[None, None], share[None, None, :, None], loss[None, None])
+
+    def head_share(self, cut_share: FloatArray) -> FloatArray:
+        """Expected FLOP share of a request computed on the device."""
+        return np.asarray(self.rate * self.share + (1 - self.rate) * cut_share)
 
 
 def _empty() -> _Rows:
@@ -338,8 +378,9 @@ def _merge(p: CompiledProblem, new: _Rows) -> CompiledProblem:
             continue
         add = cols.get(f.name)
         if add is None:
-            log.warning("split candidates: %s unknown, filled with zeros", f.name)
-            add = np.zeros(len(new.demand), dtype=old.dtype)
+            if f.name not in CAND_NEUTRAL:
+                log.warning("split candidates: %s unknown, filled with zeros", f.name)
+            add = np.full(len(new.demand), CAND_NEUTRAL.get(f.name, 0), dtype=old.dtype)
         fields[f.name] = np.concatenate([old, add.astype(old.dtype)])
     order = np.lexsort(
         (fields["cand_cut"], fields["cand_variant"], fields["cand_node"], fields["cand_demand"])

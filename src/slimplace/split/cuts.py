@@ -15,6 +15,7 @@ import numpy as np
 
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.scenario.model import Application, ModelFamily, SplitSpec, Variant
+from slimplace.split.precision import cut_accuracy_loss
 from slimplace.split.profiles import AUTO, BYTES_PER_ELEMENT, network_names, profile_for
 
 
@@ -34,6 +35,20 @@ class CutTable:
     param_share: FloatArray
     cut_bits: FloatArray
     accuracy_loss: float
+    #: block index of each variant's early exit (-1: none) and the head's FLOP share
+    #: up to it (:class:`~slimplace.scenario.model.SplitSpec` ``exit_after``)
+    exit_index: IntArray | None = None
+    exit_share: FloatArray | None = None
+    exit_rate: float = 0.0
+    exit_accuracy_loss: float = 0.0
+
+    def exit_rates(self) -> FloatArray:
+        """Share of requests leaving at the exit, per (variant, cut): the exit's rate
+        where the cut is at or after the exit block, else 0."""
+        if self.exit_index is None or self.exit_rate <= 0:
+            return np.zeros(self.cut_index.shape)
+        inside = (self.exit_index[:, None] >= 0) & (self.cut_index >= self.exit_index[:, None])
+        return np.where(inside, self.exit_rate, 0.0)
 
 
 def variant_network(spec: SplitSpec, variant: Variant) -> str | None:
@@ -53,13 +68,18 @@ def split_cut_table(app_index: int, app: Application, family: ModelFamily, first
     assert spec is not None
     rows: list[tuple[FloatArray, FloatArray, FloatArray, IntArray]] = []
     names: list[tuple[str, ...]] = []
-    for v in family.variants:
+    exit_index = np.full(len(family.variants), -1, dtype=np.int64)
+    exit_share = np.zeros(len(family.variants))
+    for i, v in enumerate(family.variants):
         net = variant_network(spec, v)
         if net is None:
             names.append(())
             rows.append((np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)))
             continue
         p = profile_for(net, v.width)
+        if spec.exit_after in p.cut_names:
+            exit_index[i] = p.cut_names.index(spec.exit_after)
+            exit_share[i] = p.head_flops_share()[exit_index[i]]
         keep = np.array([not spec.cuts or c in spec.cuts for c in p.cut_names], dtype=bool)
         names.append(tuple(c for c, k in zip(p.cut_names, keep, strict=True) if k))
         elements = p.cut_elements(v.width, v.resolution)[keep]
@@ -79,7 +99,11 @@ def split_cut_table(app_index: int, app: Application, family: ModelFamily, first
         head_share=pad(0, np.nan),
         param_share=pad(1, np.nan),
         cut_bits=pad(2, np.nan),
-        accuracy_loss=spec.cut_accuracy_loss,
+        accuracy_loss=cut_accuracy_loss(spec.cut_precision, spec.cut_accuracy_loss),
+        exit_index=exit_index,
+        exit_share=exit_share,
+        exit_rate=spec.exit_rate,
+        exit_accuracy_loss=spec.exit_accuracy_loss,
     )
 
 

@@ -56,12 +56,16 @@ def device_edge_cloud(
     slo_s: float = 10.0,
     precision: CutPrecision = "fp32",
     splittable: bool = False,
+    exit_after: str | None = None,
+    exit_rate: float = 0.0,
+    exit_accuracy_loss: float = 0.0,
 ) -> Scenario:
     """Phone (``phone-pixel1``) - access link - edge (``jetson-orin-nano``) - metro link -
     cloud (``xeon-server``), one application of ``family`` at the phone whose request is
     the network's raw input (3 x resolution^2 bytes, as Neurosurgeon sends). Its traffic
     goes to one candidate unless ``splittable`` (then plans may mix placements, which a
-    one-candidate-at-a-time brute force does not cover)."""
+    one-candidate-at-a-time brute force does not cover). ``exit_after`` / ``exit_rate`` /
+    ``exit_accuracy_loss``: an early exit in the head (:class:`SplitSpec`)."""
     kind, default_bps = ACCESS[access]
     res = profile_for(network).resolution
     app = Application(
@@ -71,7 +75,13 @@ def device_edge_cloud(
         request_bytes=3.0 * res * res,
         response_bytes=1000.0,
         latency_slo_s=slo_s,
-        split=SplitSpec(network, cut_precision=precision),
+        split=SplitSpec(
+            network,
+            cut_precision=precision,
+            exit_after=exit_after,
+            exit_rate=exit_rate,
+            exit_accuracy_loss=exit_accuracy_loss,
+        ),
         splittable=splittable,
     )
     return build_scenario(

@@ -49,6 +49,19 @@ def _auto_problems(where: str, app: Application, scenario: Scenario) -> list[Pro
         nets_text = ", ".join(sorted(nets))
         msg = f"application {app.id}: cut {', '.join(bad)} does not exist in {nets_text}"
         return [Problem(f"{where}.split.cuts", msg)]
+    return _exit_problems(where, app, cuts, ", ".join(sorted(nets)))
+
+
+def _exit_problems(where: str, app: Application, cuts: set[str], nets: str) -> list[Problem]:
+    """An early exit must sit after a block of the network, and a rate needs an exit."""
+    spec = app.split
+    assert spec is not None
+    if spec.exit_after is not None and spec.exit_after not in cuts:
+        msg = f"application {app.id}: exit after {spec.exit_after}: no such block in {nets}"
+        return [Problem(f"{where}.split.exit_after", msg)]
+    if spec.exit_rate > 0 and spec.exit_after is None:
+        msg = f"application {app.id}: exit_rate given without exit_after (the exit's block)"
+        return [Problem(f"{where}.split.exit_rate", msg)]
     return []
 
 
@@ -70,7 +83,7 @@ def _split_problems(where: str, app: Application, scenario: Scenario) -> list[Pr
             f"(cuts: {', '.join(sorted(cuts))})"
         )
         return [Problem(f"{where}.split.cuts", msg)]
-    return []
+    return _exit_problems(where, app, cuts, spec.network)
 
 
 def _stage_problems(where: str, app: Application, scenario: Scenario) -> list[Problem]:

@@ -12,6 +12,10 @@ x peak_d``, and one plan is solved per distinct rounded rate vector (warm-starte
 the previous one). A plan for higher rates is feasible at lower ones (loads, utilisations
 and queueing delays only fall), so every step is served; when every demand follows one
 trace in step (issue 15's benchmark) there are at most ``levels + 1`` distinct vectors.
+When the demands do not move in step (per-source phases, noise) and there are more than
+``max_plans`` distinct vectors, every demand of a step is rounded up to the step's
+highest level instead (``max_d ceil(levels r_d(t) / peak_d)``), which again leaves at
+most ``levels + 1`` plans: still feasible at every step, at the price of some headroom.
 Levels are solved from the heaviest down, and a level keeps the plan of the level solved
 before it when that one was made for rates at least as high for every demand (so it is
 feasible here) and is cheaper at this level's rates: with a heuristic solver the plan
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from slimplace.arrays import FloatArray, IntArray
+from slimplace.energy.accounting import server_on_w, switchable
 from slimplace.errors import SlimplaceError
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
@@ -38,6 +43,7 @@ from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.policies.common import solve_at
 from slimplace.sim.policy import Change, Context, Decision, Observation
+from slimplace.sim.switching import fill_short_gaps, schedule_cost_j, wake_ahead
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,9 @@ class HindsightMemory:
     servers_ahead: IntArray
     current: int = -1
     solve_s: float = 0.0
+    schedule_j: float = 0.0
+    naive_schedule_j: float = 0.0
+    coarse: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +76,7 @@ class HindsightPolicy:
 
     solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
     levels: int = 20
+    max_plans: int = 64
     name: str = "hindsight"
 
     def start(self, context: Context, *, seed: int) -> HindsightMemory:
@@ -77,7 +87,7 @@ class HindsightPolicy:
             raise HindsightError("hindsight needs the whole load (run it through simulate())")
         if self.levels < 1:
             raise HindsightError(f"levels must be >= 1, not {self.levels}")
-        rounded = self._rounded_rates(context)
+        rounded, coarse = self._rounded_rates(context)
         keys, step_plan = np.unique(rounded, axis=0, return_inverse=True)
         step_plan = np.asarray(step_plan, dtype=np.int64).reshape(-1)
         order = np.argsort(-keys.sum(axis=1))  # heaviest first; each warm-starts the next
@@ -100,8 +110,16 @@ class HindsightPolicy:
         log.info("hindsight: %d plans for %d steps (%.1f s)", len(keys), context.n_steps, spent)
         solved = [p for p in plans if p is not None]
         servers = np.stack([p.servers_on for p in solved]).astype(np.int64)[step_plan]
-        ahead = _wake_ahead(context, servers)
-        return HindsightMemory(solved, step_plan, ahead, solve_s=spent)
+        ahead, schedule_j, naive_j = _schedule(context, servers)
+        return HindsightMemory(
+            solved,
+            step_plan,
+            ahead,
+            solve_s=spent,
+            coarse=coarse,
+            schedule_j=schedule_j,
+            naive_schedule_j=naive_j,
+        )
 
     def decide(self, obs: Observation, memory: HindsightMemory) -> Decision:
         """This step's plan when it changes; else the servers the next wake time needs."""
@@ -117,21 +135,33 @@ class HindsightPolicy:
 
     def report(self, memory: HindsightMemory) -> dict[str, float]:
         """How many plans were solved and the time spent solving them."""
-        return {"plans_solved": float(len(memory.plans)), "solve_s": memory.solve_s}
+        return {
+            "plans_solved": float(len(memory.plans)),
+            "solve_s": memory.solve_s,
+            "coarse_levels": float(memory.coarse),
+            "server_schedule_kwh": memory.schedule_j / 3.6e6,
+            "naive_server_schedule_kwh": memory.naive_schedule_j / 3.6e6,
+        }
 
-    def _rounded_rates(self, context: Context) -> FloatArray:
-        """Every step's rates rounded up to the grid of ``levels`` steps of each peak."""
+    def _rounded_rates(self, context: Context) -> tuple[FloatArray, bool]:
+        """Every step's rates rounded up to the grid of ``levels`` steps of each peak
+        (per demand, or at the step's highest level when that gives more than
+        ``max_plans`` distinct vectors); and whether the coarse rule was used."""
         wl = context.workload
         assert wl is not None
         n, peak = context.n_steps, context.peak_rate_per_s
-        out = np.empty((n, len(peak)))
+        level = np.empty((n, len(peak)), dtype=np.int64)
         for s in range(0, n, BLOCK):
             size = min(BLOCK, n - s)
             r = wl.rates(s, size, context.step_s)
             with np.errstate(divide="ignore", invalid="ignore"):
-                level = np.where(peak > 0, np.ceil(r / peak * self.levels - 1e-9), 0.0)
-            out[s : s + size] = np.clip(level, 0, self.levels) / self.levels * peak
-        return out
+                raw = np.where(peak > 0, np.ceil(r / peak * self.levels - 1e-9), 0.0)
+            level[s : s + size] = np.clip(raw, 0, self.levels).astype(np.int64)
+        coarse = len(np.unique(level, axis=0)) > self.max_plans
+        if coarse:
+            level = np.repeat(level.max(axis=1, keepdims=True), len(peak), axis=1)
+            level[:, peak <= 0] = 0
+        return level / self.levels * peak, coarse
 
 
 def _cheaper(problem: CompiledProblem, new: Plan, held: Plan) -> Plan:
@@ -144,19 +174,26 @@ def _cheaper(problem: CompiledProblem, new: Plan, held: Plan) -> Plan:
     return held if e_held.objective(objective) <= e_new.objective(objective) else new
 
 
-def _wake_ahead(context: Context, servers: IntArray) -> IntArray:
-    """Per step and node, the most servers any step within the next wake time needs, so
-    each is on (and awake) when its step comes; nodes that cannot switch keep the plan's."""
+def _schedule(context: Context, servers: IntArray) -> tuple[IntArray, float, float]:
+    """The servers each step asks for: the optimal on/off schedule of the servers the
+    plans need (:mod:`slimplace.sim.switching`), woken one wake time ahead; nodes that
+    cannot switch keep the plan's. Also the schedule's cost and that of switching every
+    server off as soon as it is not needed (both J, server static power and wake-ups)."""
     p = context.problem
-    wake = np.where(p.node_profile >= 0, p.node_wake_time_s, 0.0)
+    can = switchable(p) & (p.node_profile >= 0)
+    wake = np.where(can, p.node_wake_time_s, 0.0)
     steps = np.ceil(wake / context.step_s - 1e-9).astype(np.int64)
-    out = servers.copy()
-    for lag in range(1, int(steps.max(initial=0)) + 1):
-        cols = steps >= lag
-        tail = np.repeat(servers[-1:, cols], lag, axis=0)
-        shifted = np.vstack([servers[lag:, cols], tail])[: len(servers)]
-        out[:, cols] = np.maximum(out[:, cols], shifted)
-    return out
+    on_w = server_on_w(p)
+    wake_j = np.where(can, p.node_wake_energy_j * p.node_pue, 0.0)
+    filled = fill_short_gaps(
+        servers, on_w=on_w, wake_j=wake_j, wake_steps=steps, step_s=context.step_s
+    )
+    filled[:, ~can] = servers[:, ~can]
+    ahead = wake_ahead(filled, steps)
+    naive = wake_ahead(servers, steps)
+    cost_j = schedule_cost_j(ahead, on_w=on_w, wake_j=wake_j, step_s=context.step_s)
+    naive_j = schedule_cost_j(naive, on_w=on_w, wake_j=wake_j, step_s=context.step_s)
+    return ahead, cost_j, naive_j
 
 
 def regret_pct(energy_j: float, hindsight_j: float) -> float:

@@ -41,7 +41,7 @@ from slimplace.arrays import FloatArray
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
-from slimplace.plan import Plan
+from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import solve_at, wake_steps
@@ -146,6 +146,7 @@ class PredictivePolicy:
         target = self._peak_ahead(obs, memory, memory.period + memory.wake) * (1 + self.headroom)
         with np.errstate(divide="ignore", invalid="ignore"):
             level = np.where(peak > 0, np.ceil(target / peak * self.levels - 1e-9), 0.0)
+        level = np.clip(level, 0, self.levels)  # never plan beyond the stated peak
         key = level.astype(np.int64).tobytes()
         if key == memory.planned_key:
             return
@@ -180,10 +181,12 @@ class PredictivePolicy:
         obs: Observation,
         memory: PredictiveMemory,
     ) -> bool:
-        e_new = evaluate(problem, new)
+        # both with the servers their placement needs at these rates: the load-following
+        # layer sizes servers to the load whichever placement is in force
+        e_new = evaluate(problem, _resized(problem, new))
         if not e_new.feasible:
             return False
-        e_old = evaluate(problem, old)
+        e_old = evaluate(problem, _resized(problem, old))
         if not e_old.feasible:
             return True
         return e_new.plan_objective(problem.objective) + self._switch_w(
@@ -200,3 +203,11 @@ class PredictivePolicy:
         wake_j = extra * p.node_pue * p.node_wake_energy_j
         idle_j = freed * p.node_pue * (p.node_idle_w - p.node_sleep_w) * self.idle_s
         return float((wake_j + idle_j).sum()) / self.period_s
+
+
+def _resized(problem: CompiledProblem, plan: Plan) -> Plan:
+    """``plan`` with the servers its placement needs at ``problem``'s rates (at most the
+    servers present): how the load-following layer runs any placement."""
+    busy = node_busy_s_per_s(problem, plan.x)
+    on = np.minimum(servers_needed(problem, busy), problem.node_count)
+    return Plan(plan.x, on, plan.method)

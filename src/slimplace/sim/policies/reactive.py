@@ -59,6 +59,9 @@ class ReactiveMemory:
     ladder_budget: FloatArray = field(default_factory=lambda: np.zeros((0, 1)))
     plan_svck: FloatArray = field(default_factory=lambda: np.zeros(0))
     plan_budget: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: the candidates this policy left its entries on (to notice changes made outside it,
+    #: e.g. a migration after a handover, and rebuild the ladders from the new ones)
+    last_chosen: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,6 +124,8 @@ class ReactivePolicy:
                 )
                 if memory.switch_step == obs.step:
                     return self._switch(obs, memory)
+        if not memory.rebuild and not np.array_equal(obs.entry_candidate, memory.last_chosen):
+            memory.rebuild = True  # an entry moved outside this policy: ladders from there
         if memory.rebuild:
             self._build(obs, memory)
         flow = obs.rate_per_s[obs.entry_demand] * obs.entry_share
@@ -144,6 +149,7 @@ class ReactivePolicy:
                 target, np.where(memory.switchable, memory.pending.servers_on, target)
             )
         chosen = self._variants(obs, memory, flow, rho)
+        memory.last_chosen = chosen.copy()
         moved = np.flatnonzero(chosen != obs.entry_candidate)
         servers = None if np.array_equal(target, obs.servers_target) else target
         if len(moved) == 0 and servers is None:

@@ -1,0 +1,498 @@
+r"""Placement, routes and sleeping links in one MILP on HiGHS (``docs/routing.md``).
+
+The placement model of :mod:`slimplace.optim.formulation` (without its fixed-route
+bandwidth rows; each candidate's network cost less its shortest path's marginal energy)
+plus, for flows f = (demand d, serving node v != source) and links l:
+
+Variables::
+
+    g_fp  in [0, 1]   share of d's requests on admissible path p of flow f
+                      (binary when d's application is unsplittable: one path per flow)
+    o_l   in {0, 1}   link l on (sleepable links some admissible path crosses; the others
+                      never carry traffic and sleep, or cannot sleep and are always on)
+
+Objective: the placement's plus ``sum_fp cost_fp g_fp + sum_l on_l o_l`` (marginal
+network energy of the chosen paths, ``kappa_l (baseload_l - sleep_l)`` per link on;
+:mod:`slimplace.optim.routing_model`).
+
+Rows::
+
+    route[f]     sum_p g_fp - sum_{c in C(d) at v} x_c = 0             the flow takes paths
+    bw[e]        sum_fp load_fpe g_fp - M_e o_l(e) <= 0                  capacity tied to on
+                 (M_e = min(bandwidth, largest traffic the arc could see); links that
+                 cannot sleep: <= bandwidth, only where it can bind)
+    cut[d, l]    sum_{f of d, p crossing l} g_fp - o_l <= 0              strong linking
+
+``cut`` rows are the strong (disaggregated) linking inequalities of fixed-charge
+network design, one per commodity and link (Gendron, Crainic & Frangioni, "Multicommodity
+capacitated network design", 1999; Magnanti & Wong, "Network design and
+transportation planning", Transp. Sci. 18(1), 1984): redundant for binary o, they lift
+the LP bound from fractions of a link to whole links. A demand is one commodity: its
+paths together carry at most its whole traffic. Up to :data:`CUTS_ALL_MAX` of them go
+into the model at once; above that, only those the LP solution violates, round after
+round (as the ``link`` rows of :func:`slimplace.optim.lp.strengthened_lp`).
+
+The number of paths per flow is at most ``k`` (``settings.k_paths``), so every path
+column is in the model: for the k of the docs (3 to 5) there is nothing to price. The
+candidates are all of them up to :data:`ALL_CANDIDATES_MAX`; above it the model keeps a
+shortlist per demand (the cheapest by :class:`~slimplace.optim.search_state.SearchState`
+and the warm start's), and its bound then holds for the shortlist only: the plan is
+reported without a bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy import sparse
+
+from slimplace.arrays import FloatArray, IntArray
+from slimplace.optim.arcs import arc_capacity_bps
+from slimplace.optim.colgen import initial_columns, restrict
+from slimplace.optim.costs import CostModel, controllable_gap
+from slimplace.optim.extract import extract_plan, start_columns, start_vector
+from slimplace.optim.formulation import CONTINUOUS, INTEGER, Formulation, build_formulation
+from slimplace.optim.greedy import GreedySolver
+from slimplace.optim.highs import HighsResult, HighsSession, Termination
+from slimplace.optim.lp import HighsOptions, strengthened_lp
+from slimplace.optim.routing_heuristic import route_plan
+from slimplace.optim.routing_model import RoutingModel, routing_model, routing_value
+from slimplace.placement.registry import Solver, reconfigured
+from slimplace.plan import Plan, Status
+from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.paths import FlowRoutes
+from slimplace.problem.routing import plan_arc_loads_bps, shortest_routes
+
+log = logging.getLogger(__name__)
+
+#: Up to this many cut[d, l] rows go into the model at once; above, they are separated.
+CUTS_ALL_MAX = 150_000
+#: Rounds of cut separation at most.
+CUT_ROUNDS = 20
+#: Up to this many candidates the model holds them all; above, a shortlist per demand.
+ALL_CANDIDATES_MAX = 60_000
+#: Candidates per demand kept in the shortlist of large problems.
+SHORTLIST_PER_DEMAND = 8
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingFormulation:
+    """The extended formulation with its routing model (flows of every offloaded
+    candidate) and the column and row families it added."""
+
+    f: Formulation
+    rm: RoutingModel
+    flow_key: IntArray
+    on_links: IntArray
+    cuts: sparse.csr_array
+    cut_links: IntArray
+
+
+def routing_formulation(problem: CompiledProblem, model: CostModel) -> RoutingFormulation:
+    """The MILP of the module docstring (without cut rows; see :func:`cut_block`)."""
+    p = problem
+    n = p.n_nodes
+    src = p.demand_source[p.cand_demand]
+    away = np.flatnonzero(p.cand_node != src)
+    key = p.cand_demand[away] * n + p.cand_node[away]
+    flow_key, cand_flow = np.unique(key, return_inverse=True)
+    rm = routing_model(p, model, flow_key // n, flow_key % n)
+    # the placement's network cost of a candidate was its shortest path's: take it out
+    row0 = rm.flow_ptr[:-1]
+    cand_cost = model.cand_cost.copy()
+    cand_cost[away] -= rm.cost[row0][cand_flow]
+    f = build_formulation(p, replace(model, cand_cost=cand_cost), fixed_routes=False)
+
+    n_routes = len(rm.rows)
+    crossed = np.unique(rm.links.indices)
+    on_links = crossed[rm.sleepable[crossed]]
+    unsplit = ~p.app_splittable[p.demand_app[rm.fp.demand[rm.row_flow]]]
+    route0 = f.n_cols
+    on0 = route0 + n_routes
+    n_new = n_routes + len(on_links)
+    col_cost = np.concatenate([f.col_cost, rm.cost, rm.link_on_cost[on_links]])
+    col_lower = np.concatenate([f.col_lower, np.zeros(n_new)])
+    col_upper = np.concatenate([f.col_upper, np.ones(n_new)])
+    integ = np.concatenate(
+        [
+            f.integrality,
+            np.where(unsplit, INTEGER, CONTINUOUS),
+            np.full(len(on_links), INTEGER),
+        ]
+    ).astype(np.int32)
+    n_total = f.n_cols + n_new
+    on_col = np.full(len(p.link_a), -1, dtype=np.int64)
+    on_col[on_links] = on0 + np.arange(len(on_links))
+
+    ent_r, ent_c, ent_v = [], [], []
+    r0 = 0
+    # route[f]
+    ent_r += [r0 + rm.row_flow, r0 + cand_flow]
+    ent_c += [route0 + np.arange(n_routes), f.cols["x"].start + away]
+    ent_v += [np.ones(n_routes), -np.ones(len(away))]
+    route_lo = np.zeros(len(flow_key))
+    r0 += len(flow_key)
+    # bw[e]
+    bw_rows, bw_arcs, bw_up, bw_scale = _bandwidth_block(p, rm, on_col)
+    load_t = rm.load.T.tocsr()[bw_arcs].tocoo()
+    ent_r += [r0 + load_t.row, r0 + np.flatnonzero(on_col[bw_arcs // 2] >= 0)]
+    ent_c += [route0 + load_t.col, on_col[bw_arcs // 2][on_col[bw_arcs // 2] >= 0]]
+    ent_v += [load_t.data / bw_scale[load_t.row], -np.ones(int((on_col[bw_arcs // 2] >= 0).sum()))]
+    r0 += bw_rows
+    new = sparse.coo_array(
+        (np.concatenate(ent_v), (np.concatenate(ent_r), np.concatenate(ent_c))),
+        shape=(r0, n_total),
+    ).tocsr()
+    top = sparse.hstack([f.matrix, sparse.csc_array((f.n_rows, n_new))], format="csr")
+    matrix = sparse.vstack([top, new], format="csc")
+    matrix.sum_duplicates()
+    cols = {**f.cols, "route": slice(route0, on0), "link_on": slice(on0, n_total)}
+    rows = {
+        **f.rows,
+        "route": slice(f.n_rows, f.n_rows + len(flow_key)),
+        "bw_route": slice(f.n_rows + len(flow_key), f.n_rows + r0),
+    }
+    ext = Formulation(
+        matrix=matrix,
+        col_cost=col_cost,
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integrality=integ,
+        row_lower=np.concatenate([f.row_lower, route_lo, np.full(bw_rows, -np.inf)]),
+        row_upper=np.concatenate([f.row_upper, route_lo, bw_up]),
+        offset=f.offset,
+        cols=cols,
+        rows=rows,
+        col_index={**f.col_index, "route": (rm.rows,), "link_on": (on_links,)},
+        row_index={**f.row_index, "route": (flow_key,), "bw_route": (bw_arcs,)},
+        row_scale=np.concatenate([f.row_scale, np.ones(len(flow_key)), bw_scale]),
+    )
+    cuts, cut_links = _cut_matrix(p, rm, on_col)
+    return RoutingFormulation(ext, rm, flow_key, on_links, cuts, cut_links)
+
+
+def _bandwidth_block(
+    p: CompiledProblem, rm: RoutingModel, on_col: IntArray
+) -> tuple[int, IntArray, FloatArray, FloatArray]:
+    """Arcs that get a bw row: every arc of a link with an on column, and the arcs of
+    other links whose bandwidth all the traffic that could cross them exceeds. Returns
+    (number of rows, arcs, row upper bounds, row scales M_e)."""
+    cap = arc_capacity_bps(p)
+    worst = np.asarray(rm.load.sum(axis=0), dtype=np.float64).ravel()
+    has_on = on_col[np.arange(len(cap)) // 2] >= 0
+    arcs = np.flatnonzero((worst > 0) & (has_on | (worst > cap * (1 + 1e-9))))
+    scale = np.where(has_on[arcs], np.minimum(cap[arcs], worst[arcs]), cap[arcs])
+    upper = np.where(has_on[arcs], 0.0, 1.0)
+    return len(arcs), arcs.astype(np.int64), upper, scale
+
+
+def _cut_matrix(
+    p: CompiledProblem, rm: RoutingModel, on_col: IntArray
+) -> tuple[sparse.csr_array, IntArray]:
+    """One row per (demand, link with an on column) that some path of the demand crosses:
+    the route columns (relative) on it; returns the matrix and each row's link."""
+    links = rm.links.tocoo()
+    keep = on_col[links.col] >= 0
+    row, link = links.row[keep], links.col[keep]
+    demand = rm.fp.demand[rm.row_flow[row]]
+    key = demand * len(p.link_a) + link
+    uniq, inv = np.unique(key, return_inverse=True)
+    m = sparse.csr_array((np.ones(len(inv)), (inv, row)), shape=(len(uniq), len(rm.rows)))
+    m.sum_duplicates()
+    return m, (uniq % len(p.link_a)).astype(np.int64)
+
+
+def cut_rows(rf: RoutingFormulation, which: IntArray) -> sparse.csr_array:
+    """cut rows ``which`` over every column of the formulation."""
+    f = rf.f
+    sub = rf.cuts[which].tocoo()
+    on_col = np.full(int(rf.on_links.max(initial=-1)) + 1, -1, dtype=np.int64)
+    on_col[rf.on_links] = f.cols["link_on"].start + np.arange(len(rf.on_links))
+    r = np.concatenate([sub.row, np.arange(len(which))])
+    c = np.concatenate([f.cols["route"].start + sub.col, on_col[rf.cut_links[which]]])
+    v = np.concatenate([sub.data, -np.ones(len(which))])
+    return sparse.csr_array((v, (r, c)), shape=(len(which), f.n_cols))
+
+
+def violated_cuts(rf: RoutingFormulation, values: FloatArray, tol: float = 1e-6) -> IntArray:
+    """cut rows the column values violate by more than ``tol``."""
+    f = rf.f
+    g = values[f.cols["route"]]
+    on = np.zeros(int(rf.on_links.max(initial=-1)) + 1)
+    on[rf.on_links] = values[f.cols["link_on"]]
+    lhs = np.asarray(rf.cuts @ g, dtype=np.float64)
+    return np.flatnonzero(lhs > on[rf.cut_links] + tol).astype(np.int64)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingMilpSolver(HighsOptions):
+    """Exact placement with routes and sleeping links (module docstring), warm-started
+    from ``warm_start``'s plan routed by :func:`~slimplace.optim.routing_heuristic.route_plan`."""
+
+    mip_gap: float = 1e-4
+    warm_start: Solver | None = field(default_factory=GreedySolver)
+
+    def solve(self, problem: CompiledProblem, *, seed: int = 0, start: Plan | None = None) -> Plan:
+        """Optimal plan with routes (or the incumbent at the time limit)."""
+        t0 = time.perf_counter()
+        deadline = t0 + self.time_limit_s
+        model = self.cost_model(problem)
+        warm = self._warm(problem, seed, deadline, start)
+        p, m, cands = problem, model, None
+        if problem.n_candidates > ALL_CANDIDATES_MAX:
+            short = initial_columns(problem, model, SHORTLIST_PER_DEMAND)
+            if warm is not None:
+                short = np.union1d(short, np.flatnonzero(warm.x))
+            r = restrict(problem, model, short)
+            p, m, cands = r.problem, r.model, r.cands
+        plan = self._solve(p, m, warm, cands, seed, t0, deadline)
+        if cands is not None:
+            x = np.zeros(problem.n_candidates)
+            x[cands] = plan.x
+            reason = (
+                "candidates restricted to a shortlist per demand: no bound for the whole problem"
+            )
+            plan = replace(plan, x=x, bound=None, reason=reason)
+            if plan.status is Status.OPTIMAL:
+                plan = replace(plan, status=Status.FEASIBLE)
+        return replace(plan, seconds=time.perf_counter() - t0)
+
+    def _warm(
+        self, problem: CompiledProblem, seed: int, deadline: float, given: Plan | None
+    ) -> Plan | None:
+        """The best of: the ``given`` plan (its routes, and rerouted by the heuristic) and
+        the warm-start solver's plan rerouted by the heuristic."""
+        plans: list[Plan] = []
+        if given is not None and len(given.x) == problem.n_candidates:
+            plans.append(replace(given, routes=None))
+            if given.routes is not None:
+                plans.append(given)
+        if self.warm_start is not None:
+            budget = max(0.1, 0.2 * (deadline - time.perf_counter()))
+            solver = reconfigured(
+                self.warm_start,
+                time_limit_s=budget,
+                objective=self.objective,
+                carbon_weight=self.carbon_weight,
+            )
+            plans.append(solver.solve(problem, seed=seed))
+        model = self.cost_model(problem)
+        best: Plan | None = None
+        for plan in plans:
+            if plan.status is Status.INFEASIBLE or not (plan.x > 0).any():
+                continue
+            if plan.routes is None:
+                plan = route_plan(
+                    problem, plan, objective=self.objective, carbon_weight=self.carbon_weight
+                )
+            value = routing_value(problem, model, plan.x, plan.servers_on, plan.routes)
+            plan = replace(plan, objective=value)
+            if best is None or value < float(best.objective or np.inf):
+                best = plan
+        return best
+
+    def _solve(
+        self,
+        p: CompiledProblem,
+        model: CostModel,
+        warm: Plan | None,
+        cands: IntArray | None,
+        seed: int,
+        t0: float,
+        deadline: float,
+    ) -> Plan:
+        rf = routing_formulation(p, model)
+        strong = strengthened_lp(p, rf.f, deadline=deadline, threads=self.threads, seed=seed)
+        session, lp = strong.session, strong.result
+        first_bound = lp.bound
+        lp = _separate_cuts(session, rf, lp, deadline)
+        # cuts only raise the LP bound: the first LP's stays valid if a later one ran out
+        bound = max((b for b in (first_bound, lp.bound) if b is not None), default=None)
+        if lp.termination is Termination.INFEASIBLE:
+            return Plan(
+                np.zeros(p.n_candidates),
+                np.where(p.node_always_on, p.node_count, 0),
+                "milp",
+                Status.INFEASIBLE,
+                seconds=time.perf_counter() - t0,
+                reason="no plan meets every constraint with these routes",
+            )
+        warm_p = None
+        if warm is not None:
+            warm_p = warm if cands is None else replace(warm, x=warm.x[cands])
+        session.make_integer()
+        start = _start_values(p, rf, model, warm_p) if warm_p is not None else None
+        cols = start_columns(rf.f, complete=not session.presolve)
+        if cols is not None:
+            extra = np.arange(rf.f.cols["route"].start, rf.f.n_cols)
+            cols = np.concatenate([cols, extra])
+        out = session.solve(
+            time_limit_s=deadline - time.perf_counter(),
+            mip_gap=self.mip_gap,
+            start=start,
+            start_cols=cols,
+        )
+        return _plan(p, rf, model, out, bound, warm_p, self.mip_gap, t0)
+
+
+def _separate_cuts(
+    session: HighsSession, rf: RoutingFormulation, lp: HighsResult, deadline: float
+) -> HighsResult:
+    """Add cut rows: all when few, else the violated ones round after round."""
+    n = rf.cuts.shape[0]
+    if n == 0:
+        return lp
+    if n <= CUTS_ALL_MAX:
+        _add(session, rf, np.arange(n))
+        return session.solve(time_limit_s=deadline - time.perf_counter())
+    added = np.zeros(n, dtype=bool)
+    for _ in range(CUT_ROUNDS):
+        if lp.values is None or time.perf_counter() > deadline:
+            break
+        new = violated_cuts(rf, lp.values)
+        new = new[~added[new]]
+        if len(new) == 0:
+            break
+        _add(session, rf, new)
+        added[new] = True
+        lp = session.solve(time_limit_s=deadline - time.perf_counter())
+    log.info("routing LP bound %s with %d of %d cut rows", lp.bound, int(added.sum()), n)
+    return lp
+
+
+def _add(session: HighsSession, rf: RoutingFormulation, which: IntArray) -> None:
+    from slimplace.optim.formulation import RowBlock
+
+    m = cut_rows(rf, which)
+    session.add_rows(
+        RowBlock("cut", np.full(len(which), -np.inf), np.zeros(len(which)), m, (which,))
+    )
+
+
+def _start_values(
+    p: CompiledProblem, rf: RoutingFormulation, model: CostModel, plan: Plan
+) -> FloatArray:
+    """A full column vector for ``plan`` (shares, servers, routes, links on)."""
+    f, rm = rf.f, rf.rm
+    v = np.zeros(f.n_cols)
+    v[: f.cols["route"].start] = start_vector(p, f, model, plan.x, plan.servers_on)[
+        : f.cols["route"].start
+    ]
+    routes = plan.routes if plan.routes is not None else shortest_routes(p, plan.x)
+    away = routes.node != p.demand_source[routes.demand]
+    key = routes.demand[away] * p.n_nodes + routes.node[away]
+    flow = np.searchsorted(rf.flow_key, key)
+    ptr = rm.flow_ptr
+    g = np.zeros(len(rm.rows))
+    ranks = rm.row_rank
+    for fl, rank, share in zip(flow, routes.rank[away], routes.share[away], strict=True):
+        rows = np.arange(ptr[fl], ptr[fl + 1])
+        hit = rows[ranks[rows] == rank]
+        g[hit[0] if len(hit) else rows[0]] += share
+    v[f.cols["route"]] = g
+    loads = np.asarray(rm.load.T @ g, dtype=np.float64)
+    busy = (loads[0::2] + loads[1::2]) > 0
+    v[f.cols["link_on"]] = busy[rf.on_links]
+    return v
+
+
+def _plan(
+    p: CompiledProblem,
+    rf: RoutingFormulation,
+    model: CostModel,
+    out: HighsResult,
+    lp_bound: float | None,
+    warm: Plan | None,
+    mip_gap: float,
+    t0: float,
+) -> Plan:
+    """Read the MIP result back (the warm start when HiGHS has no solution)."""
+    info = {
+        "columns": float(rf.f.n_cols),
+        "route_columns": float(len(rf.rm.rows)),
+        "link_on_columns": float(len(rf.on_links)),
+        "cut_rows": float(rf.cuts.shape[0]),
+        "solver_seconds": out.seconds,
+    }
+    if out.values is not None:
+        x, on = extract_plan(p, rf.f, out.values)
+        routes = _routes(p, rf, out.values, x)
+        value = routing_value(p, model, x, on, routes)
+        if out.objective is not None and value > out.objective + 1e-6 * max(1.0, abs(value)):
+            # (below it is fine: a link the solver left on without traffic sleeps)
+            log.warning(
+                "routing milp: plan value %.9g above the solver's %.9g", value, out.objective
+            )
+        plan = Plan(x, on, "milp", Status.FEASIBLE, objective=value, info=info, routes=routes)
+        if warm is not None and warm.objective is not None and warm.objective < value:
+            plan = replace(warm, method="milp", info=info)
+    elif warm is not None:
+        plan = replace(
+            warm, method="milp", info=info, reason="HiGHS found no plan in time; warm start"
+        )
+    else:
+        return Plan(
+            np.zeros(p.n_candidates),
+            np.where(p.node_always_on, p.node_count, 0),
+            "milp",
+            Status.TIME_LIMIT,
+            info=info,
+            reason="no plan in time",
+        )
+    bounds = [b for b in (out.bound, lp_bound) if b is not None]
+    finished = out.termination is Termination.OPTIMAL
+    value = float(plan.objective or 0.0)
+    if not bounds:
+        status = Status.FEASIBLE if finished else Status.TIME_LIMIT
+        return replace(plan, status=status, seconds=time.perf_counter() - t0)
+    bound = min(max(bounds), value)
+    gap = controllable_gap(value, bound, model.constant)
+    status = (
+        Status.OPTIMAL
+        if gap <= mip_gap * (1 + 1e-9) + 1e-12
+        else (Status.FEASIBLE if finished else Status.TIME_LIMIT)
+    )
+    info = {**plan.info, "mip_gap": gap}
+    return replace(plan, bound=bound, status=status, info=info, seconds=time.perf_counter() - t0)
+
+
+def _routes(
+    p: CompiledProblem, rf: RoutingFormulation, values: FloatArray, x: FloatArray
+) -> FlowRoutes:
+    """The path shares of the solution, scaled to each flow's share of ``x``."""
+    rm = rf.rm
+    g = np.clip(values[rf.f.cols["route"]], 0.0, 1.0)
+    integer = rf.f.integrality[rf.f.cols["route"]] > 0
+    g = np.where(integer, np.rint(g), g)
+    g[g < 1e-9] = 0.0
+    base = shortest_routes(p, x)
+    away = base.node != p.demand_source[base.demand]
+    key = base.demand[away] * p.n_nodes + base.node[away]
+    want = np.zeros(len(rf.flow_key))
+    want[np.searchsorted(rf.flow_key, key)] = base.share[away]
+    flow = rm.row_flow
+    got = np.bincount(flow, weights=g, minlength=len(rf.flow_key))
+    # a used flow whose path shares vanished (rounding) takes its shortest path
+    lost = (want > 0) & (got <= 0)
+    g[rm.flow_ptr[:-1][lost]] = 1.0
+    got = np.bincount(flow, weights=g, minlength=len(rf.flow_key))
+    g = np.where(got[flow] > 0, g * want[flow] / np.where(got[flow] > 0, got[flow], 1.0), 0.0)
+    keep = g > 0
+    return FlowRoutes(
+        demand=(rf.flow_key[flow[keep]] // p.n_nodes).astype(np.int64),
+        node=(rf.flow_key[flow[keep]] % p.n_nodes).astype(np.int64),
+        rank=rm.row_rank[keep],
+        share=g[keep],
+    )
+
+
+def links_asleep(problem: CompiledProblem, plan: Plan) -> IntArray:
+    """Sleepable links the plan's routes leave without traffic."""
+    from slimplace.problem.routing import can_sleep
+
+    loads = plan_arc_loads_bps(problem, plan.x, plan.routes)
+    busy = (loads[0::2] + loads[1::2]) > 0
+    return np.flatnonzero(can_sleep(problem) & ~busy).astype(np.int64)
