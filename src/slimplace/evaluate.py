@@ -159,6 +159,7 @@ def evaluate(
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(on > 0, busy / on, np.where(busy > 0, np.inf, 0.0))
     node_static, node_dynamic = _node_power(p, on, util, busy)
+    node_dynamic *= _busy_power_scale(p, u, busy)
     g_per_j = p.node_carbon_g_per_j(region_g_per_kwh)
     loads = _plan_link_loads(p, u, plan, rate_per_s)
     net = _network(p, u, loads, rate, g_per_j, region_g_per_kwh)
@@ -383,6 +384,19 @@ def _node_power(
     return static, dynamic
 
 
+def _busy_power_scale(p: CompiledProblem, u: _Support, busy: FloatArray) -> FloatArray:
+    """Per node, the flow-weighted mean of ``cand_power_factor`` over its busy time (1
+    where every candidate draws the peak: the linear power of Fan et al. 2007)."""
+    factor = p.cand_power_factor[u.idx]
+    if not (factor != 1.0).any():
+        return np.ones(p.n_nodes)
+    weighted = np.bincount(
+        u.node, weights=u.flow * p.cand_service_s[u.idx] * factor, minlength=p.n_nodes
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(busy > 0, weighted / busy, 1.0), dtype=np.float64)
+
+
 def _candidate_latency(
     p: CompiledProblem, idx: IntArray, util: FloatArray, flow: FloatArray
 ) -> FloatArray:
@@ -392,7 +406,8 @@ def _candidate_latency(
     (:mod:`slimplace.problem.batching`)."""
     service = p.cand_service_s[idx]
     rho = util[p.cand_node[idx]]
-    batch = p.cand_batch[idx]
+    # continuous-batching decode (slimplace.llm.batching) queues as batch 1, no fill wait
+    batch = np.where(p.cand_decode_batch[idx] > 1, 1, p.cand_batch[idx])
     unit = queue_unit_s(service, p.cand_compute_s[idx], batch)
     wait = mg1_response_time_s(unit, rho, p.service_cv2, p.slo_quantile) - unit
     lat = p.cand_net_latency_s[idx] + p.cand_compute_s[idx] + wait
@@ -448,8 +463,34 @@ def _violations(
     out += _memory_violations(p, u, used)
     out += _slo_violations(p, u, lat)
     out += _bandwidth_violations(p, loads)
+    out += _batch_fill_violations(p, u)
     if routing_active(p) and plan.routes is not None:
         out += [Violation("routing", "routes", m) for m in route_check(p, plan.x, plan.routes)]
+    return out
+
+
+def _batch_fill_violations(p: CompiledProblem, u: _Support) -> list[Violation]:
+    """Generation candidates whose node's traffic to their variant keeps fewer sequences
+    in flight than the decode batch their energy assumes: ``sum(flow x W) < b`` (Little's
+    law; :mod:`slimplace.llm.batching`)."""
+    b = p.cand_decode_batch[u.idx]
+    if not (b > 1).any():
+        return []
+    key = u.node * len(p.variant_names) + p.cand_variant[u.idx]
+    _uniq, inv = np.unique(key, return_inverse=True)
+    inflight = np.bincount(inv, weights=u.flow * p.cand_decode_residence_s[u.idx])[inv]
+    short = (b > 1) & (inflight < b * (1 - 1e-6))
+    out = []
+    for k in np.unique(inv[short])[:20]:
+        c = int(np.flatnonzero(short & (inv == k))[0])
+        out.append(
+            Violation(
+                "batch-fill",
+                f"{p.node_ids[u.node[c]]}/{p.variant_names[p.cand_variant[u.idx[c]]]}",
+                f"{inflight[c]:.2f} sequences in flight (rate x generation time) cannot keep "
+                f"the assumed decode batch of {b[c]} full",
+            )
+        )
     return out
 
 

@@ -132,12 +132,26 @@ def _every_server_on(
 def _fixed_routes(
     problem: CompiledProblem, objective: Objective
 ) -> CompiledProblem | NotApplicable:
-    """Every flow on its shortest path; idle links still sleep (docs/routing.md)."""
+    """Every flow on its shortest path; idle links sleep as in the full problem
+    (docs/routing.md): what routing buys beyond link sleep."""
     from slimplace.problem.routing import with_k_paths
 
     if problem.paths is None or problem.paths.k == 1:
         return NotApplicable("routes are fixed (k_paths = 1; try --k-paths 3)")
-    return with_k_paths(problem, 1, sleep=True)
+    return with_k_paths(problem, 1, sleep=problem.paths.sleep)
+
+
+def _every_link_on(
+    problem: CompiledProblem, objective: Objective
+) -> CompiledProblem | NotApplicable:
+    """Every link on, routes still chosen over the same k paths (docs/routing.md)."""
+    from slimplace.problem.routing import can_sleep, with_k_paths
+
+    if problem.paths is None or not problem.paths.sleep:
+        return NotApplicable("links do not sleep (try --link-sleep)")
+    if not can_sleep(problem).any():
+        return NotApplicable("no link can sleep (no sleep power below its baseload)")
+    return with_k_paths(problem, problem.paths.k, sleep=False)
 
 
 def _plan_for_energy(
@@ -177,7 +191,12 @@ def default_levers() -> tuple[Lever, ...]:
         Lever("carbon", "plan for energy, measured in carbon", _plan_for_energy),
         Lever("power-modes", "every accelerator in its fastest power mode", _fastest_mode_only),
         Lever("batching", "requests served one at a time (batch 1)", _batch_one_only),
-        Lever("routing", "fixed shortest paths (links without traffic still sleep)", _fixed_routes),
+        Lever("link-sleep", "every link on (routes as in the full problem)", _every_link_on),
+        Lever(
+            "routing",
+            "fixed shortest paths (k > 1 beyond sleep; idle links still sleep)",
+            _fixed_routes,
+        ),
     )
 
 

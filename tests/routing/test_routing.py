@@ -236,4 +236,77 @@ def test_cli_explain_with_routing_lever() -> None:
         app, ["explain", str(TRIANGLE), "--k-paths", "3", "--time-limit", "20", "--json", "-"]
     )
     assert out.exit_code == 0, out.output
-    assert '"routing"' in out.output
+    assert '"routing"' in out.output and '"link-sleep"' in out.output
+
+
+def _with_settings(path: Path, **changes: object):
+    scenario = load_scenario(path)
+    settings = dataclasses.replace(scenario.settings, **changes)
+    return compile_problem(dataclasses.replace(scenario, settings=settings))
+
+
+def test_link_sleep_is_a_setting_apart_from_k() -> None:
+    """link_sleep None follows k (today's behaviour); true with k = 1 keeps shortest paths
+    and lets idle links sleep; false with k = 3 chooses routes with every link on."""
+    assert _with_settings(TRIANGLE, k_paths=1, link_sleep=None).paths is None
+    default3 = _with_settings(TRIANGLE, k_paths=3)
+    assert default3.paths is not None and default3.paths.sleep
+    sleep1 = _with_settings(TRIANGLE, k_paths=1, link_sleep=True)
+    assert sleep1.paths is not None and sleep1.paths.k == 1 and can_sleep(sleep1).any()
+    awake3 = _with_settings(TRIANGLE, k_paths=3, link_sleep=False)
+    assert awake3.paths is not None and awake3.paths.k == 3 and not can_sleep(awake3).any()
+    p = compile_problem(load_scenario(TRIANGLE))
+    sp_w = _on_w(p, [("cam-a", "a"), ("cam-b", "b"), ("cam-c", "c")])
+    sp_w += _on_w(p, [("a", "d"), ("b", "d"), ("c", "d")])
+    r = solve(sleep1, "milp", time_limit_s=30)
+    assert r.evaluation.breakdown_w["network_baseload"] == pytest.approx(sp_w)
+    assert len(links_asleep(sleep1, r.plan)) == 2 and not (r.plan.routes.rank > 0).any()
+    # every link on: the baseload is fixed whatever the routes; the same power as today
+    today = solve(p, "milp", time_limit_s=30).evaluation
+    awake = solve(awake3, "milp", time_limit_s=30).evaluation
+    assert awake.breakdown_w["network_baseload"] == 0.0
+    assert awake.power_w == pytest.approx(today.power_w, rel=1e-9)
+
+
+def test_cli_link_sleep_flags() -> None:
+    out = runner.invoke(app, ["solve", str(TRIANGLE), "--link-sleep", "-m", "milp"])
+    assert out.exit_code == 0, out.output
+    assert "k = 1 shortest path(s): 0 flow(s)" in out.output
+    assert "link sleep on, links asleep: 2 of 8" in out.output
+    out = runner.invoke(app, ["solve", str(TRIANGLE), "--k-paths", "3", "--no-link-sleep"])
+    assert out.exit_code == 0, out.output
+    assert "link sleep off, links asleep: 0 of 0" in out.output
+
+
+def test_explain_separates_link_sleep_and_routing() -> None:
+    """Removing link sleep (every link on) and removing route choice (k = 1, idle links
+    still asleep) are two levers; on the triangle each is worth what the hand count says."""
+    levers = {lv.name: lv for lv in default_levers()}
+    p = compile_problem(load_scenario(TRIANGLE))
+    q = with_k_paths(p, 3)
+    awake = levers["link-sleep"].remove(q, "energy")
+    assert not isinstance(awake, NotApplicable)
+    assert awake.paths is not None and awake.paths.k == 3 and not can_sleep(awake).any()
+    fixed = levers["routing"].remove(q, "energy")
+    assert not isinstance(fixed, NotApplicable) and fixed.paths is not None
+    assert fixed.paths.k == 1 and fixed.paths.sleep
+    assert isinstance(levers["link-sleep"].remove(p, "energy"), NotApplicable)
+    sleep1 = with_k_paths(p, 1, sleep=True)
+    assert isinstance(levers["routing"].remove(sleep1, "energy"), NotApplicable)
+    assert not isinstance(levers["link-sleep"].remove(sleep1, "energy"), NotApplicable)
+
+
+def test_link_sleep_with_fixed_routes_moves_the_placement() -> None:
+    """With k = 1 and link sleep, the MILP places work so as to keep links idle: on the
+    Abilene example its plan draws less than the fixed-route optimum (every link on)
+    evaluated with the same sleeping links, with no flow off its shortest path."""
+    p = compile_problem(load_scenario(ROOT / "examples" / "sndlib-abilene.yaml"))
+    sleep1 = with_k_paths(p, 1, sleep=True)
+    awake = solve(p, "milp", time_limit_s=30).plan
+    asleep = solve(sleep1, "milp", time_limit_s=30)
+    assert str(asleep.plan.status) == "optimal" and asleep.evaluation.feasible
+    assert asleep.plan.routes is None or not (asleep.plan.routes.rank > 0).any()
+    unaware = evaluate(sleep1, dataclasses.replace(awake, routes=None))
+    assert unaware.feasible
+    assert asleep.evaluation.power_w < unaware.power_w - 1.0
+    assert np.abs(asleep.plan.x - awake.x).sum() > 0.5  # a different placement

@@ -21,7 +21,7 @@ from slimplace.cli.options import (
     write_json,
     write_with,
 )
-from slimplace.cli.plan_cmds import KPathsOpt, ObjectiveOpt, load_problem
+from slimplace.cli.plan_cmds import KPathsOpt, LinkSleepOpt, ObjectiveOpt, load_problem
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,9 +47,11 @@ def explain(
     ] = None,
     seed: SeedOpt = DEFAULT_SEED,
     k_paths: KPathsOpt = None,
+    link_sleep: LinkSleepOpt = None,
 ) -> None:
     """Solve with every lever, then without each (placement, compression, sleep, carbon,
-    routing), and show what each buys on the plan-dependent objective."""
+    power modes, batching, link sleep, routing), and show what each buys on the
+    plan-dependent objective."""
     from slimplace.explain import explain as run_explain
     from slimplace.methods import default_registry
 
@@ -60,7 +62,7 @@ def explain(
         default_registry().info(method)
         check_output_file(json_out, "--json")
         check_output_dir(out, "--out")
-        problem = load_problem(file, objective, k_paths)
+        problem = load_problem(file, objective, k_paths, link_sleep)
         ex = run_explain(problem, method=method, time_limit_s=time_limit, seed=seed)
     shown.print(render_explanation(ex))
     for line in summary_lines(ex):

@@ -50,15 +50,29 @@ KPathsOpt = Annotated[
         "shortest paths; see docs/routing.md).",
     ),
 ]
+LinkSleepOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--link-sleep/--no-link-sleep",
+        help="Links without traffic sleep (default: the scenario's settings.link_sleep, "
+        "else only when --k-paths > 1). --link-sleep with --k-paths 1 keeps shortest paths "
+        "fixed and lets idle links sleep; see docs/routing.md.",
+    ),
+]
 #: How ``latency_source_share`` keys read in the solve summary (slimplace.calibration).
 _SOURCE_WORDS = {"measured": "measured", "fitted": "fitted model", "flops": "FLOPs-only"}
 #: Methods whose plans are bounds, not plans one could run.
 _BOUND_METHODS = ("lp-bound",)
 
 
-def load_problem(file: Path, objective: str | None, k_paths: int | None = None) -> CompiledProblem:
+def load_problem(
+    file: Path,
+    objective: str | None,
+    k_paths: int | None = None,
+    link_sleep: bool | None = None,
+) -> CompiledProblem:
     """Load, validate and compile a scenario file (raising slimplace errors); ``k_paths``
-    overrides the scenario's ``settings.k_paths``."""
+    and ``link_sleep`` override the scenario's ``settings.k_paths``/``link_sleep``."""
     from slimplace.errors import InputError, Problem
     from slimplace.problem.compile import compile_problem
     from slimplace.scenario.io import load_scenario
@@ -76,6 +90,8 @@ def load_problem(file: Path, objective: str | None, k_paths: int | None = None) 
         if k_paths < 1:
             raise InputError("--k-paths", [Problem("", f"must be 1 or more, got {k_paths}")])
         scenario = replace(scenario, settings=replace(scenario.settings, k_paths=k_paths))
+    if link_sleep is not None:
+        scenario = replace(scenario, settings=replace(scenario.settings, link_sleep=link_sleep))
     return compile_problem(scenario, file=str(file))
 
 
@@ -100,6 +116,7 @@ def solve(
     seed: SeedOpt = DEFAULT_SEED,
     mip_gap: MipGapOpt = 1e-4,
     k_paths: KPathsOpt = None,
+    link_sleep: LinkSleepOpt = None,
 ) -> None:
     """Place every application's traffic with one method; print the energy breakdown.
     Exit 1 when the plan is not feasible."""
@@ -110,7 +127,7 @@ def solve(
     out = human_console(json_out, console, err_console)
     with guarded():
         check_output_file(json_out, "--json")
-        problem = load_problem(file, objective, k_paths)
+        problem = load_problem(file, objective, k_paths, link_sleep)
         result = run_solve(problem, method, seed=seed, **_options(time_limit, mip_gap))
     e = result.evaluation
     row = plan_row(problem, result.plan, e)  # status and reason as every results table has them
@@ -163,6 +180,7 @@ def compare(
     seed: SeedOpt = DEFAULT_SEED,
     mip_gap: MipGapOpt = 1e-4,
     k_paths: KPathsOpt = None,
+    link_sleep: LinkSleepOpt = None,
 ) -> None:
     """Run every method on the same scenario and print them side by side.
     Exit 1 when no method finds a feasible plan."""
@@ -173,7 +191,7 @@ def compare(
     with guarded():
         check_output_file(csv_out, "--csv")
         check_output_file(json_out, "--json")
-        problem = load_problem(file, objective, k_paths)
+        problem = load_problem(file, objective, k_paths, link_sleep)
         names = [m.strip() for m in methods.split(",")] if methods else None
         results = run_compare(problem, names, seed=seed, **_options(time_limit, mip_gap))
     table = comparison_table(problem, results)
@@ -314,15 +332,16 @@ def _breakdown_table(by_tier: dict[str, dict[str, float]], total_w: float) -> Ta
 def _links_line(problem: CompiledProblem, plan: Any, e: Any) -> str:
     """Links on and asleep under the plan's routes (routing as a decision)."""
     from slimplace.optim.routing_milp import links_asleep
-    from slimplace.problem.routing import can_sleep
+    from slimplace.problem.routing import can_sleep, link_sleep_active
 
     asleep = len(links_asleep(problem, plan))
     sleepable = int(can_sleep(problem).sum())
     rerouted = 0 if plan.routes is None else int((plan.routes.rank > 0).sum())
     k = problem.paths.k if problem.paths is not None else 1
+    sleep = "on" if link_sleep_active(problem) else "off"
     return (
-        f"routes over k = {k} shortest paths: {rerouted} flow(s) off their "
-        f"shortest path; links asleep: {asleep} of {sleepable} that can sleep; "
+        f"routes over k = {k} shortest path(s): {rerouted} flow(s) off their "
+        f"shortest path; link sleep {sleep}, links asleep: {asleep} of {sleepable} that can sleep; "
         f"network baseload of links on: {e.breakdown_w['network_baseload']:.1f} W (plan-dependent)"
     )
 

@@ -108,6 +108,7 @@ def llm_hardware(
         int8_flops_per_s=m.int8_throughput or (fit.int8_flops_per_s if fit else None),
         dequant_s_per_param=_pick(m.dequant_per_param, fit.dequant_s_per_param if fit else 0.0),
         batch=m.batch,
+        decode_power_w=m.decode_power,
         source=source,
     )
 

@@ -30,7 +30,8 @@ transportation planning", Transp. Sci. 18(1), 1984): redundant for binary o, the
 the LP bound from fractions of a link to whole links. A demand is one commodity: its
 paths together carry at most its whole traffic. Up to :data:`CUTS_ALL_MAX` of them go
 into the model at once; above that, only those the LP solution violates, round after
-round (as the ``link`` rows of :func:`slimplace.optim.lp.strengthened_lp`).
+round, the most violated first (as the ``link`` rows of
+:func:`slimplace.optim.lp.strengthened_lp`).
 
 The number of paths per flow is at most ``k`` (``settings.k_paths``), so every path
 column is in the model: for the k of the docs (3 to 5) there is nothing to price. The
@@ -45,6 +46,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from typing import Literal, overload
 
 import numpy as np
 from scipy import sparse
@@ -68,10 +70,16 @@ from slimplace.problem.routing import plan_arc_loads_bps, shortest_routes
 
 log = logging.getLogger(__name__)
 
-#: Up to this many cut[d, l] rows go into the model at once; above, they are separated.
+#: Up to this many cut[d, l] rows go into the model at once; above, they are separated
+#: lazily. (At 1k demands neither finishes in a minute: docs/routing.md, Scale.)
 CUTS_ALL_MAX = 150_000
 #: Rounds of cut separation at most.
 CUT_ROUNDS = 20
+#: The most violated cut rows added per round at most.
+CUTS_PER_ROUND = 20_000
+#: Share of the time left after the first LP that cut rounds may take (the rest is the
+#: MIP's, which keeps the rows).
+CUT_TIME_SHARE = 0.6
 #: Up to this many candidates the model holds them all; above, a shortlist per demand.
 ALL_CANDIDATES_MAX = 60_000
 #: Candidates per demand kept in the shortlist of large problems.
@@ -217,14 +225,29 @@ def cut_rows(rf: RoutingFormulation, which: IntArray) -> sparse.csr_array:
     return sparse.csr_array((v, (r, c)), shape=(len(which), f.n_cols))
 
 
-def violated_cuts(rf: RoutingFormulation, values: FloatArray, tol: float = 1e-6) -> IntArray:
-    """cut rows the column values violate by more than ``tol``."""
+@overload
+def violated_cuts(
+    rf: RoutingFormulation,
+    values: FloatArray,
+    tol: float = ...,
+    *,
+    with_excess: Literal[False] = ...,
+) -> IntArray: ...
+@overload
+def violated_cuts(
+    rf: RoutingFormulation, values: FloatArray, tol: float = ..., *, with_excess: Literal[True]
+) -> tuple[IntArray, FloatArray]: ...
+def violated_cuts(
+    rf: RoutingFormulation, values: FloatArray, tol: float = 1e-6, *, with_excess: bool = False
+) -> IntArray | tuple[IntArray, FloatArray]:
+    """cut rows the column values violate by more than ``tol`` (and by how much)."""
     f = rf.f
     g = values[f.cols["route"]]
     on = np.zeros(int(rf.on_links.max(initial=-1)) + 1)
     on[rf.on_links] = values[f.cols["link_on"]]
-    lhs = np.asarray(rf.cuts @ g, dtype=np.float64)
-    return np.flatnonzero(lhs > on[rf.cut_links] + tol).astype(np.int64)
+    excess = np.asarray(rf.cuts @ g, dtype=np.float64) - on[rf.cut_links]
+    rows = np.flatnonzero(excess > tol).astype(np.int64)
+    return (rows, excess[rows]) if with_excess else rows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -307,10 +330,8 @@ class RoutingMilpSolver(HighsOptions):
         rf = routing_formulation(p, model)
         strong = strengthened_lp(p, rf.f, deadline=deadline, threads=self.threads, seed=seed)
         session, lp = strong.session, strong.result
-        first_bound = lp.bound
-        lp = _separate_cuts(session, rf, lp, deadline)
-        # cuts only raise the LP bound: the first LP's stays valid if a later one ran out
-        bound = max((b for b in (first_bound, lp.bound) if b is not None), default=None)
+        # cuts only raise the LP bound: a round's stays valid if a later one runs out
+        lp, bound = _separate_cuts(session, rf, lp, deadline)
         if lp.termination is Termination.INFEASIBLE:
             return Plan(
                 np.zeros(p.n_candidates),
@@ -340,27 +361,47 @@ class RoutingMilpSolver(HighsOptions):
 
 def _separate_cuts(
     session: HighsSession, rf: RoutingFormulation, lp: HighsResult, deadline: float
-) -> HighsResult:
-    """Add cut rows: all when few, else the violated ones round after round."""
+) -> tuple[HighsResult, float | None]:
+    """Add cut rows lazily: the ones the LP solution violates (the most violated first,
+    up to :data:`CUTS_PER_ROUND`), round after round, until none is violated or
+    :data:`CUT_TIME_SHARE` of the time left is spent (all at once when there are at most
+    :data:`CUTS_ALL_MAX`). Returns the last LP result and the best bound of the rounds
+    (each round's LP optimum bounds the MILP: cuts only add valid rows)."""
     n = rf.cuts.shape[0]
+    best = lp.bound
     if n == 0:
-        return lp
+        return lp, best
     if n <= CUTS_ALL_MAX:
         _add(session, rf, np.arange(n))
-        return session.solve(time_limit_s=deadline - time.perf_counter())
+        lp = session.solve(time_limit_s=deadline - time.perf_counter())
+        return lp, _max_bound(best, lp)
+    stop = time.perf_counter() + CUT_TIME_SHARE * max(0.0, deadline - time.perf_counter())
     added = np.zeros(n, dtype=bool)
-    for _ in range(CUT_ROUNDS):
-        if lp.values is None or time.perf_counter() > deadline:
+    rounds = 0
+    for rounds in range(1, CUT_ROUNDS + 1):  # noqa: B007 (logged below)
+        if lp.values is None or time.perf_counter() > stop:
             break
-        new = violated_cuts(rf, lp.values)
-        new = new[~added[new]]
+        new, excess = violated_cuts(rf, lp.values, with_excess=True)
+        keep = ~added[new]
+        new, excess = new[keep], excess[keep]
         if len(new) == 0:
             break
+        if len(new) > CUTS_PER_ROUND:
+            new = new[np.argsort(-excess, kind="stable")[:CUTS_PER_ROUND]]
         _add(session, rf, new)
         added[new] = True
-        lp = session.solve(time_limit_s=deadline - time.perf_counter())
-    log.info("routing LP bound %s with %d of %d cut rows", lp.bound, int(added.sum()), n)
-    return lp
+        lp = session.solve(time_limit_s=max(0.0, stop - time.perf_counter()))
+        best = _max_bound(best, lp)
+    log.info(
+        "routing LP bound %s with %d of %d cut rows (%d rounds)", best, int(added.sum()), n, rounds
+    )
+    return lp, best
+
+
+def _max_bound(best: float | None, lp: HighsResult) -> float | None:
+    """The larger of ``best`` and the bound of ``lp`` (None when neither has one)."""
+    got = [b for b in (best, lp.bound) if b is not None]
+    return max(got) if got else None
 
 
 def _add(session: HighsSession, rf: RoutingFormulation, which: IntArray) -> None:

@@ -105,19 +105,21 @@ def compile_problem(
     problem = expand_operating_points(problem)
     if problem.unservable and strict:
         raise InfeasibleScenarioError(file or scenario.name, list(problem.unservable))
-    if scenario.settings.k_paths > 1:
+    st = scenario.settings
+    if st.k_paths > 1 or st.link_sleep:
         if (problem.cand_cut >= 0).any():  # routes carry the demand's request bits
+            field = "settings.k_paths" if st.k_paths > 1 else "settings.link_sleep"
             raise InputError(
                 file or scenario.name,
                 [
                     Problem(
-                        "settings.k_paths",
-                        "routing as a decision (k_paths > 1) does not "
-                        "support split computing yet; use k_paths: 1",
+                        field,
+                        "routing as a decision (k_paths > 1) and link sleep do not "
+                        "support split computing yet; use k_paths: 1, link_sleep: false",
                     )
                 ],
             )
-        problem = with_k_paths(problem, scenario.settings.k_paths)
+        problem = with_k_paths(problem, st.k_paths, sleep=st.link_sleep)
     log.info(
         "compiled %s: %d demands, %d candidates (routes %.2fs, candidates %.2fs, total %.2fs)",
         scenario.name,
@@ -239,22 +241,33 @@ def _radio_arrays(scenario: Scenario, links: dict, src: IntArray) -> dict:
     }
 
 
+def _pair_column(table: np.ndarray | None, profile: IntArray, variant: IntArray) -> np.ndarray:
+    """A (profile x variant) table per candidate; empty (the default fills it) when None."""
+    return np.zeros(0) if table is None else table[profile, variant]
+
+
 def _family_arrays(scenario: Scenario) -> dict:
     variants, v_family, v_model, names = [], [], [], []
     m_family, m_memory, m_load = [], [], []
+    shared: dict[str, int] = {}  # Variant.weights_key -> model
     for f_idx, family in enumerate(scenario.families):
         if family.weight_sharing:
             m_family.append(f_idx)
             m_memory.append(max(v.memory_bytes for v in family.variants))
             m_load.append(family.load_time_s)
         for v in family.variants:
-            if not family.weight_sharing:
+            model = shared.get(v.weights_key, -1) if v.weights_key else -1
+            if model >= 0:
+                m_memory[model] = max(m_memory[model], v.memory_bytes)
+            elif not family.weight_sharing:
                 m_family.append(f_idx)
                 m_memory.append(v.memory_bytes)
                 m_load.append(family.load_time_s)
+            if v.weights_key and model < 0:
+                shared[v.weights_key] = len(m_family) - 1
             variants.append(v)
             v_family.append(f_idx)
-            v_model.append(len(m_family) - 1)
+            v_model.append(model if model >= 0 else len(m_family) - 1)
             names.append(f"{family.name}/{v.name}")
     return {
         "family_index": {f.name: i for i, f in enumerate(scenario.families)},
@@ -537,12 +550,16 @@ def _assemble(
         cand_compute_s=compute,
         cand_net_latency_s=net,
         cand_latency_s=lat,
-        cand_dyn_energy_j=dynamic_energy_j(service, nodes["idle"][cn], nodes["peak"][cn]),
+        cand_dyn_energy_j=dynamic_energy_j(service, nodes["idle"][cn], nodes["peak"][cn])
+        * (1.0 if table.power_factor is None else table.power_factor[cp, ck]),
         cand_net_energy_j=bits * c.energy_j_per_bit[order] + radio_j
         if power_model
         else bits * c.energy_j_per_bit[order],
         cand_accuracy=fam["accuracy"][ck],
         cand_latency_source=table.source[cp, ck] if len(cp) else np.zeros(0, dtype=np.int8),
+        cand_decode_batch=_pair_column(table.decode_batch, cp, ck),
+        cand_decode_residence_s=_pair_column(table.residence_s, cp, ck),
+        cand_power_factor=_pair_column(table.power_factor, cp, ck),
         routes=routes,
         unservable=tuple(unservable),
         network_energy=s.network_energy,

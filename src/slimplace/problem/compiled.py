@@ -50,6 +50,9 @@ CAND_NEUTRAL: dict[str, float] = {
     "cand_mode": -1,
     "cand_batch": 1,
     "cand_fill_rate_per_s": 0.0,
+    "cand_decode_batch": 1,
+    "cand_decode_residence_s": 0.0,
+    "cand_power_factor": 1.0,
 }
 
 
@@ -162,6 +165,16 @@ class CompiledProblem:
     cand_head_energy_j: FloatArray = field(default_factory=_none_f)
     #: bits each request sends toward ``cand_node``: the request, or the cut tensor
     cand_request_bits: FloatArray = field(default_factory=_none_f)
+    # continuous-batching decode of generation candidates (slimplace.llm.batching): the
+    # decode batch the candidate's energy and occupancy assume (1: none), and the time a
+    # request spends being generated (s); the batch is full only when the node's traffic
+    # to the variant keeps that many sequences in flight (Little's law; evaluator check)
+    cand_decode_batch: IntArray = field(default_factory=_none_i)
+    cand_decode_residence_s: FloatArray = field(default_factory=_none_f)
+    #: mean power above idle while serving the candidate over ``peak - idle`` (1: the
+    #: peak; below 1 for a memory-bound decode, slimplace.llm.power): ``cand_dyn_energy_j``
+    #: and the evaluator's and simulator's busy power are scaled by it
+    cand_power_factor: FloatArray = field(default_factory=_none_f)
     # power modes and batching (:mod:`slimplace.problem.modes`): one row per (node, mode)
     # of the nodes whose profile lists modes; each candidate's mode row (-1: its node has
     # none), batch size, and the stream rate its batch needs to fill in time (0: batch 1)
@@ -202,6 +215,9 @@ class CompiledProblem:
             "cand_cut": (n_c, np.full(n_c, -1, dtype=np.int64)),
             "cand_head_compute_s": (n_c, np.zeros(n_c)),
             "cand_head_energy_j": (n_c, np.zeros(n_c)),
+            "cand_decode_batch": (n_c, np.ones(n_c, dtype=np.int64)),
+            "cand_decode_residence_s": (n_c, np.zeros(n_c)),
+            "cand_power_factor": (n_c, np.ones(n_c)),
             "cand_mode": (n_c, np.full(n_c, -1, dtype=np.int64)),
             "cand_batch": (n_c, np.ones(n_c, dtype=np.int64)),
             "cand_fill_rate_per_s": (n_c, np.zeros(n_c)),

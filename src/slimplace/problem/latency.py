@@ -92,6 +92,13 @@ class ServiceTable:
     service_s: FloatArray
     compute_s: FloatArray
     source: npt.NDArray[np.int8]
+    #: decode batch assumed per pair (generation variants, :mod:`slimplace.llm.batching`;
+    #: None: batch 1 everywhere) and the time a request spends being generated (s)
+    decode_batch: npt.NDArray[np.int64] | None = None
+    residence_s: FloatArray | None = None
+    #: dynamic energy per request over ``(peak - idle) x service_s`` (phase powers of
+    #: generation variants, :mod:`slimplace.llm.power`; None: 1 everywhere)
+    power_factor: FloatArray | None = None
 
 
 class LatencyModel(Protocol):

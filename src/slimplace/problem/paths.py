@@ -44,6 +44,8 @@ class PathTable:
     step_forward: BoolArray
     path_latency_s: FloatArray
     path_seconds_per_bit: FloatArray
+    #: whether links without traffic sleep (``settings.link_sleep``)
+    sleep: bool = True
 
     @property
     def n_paths(self) -> int:

@@ -29,13 +29,17 @@ from slimplace.problem.paths import FlowRoutes, PathTable, build_path_table
 SLO_RTOL = 1e-9
 
 
-def with_k_paths(problem: CompiledProblem, k: int, *, sleep: bool = False) -> CompiledProblem:
-    """``problem`` with routing as a decision over ``k`` shortest paths (k = 1: the
-    problem as compiled, fixed shortest paths and every link on; with ``sleep``, k = 1
-    keeps the shortest paths fixed but lets links without traffic sleep: the baseline
-    that routing is measured against, ``docs/routing.md``)."""
+def with_k_paths(problem: CompiledProblem, k: int, *, sleep: bool | None = None) -> CompiledProblem:
+    """``problem`` with routing as a decision over ``k`` shortest paths, links without
+    traffic sleeping when ``sleep`` (``settings.link_sleep``; None: when k > 1).
+
+    k = 1 without sleep: the problem as compiled, fixed shortest paths and every link on;
+    k = 1 with sleep: fixed shortest paths, idle links sleep and the placement may keep
+    them idle (the baseline routing is measured against, ``docs/routing.md``); k > 1
+    without sleep: routes chosen for marginal energy and bandwidth only."""
     if k < 1:
         raise ValueError(f"k_paths must be 1 or more, got {k}")
+    sleep = k > 1 if sleep is None else sleep
     if k == 1 and not sleep:
         return replace(problem, paths=None) if problem.paths is not None else problem
     p = problem
@@ -47,19 +51,30 @@ def with_k_paths(problem: CompiledProblem, k: int, *, sleep: bool = False) -> Co
     core = node != r.roots[row]
     keys = np.unique(row[core] * len(r.cols) + r.col(node[core]))
     table = build_path_table(r, p.link_a, p.link_b, p.link_latency_s, p.link_bandwidth_bps, keys, k)
-    return replace(p, paths=table)
+    return replace(p, paths=replace(table, sleep=sleep))
 
 
 def routing_active(problem: CompiledProblem) -> bool:
-    """Whether routes are a decision (``settings.k_paths`` > 1)."""
+    """Whether the plan's routes and links on are decided (``settings.k_paths`` > 1 or
+    ``settings.link_sleep``)."""
     return problem.paths is not None
 
 
+def link_sleep_active(problem: CompiledProblem) -> bool:
+    """Whether links without traffic sleep (``settings.link_sleep``)."""
+    return problem.paths is not None and problem.paths.sleep
+
+
+def route_choice_active(problem: CompiledProblem) -> bool:
+    """Whether flows choose among more than one path (``settings.k_paths`` > 1)."""
+    return problem.paths is not None and problem.paths.k > 1
+
+
 def can_sleep(problem: CompiledProblem) -> BoolArray:
-    """Links that sleep when they carry no traffic: routing is a decision, the network
+    """Links that sleep when they carry no traffic: link sleep is on, the network
     follows the power model and the link's kind has a sleep power below its baseload."""
     p = problem
-    if p.paths is None or not p.power_model:
+    if p.paths is None or not p.paths.sleep or not p.power_model:
         return np.zeros(len(p.link_a), dtype=bool)
     sleep = p.link_sleep_w
     return np.asarray(np.isfinite(sleep) & (sleep < p.link_baseload_w), dtype=bool)

@@ -347,6 +347,8 @@ def settings_doc(settings: Settings) -> dict[str, Any]:
         doc["network_energy"] = settings.network_energy
     if settings.k_paths != Settings().k_paths:
         doc["k_paths"] = settings.k_paths
+    if settings.link_sleep is not None:
+        doc["link_sleep"] = settings.link_sleep
     return doc
 
 

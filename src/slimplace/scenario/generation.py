@@ -91,4 +91,6 @@ class LlmHardware:
     int8_flops_per_s: float | None = None
     dequant_s_per_param: float = 0.0
     batch: int = 1
+    #: power (W) while decoding one sequence; None: the profile's peak in every phase
+    decode_power_w: float | None = None
     source: str = ""

@@ -51,6 +51,7 @@ _Time = Annotated[float, _unit("time"), _rule(rules.non_negative)]
 _PositiveTime = Annotated[float, _unit("time"), _rule(rules.positive)]
 _Bandwidth = Annotated[float, _unit("bandwidth"), _rule(rules.positive)]
 _Throughput = Annotated[float, _unit("throughput"), _rule(rules.positive)]
+_Power = Annotated[float, _unit("power"), _rule(rules.non_negative)]
 _Tokens = Annotated[float, _unit("count"), _rule(rules.at_least_one)]
 _TokenInt = Annotated[int, _rule(rules.at_least_one)]
 _NonNegative = Annotated[float, _unit("count"), _rule(rules.non_negative)]
@@ -106,6 +107,8 @@ class LlmHardwareModel(_Model):
     prefill_overhead: _Time | None = None
     dequant_per_param: _Time | None = None
     batch: Annotated[int, _rule(rules.at_least_one)] = 1
+    #: power while decoding one sequence (memory-bound); omitted: the profile's peak
+    decode_power: _Power | None = None
     source: str = ""
 
 
@@ -172,6 +175,8 @@ def llm_hardware_doc(h: LlmHardware) -> dict[str, Any]:
     doc["prefill_overhead"] = format_si(h.prefill_overhead_s, "time")
     doc["dequant_per_param"] = format_si(h.dequant_s_per_param, "time")
     doc["batch"] = int(h.batch)
+    if h.decode_power_w is not None:
+        doc["decode_power"] = format_si(h.decode_power_w, "power")
     if h.source:
         doc["source"] = h.source
     return doc

@@ -224,6 +224,10 @@ class Variant:
     precision: str = "fp32"
     measured: tuple[MeasuredLatency, ...] = ()
     source: str = ""
+    #: variants (of any family) with the same non-empty key share one set of weights: a
+    #: node loads them once, charged the largest ``memory_bytes`` of them (a language
+    #: model serving two applications, :mod:`slimplace.llm.compile`)
+    weights_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +399,9 @@ class Settings:
     ``network_energy`` selects the network energy model (see :data:`NetworkEnergy`).
     ``k_paths``: each (source, serving node) flow may take one of its ``k_paths``
     shortest paths, and links that carry no traffic sleep (1: fixed shortest paths,
-    every link on; ``docs/routing.md``).
+    every link on; ``docs/routing.md``). ``link_sleep``: links that carry no traffic
+    sleep (``None``: when ``k_paths`` > 1; ``True`` with ``k_paths`` = 1: fixed shortest
+    paths with sleeping links, so the saving of sleep alone shows).
     """
 
     max_utilisation: float = 0.7
@@ -406,6 +412,7 @@ class Settings:
     slo_quantile: float | None = None
     network_energy: NetworkEnergy = "power-model"
     k_paths: int = 1
+    link_sleep: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,6 +269,7 @@ def resolve_document(doc: schema.ScenarioFile, catalog: Catalog) -> tuple[Scenar
         st.slo_quantile,
         st.network_energy,
         st.k_paths,
+        st.link_sleep,
     )
     regions.resolve(settings.default_region, "settings.default_region", problems)
 

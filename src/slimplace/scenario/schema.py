@@ -113,6 +113,7 @@ class SettingsModel(_Model):
     slo_quantile: Annotated[float, _unit("fraction"), _rule(rules.quantile)] | None = None
     network_energy: NetworkEnergy = default(Settings, "network_energy")
     k_paths: Annotated[int, _rule(rules.at_least_one)] = default(Settings, "k_paths")
+    link_sleep: bool | None = None
 
 
 class PowerCurveModel(_Model):

@@ -386,7 +386,8 @@ def _application_problems(scenario: Scenario, known: set[str]) -> list[Problem]:
         if app.accuracy_mode not in ("hard", "average"):
             found.append(Problem(f"{path}.accuracy_mode", "must be 'hard' or 'average'"))
         family = families.get(app.family)
-        if family is not None and family.variants:
+        cascade = bool(app.stages) and app.generation is not None  # checked when compiled
+        if family is not None and family.variants and not cascade:
             best = max(family.variants, key=lambda v: v.accuracy)
             if app.accuracy_floor > best.accuracy:
                 found.append(

@@ -99,6 +99,8 @@ class Summary:
     policy_report: dict[str, float] = field(default_factory=dict)
     #: what mobility did (handovers, migrations, ...; :mod:`slimplace.sim.mobility`)
     mobility: dict[str, float] = field(default_factory=dict)
+    #: links over the day (routing as a decision; :meth:`slimplace.sim.links.LinkSleep.report`)
+    links: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite floats become None)."""
@@ -205,6 +207,8 @@ def simulate(
         summary = replace(summary, policy_report=dict(report(state.memory)))
     if mobility is not None:
         summary = replace(summary, mobility=mobility.report())
+    if state.links is not None:
+        summary = replace(summary, links=state.links.report())
     return SimResult(summary, path, memory)
 
 

@@ -177,7 +177,7 @@ def build_step_model(problem: CompiledProblem) -> StepModel:
         any_zero_service=bool((p.cand_service_s <= 0).any()),
         any_switch_time=bool((switch > 0).any()) if len(switch) else False,
         any_negative_budget=bool((cand_f[:, F_NEG] > 0).any()),
-        fixed_w=float(accounting.server_fixed_w(p).sum() + accounting.link_baseload_w(p).sum()),
+        fixed_w=float(accounting.server_fixed_w(p).sum() + accounting.link_fixed_w(p).sum()),
         link_baseload_w=accounting.link_baseload_w(p),
         any_radio=bool(p.power_model and (p.demand_radio >= 0).any()),
         radio_floor_j=accounting.unavoidable_radio_j(p),

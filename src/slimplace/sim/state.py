@@ -43,6 +43,7 @@ from slimplace.arrays import FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.plan import Plan
 from slimplace.problem.modes import mode_power_w
+from slimplace.sim.links import LinkSleep
 from slimplace.sim.model import (
     F_ACC,
     F_BUDGET,
@@ -116,6 +117,8 @@ class SimState:
         self.cap = self.ready.copy()
         self.powered = self.ready.copy()
         self.busy = np.zeros(n)
+        # phase powers of generation candidates (slimplace.llm.power): busy power scaled
+        self._power_factor = p.cand_power_factor if (p.cand_power_factor != 1.0).any() else None
         self.rate = p.demand_rate_per_s.copy()
         self.offered = float(self.rate.sum())
         # device radio energy per offloaded request of every demand, at the current rates
@@ -170,6 +173,10 @@ class SimState:
         self._node_mat[:4] = m.node_tier[None, :] == np.arange(4)[:, None]
         # every source in one region: network carbon is network power x that intensity
         self._one_region = len(p.region_carbon_g_per_kwh) == 1
+        # links on and asleep over the plan's routes (routing as a decision, sim/links.py)
+        self.links = LinkSleep.for_problem(p)
+        self._link_w = 0.0
+        self._g_link = np.zeros(0)
         self.last_util = np.zeros(n)
         self.last_latency = np.zeros(0)
         self._servers_on = 0.0
@@ -257,6 +264,8 @@ class SimState:
         if len(m.problem.mode_node):  # nodes draw their power in the plan's modes
             self._static_on_w, self._dyn_w = mode_power_w(m.problem, plan.x)
         self.set_servers(plan.servers_on)
+        if self.links is not None:
+            self.links.set_routes(plan.routes)
         self.replanned = 1
 
     def _plan_transitions(self, old_key: IntArray, old_demand: IntArray, old_var: IntArray) -> None:
@@ -472,6 +481,8 @@ class SimState:
         matrix-vector product with the support block (:data:`C_LAT` ...)."""
         m = self.model
         step = self.step_s
+        if self.links is not None:  # before the late marks are read
+            self._step_links()
         cap, busy = self.cap, self.busy
         # ---- nodes: utilisation and dynamic power
         util = np.divide(busy, self._cap_safe, out=self._util)
@@ -480,6 +491,10 @@ class SimState:
             util[z] = np.where(busy[z] > 0, np.inf, 0.0)
         dyn = np.minimum(busy, cap, out=self._dyn)
         dyn *= self._dyn_w
+        if self._power_factor is not None:  # as the evaluator's _busy_power_scale
+            pf = self._power_factor.take(self.e_cand)
+            weighted = np.bincount(self.e_node, weights=self.e_load * pf, minlength=len(busy))
+            dyn *= np.where(busy > 0, weighted / np.where(busy > 0, busy, 1.0), 1.0)
         for nodes, u, pw in m.curve_groups:
             per = np.interp(np.clip(util[nodes], 0.0, 1.0), u, pw)
             dyn[nodes] = m.node_pue[nodes] * cap[nodes] * (per - m.node_idle_w[nodes])
@@ -557,7 +572,10 @@ class SimState:
         if m.any_radio:
             radio_j = self.e_offload * self._radio_j.take(self.e_demand)
             radio_w = float(flow @ radio_j)
-        base_w = float(m.link_baseload_w.sum()) if len(m.link_baseload_w) else 0.0
+        if self.links is not None:
+            base_w = self._link_w
+        else:
+            base_w = float(m.link_baseload_w.sum()) if len(m.link_baseload_w) else 0.0
         net_w += radio_w + base_w
         power = static_w + dyn_w + net_w
         p = m.problem
@@ -628,6 +646,24 @@ class SimState:
         self.last_util = util
         self.last_latency = lat
 
+    def _step_links(self) -> None:
+        """Links on and asleep this step over the plan's routes; the latency the routes
+        add to the entries on longer paths; entries late for a waking link
+        (:mod:`slimplace.sim.links`)."""
+        links = self.links
+        if links is None:
+            return
+        if links.version != self._support_version:
+            links.version = self._support_version
+            if links.rebuild(self.e_demand, self.e_node):
+                cf = self.model.cand_f.take(self.e_cand, axis=0)
+                extra = links.extra_latency_s
+                self.ef[:, F_FIXED] = cf[:, F_FIXED] + extra
+                self.ef[:, F_NET_LAT] = cf[:, F_NET_LAT] + extra
+                self.ef[:, F_BUDGET] = cf[:, F_BUDGET] - extra
+        self._link_w, late_e, late_s = links.step(self.e_flow, self.step_s)
+        self._add_late(late_e, late_s)
+
     def _power_model_net_g(
         self,
         flow: FloatArray,
@@ -649,6 +685,7 @@ class SimState:
                 self._into = into_links(p.routes)
             self._net_g_table = route_table(p.routes, self._into, self._net_g_values)
             self._baseload_g = float(self.model.link_baseload_w @ g_link)
+            self._g_link = g_link
             self._net_g_count += 1
         key = (self._net_g_count, self._support_version)
         if key != self._entry_g_key:
@@ -662,7 +699,10 @@ class SimState:
             self._entry_g_src = g_node.take(src)
             extra = p.cand_extra_j.take(self.e_cand)
             self._entry_net_g = bits * per_bit + extra * self._entry_g_src
-        net_g = float(flow @ self._entry_net_g) + self._baseload_g
+        base_g = self._baseload_g
+        if self.links is not None:  # links asleep draw their sleep power (sim/links.py)
+            base_g = float(self.links.link_power_w() @ self._g_link)
+        net_g = float(flow @ self._entry_net_g) + base_g
         if radio_j is not None:
             net_g += float((flow * radio_j) @ self._entry_g_src)
         return net_g
