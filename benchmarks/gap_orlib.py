@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from slimplace.benchmarks.generalized_assignment import gap_problem, read_orlib_gap
+from slimplace.errors import SlimplaceError
 from slimplace.evaluate import evaluate
 from slimplace.methods import default_registry
 
@@ -94,5 +95,14 @@ def _json_float(value: object) -> object:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def _main_guarded() -> int:
+    """:func:`main`, with bad input reported as a message naming the file and exit code 2."""
+    try:
+        return main()
+    except SlimplaceError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main_guarded())

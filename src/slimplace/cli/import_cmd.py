@@ -20,7 +20,8 @@ def import_(
     source: Annotated[
         str | None,
         typer.Argument(
-            help="Topology file (.graphml[.gz], SNDlib .txt[.gz]) or zoo:<Name>, sndlib:<name>."
+            help="Topology file (.graphml, .gml, SNDlib .txt; each also .gz) or "
+            "zoo:<Name>, sndlib:<name>."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Scenario YAML to write.")] = None,
@@ -152,17 +153,19 @@ def _options(
 
     defaults = RealisticOptions()
     problems = [
-        Problem(f"--{flag}", f"must be 0 or more, got {value}")
-        for flag, value in (
-            ("antennas-per-pop", antennas_per_pop),
-            ("datacenters", datacenters),
-            ("sites", sites),
-            ("apps", apps),
-            ("devices-per-antenna", devices_per_antenna),
-            *((f"{k}-per-antenna", v) for k, v in counts.items()),
+        Problem(f"--{flag}", f"must be {least} or more, got {value}")
+        for flag, value, least in (
+            ("antennas-per-pop", antennas_per_pop, 1),
+            ("datacenters", datacenters, 0),
+            ("sites", sites, 0),
+            ("apps", apps, 0),
+            ("devices-per-antenna", devices_per_antenna, 0),
+            *((f"{k}-per-antenna", v, 0) for k, v in counts.items()),
         )
-        if value is not None and value < 0
+        if value is not None and value < least
     ]
+    if families is not None and not families.strip(" ,"):
+        problems.append(Problem("--families", "names no model family (see slimplace catalog)"))
     if not 0 <= slo_quantile < 1:
         problems.append(Problem("--slo-quantile", f"must be in [0, 1), got {slo_quantile}"))
     if problems:

@@ -174,6 +174,8 @@ def resolve_user_path(value: str) -> str:
     """A relative path as the user means it: from the current folder when a file is
     there (made absolute), else unchanged, so the reader then tries the scenario's
     folder; names that are not files (``diurnal``, ``trace:NAME``) pass unchanged."""
+    if value.startswith("requests:"):  # a request log: its file resolved the same way
+        return "requests:" + resolve_user_path(value.removeprefix("requests:"))
     candidate = Path(value)
     if candidate.is_absolute() or ":" in value:
         return value

@@ -154,7 +154,8 @@ def simulate(
         str | None,
         typer.Option(
             "--trace",
-            help="Workload of every application: constant, diurnal, weekly, trace:NAME or a CSV "
+            help="Workload of every application: constant, diurnal, weekly, trace:NAME, "
+            "requests:LOG.csv[@SECONDS] (one row per request, binned) or a CSV "
             "(default: each application's `workload`; a relative CSV path is looked up in the "
             "current folder, then in the scenario's).",
         ),

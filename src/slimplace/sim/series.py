@@ -21,6 +21,12 @@ repair is described in :attr:`PeriodicSeries.notes` and logged as a warning:
 
 A horizon longer than the series repeats it (periodic extension); the workload says so
 (:meth:`slimplace.sim.workload.DemandWorkload.notes`).
+
+A request log (one row per request, as the Azure 2023 LLM inference traces and the Mooncake
+trace are published) is not a series: :func:`read_request_log_csv` counts its requests per
+bin and reads the counts over the bin width as a rate (requests/s), so that token columns are
+never read as rates. Its first column is each request's time: date-times, seconds, or
+milliseconds when the column's name ends in ``_ms``.
 """
 
 from __future__ import annotations
@@ -144,6 +150,45 @@ def read_series_csv(
     return PeriodicSeries(t - t[0], v, name=Path(file).stem, notes=tuple(notes))
 
 
+#: Default bin width (s) of :func:`read_request_log_csv`.
+REQUEST_BIN_S = 60.0
+
+
+def read_request_log_csv(path: str | Path, *, bin_s: float = REQUEST_BIN_S) -> PeriodicSeries:
+    """Arrival rate (requests/s) of a request log: requests counted per ``bin_s`` bin.
+
+    Rows may be in any order; the series starts at the first request and holds every bin up
+    to the last one, empty bins included (rate 0). Raises :class:`InputError` naming the
+    file for unreadable times or fewer than two bins.
+    """
+    file = str(path)
+    if not bin_s > 0:
+        raise InputError(file, [Problem("bin", f"bin width must be > 0 s, got {bin_s!r}")])
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(file, [Problem("", f"cannot read as CSV: {exc}")]) from None
+    if frame.shape[1] < 1 or len(frame) < 2:
+        raise InputError(file, [Problem("", "needs a time column and two requests or more")])
+    t = _seconds(frame.iloc[:, 0], file)
+    if str(frame.columns[0]).lower().endswith("_ms"):
+        t = t / 1000.0
+    t = t - t.min()
+    n_bins = int(np.floor(t.max() / bin_s)) + 1
+    if n_bins < 2:
+        raise InputError(
+            file,
+            [
+                Problem(
+                    "", f"the requests span less than two bins of {bin_s:g} s; use a smaller bin"
+                )
+            ],
+        )
+    counts = np.bincount(np.floor(t / bin_s).astype(np.int64), minlength=n_bins)
+    start = np.arange(n_bins, dtype=np.float64) * bin_s
+    return PeriodicSeries(start, counts / bin_s, name=Path(file).stem)
+
+
 def _sorted_unique(t: FloatArray, v: FloatArray, notes: list[str]) -> tuple[FloatArray, FloatArray]:
     """Rows sorted by time, values at equal times averaged (noted)."""
     if (np.diff(t) < 0).any():
@@ -185,7 +230,7 @@ def _seconds(column: pd.Series, file: str) -> FloatArray:
         return numeric.to_numpy(dtype=np.float64)
     with warnings.catch_warnings():  # mixed formats are parsed one by one; that is fine here
         warnings.simplefilter("ignore", UserWarning)
-        stamps = pd.to_datetime(column, errors="coerce")
+        stamps = pd.to_datetime(column, errors="coerce", format="mixed")
     bad = np.nonzero(stamps.isna().to_numpy())[0]
     if len(bad):
         raise InputError(

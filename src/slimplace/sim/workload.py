@@ -8,6 +8,9 @@ x noise_d(t)``: ``mean_d`` is the source's rate in the scenario, ``shape`` a pat
 - ``None`` or ``"constant"``: the scenario rate at every step;
 - ``"diurnal"``: one peak a day; ``"weekly"``: the same with quieter weekends;
 - ``"trace:NAME"``: a trace shipped in ``slimplace/data/workloads`` (:func:`builtin_traces`);
+- ``"requests:PATH"`` (or ``"requests:PATH@SECONDS"``): a request log, one row per request
+  (the Azure 2023 LLM and Mooncake traces as published), counted per bin (60 s by default;
+  :func:`~slimplace.sim.series.read_request_log_csv`);
 - any other text: a CSV file of (time, value), relative to the scenario file's folder.
 
 Rates come in blocks of steps (:meth:`DemandWorkload.rates`), so memory does not grow with
@@ -30,7 +33,12 @@ import numpy as np
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.errors import InputError, Problem
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.sim.series import PeriodicSeries, read_series_csv
+from slimplace.sim.series import (
+    REQUEST_BIN_S,
+    PeriodicSeries,
+    read_request_log_csv,
+    read_series_csv,
+)
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +193,8 @@ def pattern_from_spec(
             known = ", ".join(f"trace:{t}" for t in TRACES)
             raise InputError(file, [Problem(where, f"unknown trace {name!r}; built-in: {known}")])
         return Trace(load_builtin_trace(name), name=text)
+    if text.startswith("requests:"):
+        return _request_log(text, base_dir=base_dir, where=where, file=file)
     path = Path(text)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
@@ -200,6 +210,31 @@ def pattern_from_spec(
             ],
         )
     return Trace(read_series_csv(path, repair=True), name=str(path))
+
+
+def _request_log(text: str, *, base_dir: Path | None, where: str, file: str) -> Trace:
+    """``requests:PATH[@SECONDS]``: a request log binned into arrivals per second."""
+    spec = text.removeprefix("requests:")
+    name, _, bin_text = spec.rpartition("@") if "@" in spec else (spec, "", "")
+    try:
+        bin_s = float(bin_text.removesuffix("s")) if bin_text else REQUEST_BIN_S
+    except ValueError:
+        bin_s = float("nan")
+    path = Path(name)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.is_file() or not bin_s > 0:
+        raise InputError(
+            file,
+            [
+                Problem(
+                    where,
+                    f"{text!r}: needs requests:FILE.csv or requests:FILE.csv@SECONDS "
+                    "(an existing file, a bin width > 0)",
+                )
+            ],
+        )
+    return Trace(read_request_log_csv(path, bin_s=bin_s), name=text)
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from typing import Any
 from slimplace.topology.builtin import list_builtin_topologies, load_topology
 from slimplace.topology.continuum import ContinuumOptions, generate_continuum
 from slimplace.topology.geo import fibre_latency_s, haversine_km
-from slimplace.topology.graphml import read_graphml
+from slimplace.topology.graphml import read_gml, read_graphml
 from slimplace.topology.sndlib import read_sndlib
 from slimplace.topology.synthetic import synthetic_topology
 
@@ -25,6 +25,7 @@ __all__ = [
     "haversine_km",
     "list_builtin_topologies",
     "load_topology",
+    "read_gml",
     "read_graphml",
     "read_sndlib",
     "synthetic_topology",

@@ -2,7 +2,7 @@
 
 Specs: ``"zoo:<Name>"`` (Internet Topology Zoo), ``"sndlib:<name>"`` (SNDlib),
 both matched case-insensitively, or a file path ending in ``.graphml``,
-``.graphml.gz``, ``.txt`` or ``.txt.gz``. Origins and licenses:
+``.gml`` (Topology Zoo) or ``.txt`` (SNDlib native), each optionally ``.gz``. Origins and licenses:
 ``slimplace/data/topologies/SOURCES.md``.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import networkx as nx
 
 from slimplace.errors import InputError, Problem
-from slimplace.topology.graphml import read_graphml
+from slimplace.topology.graphml import read_gml, read_graphml
 from slimplace.topology.sndlib import read_sndlib
 
 _COLLECTIONS = {"zoo": ".graphml.gz", "sndlib": ".txt.gz"}
@@ -75,6 +75,8 @@ def _read(path: Path, spec: str) -> nx.Graph:
     name = path.name.lower()
     if name.endswith((".graphml", ".graphml.gz", ".xml", ".xml.gz")):
         return read_graphml(path)
+    if name.endswith((".gml", ".gml.gz")):
+        return read_gml(path)
     if name.endswith((".txt", ".txt.gz")):
         return read_sndlib(path)
     raise InputError(
@@ -83,7 +85,7 @@ def _read(path: Path, spec: str) -> nx.Graph:
             Problem(
                 "",
                 "unknown topology source; expected zoo:<Name>, sndlib:<name> or a file "
-                "ending in .graphml, .graphml.gz, .txt or .txt.gz",
+                "ending in .graphml, .gml, .txt (SNDlib) or one of those plus .gz",
             )
         ],
     )

@@ -101,7 +101,10 @@ class ContinuumOptions:
       (app, source) demands split evenly over the apps (more apps are made when
       there are too few source nodes for ``n_apps`` apps).
     - ``rate_per_source_per_s``, ``request_bytes``, ``response_bytes`` ranges;
-      ``slo_choices_s`` SLOs; accuracy floor at a fraction drawn in
+      ``slo_choices_s`` SLOs, budgets on the mean response time: when
+      ``settings.slo_quantile`` is set, each is widened by how much later its
+      application's best reachable placement is at that quantile than on the mean
+      (:func:`slimplace.topology.solvable.slos_at_quantile`); accuracy floor at a fraction drawn in
       ``accuracy_floor_position`` of the family's [min, max] variant accuracy;
       "average" accuracy mode with probability ``average_accuracy_share``, else "hard".
 
@@ -165,7 +168,13 @@ def generate_continuum(
     builder = _Builder(graph, options, catalog, rng)
     builder.build_infrastructure()
     apps = builder.build_applications()
-    return builder.scenario(name, apps, seed)
+    scenario = builder.scenario(name, apps, seed)
+    if options.settings.slo_quantile is not None and apps:
+        # slo_choices_s are budgets on the mean; move them onto the tail settings bound
+        from slimplace.topology.solvable import slos_at_quantile
+
+        scenario = slos_at_quantile(scenario)
+    return scenario
 
 
 def _default_catalog() -> CatalogLike:

@@ -72,7 +72,10 @@ class RealisticOptions:
     ``slo_step_s``: SLOs are rounded up to this; ``accuracy_floor_position``: floor at
     this fraction of the family's [min, max] accuracy; ``average_accuracy_share``:
     probability of an "average" floor; ``sizing``: provisioning headroom and caps;
-    ``workload``: every application's rate pattern for the simulator (None: constant).
+    ``workload``: every application's rate pattern for the simulator (None: constant);
+    ``max_candidates``: refuse (naming what to change) a scenario whose placement
+    candidates could exceed this many, before compiling it (None: no limit; a network of
+    750 PoPs with ``max_sites=None`` would need tens of GB).
     Application ids are the class name, or ``<class>-<k>-<family>`` when a class has
     several applications.
     """
@@ -93,6 +96,7 @@ class RealisticOptions:
     workload: str | None = None
     default_region: str = "WORLD"
     settings: Settings = field(default_factory=lambda: Settings(slo_quantile=0.99))
+    max_candidates: int | None = 10_000_000
 
 
 def topology_seed(graph: nx.Graph, seed: int) -> int:
@@ -133,6 +137,12 @@ def generate_realistic(
     rng = np.random.default_rng([derived, 1])
     nodes, links, classes = _devices(base, o, catalog, rng)
     apps, slack = _applications(base, nodes, links, classes, o, catalog, rng)
+    if not apps:
+        raise InputError(
+            _WHERE,
+            [Problem("mix", "no application: give a device class a count and applications")],
+        )
+    _check_size(nodes, apps, o, catalog)
     draft = _canonical(replace(base, nodes=nodes, links=links, applications=apps), catalog, o)
     problem = _compile(draft)
     counts = _provision(problem, draft, o)
@@ -199,6 +209,12 @@ def _check(o: RealisticOptions, catalog: CatalogLike) -> None:
         ):
             if not 0 < lo <= hi or not math.isfinite(hi):
                 problems.append(Problem(f"classes[{c.name}].{path}", "needs 0 < lo <= hi"))
+    if o.antennas_per_pop < 1:
+        problems.append(
+            Problem("antennas_per_pop", "must be 1 or more: devices attach to antennas")
+        )
+    if o.n_datacenters < 0:
+        problems.append(Problem("n_datacenters", "must be 0 or more"))
     if o.max_sites is not None and o.max_sites < 1:
         problems.append(Problem("max_sites", "must be 1 or more"))
     if sum(c.per_antenna for c in o.classes) == 0:
@@ -209,6 +225,42 @@ def _check(o: RealisticOptions, catalog: CatalogLike) -> None:
         problems.append(Problem("slo_slack", "needs 1 <= lo <= hi"))
     if problems:
         raise InputError(_WHERE, problems)
+
+
+def candidate_bound(
+    nodes: Sequence[Node], apps: Sequence[Application], catalog: CatalogLike
+) -> int:
+    """An upper bound on the placement candidates: per demand, every variant of its
+    family on every server node and on its own device."""
+    servers = sum(1 for n in nodes if n.hardware is not None and n.tier != "device")
+    return sum(
+        len(a.sources) * (servers + 1) * len(catalog.families[a.family].variants) for a in apps
+    )
+
+
+def _check_size(
+    nodes: Sequence[Node], apps: Sequence[Application], o: RealisticOptions, catalog: CatalogLike
+) -> None:
+    bound = candidate_bound(nodes, apps, catalog)
+    if o.max_candidates is None or bound <= o.max_candidates:
+        return
+    demands = sum(len(a.sources) for a in apps)
+    servers = sum(1 for n in nodes if n.hardware is not None and n.tier != "device")
+    raise InputError(
+        _WHERE,
+        [
+            Problem(
+                "size",
+                f"{demands:,} demands x {servers:,} server sites could give up to {bound:,} "
+                f"placement candidates (limit {o.max_candidates:,}): too large to compile",
+            ),
+            Problem(
+                "what to change",
+                "fewer PoPs with sites (--sites, 40 by default), fewer antennas per PoP "
+                "(--antennas-per-pop) or fewer devices per antenna (--mix)",
+            ),
+        ],
+    )
 
 
 def _families(c: DeviceClass, catalog: CatalogLike) -> tuple[str, ...]:
@@ -435,7 +487,7 @@ def _check_solvable(s: Scenario, seed: int) -> None:
     _, ev = witness(problem, seed)
     if ev.feasible:
         return
-    kinds = violation_summary(ev)
+    kinds = violation_summary(ev, examples=3)
     raise InputError(
         _WHERE,
         [

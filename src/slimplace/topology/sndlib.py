@@ -4,7 +4,8 @@ Format: S. Orlowski et al., "SNDlib 1.0 -- Survivable Network Design Library",
 Networks 55(3), 2010, and http://sndlib.zib.de/html/docu/io-formats/native/.
 Sections are ``NAME ( ... )`` blocks, one entry per line, ``#`` comments:
 
-- ``NODES``: ``<id> ( <longitude> <latitude> )``;
+- ``NODES``: ``<id> ( <longitude> <latitude> )``, the coordinates optional (nodes without
+  them get estimated positions, :func:`slimplace.topology.geo.estimate_positions`);
 - ``LINKS``: ``<id> ( <source> <target> ) <pre_installed_capacity> <cost>
   <routing_cost> <setup_cost> ( {<module_capacity> <module_cost>}* )``;
 - ``DEMANDS``: ``<id> ( <source> <target> ) <routing_unit> <value> <max_path_length>``;
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 
 _UNITS_BPS = {"BITPERSEC": 1.0, "KBITPERSEC": 1e3, "MBITPERSEC": 1e6, "GBITPERSEC": 1e9}
 _SECTION = re.compile(r"^([A-Z_]+)\s*\($")
-_NODE = re.compile(r"^(\S+)\s*\(\s*(\S+)\s+(\S+)\s*\)$")
+#: ``<id>``, ``<id> ( )`` or ``<id> ( <lon> <lat> )``: coordinates are optional in the format
+_NODE = re.compile(r"^([^\s()]+)\s*(?:\(\s*(?:(\S+)\s+(\S+))?\s*\))?$")
 _LINK = re.compile(r"^(\S+)\s*\(\s*(\S+)\s+(\S+)\s*\)\s*(.*)$")
 
 
@@ -118,10 +120,16 @@ def _nodes(file: str, lines: list[tuple[int, str]]) -> list[RawNode]:
     for number, line in lines:
         match = _NODE.match(line)
         if not match:
-            raise _bad(file, number, f"expected '<id> ( <lon> <lat> )', got {line!r}")
+            raise _bad(file, number, f"expected '<id> [( <lon> <lat> )]', got {line!r}")
+        if match.group(2) is None:
+            parsed.append((match.group(1), None, None))
+            continue
         lon, lat = to_float(match.group(2)), to_float(match.group(3))
+        if lon is None or lat is None:
+            raise _bad(file, number, f"node coordinates are not numbers: {line!r}")
         parsed.append((match.group(1), lat, lon))
-    geographic = all(valid_coordinate(lat, lon) for _, lat, lon in parsed)
+    placed = [(lat, lon) for _, lat, lon in parsed if lat is not None]
+    geographic = all(valid_coordinate(lat, lon) for lat, lon in placed)
     if not geographic:
         log.warning(
             "%s: node coordinates are not longitude/latitude; they are ignored "
