@@ -14,18 +14,19 @@ there at once, kept when the evaluator accepts the plan and it is worth less.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from slimplace.arrays import FloatArray, IntArray
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.evaluate import evaluate
-from slimplace.optim.costs import CostModel, node_dynamic_cost, plan_value
+from slimplace.optim.costs import CostModel, node_dynamic_cost
 from slimplace.optim.mode_rows import mode_cost_per_server, stream_keys
 from slimplace.placement.registry import Solver, reconfigured
-from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_needed
+from slimplace.plan import Plan, Status, servers_needed
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.modes import (
     fastest_modes,
@@ -70,7 +71,7 @@ class ModeSearch:
                         continue
                     mode = best[1].copy()
                     mode[v] = row
-                    trial = self._try(p, inner, mode, seed)
+                    trial = self._try(p, inner, mode, seed, around=(int(v), best[2]))
                     if trial[0] < best[0] - 1e-9 * max(1.0, abs(best[0])):
                         best, improved = trial, True
         if best[2] is not None:
@@ -128,20 +129,36 @@ class ModeSearch:
         return best
 
     def _try(
-        self, p: CompiledProblem, inner: Solver, mode: IntArray, seed: int
+        self,
+        p: CompiledProblem,
+        inner: Solver,
+        mode: IntArray,
+        seed: int,
+        around: tuple[int, Plan | None] | None = None,
     ) -> tuple[float, IntArray, Plan | None]:
         """(value on ``p``, modes, plan over ``p``'s candidates) of ``inner`` with
-        ``mode`` fixed."""
+        ``mode`` fixed. ``around = (v, plan)``: only the demands with a candidate at node
+        ``v`` are placed anew, every other demand keeps its candidates of ``plan`` (the
+        neighbourhood of a change of v's mode; the inner solve sees a few candidates per
+        such demand instead of all of them)."""
         assert self.model is not None
         sub, kept = with_fixed_modes(p, mode)
+        base = around[1] if around is not None else None
+        if around is not None and base is not None:
+            v = around[0]
+            free = np.zeros(p.n_demands, dtype=bool)
+            free[sub.cand_demand[sub.cand_node == v]] = True
+            free[p.cand_demand[(base.x > 0) & (p.cand_node == v)]] = True
+            keep = free[sub.cand_demand] | (base.x[kept] > 0)
+            sub, kept = _restrict(sub, keep), kept[keep]
         plan = inner.solve(sub, seed=seed)
         if plan.status is Status.INFEASIBLE or plan.objective is None:
             return np.inf, mode, None
         x = np.zeros(p.n_candidates)
         x[kept] = plan.x
-        on = np.minimum(servers_needed(p, node_busy_s_per_s(p, x)), p.node_count)
-        value = plan_value(p, self.model, x, on)
-        return value, mode, replace(plan, x=x, servers_on=on.astype(np.int64), objective=value)
+        idx = np.flatnonzero(x > 0)
+        value, on = support_value(p, self.model, idx, x[idx])
+        return value, mode, replace(plan, x=x, servers_on=on, objective=value)
 
     def _plan(
         self, p: CompiledProblem, best: tuple[float, IntArray, Plan | None], seconds: float
@@ -200,3 +217,14 @@ def support_value(
         nodes = np.flatnonzero(mode >= 0)
         value += float((mode_cost_per_server(p, model.kappa)[mode[nodes]] * on_f[nodes]).sum())
     return value + float(node_dynamic_cost(p, model, busy, on_f).sum()), on
+
+
+def _restrict(p: CompiledProblem, keep: BoolArray) -> CompiledProblem:
+    """``p`` with only the candidates where ``keep`` holds (``demand_ptr`` recomputed)."""
+    fields = {
+        f.name: getattr(p, f.name)[keep]
+        for f in dataclasses.fields(p)
+        if f.name.startswith("cand_")
+    }
+    ptr = np.searchsorted(fields["cand_demand"], np.arange(p.n_demands + 1)).astype(np.int64)
+    return replace(p, demand_ptr=ptr, **fields)
