@@ -6,7 +6,8 @@ with_fixed_modes`: candidates of the fixed modes, batches that fill on their own
 demand's traffic), which the inner solver places; a node's mode changes when the plan of
 the changed problem is worth less (first improvement, in node order, until a full pass
 improves nothing or time runs out; a change is tried only where some demand the node serves
-can stay in the new mode). It starts from the better of every node at full
+can stay in the new mode, and it re-places only the demands with a candidate at the node,
+the others keeping theirs). It starts from the better of every node at full
 speed and every node in its most frugal mode. Batches that fill only with other
 demands' traffic are then tried stream by stream: every demand the stream can take moves
 there at once, kept when the evaluator accepts the plan and it is worth less.
