@@ -611,3 +611,16 @@ def test_an_application_without_local_candidates_pays_radio_per_demand() -> None
         local = (p.cand_node[p.demand_ptr[d] : p.demand_ptr[d + 1]] == smart).any()
         assert (floor[d] == 0.0) == bool(local)
     assert (floor > 0).sum() == 2  # the phone's demand, and the big model at the smartphone
+
+
+@pytest.mark.parametrize("objective", ["energy", "carbon"])
+def test_the_evaluators_fixed_part_is_the_cost_models_constant(objective: str) -> None:
+    """One rule for what no plan changes: the evaluator's fixed part (energy: ``fixed_w``;
+    carbon: fixed operational + fixed embodied) is the optimizers' ``CostModel.constant``."""
+    p = compile_problem(_two_phones())
+    model = cost_model(p, objective_weights(p, objective))
+    e = evaluate(p, _plan(p, {"phone": "antenna", "smart": "cloud"}, {"antenna": 1, "cloud": 1}))
+    fixed = (
+        e.fixed_w if objective == "energy" else e.carbon_fixed_g_per_h + e.embodied_fixed_g_per_h
+    )
+    assert model.constant == pytest.approx(fixed, rel=1e-12)

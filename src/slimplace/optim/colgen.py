@@ -12,6 +12,9 @@ summed along routes by pointer jumping), and
 is a valid lower bound of the full LP (the Lagrangian bound of column
 generation with one convexity row per demand; Lübbecke & Desrosiers,
 "Selected topics in column generation", Oper. Res. 53(6), 2005, sec. 2.1).
+The ``link`` rows a candidate brings with it are priced too
+(:mod:`slimplace.optim.link_pricing`): without them, candidates at nodes the LP keeps
+switched off look cheaper by the cost of switching a server on.
 Candidates with negative reduced cost join R and the LP is solved again, until
 none is left (LB = LP(R) = the full LP bound) or time runs out (LB stays valid).
 """
@@ -30,6 +33,7 @@ from slimplace.optim.arcs import arc_capacity_bps
 from slimplace.optim.costs import CostModel, FloatArray, IntArray
 from slimplace.optim.formulation import Formulation, build_formulation
 from slimplace.optim.highs import AT_LOWER, BASIC, HighsResult, HighsSession
+from slimplace.optim.link_pricing import missing_link_duals
 from slimplace.optim.lp import strengthened_lp
 from slimplace.optim.mode_rows import mode_row_prices
 from slimplace.optim.search_state import SearchState
@@ -126,8 +130,8 @@ def column_generation(
     deadline: float,
     threads: int | None = None,
     seed: int = 0,
-    add_per_demand: int = 8,
-    max_rounds: int = 20,
+    add_per_demand: int = 32,
+    max_rounds: int = 40,
     stop_gap: float = 1e-5,
 ) -> ColumnGeneration:
     """LP bound of ``problem`` starting from candidates ``initial`` (at least one per demand);
@@ -139,8 +143,10 @@ def column_generation(
     rounds = 0
     big_m = artificial_cost(p, model)
     previous: _Basis | None = None
+    done: ColumnGeneration | None = None  # the last round whose LP was solved
     while True:
         rounds += 1
+        began = time.perf_counter()
         r = restrict(p, model, cands)
         f = build_formulation(r.problem, r.model, relax=True, artificial_cost=big_m)
         strong = strengthened_lp(
@@ -154,9 +160,13 @@ def column_generation(
         session, lp, pairs = strong.session, strong.result, strong.link_keys
         previous = _snapshot(session, r.cands, pairs)
         if lp.values is None or lp.objective is None or lp.bound is None:
-            # out of time in this round: the bound of the rounds before still holds
+            # out of time in this round: the bound of the rounds before still holds, and
+            # the LP of the round before is the last one solved
+            if done is not None:
+                return dataclasses.replace(done, bound=bound, rounds=rounds)
             return ColumnGeneration(bound, r, f, session, lp, False, rounds)
         rc = reduced_costs(p, model, r, f, session.row_duals(), pairs)
+        rc += missing_link_duals(p, model, f, r.cands, session.col_duals(), lp.values, rc)
         outside = np.ones(p.n_candidates, dtype=bool)
         outside[cands] = False
         tol = RC_TOL * max(1.0, float(np.abs(model.cand_cost).max(initial=1.0)))
@@ -183,8 +193,11 @@ def column_generation(
         # stop_gap is relative to the plan-dependent LP value (without CostModel.constant)
         if lp.objective - bound <= stop_gap * max(1.0, abs(lp.objective - model.constant)):
             return ColumnGeneration(bound, r, f, session, lp, True, rounds, slack, last)
-        if rounds >= max_rounds or time.perf_counter() > deadline:
-            return ColumnGeneration(bound, r, f, session, lp, False, rounds, slack, last)
+        done = ColumnGeneration(bound, r, f, session, lp, False, rounds, slack, last)
+        # a round that cannot finish before the deadline (the next one takes at least as
+        # long as this one) is not started
+        if rounds >= max_rounds or deadline - time.perf_counter() < time.perf_counter() - began:
+            return done
         cands = np.union1d(cands, _most_negative(p, rc, neg, add_per_demand))
 
 

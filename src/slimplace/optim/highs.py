@@ -204,8 +204,11 @@ class HighsSession:
         mip_gap: float = 1e-4,
         start: FloatArray | None = None,
         start_cols: IntArray | None = None,
+        allow_restart: bool = True,
     ) -> HighsResult:
-        """Solve within ``time_limit_s`` (MIPs from ``start``: values of ``start_cols``)."""
+        """Solve within ``time_limit_s`` (MIPs from ``start``: values of ``start_cols``;
+        ``allow_restart`` False keeps HiGHS from restarting the search, whose new presolve
+        and root LP it cannot interrupt)."""
         t0 = time.perf_counter()
         h, f = self.h, self.f
         self.deadline = t0 + max(time_limit_s, 0.01)
@@ -214,12 +217,16 @@ class HighsSession:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         if self.is_mip:
             h.setOptionValue("presolve", "on" if self.presolve else "off")
+            h.setOptionValue("mip_allow_restart", bool(allow_restart))
         if start is not None and self.is_mip:
             cols = np.arange(f.n_cols) if start_cols is None else start_cols
             h.setSolution(
                 len(cols), cols.astype(np.int32), np.asarray(start, dtype=np.float64)[cols]
             )
         h.run()
+        late = time.perf_counter() - self.deadline
+        if late > 0.05:
+            log.debug("HiGHS returned %.2fs after its deadline", late)
         return self._result(time.perf_counter() - t0)
 
     def _result(self, seconds: float) -> HighsResult:

@@ -16,6 +16,7 @@ import numpy as np
 from slimplace.evaluate import evaluate
 from slimplace.optim.colgen import (
     ColumnGeneration,
+    artificial_share,
     column_generation,
     initial_columns,
     restrict,
@@ -23,12 +24,20 @@ from slimplace.optim.colgen import (
 )
 from slimplace.optim.costs import CostModel, IntArray, controllable_gap, plan_value
 from slimplace.optim.empty import empty_problem_plan
-from slimplace.optim.extract import empty_on, plan_from_result, start_columns, start_vector
+from slimplace.optim.extract import (
+    empty_on,
+    extract_plan,
+    plan_from_result,
+    start_columns,
+    start_vector,
+)
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.greedy import GreedySolver
 from slimplace.optim.highs import Termination
 from slimplace.optim.lp import HighsOptions, strengthened_lp
+from slimplace.optim.relax_round import lp_shares_plan
 from slimplace.optim.routing_milp import RoutingMilpSolver
+from slimplace.optim.segments import top_per_demand
 from slimplace.placement.registry import Solver, reconfigured, takes_start
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
@@ -78,13 +87,16 @@ class MilpSolver(HighsOptions):
             if start_plan is not None:
                 return self._solve_generated(problem, model, start_plan, seed, t0, deadline)
         f = build_formulation(problem, model)
+        began = time.perf_counter()
         strong = strengthened_lp(problem, f, deadline=deadline, threads=self.threads, seed=seed)
+        lp_s = time.perf_counter() - began
         session, lp = strong.session, strong.result
         if lp.termination is Termination.INFEASIBLE:
             return plan_from_result(problem, f, model, lp, "milp", t0)
         start_plan = self._start(problem, seed, deadline, start)
-        if self._short_of_time(deadline):
-            return _out_of_time(problem, start_plan, t0, "before the MILP search")
+        if self._short_of_time(deadline) or not root_fits(lp_s, deadline):
+            timed_out = _out_of_time(problem, start_plan, t0, "before the MILP search")
+            return _with_bound(timed_out, lp.bound, self.mip_gap, model, finished=False)
         if (
             start_plan is not None
             and lp.bound is not None
@@ -102,6 +114,7 @@ class MilpSolver(HighsOptions):
             mip_gap=self.mip_gap,
             start=values,
             start_cols=start_columns(f, complete=not session.presolve),
+            allow_restart=root_fits(2.0 * lp_s, deadline),
         )
         plan = plan_from_result(problem, f, model, out, "milp", t0, fallback=start_plan)
         return _with_bound(
@@ -127,20 +140,25 @@ class MilpSolver(HighsOptions):
         cg = column_generation(
             problem, model, initial, deadline=cg_deadline, threads=self.threads, seed=seed
         )
-        best = replace(start_plan, method="milp")
+        # HiGHS gets MIP starts from the warm start and its own plans only: from the LP's
+        # shares it reported objectives that its solution does not have
+        mip_start = replace(start_plan, method="milp")
+        best = _better(mip_start, _lp_plan(problem, model, cg, t0))
         if cg.bound is not None and _within_gap(best, cg.bound, self.mip_gap, model):
             return _proven(best, cg.bound, t0, model)
         if self._short_of_time(deadline):
             timed_out = _out_of_time(problem, best, t0, "after column generation")
             return _with_bound(timed_out, cg.bound, self.mip_gap, model, finished=False)
         exact = False
-        cands = cg.restricted.cands
-        room, cap = 1.0, max(4 * len(cands), 20_000)
+        room, cap = 1.0, max(4 * len(cg.restricted.cands), 20_000)
+        cands = core_columns(problem, cg, best, mip_start)
         searches = 0
         while True:
             searches += 1
             began = time.perf_counter()
-            plan, finished = self._restricted_milp(problem, model, cands, best, seed, t0, deadline)
+            plan, finished = self._restricted_milp(
+                problem, model, cands, mip_start, best, seed, t0, deadline
+            )
             took = time.perf_counter() - began
             bound = cg.bound
             if exact and finished and plan.bound is not None and best.objective is not None:
@@ -153,7 +171,7 @@ class MilpSolver(HighsOptions):
             info = {**plan.info, **_colgen_info(cg, cands), "restricted_searches": float(searches)}
             plan = replace(plan, info=info)
             if plan.objective is not None and plan.objective <= (best.objective or np.inf):
-                best = plan
+                best = mip_start = plan
             left = deadline - time.perf_counter()
             if plan.status is Status.OPTIMAL or not finished:
                 return replace(best, seconds=time.perf_counter() - t0)
@@ -183,25 +201,32 @@ class MilpSolver(HighsOptions):
         problem: CompiledProblem,
         model: CostModel,
         cands: IntArray,
+        start_plan: Plan,
         incumbent: Plan,
         seed: int,
         t0: float,
         deadline: float,
     ) -> tuple[Plan, bool]:
-        """The MILP over candidates ``cands`` warm-started from ``incumbent``; the plan
-        (over all candidates, its bound the restricted MIP's) and whether HiGHS finished."""
+        """The MILP over candidates ``cands`` warm-started from ``start_plan``; the plan
+        (over all candidates, its bound the restricted MIP's; ``incumbent`` when HiGHS finds
+        none) and whether HiGHS finished."""
         r = restrict(problem, model, cands)
         f = build_formulation(r.problem, r.model)
+        began = time.perf_counter()
         session = strengthened_lp(
             r.problem, f, deadline=deadline, threads=self.threads, seed=seed
         ).session
-        start = start_vector(r.problem, f, r.model, incumbent.x[r.cands], incumbent.servers_on)
+        lp_s = time.perf_counter() - began
+        if not root_fits(lp_s, deadline):
+            return replace(incumbent, method="milp", status=Status.TIME_LIMIT), False
+        start = start_vector(r.problem, f, r.model, start_plan.x[r.cands], start_plan.servers_on)
         session.make_integer()
         out = session.solve(
             time_limit_s=deadline - time.perf_counter(),
             mip_gap=self.mip_gap,
             start=start,
             start_cols=start_columns(f, complete=not session.presolve),
+            allow_restart=root_fits(2.0 * lp_s, deadline),
         )
         fallback = replace(incumbent, x=incumbent.x[r.cands])
         plan = plan_from_result(r.problem, f, r.model, out, "milp", t0, fallback=fallback)
@@ -229,6 +254,63 @@ class MilpSolver(HighsOptions):
             plans.append(solver.solve(problem, seed=seed, **extra))
         usable = [q for q in plans if q.status is not Status.INFEASIBLE and q.objective is not None]
         return min(usable, key=lambda q: float(q.objective or 0.0), default=None)
+
+
+#: Columns per demand, by reduced-cost slack, in the first MIP search after column generation.
+CORE_PER_DEMAND = 4
+
+
+def core_columns(problem: CompiledProblem, cg: ColumnGeneration, *plans: Plan) -> IntArray:
+    """The first MIP search's columns: those the last restricted LP uses, those of
+    ``plans``, and each demand's :data:`CORE_PER_DEMAND` columns of least reduced-cost slack
+    (all of the generated columns when column generation left no slack). A small MIP
+    whose root LP is quick finds a good plan early; later searches widen the set
+    (:func:`priced_in`)."""
+    kept = cg.restricted.cands
+    if cg.slack is None or cg.lp.values is None:
+        return kept
+    r = cg.restricted
+    x_r, _ = extract_plan(r.problem, cg.formulation, cg.lp.values, relaxed=True)
+    used = [kept[x_r > 0]] + [np.flatnonzero(q.x) for q in plans]
+    best = top_per_demand(problem, np.arange(problem.n_candidates), cg.slack, CORE_PER_DEMAND)
+    return np.unique(np.concatenate([*used, best])).astype(np.int64)
+
+
+#: The MIP search starts only if the time left is this many times what the LP took.
+ROOT_LP_FACTOR = 2.0
+
+
+def root_fits(lp_seconds: float, deadline: float) -> bool:
+    """Whether a MIP search fits before ``deadline``: HiGHS solves the MIP's root LP
+    again, from scratch and without calling back (so it cannot be interrupted), and that
+    takes about as long as the LP just solved (``lp_seconds``); a search that starts
+    with less than :data:`ROOT_LP_FACTOR` times that left would overrun the time limit.
+    A restart of the search (presolve and root LP again) is allowed only if two such
+    root LPs fit (``root_fits(2 * lp_seconds, deadline)``)."""
+    return deadline - time.perf_counter() >= ROOT_LP_FACTOR * lp_seconds
+
+
+def _lp_plan(
+    problem: CompiledProblem, model: CostModel, cg: ColumnGeneration, t0: float
+) -> Plan | None:
+    """The last restricted LP's shares as a plan (servers rounded up), when it is one:
+    often far better than the greedy warm start where the LP is nearly integral."""
+    if cg.lp.values is None or artificial_share(cg.formulation, cg.lp.values) > 1e-6:
+        return None
+    r = cg.restricted
+    x_r, _ = extract_plan(r.problem, cg.formulation, cg.lp.values, relaxed=True)
+    x = np.zeros(problem.n_candidates)
+    x[r.cands] = x_r
+    plan = lp_shares_plan(problem, model, x, "milp", time.perf_counter() - t0)
+    log.info("the restricted LP's shares as a plan: %s", plan.objective if plan else "none")
+    return plan
+
+
+def _better(plan: Plan, other: Plan | None) -> Plan:
+    """The one of two plans with the lower objective (``plan`` on a tie or without ``other``)."""
+    if other is None or other.objective is None:
+        return plan
+    return other if other.objective < (plan.objective or np.inf) else plan
 
 
 def _fits(problem: CompiledProblem, plan: Plan) -> bool:

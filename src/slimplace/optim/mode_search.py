@@ -6,7 +6,8 @@ with_fixed_modes`: candidates of the fixed modes, batches that fill on their own
 demand's traffic), which the inner solver places; a node's mode changes when the plan of
 the changed problem is worth less (first improvement, in node order, until a full pass
 improves nothing or time runs out; a change is tried only where some demand the node serves
-can stay in the new mode). It starts from the better of every node at full
+can stay in the new mode, and it re-places only the demands with a candidate at the node,
+the others keeping theirs). It starts from the better of every node at full
 speed and every node in its most frugal mode. Batches that fill only with other
 demands' traffic are then tried stream by stream: every demand the stream can take moves
 there at once, kept when the evaluator accepts the plan and it is worth less.
@@ -14,18 +15,19 @@ there at once, kept when the evaluator accepts the plan and it is worth less.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from slimplace.arrays import IntArray
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.evaluate import evaluate
-from slimplace.optim.costs import CostModel, plan_value
-from slimplace.optim.mode_rows import stream_keys
+from slimplace.optim.costs import CostModel, node_dynamic_cost
+from slimplace.optim.mode_rows import mode_cost_per_server, stream_keys
 from slimplace.placement.registry import Solver, reconfigured
-from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_needed
+from slimplace.plan import Plan, Status, servers_needed
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.modes import (
     fastest_modes,
@@ -70,7 +72,7 @@ class ModeSearch:
                         continue
                     mode = best[1].copy()
                     mode[v] = row
-                    trial = self._try(p, inner, mode, seed)
+                    trial = self._try(p, inner, mode, seed, around=(int(v), best[2]))
                     if trial[0] < best[0] - 1e-9 * max(1.0, abs(best[0])):
                         best, improved = trial, True
         if best[2] is not None:
@@ -89,10 +91,18 @@ class ModeSearch:
         if len(at) == 0:
             return best
         group = stream * (len(p.mode_node) + 1) + (p.cand_mode[at] + 1)
-        for g in np.unique(group[~self_filling(p)[at]]):
+        shared = ~self_filling(p)[at]
+        at, group = at[shared], group[shared]
+        order = np.argsort(group, kind="stable")
+        at, group = at[order], group[order]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        ends = np.r_[starts[1:], len(group)]
+        idx = np.flatnonzero(best[2].x > 0)
+        share = best[2].x[idx]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
             if time.perf_counter() > deadline:
                 break
-            members = at[group == g]
+            members = at[lo:hi]
             keep = np.ones(len(members), dtype=bool)
             rate = p.demand_rate_per_s[p.cand_demand[members]]
             while keep.any():  # drop members whose batch the others' traffic cannot fill
@@ -104,33 +114,52 @@ class ModeSearch:
                 continue
             plan = best[2]
             assert plan is not None
-            x = plan.x.copy()
-            for c in members[keep]:
-                d = p.cand_demand[c]
-                x[p.demand_ptr[d] : p.demand_ptr[d + 1]] = 0.0
-                x[c] = 1.0
-            on = np.minimum(servers_needed(p, node_busy_s_per_s(p, x)), p.node_count)
-            trial = replace(plan, x=x, servers_on=on.astype(np.int64))
-            value = plan_value(p, self.model, x, on)
-            if value < best[0] and evaluate(p, trial).feasible:
+            # the trial on the plan's support only (one entry per demand, not per candidate)
+            stay = ~np.isin(p.cand_demand[idx], p.cand_demand[members[keep]])
+            t_idx = np.concatenate([idx[stay], members[keep]])
+            t_share = np.concatenate([share[stay], np.ones(int(keep.sum()))])
+            value, on = support_value(p, self.model, t_idx, t_share)
+            if value >= best[0]:
+                continue
+            x = np.zeros(p.n_candidates)
+            x[t_idx] = t_share
+            trial = replace(plan, x=x, servers_on=on)
+            if evaluate(p, trial).feasible:
                 best = (value, best[1], replace(trial, objective=value))
+                idx, share = t_idx, t_share
         return best
 
     def _try(
-        self, p: CompiledProblem, inner: Solver, mode: IntArray, seed: int
+        self,
+        p: CompiledProblem,
+        inner: Solver,
+        mode: IntArray,
+        seed: int,
+        around: tuple[int, Plan | None] | None = None,
     ) -> tuple[float, IntArray, Plan | None]:
         """(value on ``p``, modes, plan over ``p``'s candidates) of ``inner`` with
-        ``mode`` fixed."""
+        ``mode`` fixed. ``around = (v, plan)``: only the demands with a candidate at node
+        ``v`` are placed anew, every other demand keeps its candidates of ``plan`` (the
+        neighbourhood of a change of v's mode; the inner solve sees a few candidates per
+        such demand instead of all of them)."""
         assert self.model is not None
         sub, kept = with_fixed_modes(p, mode)
+        base = around[1] if around is not None else None
+        if around is not None and base is not None:
+            v = around[0]
+            free = np.zeros(p.n_demands, dtype=bool)
+            free[sub.cand_demand[sub.cand_node == v]] = True
+            free[p.cand_demand[(base.x > 0) & (p.cand_node == v)]] = True
+            keep = free[sub.cand_demand] | (base.x[kept] > 0)
+            sub, kept = _restrict(sub, keep), kept[keep]
         plan = inner.solve(sub, seed=seed)
         if plan.status is Status.INFEASIBLE or plan.objective is None:
             return np.inf, mode, None
         x = np.zeros(p.n_candidates)
         x[kept] = plan.x
-        on = np.minimum(servers_needed(p, node_busy_s_per_s(p, x)), p.node_count)
-        value = plan_value(p, self.model, x, on)
-        return value, mode, replace(plan, x=x, servers_on=on.astype(np.int64), objective=value)
+        idx = np.flatnonzero(x > 0)
+        value, on = support_value(p, self.model, idx, x[idx])
+        return value, mode, replace(plan, x=x, servers_on=on, objective=value)
 
     def _plan(
         self, p: CompiledProblem, best: tuple[float, IntArray, Plan | None], seconds: float
@@ -160,3 +189,43 @@ def _keeps_some(p: CompiledProblem, plan: Plan | None, v: int, row: int) -> bool
         return False
     there = (p.cand_node == v) & (p.cand_mode == row)
     return bool(np.isin(p.cand_demand[there], served).any())
+
+
+def support_value(
+    p: CompiledProblem, model: CostModel, idx: IntArray, share: FloatArray
+) -> tuple[float, IntArray]:
+    """:func:`~slimplace.optim.costs.plan_value` of the plan with shares ``share`` on
+    candidates ``idx`` (and none elsewhere) with the servers it needs, computed on that
+    support: O(support + nodes) instead of O(candidates). Returns (value, servers on)."""
+    flow = p.demand_rate_per_s[p.cand_demand[idx]] * share
+    busy = np.asarray(
+        np.bincount(p.cand_node[idx], weights=flow * p.cand_service_s[idx], minlength=p.n_nodes),
+        dtype=np.float64,
+    )
+    on = np.minimum(servers_needed(p, busy), p.node_count).astype(np.int64)
+    on_f = np.where(p.node_always_on, p.node_count, on).astype(np.float64)
+    value = model.constant + float(model.cand_cost[idx] @ share) + float(model.server_cost @ on_f)
+    if len(p.mode_node):
+        mode = resting_modes(p)
+        moded = p.cand_mode[idx] >= 0
+        load = np.bincount(
+            p.cand_mode[idx[moded]], weights=flow[moded] + 1e-300, minlength=len(p.mode_node)
+        )
+        order = np.lexsort((-load, p.mode_node))
+        top = order[np.r_[True, p.mode_node[order][1:] != p.mode_node[order][:-1]]]
+        busy_rows = top[load[top] > 0]
+        mode[p.mode_node[busy_rows]] = busy_rows
+        nodes = np.flatnonzero(mode >= 0)
+        value += float((mode_cost_per_server(p, model.kappa)[mode[nodes]] * on_f[nodes]).sum())
+    return value + float(node_dynamic_cost(p, model, busy, on_f).sum()), on
+
+
+def _restrict(p: CompiledProblem, keep: BoolArray) -> CompiledProblem:
+    """``p`` with only the candidates where ``keep`` holds (``demand_ptr`` recomputed)."""
+    fields = {
+        f.name: getattr(p, f.name)[keep]
+        for f in dataclasses.fields(p)
+        if f.name.startswith("cand_")
+    }
+    ptr = np.searchsorted(fields["cand_demand"], np.arange(p.n_demands + 1)).astype(np.int64)
+    return replace(p, demand_ptr=ptr, **fields)

@@ -156,6 +156,26 @@ def _plan_of(
     )
 
 
+def lp_shares_plan(
+    problem: CompiledProblem, model: CostModel, x: FloatArray, method: str, seconds: float
+) -> Plan | None:
+    """The LP shares ``x`` themselves with the servers their load needs, when that is a
+    plan the evaluator accepts (no unsplittable demand split, models fit; shares below
+    1e-9 dropped and each demand's shares renormalised); None otherwise."""
+    p = problem
+    x = np.where(x > 1e-9, x, 0.0)
+    total = np.bincount(p.cand_demand, weights=x, minlength=p.n_demands)
+    if (total <= 0).any():
+        return None
+    x = x / total[p.cand_demand]
+    search = SearchState(p, model, 1)
+    if _direct(p, search, x) is None:
+        return None
+    plan = replace(_plan_of(p, search, x, None, seconds), method=method)
+    checked = verified(p, plan)
+    return checked if checked.status is Status.FEASIBLE else None
+
+
 def _direct(p: CompiledProblem, search: SearchState, x: FloatArray) -> FloatArray | None:
     """The LP shares themselves, when they split no unsplittable demand and models fit."""
     used = x > 1e-9

@@ -99,6 +99,12 @@ class Summary:
     policy_report: dict[str, float] = field(default_factory=dict)
     #: what mobility did (handovers, migrations, ...; :mod:`slimplace.sim.mobility`)
     mobility: dict[str, float] = field(default_factory=dict)
+    #: power-mode switches of nodes between plans and their energy (J), and the requests
+    #: served at a smaller batch than planned because their stream did not fill it
+    #: (:mod:`slimplace.sim.batch_step`)
+    mode_switches: int = 0
+    mode_switch_energy_j: float = 0.0
+    batch_unfilled: float = 0.0
     #: links over the day (routing as a decision; :meth:`slimplace.sim.links.LinkSleep.report`)
     links: dict[str, float] = field(default_factory=dict)
 
@@ -375,6 +381,7 @@ def summarize(
     by_tier["transitions"] = {
         "wake": s[COL["wake_energy_j"]],
         "model_load": s[COL["load_energy_j"]],
+        "mode_switch": s[COL["mode_switch_j"]],
     }
     horizon = n * step_s
 
@@ -416,6 +423,9 @@ def summarize(
         records=str(path) if path is not None else None,
         fixed_energy_j=float(s[COL["fixed_w"]] * step_s),
         plan_energy_j=float(s[COL["energy_j"]] - s[COL["fixed_w"]] * step_s),
+        mode_switches=int(s[COL["mode_switches"]]),
+        mode_switch_energy_j=float(s[COL["mode_switch_j"]]),
+        batch_unfilled=float(s[COL["batch_unfilled"]]),
     )
 
 

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 #: Record columns, in order. Powers in W (averages over the step), energies in J,
 #: carbon in g, requests as counts over the step. ``fixed_w`` is the power drawn whatever
 #: the plan (servers' fixed static power, network baseload and the device radio no plan
-#: avoids, at the step's rates; slimplace.energy.accounting).
+#: avoids, at the step's rates; slimplace.energy.accounting). ``mode_switches`` /
+#: ``mode_switch_j``: nodes changing power mode with a new plan and its energy;
+#: ``batch_unfilled``: requests served at a smaller batch than planned because their stream
+#: did not fill it (slimplace.sim.batch_step).
 COLUMNS: tuple[str, ...] = (
     "step",
     "time_s",
@@ -67,11 +70,23 @@ COLUMNS: tuple[str, ...] = (
     "mix_2",
     "mix_3",
     "fixed_w",
+    "mode_switches",
+    "mode_switch_j",
+    "batch_unfilled",
 )
 COL = {name: i for i, name in enumerate(COLUMNS)}
 #: Columns stored as integers.
 INT_COLUMNS = frozenset(
-    {"step", "servers_on", "wake_ups", "model_loads", "variant_switches", "moves", "replanned"}
+    {
+        "step",
+        "servers_on",
+        "wake_ups",
+        "model_loads",
+        "variant_switches",
+        "moves",
+        "replanned",
+        "mode_switches",
+    }
 )
 #: Rows per Parquet row group (and per in-memory block).
 BLOCK_ROWS = 2048

@@ -71,6 +71,12 @@ def summary_table(summary: Summary) -> Table:
         f"{s.wake_ups:,} / {s.mean_servers_on:,.1f}, {s.max_servers_on:,.0f}",
     )
     table.add_row("re-plans / moves", f"{s.replans:,} / {s.moves:,}")
+    if s.mode_switches or s.batch_unfilled:
+        table.add_row(
+            "mode switches / requests at a smaller batch",
+            f"{s.mode_switches:,} ({s.mode_switch_energy_j * kwh:,.4g} kWh) / "
+            f"{s.batch_unfilled:,.0f}",
+        )
     table.add_row(
         "wall time", f"{s.wall_s:,.2f} s ({s.steps_per_s:,.0f} steps/s; policy {s.decide_s:,.2f} s)"
     )

@@ -43,6 +43,7 @@ from slimplace.arrays import FloatArray, IntArray
 from slimplace.energy import accounting
 from slimplace.plan import Plan
 from slimplace.problem.modes import mode_power_w
+from slimplace.sim.batch_step import batch_step, batch_table, mode_switch
 from slimplace.sim.links import LinkSleep
 from slimplace.sim.model import (
     F_ACC,
@@ -143,6 +144,14 @@ class SimState:
         self._servers_dirty = True
         self._since_refresh = 0
         self._alloc(0)
+        # batched candidates and node power modes (slimplace.sim.batch_step)
+        self._batches = batch_table(p)
+        self._modes: IntArray | None = None
+        self.mode_switches = 0
+        self.mode_j = 0.0
+        self._mode_nodes = np.zeros(0, dtype=np.int64)
+        self._mode_node_j = np.zeros(0)
+        self._unfilled_flow = 0.0
         # per-step transition counters
         self.wake_ups = 0
         self.wake_j = 0.0
@@ -263,10 +272,45 @@ class SimState:
         self.refresh_loads()
         if len(m.problem.mode_node):  # nodes draw their power in the plan's modes
             self._static_on_w, self._dyn_w = mode_power_w(m.problem, plan.x)
+            self._servers_dirty = True  # static power is recomputed in the new modes
+            self._switch_modes(plan.x)
         self.set_servers(plan.servers_on)
         if self.links is not None:
             self.links.set_routes(plan.routes)
         self.replanned = 1
+
+    def _switch_modes(self, x: FloatArray) -> None:
+        """Charge the power-mode switches of a new plan (:func:`mode_switch`)."""
+        self._modes, nodes, energy_j, time_s = mode_switch(self.model.problem, self._modes, x)
+        if len(nodes):
+            self.mode_switches += len(nodes)
+            self.mode_j += float(energy_j.sum())
+            self._mode_nodes, self._mode_node_j = nodes, energy_j
+            at = np.flatnonzero(np.isin(self.e_node, nodes))
+            wait = time_s[np.searchsorted(nodes, self.e_node[at])]
+            self._add_late(at, wait)
+
+    def _run_batches(self) -> None:
+        """Batched entries at the batch their stream fills this step (:func:`batch_step`):
+        service, compute, fill wait, queueing unit and busy time."""
+        assert self._batches is not None
+        b = batch_step(self._batches, self.e_cand, self.e_node, self.e_variant, self.e_flow)
+        at = b.at
+        self._unfilled_flow = float(self.e_flow[at] @ b.unfilled)
+        if len(at) == 0:
+            return
+        ef = self.ef
+        ef[at, F_SERVICE] = b.service_s
+        ef[at, F_COMPUTE] = b.compute_s
+        fixed = ef[at, F_NET_LAT] + b.compute_s + b.fill_s
+        ef[at, F_FIXED] = fixed
+        unit = np.where(b.compute_s > b.service_s, b.compute_s, b.service_s)
+        ef[at, F_SVC_K] = unit * (1.0 + self.model.service_cv2) / 2.0
+        # a negative budget (SLO missed before queueing) is taken as 0: P(late) = rho
+        ef[at, F_BUDGET] = np.clip(ef[at, F_SLO] - fixed, 0.0, 1e12)
+        load = self.e_flow[at] * b.service_s
+        np.add.at(self.busy, self.e_node[at], load - self.e_load[at])
+        self.e_load[at] = load
 
     def _plan_transitions(self, old_key: IntArray, old_demand: IntArray, old_var: IntArray) -> None:
         if len(old_key) == 0:  # the initial plan is deployed before the horizon starts
@@ -481,6 +525,8 @@ class SimState:
         matrix-vector product with the support block (:data:`C_LAT` ...)."""
         m = self.model
         step = self.step_s
+        if self._batches is not None:
+            self._run_batches()
         if self.links is not None:  # before the late marks are read
             self._step_links()
         cap, busy = self.cap, self.busy
@@ -591,9 +637,11 @@ class SimState:
             net_g = self._power_model_net_g(flow, radio_j, carbon_g_per_kwh, g_node)
         carbon_g = (self._static_g + dyn_g + net_g) * step
         carbon_g += self.wake_g + self._load_carbon(g_node)
+        if self.mode_j:
+            carbon_g += float(self._mode_node_j @ g_node[self._mode_nodes])
         mix = np.bincount(self.e_mix, weights=flow, minlength=MIX_BINS).tolist()
         st = self._static_tier
-        energy = power * step + self.wake_j + self.load_j
+        energy = power * step + self.wake_j + self.load_j + self.mode_j
         offered = self.offered  # demands a plan leaves unplaced count as dropped
         inv = 1.0 / total_flow if total_flow > 0 else 0.0
         row[:] = (
@@ -639,6 +687,9 @@ class SimState:
             mix[2] * inv,
             mix[3] * inv,
             m.fixed_w + self._fixed_radio_w,
+            self.mode_switches,
+            self.mode_j,
+            self._unfilled_flow * step,
         )
         self.totals.add(
             row, hist, lat_sum * step, fin_flow * step, acc_sum * step, total_flow * step
@@ -723,6 +774,7 @@ class SimState:
         self._load_node_j.clear()
         self.wake_ups = self.loads = self.switches = self.moves = self.replanned = 0
         self.wake_j = self.wake_g = self.load_j = self.load_g = 0.0
+        self.mode_switches, self.mode_j = 0, 0.0
         self.finish_wakes()
         self.step += 1
         self.time_s = self.step * self.step_s
