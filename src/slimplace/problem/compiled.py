@@ -47,6 +47,7 @@ def _none_b() -> BoolArray:
 #: arrays it does not know with these.
 CAND_NEUTRAL: dict[str, float] = {
     "cand_cut": -1,
+    "cand_radio_delta_j": 0.0,
     "cand_mode": -1,
     "cand_batch": 1,
     "cand_fill_rate_per_s": 0.0,
@@ -165,6 +166,10 @@ class CompiledProblem:
     cand_head_energy_j: FloatArray = field(default_factory=_none_f)
     #: bits each request sends toward ``cand_node``: the request, or the cut tensor
     cand_request_bits: FloatArray = field(default_factory=_none_f)
+    #: device radio energy per request a split candidate saves (< 0) or adds over its
+    #: demand's raw request (J, linear in the bits it sends, rate-independent; part of
+    #: ``cand_extra_j``); 0 for whole models (slimplace.energy.accounting)
+    cand_radio_delta_j: FloatArray = field(default_factory=_none_f)
     # continuous-batching decode of generation candidates (slimplace.llm.batching): the
     # decode batch the candidate's energy and occupancy assume (1: none), and the time a
     # request spends being generated (s); the batch is full only when the node's traffic
@@ -215,6 +220,7 @@ class CompiledProblem:
             "cand_cut": (n_c, np.full(n_c, -1, dtype=np.int64)),
             "cand_head_compute_s": (n_c, np.zeros(n_c)),
             "cand_head_energy_j": (n_c, np.zeros(n_c)),
+            "cand_radio_delta_j": (n_c, np.zeros(n_c)),
             "cand_decode_batch": (n_c, np.ones(n_c, dtype=np.int64)),
             "cand_decode_residence_s": (n_c, np.zeros(n_c)),
             "cand_power_factor": (n_c, np.ones(n_c)),
