@@ -50,7 +50,10 @@ def _phone_and_antenna() -> Scenario:
     app = Application("app", "fam", (Source("phone", RATE),), UP_BITS / 8, DOWN_BITS / 8, 10.0)
     return Scenario(
         name="radio-floor",
-        nodes=(Node("phone", "device", region="A"), Node("antenna", "edge", "box", count=2, region="A")),
+        nodes=(
+            Node("phone", "device", region="A"),
+            Node("antenna", "edge", "box", count=2, region="A"),
+        ),
         links=(
             Link("phone", "antenna", "4g", k4g.bandwidth_bps, k4g.latency_s, k4g.energy_j_per_bit),
         ),
@@ -80,9 +83,7 @@ def _with_half_bit_split(p: CompiledProblem) -> CompiledProblem:
     }
     fields["cand_cut"][1] = 0
     fields["cand_request_bits"][1] = UP_BITS / 2
-    fields["cand_net_energy_j"][1] = (UP_BITS / 2 + DOWN_BITS) * route_j_per_bit + p.cand_radio_j[
-        0
-    ]
+    fields["cand_net_energy_j"][1] = (UP_BITS / 2 + DOWN_BITS) * route_j_per_bit + p.cand_radio_j[0]
     fields["cand_radio_delta_j"][1] = delta
     fields["cand_extra_j"][1] += delta
     return replace(p, demand_ptr=np.array([0, 2]), **fields)

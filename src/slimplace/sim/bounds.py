@@ -36,9 +36,9 @@ peak``); ``f_v(u) = integral_0^u f_v' >= m_v u``, so term 2 is ``>= PUE_v m_v b_
 flows ``r_d x_c``, whose shares sum to 1 per demand, so they are at least the cheapest
 candidate's cost per request times the rate; the radio of demand d is ``sum_c r_d x_c (o_c
 R_d(r_d) + delta_c)`` (the evaluator's rule), linear in the same flows, and at least ``r_d
-U_d(r_d)`` (``U_d`` is the least of ``o_c R_d + delta_c``), so term 4 is >= 0. The bound relaxes every capacity, SLO,
-accuracy floor and integrality constraint, so it is valid for any policy and any plan,
-and weak where servers' static power matters (term 1 is bounded by 0 only).
+U_d(r_d)`` (``U_d`` is the least of ``o_c R_d + delta_c``), so term 4 is >= 0. The bound
+relaxes every capacity, SLO, accuracy floor and integrality constraint, so it is valid for
+any policy and any plan, and weak where servers' static power matters (term 1 is bounded by 0 only).
 
 Term 1 has its own bound (:func:`server_static_lower_bound_j`): in a step where demand d
 has requests, every node that serves a share of them has capacity that step, i.e. a
