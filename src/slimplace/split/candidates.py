@@ -148,6 +148,9 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
     rate = p.demand_rate_per_s[demands][:, None, None, None]
     ok &= rate * head_load_s <= p.max_utilisation * p.node_count[dev][:, None, None, None]
     ok &= np.isfinite(latency) & ~np.isnan(share) & ~np.isnan(bits)
+    # the tail runs upstream: a split whose serving node is its own source device is the
+    # whole model at the source (radio and network charged for nothing), never a candidate
+    ok &= (targets[None, :] != dev[:, None])[:, :, None, None]
     node_j = p.node_pue[targets][None, :, None, None] * dynamic_energy_j(
         tail_service,
         p.node_idle_w[targets][None, :, None, None],
