@@ -281,11 +281,14 @@ def _network(
     per_bit = p.link_per_bit_j
     link_w = link_bps * per_bit
     g_src = g_per_j[p.demand_source[u.demand]]
-    extra = u.flow * p.cand_extra_j[u.idx]
-    radio = np.zeros(len(u.idx))
+    # a split candidate's radio for its cut tensor's bits (``cand_radio_delta_j``, part of
+    # ``cand_extra_j``) is counted as device radio, like the radio no plan avoids
+    delta = u.flow * p.cand_radio_delta_j[u.idx]
+    extra = u.flow * p.cand_extra_j[u.idx] - delta
+    radio = delta
     if p.power_model:
         offloaded = u.node != p.demand_source[u.demand]
-        radio = np.where(offloaded, u.flow * p.demand_radio_j(rate)[u.demand], 0.0)
+        radio = np.where(offloaded, u.flow * p.demand_radio_j(rate)[u.demand], 0.0) + delta
     baseload = accounting.link_baseload_w(p, loads if routing_active(p) else None)
     g_link = p.link_carbon_g_per_j(region_g_per_kwh) if n_links else np.zeros(0)
     baseload_g = float(baseload @ g_link) if n_links else 0.0

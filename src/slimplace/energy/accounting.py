@@ -29,6 +29,11 @@ least energy is fixed (:func:`unavoidable_radio_w`); only the radio energy a pla
 avoid (by serving at the source) is plan-dependent. Every plan serves every request of
 every demand (sum of shares 1), so moving this per-demand amount from the candidates to
 the fixed part shifts every plan's value by the same constant: optima are unchanged.
+A split candidate (:mod:`slimplace.split.candidates`) pays its demand's radio plus
+``cand_radio_delta_j``, the transfer energy of its cut tensor's bits less the raw
+request's (linear in bits, rate-independent); the least of ``cand_radio_j +
+cand_radio_delta_j`` is what no plan avoids, so a split that sends fewer bits lowers the
+fixed part instead of showing as negative plan-dependent energy.
 """
 
 from __future__ import annotations
@@ -118,10 +123,20 @@ def link_on_w(p: CompiledProblem) -> FloatArray:
     return np.where(can_sleep(p), p.link_baseload_w - np.nan_to_num(p.link_sleep_w), 0.0)
 
 
+def _least_per_demand(p: CompiledProblem, per_candidate: FloatArray) -> FloatArray:
+    """The least of ``per_candidate`` over every demand's candidates (0 without any)."""
+    out = np.zeros(p.n_demands)
+    starts = p.demand_ptr[:-1]
+    some = p.demand_ptr[1:] > starts
+    out[some] = np.minimum.reduceat(per_candidate, starts[some])
+    return out
+
+
 def unavoidable_radio_j(p: CompiledProblem) -> FloatArray:
     """Device radio energy per request of every demand that no plan avoids (J, nominal
-    rates): the least ``cand_radio_j`` over the demand's candidates, 0 where one serves
-    at the source (or the demand has no candidate, or the model is attributional)."""
+    rates): the least ``cand_radio_j + cand_radio_delta_j`` over the demand's candidates
+    (a split candidate's radio for the bits it sends), 0 where one serves at the source
+    (or the demand has no candidate, or the model is attributional)."""
     return p.demand_radio_floor_j.copy()  # computed once per problem
 
 
@@ -134,17 +149,25 @@ def unavoidable_radio_at(
 ) -> FloatArray:
     """:func:`unavoidable_radio_j` of every demand at request rates ``rate_per_s``
     (default: the nominal ones). A candidate's radio energy per request at other rates is
-    its demand's (:meth:`CompiledProblem.demand_radio_j`, the evaluator's rule), so the
-    least over the candidates scales with it: ``floor_j x radio_j(rate) / radio_j(nominal)``.
-    ``floor_j`` and ``radio_j`` (the demands' radio energy at ``rate_per_s``) may be
-    passed when the caller has them (the simulator, at every change of rates)."""
-    floor = unavoidable_radio_j(p) if floor_j is None else floor_j
+    its demand's (:meth:`CompiledProblem.demand_radio_j`, the evaluator's rule): its
+    ``cand_radio_j`` scales by ``radio_j(rate) / radio_j(nominal)`` while a split
+    candidate's ``cand_radio_delta_j`` (transfer energy of bits, Huang et al. 2012) does
+    not depend on the rate, so the floor is the least of ``cand_radio_j x scale +
+    cand_radio_delta_j`` over the candidates (without deltas: the nominal floor x scale).
+    ``floor_j`` (the nominal floor, used only when no candidate has a delta) and
+    ``radio_j`` (the demands' radio energy at ``rate_per_s``) may be passed when the
+    caller has them (the simulator, at every change of rates)."""
+    deltas = p.power_model and p.any_radio_delta
+    floor = unavoidable_radio_j(p) if floor_j is None or deltas else floor_j
     if rate_per_s is None or not floor.any():
         return floor
     at = p.demand_radio_j(rate_per_s) if radio_j is None else radio_j
     nominal = p.demand_radio_j()
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(nominal > 0, at / nominal, 0.0)
+    if deltas:
+        radio = p.cand_radio_j * scale[p.cand_demand] + p.cand_radio_delta_j
+        return _least_per_demand(p, radio)
     return np.asarray(floor * scale, dtype=np.float64)
 
 

@@ -62,6 +62,7 @@ def _constant(size: int, value: float, dtype: type = np.float64) -> npt.NDArray[
 #: arrays it does not know with these.
 CAND_NEUTRAL: dict[str, float] = {
     "cand_cut": -1,
+    "cand_radio_delta_j": 0.0,
     "cand_mode": -1,
     "cand_batch": 1,
     "cand_fill_rate_per_s": 0.0,
@@ -180,6 +181,10 @@ class CompiledProblem:
     cand_head_energy_j: FloatArray = field(default_factory=_none_f)
     #: bits each request sends toward ``cand_node``: the request, or the cut tensor
     cand_request_bits: FloatArray = field(default_factory=_none_f)
+    #: device radio energy per request a split candidate saves (< 0) or adds over its
+    #: demand's raw request (J, linear in the bits it sends, rate-independent; part of
+    #: ``cand_extra_j``); 0 for whole models (slimplace.energy.accounting)
+    cand_radio_delta_j: FloatArray = field(default_factory=_none_f)
     # continuous-batching decode of generation candidates (slimplace.llm.batching): the
     # decode batch the candidate's energy and occupancy assume (1: none), and the time a
     # request spends being generated (s); the batch is full only when the node's traffic
@@ -245,14 +250,22 @@ class CompiledProblem:
     def demand_radio_floor_j(self) -> FloatArray:
         """Device radio energy per request of every demand that no plan avoids (J, nominal
         rates; :func:`slimplace.energy.accounting.unavoidable_radio_j`, the least
-        ``cand_radio_j`` over the demand's candidates): computed once per problem, read-only."""
+        ``cand_radio_j + cand_radio_delta_j`` over the demand's candidates): computed once
+        per problem, read-only."""
         out = np.zeros(self.n_demands)
         if self.power_model and self.n_candidates:
             starts = self.demand_ptr[:-1]
             some = self.demand_ptr[1:] > starts
-            out[some] = np.minimum.reduceat(self.cand_radio_j, starts[some])
+            radio = self.cand_radio_j + self.cand_radio_delta_j
+            out[some] = np.minimum.reduceat(radio, starts[some])
         out.setflags(write=False)
         return out
+
+    @functools.cached_property
+    def any_radio_delta(self) -> bool:
+        """Whether some split candidate changes its demand's radio energy
+        (``cand_radio_delta_j``; computed once per problem)."""
+        return bool(self.cand_radio_delta_j.any())
 
     @property
     def cand_reference(self) -> BoolArray:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from slimplace.scenario import validate as rules
+from slimplace.scenario.fields import rule as _rule
+from slimplace.scenario.fields import unit as _unit
 from slimplace.scenario.generation import (
     BYTES_PER_TOKEN_DEFAULT,
     Generation,
@@ -23,28 +24,7 @@ from slimplace.scenario.generation import (
     SloOn,
     TokenCounts,
 )
-from slimplace.units import UnitError, format_si, parse
-
-
-def _unit(kind: str) -> BeforeValidator:
-    def convert(value: Any) -> float:
-        try:
-            return parse(value, kind)
-        except UnitError as exc:
-            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from None
-
-    return BeforeValidator(convert)
-
-
-def _rule(rule: rules.Rule) -> AfterValidator:
-    def check(value: float) -> float:
-        message = rule(value)
-        if message is not None:
-            raise PydanticCustomError("range", "{reason}", {"reason": message})
-        return value
-
-    return AfterValidator(check)
-
+from slimplace.units import format_si
 
 _Name = Annotated[str, Field(min_length=1)]
 _Time = Annotated[float, _unit("time"), _rule(rules.non_negative)]

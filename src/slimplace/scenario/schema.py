@@ -14,10 +14,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from slimplace.scenario import validate as rules
+from slimplace.scenario.fields import rule as _rule
+from slimplace.scenario.fields import unit as _unit
 from slimplace.scenario.generation_io import GenerationModel, LlmFamilyModel, LlmHardwareModel
 from slimplace.scenario.model import (
     AccuracyMode,
@@ -36,7 +38,6 @@ from slimplace.scenario.model import (
     Tier,
     Variant,
 )
-from slimplace.units import UnitError, parse
 
 
 def default(cls: type, name: str) -> Any:
@@ -48,26 +49,6 @@ def default(cls: type, name: str) -> Any:
             if f.default_factory is not dataclasses.MISSING:
                 return f.default_factory()
     raise KeyError(name)
-
-
-def _unit(kind: str) -> BeforeValidator:
-    def convert(value: Any) -> float:
-        try:
-            return parse(value, kind)
-        except UnitError as exc:
-            raise PydanticCustomError("unit", "{reason}", {"reason": str(exc)}) from None
-
-    return BeforeValidator(convert)
-
-
-def _rule(rule: rules.Rule) -> AfterValidator:
-    def check(value: float) -> float:
-        message = rule(value)
-        if message is not None:
-            raise PydanticCustomError("range", "{reason}", {"reason": message})
-        return value
-
-    return AfterValidator(check)
 
 
 Name = Annotated[str, Field(min_length=1)]

@@ -8,8 +8,10 @@ split as in :mod:`slimplace.energy.accounting`) is a sum of non-negative terms:
    second, ``f_v(u) = P_v(u) - idle_v``; linear ``(peak - idle) u`` or a measured
    piecewise-linear curve with ``f_v(0) = 0``;
 3. network: ``sum_c r_d x_c e_c`` with ``e_c`` the marginal network energy per request of
-   candidate c (route, plus any extra charge), linear in the flow;
-4. device radio, wake-ups and model loads.
+   candidate c (route, plus any extra charge but a split candidate's radio delta
+   ``delta_c``, which counts with the radio), linear in the flow;
+4. device radio beyond what no plan avoids (``o_c R_d(r) + delta_c`` per request of
+   candidate c, see below), wake-ups and model loads.
 
 Claim: for any policy that serves every request (the engine's served fraction is 1),
 over steps t of length ``dt`` with rates ``r_d(t)``::
@@ -20,7 +22,8 @@ and, counting the radio (:func:`plan_energy_lower_bound`), with ``o_c`` = 1 when
 away from the source, ``R_d(r)`` the radio energy per offloaded request at rate r and
 ``U_d(r)`` the part of it no plan avoids (fixed, :mod:`slimplace.energy.accounting`)::
 
-    plan energy >= dt sum_t sum_d r_d(t) (min_{c of d} (PUE_v s_c m_v + e_c + o_c R_d(r_d(t)))
+    plan energy >= dt sum_t sum_d r_d(t) (min_{c of d} (PUE_v s_c m_v + e_c
+                                                         + o_c R_d(r_d(t)) + delta_c)
                                            - U_d(r_d(t)))
 
 where ``s_c`` is the candidate's service time (server-seconds per request) and ``m_v``
@@ -31,10 +34,11 @@ than the ``PUE wake_energy`` charged for it: the catalog's ``wake_energy = wake_
 peak``); ``f_v(u) = integral_0^u f_v' >= m_v u``, so term 2 is ``>= PUE_v m_v b_v`` with
 ``b_v = sum_c r_d x_c s_c`` when everything is served; terms 2 + 3 are then linear in the
 flows ``r_d x_c``, whose shares sum to 1 per demand, so they are at least the cheapest
-candidate's cost per request times the rate; the radio of demand d is ``sum_c r_d x_c o_c
-R_d(r_d)`` (the evaluator's rule), linear in the same flows. The bound relaxes every capacity, SLO,
-accuracy floor and integrality constraint, so it is valid for any policy and any plan,
-and weak where servers' static power matters (term 1 is bounded by 0 only).
+candidate's cost per request times the rate; the radio of demand d is ``sum_c r_d x_c (o_c
+R_d(r_d) + delta_c)`` (the evaluator's rule), linear in the same flows, and at least ``r_d
+U_d(r_d)`` (``U_d`` is the least of ``o_c R_d + delta_c``), so term 4 is >= 0. The bound
+relaxes every capacity, SLO, accuracy floor and integrality constraint, so it is valid for
+any policy and any plan, and weak where servers' static power matters (term 1 is bounded by 0 only).
 
 Term 1 has its own bound (:func:`server_static_lower_bound_j`): in a step where demand d
 has requests, every node that serves a share of them has capacity that step, i.e. a
@@ -78,17 +82,25 @@ def min_dynamic_slope_w(problem: CompiledProblem) -> FloatArray:
     return slope
 
 
-def energy_per_request_floor_j(problem: CompiledProblem) -> FloatArray:
-    """Per demand, the least plan-dependent energy one of its requests can cost (J):
-    the minimum over its candidates of compute at the smallest slope plus network."""
-    p = problem
+def _compute_network_j(p: CompiledProblem) -> FloatArray:
+    """Per candidate, compute at the smallest slope plus network energy per request (J):
+    ``PUE_v s_c m_v + e_c``, the device radio (a split's delta included) left out."""
     node = p.cand_node
-    cost = (
+    return np.asarray(
         p.node_pue[node] * p.cand_service_s * min_dynamic_slope_w(p)[node]
         + p.cand_net_energy_j
         - p.cand_radio_j
         + p.cand_extra_j
+        - p.cand_radio_delta_j,
+        dtype=np.float64,
     )
+
+
+def energy_per_request_floor_j(problem: CompiledProblem) -> FloatArray:
+    """Per demand, the least plan-dependent energy one of its requests can cost (J):
+    the minimum over its candidates of compute at the smallest slope plus network."""
+    p = problem
+    cost = _compute_network_j(p)
     floor = np.full(p.n_demands, np.inf)
     np.minimum.at(floor, p.cand_demand, np.maximum(cost, 0.0))
     return np.where(np.isfinite(floor), floor, 0.0)
@@ -97,16 +109,10 @@ def energy_per_request_floor_j(problem: CompiledProblem) -> FloatArray:
 def _floor_by_route_j(problem: CompiledProblem) -> tuple[FloatArray, FloatArray]:
     """Per demand, the least compute + network energy per request (J, radio excluded)
     over its candidates served at the source and over those served elsewhere (which pay
-    the radio on top; inf where a demand has none of the kind)."""
+    the radio on top; inf where a demand has none of the kind), a split candidate's radio
+    delta included (not clipped at 0: a saving, which the radio on top makes up for)."""
     p = problem
-    node = p.cand_node
-    cost = np.maximum(
-        p.node_pue[node] * p.cand_service_s * min_dynamic_slope_w(p)[node]
-        + p.cand_net_energy_j
-        - p.cand_radio_j
-        + p.cand_extra_j,
-        0.0,
-    )
+    cost = np.maximum(_compute_network_j(p), 0.0) + p.cand_radio_delta_j
     off = p.cand_offloaded
     local = np.full(p.n_demands, np.inf)
     away = np.full(p.n_demands, np.inf)

@@ -20,7 +20,10 @@ The device radio's transfer energy is linear in the bits sent (Huang et al., Mob
 request rate, so a split candidate's radio is the demand's (the evaluator and the
 simulator recompute it at the actual rates) plus the rate-independent difference
 ``(alpha_up + beta / R) (cut_bits - request_bits)``, carried in ``cand_extra_j`` with
-the head's energy (both drawn at the source's grid).
+the head's energy (both drawn at the source's grid) and, on its own, in
+``cand_radio_delta_j``: the radio no plan avoids is the least of ``cand_radio_j +
+cand_radio_delta_j`` over a demand's candidates
+(:func:`slimplace.energy.accounting.unavoidable_radio_j`).
 
 Cuts dominated within one (demand, node) group are pruned: a candidate is dropped when
 another of the group (the whole model at that node included) is no worse in energy
@@ -145,6 +148,9 @@ def _app_rows(p: CompiledProblem, t: CutTable, table: ServiceTable) -> _Rows:
     rate = p.demand_rate_per_s[demands][:, None, None, None]
     ok &= rate * head_load_s <= p.max_utilisation * p.node_count[dev][:, None, None, None]
     ok &= np.isfinite(latency) & ~np.isnan(share) & ~np.isnan(bits)
+    # the tail runs upstream: a split whose serving node is its own source device is the
+    # whole model at the source (radio and network charged for nothing), never a candidate
+    ok &= (targets[None, :] != dev[:, None])[:, :, None, None]
     node_j = p.node_pue[targets][None, :, None, None] * dynamic_energy_j(
         tail_service,
         p.node_idle_w[targets][None, :, None, None],
@@ -364,6 +370,7 @@ def _new_columns(p: CompiledProblem, new: _Rows) -> dict[str, np.ndarray]:
         "cand_cut": new.cut,
         "cand_head_compute_s": new.head_s,
         "cand_head_energy_j": new.head_j,
+        "cand_radio_delta_j": new.radio_delta_j,
         "cand_request_bits": new.request_bits,
     }
 
