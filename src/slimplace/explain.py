@@ -29,6 +29,7 @@ import numpy as np
 
 from slimplace.arrays import BoolArray
 from slimplace.energy import accounting as energy_accounting
+from slimplace.evaluate import BREAKDOWN_KINDS as POWER_BREAKDOWN_KINDS
 from slimplace.evaluate import Evaluation
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
@@ -44,17 +45,11 @@ CLOUD = TIERS.index("cloud")
 DEVICE = TIERS.index("device")
 S_PER_H = 3600.0
 
-#: Kinds of the plan-dependent objective, in the order reports show them.
-BREAKDOWN_KINDS = (
-    "servers_static",
-    "compute",
-    "device_radio",
-    "network_baseload",
-    "network_marginal",
-    "embodied",
-)
-#: Kinds measured in power (W); ``embodied`` is carbon only.
-POWER_KINDS = BREAKDOWN_KINDS[:-1]
+#: Kinds measured in power (W): the evaluator's plan-dependent kinds.
+POWER_KINDS = POWER_BREAKDOWN_KINDS
+#: Kinds of the plan-dependent objective, in the order reports show them (``embodied``
+#: is carbon only).
+BREAKDOWN_KINDS = (*POWER_KINDS, "embodied")
 UNITS: dict[str, str] = {"energy": "W", "carbon": "gCO2e/h"}
 
 

@@ -123,15 +123,6 @@ def link_on_w(p: CompiledProblem) -> FloatArray:
     return np.where(can_sleep(p), p.link_baseload_w - np.nan_to_num(p.link_sleep_w), 0.0)
 
 
-def _least_per_demand(p: CompiledProblem, per_candidate: FloatArray) -> FloatArray:
-    """The least of ``per_candidate`` over every demand's candidates (0 without any)."""
-    out = np.zeros(p.n_demands)
-    starts = p.demand_ptr[:-1]
-    some = p.demand_ptr[1:] > starts
-    out[some] = np.minimum.reduceat(per_candidate, starts[some])
-    return out
-
-
 def unavoidable_radio_j(p: CompiledProblem) -> FloatArray:
     """Device radio energy per request of every demand that no plan avoids (J, nominal
     rates): the least ``cand_radio_j + cand_radio_delta_j`` over the demand's candidates
@@ -167,7 +158,7 @@ def unavoidable_radio_at(
         scale = np.where(nominal > 0, at / nominal, 0.0)
     if deltas:
         radio = p.cand_radio_j * scale[p.cand_demand] + p.cand_radio_delta_j
-        return _least_per_demand(p, radio)
+        return p.least_per_demand(radio)
     return np.asarray(floor * scale, dtype=np.float64)
 
 

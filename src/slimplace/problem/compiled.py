@@ -254,11 +254,16 @@ class CompiledProblem:
         per problem, read-only."""
         out = np.zeros(self.n_demands)
         if self.power_model and self.n_candidates:
-            starts = self.demand_ptr[:-1]
-            some = self.demand_ptr[1:] > starts
-            radio = self.cand_radio_j + self.cand_radio_delta_j
-            out[some] = np.minimum.reduceat(radio, starts[some])
+            out = self.least_per_demand(self.cand_radio_j + self.cand_radio_delta_j)
         out.setflags(write=False)
+        return out
+
+    def least_per_demand(self, per_candidate: FloatArray) -> FloatArray:
+        """The least of ``per_candidate`` over every demand's candidates (0 without any)."""
+        out = np.zeros(self.n_demands)
+        starts = self.demand_ptr[:-1]
+        some = self.demand_ptr[1:] > starts
+        out[some] = np.minimum.reduceat(per_candidate, starts[some])
         return out
 
     @functools.cached_property
