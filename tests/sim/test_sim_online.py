@@ -108,7 +108,10 @@ def test_predictive_reports_forecast_error_and_serves_the_load(runs: dict) -> No
     assert report["share_seasonal_naive"] + report["share_damped_trend"] == pytest.approx(1)
     assert s.slo_attainment > 0.99
     assert report["placements_adopted"] >= 1
-    assert s.plan_energy_j < 0.9 * runs["static-peak"].plan_energy_j
+    # static-peak's plan is consolidated too (closing search): 5.52 kWh, predictive 5.04,
+    # hindsight 4.95 on this trace (the load falls to 10 % of the peak)
+    assert s.plan_energy_j < 0.95 * runs["static-peak"].plan_energy_j
+    assert s.plan_energy_j < 1.1 * runs["hindsight"].plan_energy_j
     assert report["placement_solves"] <= 2 * (HindsightPolicy().levels + 1)  # plans reused
 
 

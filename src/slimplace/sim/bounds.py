@@ -55,6 +55,34 @@ location problem", in *Discrete Location Theory*, 1990, the "strong" formulation
 better, the dual bound HiGHS proves for the problem with ``y`` binary (valid whether or
 not it ends optimal). Demands that can be served at an always-on node (their own device)
 add no constraint. Terms 1 and 2-4 are different terms of the energy, so their bounds add.
+
+**Capacity.** The two bounds above price each request at the cheapest candidate and each
+step's servers at the cheapest cover, separately: a large server that is cheap per request
+(an A100) and a small one that is cheap to keep on (a T4) each set one of them, while no
+plan has both. :func:`capacity_lower_bound_w` couples them in one problem per step and
+adds capacity. Serving every request needs ``u_v = b_v / N_v < 1`` at every node, with
+``N_v`` the servers available in the step (a waking one by the share of the step it is
+up; at most ``count_v``), and over the horizon the servers' plan-dependent static energy is
+at least ``step on_v N_v`` summed over steps (a waking server draws idle power for the
+share it is up, and its wake energy exceeds the sleep power it does not draw while it
+wakes), and per step at least ``c_v y_v`` as above. So terms 1-3, every step, are at least
+the optimum of::
+
+    min  sum_v z_v + sum_(d,v) r_d a_dv x_dv
+    s.t. sum_v x_dv = 1                       (each demand with requests, all served)
+         x_dv <= y_v,  sum_d r_d s_dv x_dv <= N_v <= count_v y_v   (switchable v)
+         sum_d r_d s_dv x_dv <= count_v                              (always-on v)
+         z_v >= on_v N_v,  z_v >= c_v y_v / step,  y_v binary
+
+a capacitated facility location problem (Cornuejols, Nemhauser & Wolsey 1990, section
+3.7), with ``a_dv`` and ``s_dv`` the least compute + network energy per request (radio
+excluded, as above) and the least service time over d's candidates at v (taking both
+least is a relaxation). Term 4 (radio, >= 0) is left out. Its value does not fall when
+rates rise (a plan for more load is feasible at less, at no more cost), so it is solved
+once per *level*: each step's rates rounded down to a grid of ``levels`` steps of each
+demand's peak (at most ``levels + 1`` problems when the demands move in step), and HiGHS's
+dual bound for it is taken (valid whenever HiGHS stops). Each step counts the larger of
+this and the sum of the two bounds above.
 """
 
 from __future__ import annotations
@@ -122,31 +150,109 @@ def _floor_by_route_j(problem: CompiledProblem) -> tuple[FloatArray, FloatArray]
 
 
 def plan_energy_lower_bound(
-    problem: CompiledProblem, workload: DemandWorkload, *, n_steps: int, step_s: float
+    problem: CompiledProblem,
+    workload: DemandWorkload,
+    *,
+    n_steps: int,
+    step_s: float,
+    levels: int = 20,
+    integer_s: float = 2.0,
 ) -> float:
     """The module's bound (J) over the first ``n_steps`` steps of ``workload``, with the
     device radio counted: every step, each demand's requests times the least energy one
     can cost, ``min(local_d, away_d + radio_d(r_d(t)))`` (a request served away from its
     source pays the radio at the demand's rate, the evaluator's rule), less the radio no
     plan avoids when that is counted as fixed (``accounting.unavoidable_radio_at``); plus
-    the servers' static part, :func:`server_static_lower_bound_j`. Demands without
-    candidates count 0."""
+    the servers' static part, :func:`server_static_lower_bound_j`; or, where larger, the
+    capacitated bound :func:`capacity_lower_bound_w` at the step's rates rounded down to
+    ``levels`` (``levels=0``: not used; ``integer_s`` each). Demands without candidates
+    count 0."""
+    return float(
+        plan_energy_lower_bound_steps(
+            problem, workload, n_steps=n_steps, step_s=step_s, levels=levels, integer_s=integer_s
+        ).sum()
+        * step_s
+    )
+
+
+def plan_energy_lower_bound_steps(
+    problem: CompiledProblem,
+    workload: DemandWorkload,
+    *,
+    n_steps: int,
+    step_s: float,
+    levels: int = 20,
+    integer_s: float = 2.0,
+    max_levels: int = 64,
+) -> FloatArray:
+    """:func:`plan_energy_lower_bound` per step, as average power (W). When the rounded
+    rates take more than ``max_levels`` distinct vectors, every demand of a step is rounded
+    down to the step's lowest level instead (at most ``levels + 1`` problems)."""
     from slimplace.energy import accounting
 
     p = problem
     local, away = _floor_by_route_j(p)
     fixed_j = accounting.unavoidable_radio_j(p)
-    total = 0.0
+    per_step = np.zeros(n_steps)
+    peak, _ = workload.peak_and_mean(n_steps, step_s)
+    level = np.zeros((n_steps, p.n_demands), dtype=np.int64)
     block = 256
     for s in range(0, n_steps, block):
         rates = workload.rates(s, min(block, n_steps - s), step_s)
-        for r in rates:
+        for i, r in enumerate(rates):
             radio = p.demand_radio_j(r)
             floor = np.minimum(local, away + radio)
             floor = floor - accounting.unavoidable_radio_at(p, r, floor_j=fixed_j, radio_j=radio)
             floor = np.where(np.isfinite(floor), np.maximum(floor, 0.0), 0.0)
-            total += float(r @ floor) * step_s
-    return total + server_static_lower_bound_j(p, workload, n_steps=n_steps, step_s=step_s)
+            per_step[s + i] = float(r @ floor)
+        if levels > 0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frac = np.where(peak > 0, rates / peak, 0.0)
+            level[s : s + len(rates)] = np.clip(np.floor(frac * levels + 1e-9), 0, levels)
+    per_step += _server_steps_w(p, workload, n_steps=n_steps, step_s=step_s)
+    if levels <= 0 or not _capacity_applies(p):
+        return per_step
+    keys, inverse = np.unique(level, axis=0, return_inverse=True)
+    if len(keys) > max_levels:
+        low = np.where(peak > 0, level, levels).min(axis=1, keepdims=True)
+        level = np.where(peak > 0, np.repeat(low, p.n_demands, axis=1), 0)
+        keys, inverse = np.unique(level, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    values = np.array(
+        [
+            capacity_lower_bound_w(p, key / levels * peak, step_s=step_s, integer_s=integer_s)
+            if key.any()
+            else 0.0
+            for key in keys
+        ]
+    )
+    return np.asarray(np.maximum(per_step, values[inverse]), dtype=np.float64)
+
+
+def _server_steps_w(
+    p: CompiledProblem,
+    workload: DemandWorkload,
+    *,
+    n_steps: int,
+    step_s: float,
+    integer_s: float = 20.0,
+) -> FloatArray:
+    """Per step, the facility-location bound of :func:`server_static_lower_bound_j` (W)."""
+    from slimplace.energy.accounting import server_on_w, switchable
+
+    out = np.zeros(n_steps)
+    peak, _ = workload.peak_and_mean(n_steps, step_s)
+    value_w = _facility_lp_w(
+        p, step_s, server_on_w(p), switchable(p), active=peak > 0, integer_s=integer_s
+    )
+    if value_w <= 0:
+        return out
+    needy = _needs_server(p, switchable(p)) & (peak > 0)
+    block = 512
+    for s in range(0, n_steps, block):
+        r = workload.rates(s, min(block, n_steps - s), step_s)
+        out[s : s + len(r)] = np.where((r[:, needy] > 0).all(axis=1), value_w, 0.0)
+    return out
 
 
 def server_static_lower_bound_j(
@@ -163,22 +269,147 @@ def server_static_lower_bound_j(
     (their value would need another LP, and 0 is a valid bound). The facility location
     problem is solved with binary ``y`` for at most ``integer_s`` seconds and its dual bound
     taken (at least the LP's); ``integer_s=0`` solves the LP relaxation only."""
+    steps_w = _server_steps_w(
+        problem, workload, n_steps=n_steps, step_s=step_s, integer_s=integer_s
+    )
+    return float(steps_w.sum() * step_s)
+
+
+def _capacity_applies(p: CompiledProblem) -> bool:
+    """Whether a node's load is ``sum r x s`` with ``s`` the candidate's service time (not
+    for generation candidates, whose decode batch shares a server's time)."""
+    return not bool((np.asarray(p.cand_decode_batch) > 1).any())
+
+
+def capacity_lower_bound_w(
+    problem: CompiledProblem, rate_per_s: FloatArray, *, step_s: float, integer_s: float = 2.0
+) -> float:
+    """The capacitated facility-location bound of the module docstring at ``rate_per_s``
+    (W; the servers' static power, compute and network of any step that serves every
+    request at these rates): HiGHS's dual bound with ``y`` binary after at most
+    ``integer_s`` seconds (``integer_s=0``: the linear relaxation's optimum). 0 when the
+    problem is infeasible (no such step exists) or HiGHS proves nothing."""
+    import highspy
+    import scipy.sparse as sp
+
     from slimplace.energy.accounting import server_on_w, switchable
+    from slimplace.optim.highs import quiet_highs
 
     p = problem
-    peak, _ = workload.peak_and_mean(n_steps, step_s)
-    value_w = _facility_lp_w(
-        p, step_s, server_on_w(p), switchable(p), active=peak > 0, integer_s=integer_s
-    )
-    if value_w <= 0:
+    rate = np.asarray(rate_per_s, dtype=np.float64)
+    keep = rate[p.cand_demand] > 0
+    if not keep.any():
         return 0.0
-    needy = _needs_server(p, switchable(p)) & (peak > 0)
-    steps = 0
-    block = 512
-    for s in range(0, n_steps, block):
-        r = workload.rates(s, min(block, n_steps - s), step_s)
-        steps += int((r[:, needy] > 0).all(axis=1).sum())
-    return value_w * step_s * steps
+    cost = np.maximum(_compute_network_j(p), 0.0)[keep]
+    service = np.asarray(p.cand_service_s, dtype=np.float64)[keep]
+    # one column per (demand, node): the least cost and the least service time there
+    pair_key = p.cand_demand[keep].astype(np.int64) * p.n_nodes + p.cand_node[keep]
+    pairs, pair_of = np.unique(pair_key, return_inverse=True)
+    pair_of = np.asarray(pair_of).reshape(-1)
+    a = np.full(len(pairs), np.inf)
+    s_min = np.full(len(pairs), np.inf)
+    np.minimum.at(a, pair_of, cost)
+    np.minimum.at(s_min, pair_of, service)
+    d_of, v_of = pairs // p.n_nodes, pairs % p.n_nodes
+    demands, d_row = np.unique(d_of, return_inverse=True)
+    nodes, v_idx = np.unique(v_of, return_inverse=True)
+    can = switchable(p)[nodes]
+    on_w = server_on_w(p)[nodes]
+    saved = np.where(p.node_elastic[nodes], 0.0, p.node_sleep_w[nodes] * p.node_wake_time_s[nodes])
+    wake_w = np.maximum(p.node_pue[nodes] * (p.node_wake_energy_j[nodes] - saved), 0.0) / step_s
+    c_w = np.minimum(on_w, wake_w)
+    count = p.node_count[nodes].astype(np.float64)
+    n_x, n_v, n_d = len(pairs), len(nodes), len(demands)
+    sw = np.flatnonzero(can)
+    n_s = len(sw)
+    # columns: x (n_x), then y, N, z per switchable node (3 n_s)
+    col_y, col_n, col_z = (
+        n_x + np.arange(n_s),
+        n_x + n_s + np.arange(n_s),
+        n_x + 2 * n_s + np.arange(n_s),
+    )
+    slot = np.full(n_v, -1)
+    slot[sw] = np.arange(n_s)
+    load = rate[d_of] * s_min
+    x_sw = slot[v_idx] >= 0
+    r_link = n_d + n_v + np.arange(int(x_sw.sum()))  # x_dv - y_v <= 0
+    base = n_d + n_v + len(r_link)
+    r_ny, r_zn, r_zy = (
+        base + np.arange(n_s),
+        base + n_s + np.arange(n_s),
+        base + 2 * n_s + np.arange(n_s),
+    )
+    rows = np.concatenate(
+        [d_row, n_d + v_idx, r_link, r_link, n_d + sw, r_ny, r_ny, r_zn, r_zn, r_zy, r_zy]
+    )
+    cols = np.concatenate(
+        [
+            np.arange(n_x),
+            np.arange(n_x),
+            np.flatnonzero(x_sw),
+            col_y[slot[v_idx[x_sw]]],
+            col_n,
+            col_n,
+            col_y,
+            col_z,
+            col_n,
+            col_z,
+            col_y,
+        ]
+    )
+    vals = np.concatenate(
+        [
+            np.ones(n_x),
+            load,
+            np.ones(len(r_link)),
+            -np.ones(len(r_link)),
+            -np.ones(n_s),
+            np.ones(n_s),
+            -count[sw],
+            np.ones(n_s),
+            -on_w[sw],
+            np.ones(n_s),
+            -c_w[sw],
+        ]
+    )
+    n_rows, n_cols = base + 3 * n_s, n_x + 3 * n_s
+    lower = np.concatenate(
+        [np.ones(n_d), np.full(n_v + len(r_link) + n_s, -np.inf), np.zeros(2 * n_s)]
+    )
+    cap_rhs = np.where(can, 0.0, count)  # switchable: load - N <= 0; others: load <= count
+    upper = np.concatenate(
+        [np.ones(n_d), cap_rhs, np.zeros(len(r_link) + n_s), np.full(2 * n_s, np.inf)]
+    )
+    m = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = np.concatenate([rate[d_of] * a, np.zeros(2 * n_s), np.ones(n_s)])
+    lp.col_lower_ = np.zeros(n_cols)
+    lp.col_upper_ = np.concatenate([np.ones(n_x + n_s), count[sw], np.full(n_s, np.inf)])
+    lp.row_lower_, lp.row_upper_ = lower, upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = m.indptr
+    lp.a_matrix_.index_ = m.indices
+    lp.a_matrix_.value_ = m.data
+    if integer_s > 0:
+        kinds = [highspy.HighsVarType.kContinuous] * n_cols
+        for j in col_y:
+            kinds[int(j)] = highspy.HighsVarType.kInteger
+        lp.integrality_ = kinds
+    h = quiet_highs()
+    if integer_s > 0:
+        h.setOptionValue("time_limit", float(integer_s))
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return 0.0
+    if integer_s > 0:
+        bound = float(h.getInfo().mip_dual_bound)
+        return max(bound * (1 - 1e-9), 0.0) if np.isfinite(bound) else 0.0
+    if status != highspy.HighsModelStatus.kOptimal:
+        return 0.0
+    return max(float(h.getInfo().objective_function_value) * (1 - 1e-9), 0.0)
 
 
 def _needs_server(p: CompiledProblem, can_switch: BoolArray) -> BoolArray:
