@@ -185,9 +185,35 @@ def plan_energy_lower_bound_steps(
     integer_s: float = 2.0,
     max_levels: int = 64,
 ) -> FloatArray:
-    """:func:`plan_energy_lower_bound` per step, as average power (W). When the rounded
-    rates take more than ``max_levels`` distinct vectors, every demand of a step is rounded
-    down to the step's lowest level instead (at most ``levels + 1`` problems)."""
+    """:func:`plan_energy_lower_bound` per step, as average power (W): the larger of the
+    two parts of :func:`lower_bound_parts_w`."""
+    uncoupled, capacity = lower_bound_parts_w(
+        problem,
+        workload,
+        n_steps=n_steps,
+        step_s=step_s,
+        levels=levels,
+        integer_s=integer_s,
+        max_levels=max_levels,
+    )
+    return np.asarray(np.maximum(uncoupled, capacity), dtype=np.float64)
+
+
+def lower_bound_parts_w(
+    problem: CompiledProblem,
+    workload: DemandWorkload,
+    *,
+    n_steps: int,
+    step_s: float,
+    levels: int = 20,
+    integer_s: float = 2.0,
+    max_levels: int = 64,
+) -> tuple[FloatArray, FloatArray]:
+    """Per step (W): the per-request floor plus the servers' facility-location bound, and
+    the capacitated bound at the step's rates rounded down to ``levels`` (zeros with
+    ``levels=0`` or for generation candidates). When the rounded rates take more than
+    ``max_levels`` distinct vectors, every demand of a step is rounded down to the step's
+    lowest level instead (at most ``levels + 1`` problems)."""
     from slimplace.energy import accounting
 
     p = problem
@@ -211,7 +237,7 @@ def plan_energy_lower_bound_steps(
             level[s : s + len(rates)] = np.clip(np.floor(frac * levels + 1e-9), 0, levels)
     per_step += _server_steps_w(p, workload, n_steps=n_steps, step_s=step_s)
     if levels <= 0 or not _capacity_applies(p):
-        return per_step
+        return per_step, np.zeros(n_steps)
     keys, inverse = np.unique(level, axis=0, return_inverse=True)
     if len(keys) > max_levels:
         low = np.where(peak > 0, level, levels).min(axis=1, keepdims=True)
@@ -226,7 +252,7 @@ def plan_energy_lower_bound_steps(
             for key in keys
         ]
     )
-    return np.asarray(np.maximum(per_step, values[inverse]), dtype=np.float64)
+    return per_step, np.asarray(values[inverse], dtype=np.float64)
 
 
 def _server_steps_w(

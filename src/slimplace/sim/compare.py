@@ -27,7 +27,7 @@ import numpy as np
 from slimplace.arrays import FloatArray
 from slimplace.energy.accounting import server_fixed_w
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.sim.bounds import plan_energy_lower_bound, server_static_lower_bound_j
+from slimplace.sim.bounds import lower_bound_parts_w, server_static_lower_bound_j
 from slimplace.sim.engine import n_steps_for, simulate
 from slimplace.sim.policies.hindsight import regret_pct
 from slimplace.sim.registry import default_policies
@@ -55,6 +55,7 @@ class Comparison:
     rows: dict[str, dict[str, Any]]
     power_w: dict[str, FloatArray] = field(default_factory=dict)
     servers_lower_bound_kwh: float = 0.0
+    uncoupled_lower_bound_kwh: float = 0.0
 
     def max_saving_pct(self) -> float:
         """The most any policy serving every request could save against static-peak on
@@ -78,6 +79,7 @@ class Comparison:
             "hindsight_plan_energy_kwh": hind.get("plan_energy_kwh"),
             "plan_energy_lower_bound_kwh": self.lower_bound_kwh,
             "servers_static_lower_bound_kwh": self.servers_lower_bound_kwh,
+            "uncoupled_lower_bound_kwh": self.uncoupled_lower_bound_kwh,
             "max_saving_vs_static_peak_pct": self.max_saving_pct(),
             "notes": self.notes,
             "policies": self.rows,
@@ -156,7 +158,8 @@ def compare(
         )
         if progress is not None:
             progress(name, rows[name])
-    bound_j = plan_energy_lower_bound(problem, workload, n_steps=n, step_s=step_s)
+    uncoupled_w, capacity_w = lower_bound_parts_w(problem, workload, n_steps=n, step_s=step_s)
+    bound_j = float(np.maximum(uncoupled_w, capacity_w).sum()) * step_s
     servers_bound_j = server_static_lower_bound_j(problem, workload, n_steps=n, step_s=step_s)
     relative(rows)
     return Comparison(
@@ -167,6 +170,7 @@ def compare(
         fixed_kwh=fixed_j / J_PER_KWH,
         lower_bound_kwh=bound_j / J_PER_KWH,
         servers_lower_bound_kwh=servers_bound_j / J_PER_KWH,
+        uncoupled_lower_bound_kwh=float(uncoupled_w.sum()) * step_s / J_PER_KWH,
         notes=notes,
         rows=rows,
         power_w=power,

@@ -6,9 +6,11 @@ search*: the *drop* move of facility-location local search (Kuehn & Hamburger,
 al., SIAM J. Comput. 33(3), 2004) with the solver as its subroutine. The node whose
 servers draw the most static power in the last plan is closed (its server count set to
 0), the solver runs again, and so on, the closed nodes accumulating, for at most
-``close_tries`` rounds; the cheapest plan the independent evaluator finds feasible is
-kept (the solver's own plan when no trial beats it). A constructive heuristic prices a
-server at its most efficient utilisation, which at low load keeps one large server
+``close_tries`` rounds and while that node draws at least ``CLOSE_SHARE`` (10 %) of the
+static power of the servers the last plan switches on; the cheapest plan the independent
+evaluator finds feasible is kept (the solver's own plan when no trial beats it). A
+constructive heuristic prices a server at its most efficient utilisation, which at low
+load keeps one large server
 (an elastic A100 at 281 W) where one small one (a T4 at 60 W) carries the load; closing
 the large one, and the next-largest the solver falls back to, finds the small one.
 A plan the solver proved optimal (to 0.01 %) is kept as it is.
@@ -30,6 +32,11 @@ from slimplace.sim.policy import Context, at_rates
 
 #: Rounds of the closing search after each solve (module docstring); 0 turns it off.
 CLOSE_TRIES = 3
+#: A node is closed only when its servers draw at least this share of the static power of
+#: all servers the last plan switches on: the search is for the one large server a
+#: constructive heuristic keeps at low load, not for one of many small ones (which costs a
+#: solve each: the demo's 37 edge boxes, 2.3 W each, would cost three solves per plan).
+CLOSE_SHARE = 0.1
 
 
 def solve_at(
@@ -63,11 +70,18 @@ def solve_at(
 
 
 def close_nodes(
-    problem: CompiledProblem, plan: Plan, *, solver: Solver, seed: int, tries: int = CLOSE_TRIES
+    problem: CompiledProblem,
+    plan: Plan,
+    *,
+    solver: Solver,
+    seed: int,
+    tries: int = CLOSE_TRIES,
+    share: float = CLOSE_SHARE,
 ) -> Plan:
     """The closing search of the module docstring from ``plan``: the cheapest feasible
     plan (by the evaluator's objective on ``problem``) among ``plan`` and the solver's
-    plans with the most expensive open nodes closed one after another."""
+    plans with the most expensive open nodes closed one after another (each while it
+    draws at least ``share`` of the last plan's server static power)."""
     from slimplace.energy.accounting import server_on_w, switchable
     from slimplace.evaluate import evaluate
 
@@ -79,8 +93,9 @@ def close_nodes(
     closed = np.zeros(problem.n_nodes, dtype=bool)
     last = plan
     for _ in range(tries):
-        cost = np.where(can & ~closed, on_w * last.servers_on, 0.0)
-        if not (cost > 0).any():
+        power = np.where(can, on_w * last.servers_on, 0.0)
+        cost = np.where(closed, 0.0, power)
+        if not (cost > 0).any() or cost.max() < share * power.sum():
             break
         closed[int(np.argmax(cost))] = True
         count = np.where(closed, 0, problem.node_count).astype(problem.node_count.dtype)
