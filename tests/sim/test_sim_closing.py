@@ -189,3 +189,68 @@ def test_capacity_bound_without_capacity_is_zero(problem: CompiledProblem) -> No
     # nobody can carry 10^6 requests/s: no step serves everything, the bound says 0
     q = at_rates(problem, problem.demand_rate_per_s * 5e4)
     assert capacity_lower_bound_w(q, q.demand_rate_per_s, step_s=300.0, integer_s=0.0) == 0.0
+
+
+def test_the_most_wasteful_nodes_make_up_half_the_idle_power() -> None:
+    from types import SimpleNamespace
+
+    from slimplace.sim.policies.common import _most_wasteful
+
+    # four nodes, one candidate each at 1 request/s of 0.07 s: 0.1 server at rho 0.7
+    p = SimpleNamespace(
+        cand_demand=np.arange(4),
+        cand_node=np.arange(4),
+        cand_service_s=np.full(4, 0.07),
+        demand_rate_per_s=np.ones(4),
+        n_nodes=4,
+        max_utilisation=0.7,
+    )
+    plan = Plan(np.ones(4), np.array([1, 1, 1, 1]), "toy")
+    open_ = np.ones(4, dtype=bool)
+    # idle power: on_w x (1 - 0.1) = 3.6, 2.7, 1.8, 0.9 of 9: the first two make up half
+    picked = _most_wasteful(p, plan, np.array([4.0, 3.0, 2.0, 1.0]), open_)
+    assert picked.tolist() == [True, True, False, False]
+    # one large server holding most of the idle power: it alone
+    picked = _most_wasteful(p, plan, np.array([281.3, 2.3, 2.3, 2.3]), open_)
+    assert picked.tolist() == [True, False, False, False]
+    # a node closed already (or not open) is never picked; none open: nothing
+    open_[0] = False
+    assert _most_wasteful(p, plan, np.array([281.3, 2.3, 2.3, 2.3]), open_).tolist() == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert not _most_wasteful(p, plan, np.zeros(4), open_).any()
+
+
+def test_periodic_keeps_the_peak_plan_when_a_level_plan_costs_more(
+    problem: CompiledProblem,
+) -> None:
+    from slimplace.sim import PeriodicPolicy, StaticPolicy, build_workload, simulate
+
+    @dataclass
+    class PeakIsBest:
+        """The T4 plan for the peak (20/s), the A100 plan below it: a heuristic whose
+        plan for less load costs more."""
+
+        def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
+            x = np.zeros(problem.n_candidates)
+            peak = problem.demand_rate_per_s[0] >= 20.0 - 1e-9
+            node = METRO if peak else DC
+            c = np.flatnonzero(problem.cand_node == node)
+            x[c[np.argmin(problem.cand_service_s[c])]] = 1.0
+            on = np.where(np.arange(problem.n_nodes) == node, 1, 0)
+            on = np.where(problem.node_always_on, problem.node_count, on)
+            return Plan(x, on.astype(np.int64), "peak-is-best")
+
+    n, step = 48, 1800.0
+    wl = build_workload(problem, override="diurnal", seed=0, aligned=True).scaled_to_peak(n, step)
+    kw = {"horizon_s": n * step, "step_s": step, "workload": wl}
+    solver = PeakIsBest()
+    periodic = simulate(problem, PeriodicPolicy(solver=solver, headroom=0.0), **kw).summary
+    static = simulate(problem, StaticPolicy(solver=solver), **kw).summary
+    # every level plan (A100) costs more than the peak plan (T4) at its load: the T4 stays
+    assert periodic.wake_ups == 0 and periodic.moves == 0
+    assert periodic.plan_energy_j == pytest.approx(static.plan_energy_j, rel=1e-9)
+    assert periodic.policy_report["placement_solves"] >= 2
