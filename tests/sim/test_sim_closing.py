@@ -4,6 +4,7 @@ or an owned T4 (60.1 W on, slow) can serve."""
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -197,7 +198,7 @@ def test_the_most_wasteful_nodes_make_up_half_the_idle_power() -> None:
     from slimplace.sim.policies.common import _most_wasteful
 
     # four nodes, one candidate each at 1 request/s of 0.07 s: 0.1 server at rho 0.7
-    p = SimpleNamespace(
+    p: Any = SimpleNamespace(
         cand_demand=np.arange(4),
         cand_node=np.arange(4),
         cand_service_s=np.full(4, 0.07),
@@ -246,10 +247,17 @@ def test_periodic_keeps_the_peak_plan_when_a_level_plan_costs_more(
 
     n, step = 48, 1800.0
     wl = build_workload(problem, override="diurnal", seed=0, aligned=True).scaled_to_peak(n, step)
-    kw = {"horizon_s": n * step, "step_s": step, "workload": wl}
     solver = PeakIsBest()
-    periodic = simulate(problem, PeriodicPolicy(solver=solver, headroom=0.0), **kw).summary
-    static = simulate(problem, StaticPolicy(solver=solver), **kw).summary
+    periodic = simulate(
+        problem,
+        PeriodicPolicy(solver=solver, headroom=0.0),
+        horizon_s=n * step,
+        step_s=step,
+        workload=wl,
+    ).summary
+    static = simulate(
+        problem, StaticPolicy(solver=solver), horizon_s=n * step, step_s=step, workload=wl
+    ).summary
     # every level plan (A100) costs more than the peak plan (T4) at its load: the T4 stays
     assert periodic.wake_ups == 0 and periodic.moves == 0
     assert periodic.plan_energy_j == pytest.approx(static.plan_energy_j, rel=1e-9)
