@@ -15,7 +15,8 @@ stronger reference); ``seconds`` is the time of that call (for ``hindsight``, it
 included). The JSON (issue 15)::
 
     {"fixed_kwh": F, "hindsight_energy_kwh": H, "hindsight_plan_energy_kwh": Hp,
-     "plan_energy_lower_bound_kwh": L, "notes": [...],
+     "plan_energy_lower_bound_kwh": L, "uncoupled_lower_bound_kwh": U,
+     "max_saving_vs_static_peak_pct": C, "notes": [...],
      "policies": {NAME: {"energy_kwh", "plan_energy_kwh", "slo_attainment",
                          "mean_accuracy", "switches", "wakeups", "seconds", "regret_pct",
                          "regret_total_pct", "saving_vs_static_peak_pct", "report"}}}
@@ -23,7 +24,10 @@ included). The JSON (issue 15)::
 ``regret_pct`` is the plan-dependent energy above hindsight's, in percent;
 ``regret_total_pct`` the same on total energy; ``saving_vs_static_peak_pct`` the
 plan-dependent energy saved against ``static-peak``; ``L`` the proven lower bound of
-:func:`slimplace.sim.bounds.plan_energy_lower_bound` (any policy serving every request).
+:func:`slimplace.sim.bounds.plan_energy_lower_bound` (any policy serving every request;
+per step the larger of the capacitated bound and ``U``'s per-request floor plus
+facility location) and ``C = 100 (1 - L / E_static-peak)`` the proven ceiling on any
+saving.
 """
 
 from __future__ import annotations
