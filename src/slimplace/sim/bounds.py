@@ -302,9 +302,15 @@ def server_static_lower_bound_j(
 
 
 def _capacity_applies(p: CompiledProblem) -> bool:
-    """Whether a node's load is ``sum r x s`` with ``s`` the candidate's service time (not
-    for generation candidates, whose decode batch shares a server's time)."""
-    return not bool((np.asarray(p.cand_decode_batch) > 1).any())
+    """Whether the capacitated bound's prices hold: a node's load is ``sum r x s`` with
+    ``s`` the candidate's service time and its power the node's profile (not with
+    generation candidates, whose decode batch shares a server's time and scales busy
+    power, nor with power modes, whose idle power and slope differ from the profile's)."""
+    if p.mode_names:
+        return False
+    if bool((np.asarray(p.cand_decode_batch) > 1).any()):
+        return False
+    return not bool((np.asarray(p.cand_power_factor) != 1.0).any())
 
 
 def capacity_lower_bound_w(
