@@ -80,8 +80,9 @@ excluded, as above) and the least service time over d's candidates at v (taking 
 least is a relaxation). Term 4 (radio, >= 0) is left out. Its value does not fall when
 rates rise (a plan for more load is feasible at less, at no more cost), so it is solved
 once per *level*: each step's rates rounded down to a grid of ``levels`` steps of each
-demand's peak (at most ``levels + 1`` problems when the demands move in step), and HiGHS's
-dual bound for it is taken (valid whenever HiGHS stops). Each step counts the larger of
+demand's peak (at most ``levels + 1`` problems when the demands move in step), and the
+optimum of its linear relaxation is taken (deterministic; HiGHS's dual bound with ``y``
+binary on request, valid whenever HiGHS stops). Each step counts the larger of
 this and the sum of the two bounds above.
 """
 
@@ -156,7 +157,7 @@ def plan_energy_lower_bound(
     n_steps: int,
     step_s: float,
     levels: int = 20,
-    integer_s: float = 2.0,
+    integer_s: float = 0.0,
 ) -> float:
     """The module's bound (J) over the first ``n_steps`` steps of ``workload``, with the
     device radio counted: every step, each demand's requests times the least energy one
@@ -165,7 +166,8 @@ def plan_energy_lower_bound(
     plan avoids when that is counted as fixed (``accounting.unavoidable_radio_at``); plus
     the servers' static part, :func:`server_static_lower_bound_j`; or, where larger, the
     capacitated bound :func:`capacity_lower_bound_w` at the step's rates rounded down to
-    ``levels`` (``levels=0``: not used; ``integer_s`` each). Demands without candidates
+    ``levels`` (``levels=0``: not used; its linear relaxation, or with ``integer_s`` > 0 also
+    HiGHS's dual bound with binary ``y`` within that many seconds). Demands without candidates
     count 0."""
     return float(
         plan_energy_lower_bound_steps(
@@ -182,7 +184,7 @@ def plan_energy_lower_bound_steps(
     n_steps: int,
     step_s: float,
     levels: int = 20,
-    integer_s: float = 2.0,
+    integer_s: float = 0.0,
     max_levels: int = 64,
 ) -> FloatArray:
     """:func:`plan_energy_lower_bound` per step, as average power (W): the larger of the
@@ -206,7 +208,7 @@ def lower_bound_parts_w(
     n_steps: int,
     step_s: float,
     levels: int = 20,
-    integer_s: float = 2.0,
+    integer_s: float = 0.0,
     max_levels: int = 64,
 ) -> tuple[FloatArray, FloatArray]:
     """Per step (W): the per-request floor plus the servers' facility-location bound, and
@@ -314,12 +316,13 @@ def _capacity_applies(p: CompiledProblem) -> bool:
 
 
 def capacity_lower_bound_w(
-    problem: CompiledProblem, rate_per_s: FloatArray, *, step_s: float, integer_s: float = 2.0
+    problem: CompiledProblem, rate_per_s: FloatArray, *, step_s: float, integer_s: float = 0.0
 ) -> float:
     """The capacitated facility-location bound of the module docstring at ``rate_per_s``
     (W; the servers' static power, compute and network of any step that serves every
-    request at these rates): HiGHS's dual bound with ``y`` binary after at most
-    ``integer_s`` seconds (``integer_s=0``: the linear relaxation's optimum). 0 when the
+    request at these rates): the optimum of its linear relaxation (``y`` in [0, 1]) or,
+    with ``integer_s`` > 0, the larger of it and HiGHS's dual bound with ``y`` binary after
+    at most ``integer_s`` seconds (which depends on the machine's speed). 0 when the
     problem is infeasible (no such step exists) or HiGHS proves nothing."""
     import highspy
     import scipy.sparse as sp
@@ -423,25 +426,29 @@ def capacity_lower_bound_w(
     lp.a_matrix_.start_ = m.indptr
     lp.a_matrix_.index_ = m.indices
     lp.a_matrix_.value_ = m.data
-    if integer_s > 0:
-        kinds = [highspy.HighsVarType.kContinuous] * n_cols
-        for j in col_y:
-            kinds[int(j)] = highspy.HighsVarType.kInteger
-        lp.integrality_ = kinds
     h = quiet_highs()
-    if integer_s > 0:
-        h.setOptionValue("time_limit", float(integer_s))
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
         return 0.0
-    if integer_s > 0:
+    value = 0.0
+    if status == highspy.HighsModelStatus.kOptimal:
+        # never report more than the LP's optimum (a margin for HiGHS's tolerances)
+        value = max(float(h.getInfo().objective_function_value) * (1 - 1e-6), 0.0)
+    if integer_s > 0:  # y binary: HiGHS's dual bound is valid whenever it stops
+        kinds = [highspy.HighsVarType.kContinuous] * n_cols
+        for j in col_y:
+            kinds[int(j)] = highspy.HighsVarType.kInteger
+        lp.integrality_ = kinds
+        h = quiet_highs()
+        h.setOptionValue("time_limit", float(integer_s))
+        h.passModel(lp)
+        h.run()
         bound = float(h.getInfo().mip_dual_bound)
-        return max(bound * (1 - 1e-9), 0.0) if np.isfinite(bound) else 0.0
-    if status != highspy.HighsModelStatus.kOptimal:
-        return 0.0
-    return max(float(h.getInfo().objective_function_value) * (1 - 1e-9), 0.0)
+        if np.isfinite(bound):
+            value = max(value, bound * (1 - 1e-6))
+    return value
 
 
 def _needs_server(p: CompiledProblem, can_switch: BoolArray) -> BoolArray:
