@@ -56,9 +56,16 @@ from slimplace.optim.arcs import arc_capacity_bps
 from slimplace.optim.colgen import RC_TOL, Restricted, initial_columns, reduced_costs, restrict
 from slimplace.optim.costs import CostModel, controllable_gap
 from slimplace.optim.extract import extract_plan, start_columns, start_vector
-from slimplace.optim.formulation import CONTINUOUS, INTEGER, Formulation, build_formulation
+from slimplace.optim.formulation import (
+    CONTINUOUS,
+    INTEGER,
+    Formulation,
+    build_formulation,
+    link_pairs,
+    link_rows,
+)
 from slimplace.optim.greedy import GreedySolver
-from slimplace.optim.highs import HighsResult, HighsSession, Termination
+from slimplace.optim.highs import AT_LOWER, BASIC, HighsResult, HighsSession, Termination
 from slimplace.optim.link_pricing import missing_link_duals
 from slimplace.optim.lp import HighsOptions, strengthened_lp
 from slimplace.optim.routing_heuristic import route_plan
@@ -92,6 +99,9 @@ COLGEN_START_PER_DEMAND = 4
 COLGEN_ADD_PER_DEMAND = 4
 #: Share of the time limit that column generation may take (the rest is the MIP's).
 COLGEN_TIME_SHARE = 0.5
+#: Candidates per demand of least reduced cost that the MIP after column generation
+#: searches (with those the last LP uses and the warm start's).
+MIP_PER_DEMAND = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -395,25 +405,28 @@ class RoutingMilpSolver(HighsOptions):
             cands = np.union1d(cands, np.flatnonzero(warm.x))
         bound: float | None = None
         last: tuple[Restricted, RoutingFormulation, HighsSession] | None = None
+        basis: _KeyedBasis | None = None
+        last_rc: FloatArray | None = None
+        last_x: FloatArray | None = None
         rounds = 0
         while True:
             rounds += 1
             began = time.perf_counter()
             r = restrict(problem, model, cands)
             rf = routing_formulation(r.problem, r.model, scope)
-            strong = strengthened_lp(
-                r.problem, rf.f, deadline=deadline, threads=self.threads, seed=seed
-            )
-            session, lp = strong.session, strong.result
-            if lp.values is not None and rf.cuts.shape[0]:
-                _add(session, rf, np.arange(rf.cuts.shape[0]))
-                lp = session.solve(time_limit_s=deadline - time.perf_counter())
+            session, link_keys = _restricted_session(r, rf, self.threads, seed)
+            keys = _basis_keys(r, rf, scope, link_keys)
+            if basis is not None:
+                basis.apply(session, keys)
+            lp = session.solve(time_limit_s=deadline - time.perf_counter())
             if lp.termination is Termination.INFEASIBLE and last is None and warm is None:
                 return _infeasible(problem, t0)
             if lp.values is None or lp.objective is None:
                 break  # out of time: the last round solved keeps the bound
             last = (r, rf, session)
-            rc = pricing(problem, whole, scope, r, rf, session, lp, strong.link_keys)
+            basis = _KeyedBasis.of(session, keys)
+            rc = pricing(problem, whole, scope, r, rf, session, lp, link_keys)
+            last_rc, last_x = rc, lp.values[rf.f.cols["x"]]
             outside = np.ones(problem.n_candidates, dtype=bool)
             outside[r.cands] = False
             tol = RC_TOL * max(1.0, float(np.abs(whole.cand_cost).max(initial=1.0)))
@@ -444,6 +457,17 @@ class RoutingMilpSolver(HighsOptions):
                 return _infeasible(problem, t0, "no LP solved in time")
             return replace(warm, method="milp", status=Status.TIME_LIMIT)
         r, rf, session = last
+        # the MIP searches the candidates the last LP uses, the warm start's and the
+        # cheapest few per demand by reduced cost (a smaller MIP finds better plans in
+        # the time left than one over every generated column)
+        assert last_rc is not None and last_x is not None
+        keep = r.cands[last_x > 1e-9]
+        keep = np.union1d(keep, top_per_demand(problem, r.cands, last_rc[r.cands], MIP_PER_DEMAND))
+        if warm is not None:
+            keep = np.union1d(keep, np.flatnonzero(warm.x))
+        r = restrict(problem, model, keep)
+        rf = routing_formulation(r.problem, r.model, scope)
+        session, _ = _restricted_session(r, rf, self.threads, seed)
         warm_r = None if warm is None else replace(warm, x=warm.x[r.cands])
         plan = self._mip(r.problem, rf, r.model, session, bound, warm_r, t0, deadline, whole=False)
         x = np.zeros(problem.n_candidates)
@@ -479,6 +503,110 @@ class RoutingMilpSolver(HighsOptions):
             start_cols=cols,
         )
         return _plan(p, rf, model, out, bound, warm_p, self.mip_gap, t0, whole=whole)
+
+
+def _restricted_session(
+    r: Restricted, rf: RoutingFormulation, threads: int | None, seed: int
+) -> tuple[HighsSession, IntArray]:
+    """The LP of a column-generation round: ``rf`` with every ``link`` row of its
+    candidates, then every cut row (the rows :func:`pricing` reads, in that order)."""
+    session = HighsSession(rf.f, threads=threads, seed=seed, relax=True)
+    keys = link_pairs(r.problem, rf.f) if "n" in rf.f.cols else np.zeros(0, dtype=np.int64)
+    if len(keys):
+        session.add_rows(link_rows(r.problem, rf.f, keys))
+    if rf.cuts.shape[0]:
+        _add(session, rf, np.arange(rf.cuts.shape[0]))
+    return session, keys
+
+
+#: Keys of the columns and rows of a restricted LP: per family, its slice and one
+#: integer per member that names it the same way in every round.
+_Keys = tuple[dict[str, tuple[slice, IntArray]], dict[str, tuple[slice, IntArray]]]
+
+
+def _index_key(index: tuple[IntArray, ...]) -> IntArray:
+    key = np.asarray(index[0], dtype=np.int64)
+    for more in index[1:]:
+        key = key * (1 << 24) + np.asarray(more, dtype=np.int64)
+    return key
+
+
+def _basis_keys(
+    r: Restricted, rf: RoutingFormulation, scope: Flows, link_keys: IntArray
+) -> _Keys:
+    """Keys of the round's columns (x: the candidate in the whole problem; route: the
+    flow in the whole problem and the path rank) and rows (link: demand x node; cut:
+    demand x link; route: the flow)."""
+    f = rf.f
+    flow = np.searchsorted(scope.key, rf.flow_key)
+    cols: dict[str, tuple[slice, IntArray]] = {}
+    for name, sl in f.cols.items():
+        if name == "x":
+            cols[name] = (sl, r.cands)
+        elif name == "route":
+            cols[name] = (sl, flow[rf.rm.row_flow] * (1 << 20) + rf.rm.row_rank)
+        elif name in f.col_index:
+            cols[name] = (sl, _index_key(f.col_index[name]))
+    rows: dict[str, tuple[slice, IntArray]] = {}
+    for name, sl in f.rows.items():
+        if name == "route":
+            rows[name] = (sl, flow)
+        elif name in f.row_index:
+            rows[name] = (sl, _index_key(f.row_index[name]))
+    n0 = f.n_rows
+    rows["link"] = (slice(n0, n0 + len(link_keys)), link_keys)
+    n1 = n0 + len(link_keys)
+    rows["cut"] = (slice(n1, n1 + len(rf.cut_keys)), rf.cut_keys)
+    return cols, rows
+
+
+@dataclass(frozen=True, eq=False)
+class _KeyedBasis:
+    """The final basis of a round, per family (sorted keys, statuses): the next round
+    starts from it (its columns and rows are a superset: kept ones keep their status,
+    new columns start at their lower bound, new rows with their slack basic)."""
+
+    cols: dict[str, tuple[IntArray, IntArray]]
+    rows: dict[str, tuple[IntArray, IntArray]]
+
+    @classmethod
+    def of(cls, session: HighsSession, keys: _Keys) -> _KeyedBasis | None:
+        got = session.basis()
+        if got is None:
+            return None
+        out = []
+        for fams, status in zip(keys, got, strict=True):
+            keyed = {}
+            for name, (sl, key) in fams.items():
+                order = np.argsort(key, kind="stable")
+                keyed[name] = (key[order], status[sl][order])
+            out.append(keyed)
+        return cls(out[0], out[1])
+
+    def apply(self, session: HighsSession, keys: _Keys) -> None:
+        cols = _carry(self.cols, keys[0], session.f.n_cols, AT_LOWER)
+        rows = _carry(self.rows, keys[1], session.n_rows, BASIC)
+        if not session.set_basis(cols, rows):
+            log.debug("routing column generation: previous basis not usable")
+
+
+def _carry(
+    old: dict[str, tuple[IntArray, IntArray]],
+    fams: dict[str, tuple[slice, IntArray]],
+    n: int,
+    default: int,
+) -> IntArray:
+    status = np.full(n, default, dtype=np.int64)
+    for name, (sl, key) in fams.items():
+        if name not in old or len(key) == 0 or len(old[name][0]) == 0:
+            continue
+        old_key, old_status = old[name]
+        pos = np.minimum(np.searchsorted(old_key, key), len(old_key) - 1)
+        hit = old_key[pos] == key
+        block = status[sl]
+        block[hit] = old_status[pos[hit]]
+        status[sl] = block
+    return status
 
 
 def _infeasible(p: CompiledProblem, t0: float, reason: str | None = None) -> Plan:
