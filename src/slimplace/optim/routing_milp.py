@@ -34,11 +34,34 @@ round, the most violated first (as the ``link`` rows of
 :func:`slimplace.optim.lp.strengthened_lp`).
 
 The number of paths per flow is at most ``k`` (``settings.k_paths``), so every path
-column is in the model: for the k of the docs (3 to 5) there is nothing to price. The
-candidates are all of them up to :data:`ALL_CANDIDATES_MAX`; above it the model keeps a
-shortlist per demand (the cheapest by :class:`~slimplace.optim.search_state.SearchState`
-and the warm start's), and its bound then holds for the shortlist only: the plan is
-reported without a bound.
+column of a flow in the model is there: for the k of the docs (3 to 5) there is nothing
+to price. Below :data:`COLGEN_MIN_CANDIDATES` candidates the model holds them all and
+its MIP bound is the bound. From there on, **column generation over the candidates**
+(as :mod:`slimplace.optim.colgen` does for the placement): the LP is solved over a
+restricted set R (the cheapest few per demand and the warm start's) with every
+``link`` row and every ``cut`` row of R's flows, and the big-M of the ``bw`` rows and
+the ``o`` columns of the whole problem, so that it is the whole LP with columns left
+out. Its duals, extended to the rows R lacks, price every candidate:
+
+    rc_c = rc_c(placement rows, :func:`slimplace.optim.colgen.reduced_costs` and
+           :func:`~slimplace.optim.link_pricing.missing_link_duals`) + y_route[f(c)]
+
+(``x_c`` has -1 in its flow's ``route`` row). A flow with no candidate in R has no
+``route`` row: its dual is taken as the least reduced cost of its path columns without
+it, ``min_p (cost_fp - sum_e load_fpe y_bw[e] / M_e - sum_l y_cut[d, l])``, the largest
+value that keeps every path column's reduced cost non-negative; missing ``cut`` rows
+get dual 0 (the LP's solution meets them: their flows carry nothing). The extended
+duals are then feasible for every column but the candidates left out, and
+
+    LB = LP(R) + sum_d min(0, min_{c of d not in R} rc_c)
+
+bounds the whole LP, hence every plan (Lübbecke & Desrosiers, "Selected topics in
+column generation", Oper. Res. 53(6), 2005, sec. 2.1; each demand's shares sum to 1).
+Candidates that price out join R, round after round (the next LP starts from the last
+one's basis), for :data:`COLGEN_TIME_SHARE` of the time at most; then the MIP runs over
+the candidates the last LP uses, the warm start's and the :data:`MIP_PER_DEMAND`
+cheapest per demand by reduced cost. That MIP's own bound holds for its candidates
+only: the plan's bound is LB.
 """
 
 from __future__ import annotations
@@ -472,7 +495,11 @@ class RoutingMilpSolver(HighsOptions):
         plan = self._mip(r.problem, rf, r.model, session, bound, warm_r, t0, deadline, whole=False)
         x = np.zeros(problem.n_candidates)
         x[r.cands] = plan.x
-        info = {**plan.info, "colgen_rounds": float(rounds), "candidates_in_model": float(len(r.cands))}
+        info = {
+            **plan.info,
+            "colgen_rounds": float(rounds),
+            "candidates_in_model": float(len(r.cands)),
+        }
         return replace(plan, x=x, info=info)
 
     def _mip(
@@ -531,9 +558,7 @@ def _index_key(index: tuple[IntArray, ...]) -> IntArray:
     return key
 
 
-def _basis_keys(
-    r: Restricted, rf: RoutingFormulation, scope: Flows, link_keys: IntArray
-) -> _Keys:
+def _basis_keys(r: Restricted, rf: RoutingFormulation, scope: Flows, link_keys: IntArray) -> _Keys:
     """Keys of the round's columns (x: the candidate in the whole problem; route: the
     flow in the whole problem and the path rank) and rows (link: demand x node; cut:
     demand x link; route: the flow)."""
