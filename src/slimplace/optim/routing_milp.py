@@ -98,7 +98,7 @@ from slimplace.placement.registry import Solver, reconfigured
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.paths import FlowRoutes
-from slimplace.problem.routing import plan_arc_loads_bps, shortest_routes
+from slimplace.problem.routing import flow_slack_s, plan_arc_loads_bps, shortest_routes
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,8 @@ class Flows:
     away: IntArray
     cand_flow: IntArray
     rm: RoutingModel
+    #: each flow's SLO slack (:func:`~slimplace.problem.routing.flow_slack_s`)
+    slack_s: FloatArray
 
     @property
     def worst_bps(self) -> FloatArray:
@@ -165,16 +167,23 @@ class Flows:
         return np.asarray(crossed[self.rm.sleepable[crossed]], dtype=np.int64)
 
 
-def problem_flows(problem: CompiledProblem, model: CostModel) -> Flows:
-    """The flows of ``problem``'s candidates and their routing model."""
+def problem_flows(problem: CompiledProblem, model: CostModel, scope: Flows | None = None) -> Flows:
+    """The flows of ``problem``'s candidates and their routing model (``scope``: the
+    flows of the whole problem when ``problem`` holds some of its candidates: a path's
+    admissibility is then the whole problem's, every variant of the flow counted)."""
     p = problem
     n = p.n_nodes
     src = p.demand_source[p.cand_demand]
     away = np.flatnonzero(p.cand_node != src)
     key = p.cand_demand[away] * n + p.cand_node[away]
     flow_key, cand_flow = np.unique(key, return_inverse=True)
-    rm = routing_model(p, model, flow_key // n, flow_key % n)
-    return Flows(flow_key.astype(np.int64), away.astype(np.int64), cand_flow, rm)
+    d, v = flow_key // n, flow_key % n
+    if scope is None:
+        slack = flow_slack_s(p, d, v)
+    else:
+        slack = scope.slack_s[np.searchsorted(scope.key, flow_key)]
+    rm = routing_model(p, model, d, v, slack_s=slack)
+    return Flows(flow_key.astype(np.int64), away.astype(np.int64), cand_flow, rm, slack)
 
 
 def routed_costs(model: CostModel, flows: Flows) -> CostModel:
@@ -195,7 +204,7 @@ def routing_formulation(
     columns are then the whole problem's, so that the restricted model is the whole
     one with columns left out (and its duals price the others)."""
     p = problem
-    fl = problem_flows(p, model)
+    fl = problem_flows(p, model, scope)
     flow_key, away, cand_flow, rm = fl.key, fl.away, fl.cand_flow, fl.rm
     f = build_formulation(p, routed_costs(model, fl), fixed_routes=False)
     scope = fl if scope is None else scope
