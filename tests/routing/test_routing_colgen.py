@@ -133,3 +133,26 @@ def test_colgen_bound_is_the_whole_lp_and_below_the_optimum_on_abilene(
     assert e.feasible
     assert e.power_w == pytest.approx(plan.objective, rel=1e-9)
     assert e.power_w >= best.objective - 1e-6
+
+
+def test_restricted_flows_keep_the_whole_problems_path_admissibility() -> None:
+    """A path is admissible when every variant of the flow meets the SLO over it: with
+    only the fastest variant of every (demand, node) in the model, the restricted flows
+    still open only the paths the whole problem does (their own candidates would open
+    more, and the MIP could route a flow on a path that breaks a slower variant's SLO)."""
+    p = _routed(ABILENE)
+    model = ObjectiveOptions().cost_model(p)
+    scope = problem_flows(p, model)
+    key = p.cand_demand * p.n_nodes + p.cand_node
+    order = np.lexsort((p.cand_latency_s, key))
+    first = np.r_[True, key[order][1:] != key[order][:-1]]
+    r = restrict(p, model, order[first])
+    own = problem_flows(r.problem, r.model)
+    kept = problem_flows(r.problem, r.model, scope)
+
+    def rows(fl: routing_milp.Flows) -> set[tuple[int, int]]:
+        flow = fl.key[fl.rm.row_flow]
+        return set(zip(flow.tolist(), fl.rm.row_rank.tolist(), strict=True))
+
+    assert rows(kept) == rows(scope)  # every flow of the whole problem is in r here
+    assert rows(own) > rows(scope)  # the fast variants alone would open more paths

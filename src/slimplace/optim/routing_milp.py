@@ -119,7 +119,7 @@ COLGEN_MIN_CANDIDATES = 20_000
 #: start's).
 COLGEN_START_PER_DEMAND = 4
 #: Candidates of each demand added per round at most (the most negative reduced costs).
-COLGEN_ADD_PER_DEMAND = 4
+COLGEN_ADD_PER_DEMAND = 8
 #: Share of the time limit that column generation may take (the rest is the MIP's).
 COLGEN_TIME_SHARE = 0.5
 #: Candidates per demand of least reduced cost that the MIP after column generation
