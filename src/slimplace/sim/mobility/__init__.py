@@ -14,6 +14,7 @@ from pathlib import Path
 from slimplace.sim.mobility.hook import MIGRATE, Mobility, MobilityCounters
 from slimplace.sim.mobility.movement import Attachment, Movement, RandomWaypoint, TraceMovement
 from slimplace.sim.mobility.network import AccessNetwork, MobilityError, build_access_network
+from slimplace.sim.mobility.roaming import ROAM, Roaming, build_roaming
 from slimplace.sim.mobility.trace import MobilityTrace, read_mobility_trace
 
 #: The name that selects the random waypoint model instead of a trace file.
@@ -46,9 +47,12 @@ def build_mobility(
     min_speed_m_s: float = 5.0,
     max_speed_m_s: float = 15.0,
     pause_s: float = 300.0,
+    roam: str = "all",
 ) -> Mobility:
     """The mobility hook of ``spec``: ``"random-waypoint"`` (speeds and pause apply) or
-    the path of a trace file (read, and checked, when the simulation starts)."""
+    the path of a trace file (read, and checked, when the simulation starts). ``roam``:
+    ``"all"`` compiles every mobile demand's candidates at every antenna
+    (:mod:`~slimplace.sim.mobility.roaming`), ``"home"`` keeps those of its home antenna."""
     movement: Movement
     if str(spec) == RANDOM_WAYPOINT:
         movement = RandomWaypoint(
@@ -59,12 +63,13 @@ def build_mobility(
         )
     else:
         movement = _LazyTrace(Path(spec), hysteresis)
-    return Mobility(movement, migrate=migrate, state_bytes=state_bytes)
+    return Mobility(movement, migrate=migrate, state_bytes=state_bytes, roam=roam)
 
 
 __all__ = [
     "MIGRATE",
     "RANDOM_WAYPOINT",
+    "ROAM",
     "AccessNetwork",
     "Attachment",
     "Mobility",
@@ -73,8 +78,10 @@ __all__ = [
     "MobilityTrace",
     "Movement",
     "RandomWaypoint",
+    "Roaming",
     "TraceMovement",
     "build_access_network",
     "build_mobility",
+    "build_roaming",
     "read_mobility_trace",
 ]

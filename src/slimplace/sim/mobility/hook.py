@@ -33,15 +33,21 @@ new load at ``rho_max``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from slimplace.arrays import IntArray
+from slimplace.arrays import BoolArray, IntArray
+from slimplace.placement.registry import Solver, takes_start
+from slimplace.plan import Plan
+from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.mobility.movement import Movement
 from slimplace.sim.mobility.network import AccessNetwork, MobilityError, build_access_network
+from slimplace.sim.mobility.roaming import ROAM, _segments, build_roaming
 from slimplace.sim.model import (
     F_BUDGET,
     F_COMPUTE,
@@ -53,7 +59,9 @@ from slimplace.sim.model import (
     I_KEY,
     SLO_TOL,
     StepModel,
+    build_step_model,
 )
+from slimplace.sim.policy import Policy
 from slimplace.sim.state import SimState
 
 log = logging.getLogger(__name__)
@@ -72,47 +80,119 @@ class MobilityCounters:
     migration_bytes: float = 0.0
     #: entry-steps of mobile demands with no candidate meeting the SLO from their antenna
     stranded: int = 0
+    #: candidates the roaming compile added (0 with ``roam="home"``)
+    roaming_candidates: int = 0
 
 
 class Mobility:
     """The engine hook (module docstring)."""
 
     def __init__(
-        self, movement: Movement, *, migrate: str = "slo", state_bytes: float = 0.0
+        self,
+        movement: Movement,
+        *,
+        migrate: str = "slo",
+        state_bytes: float = 0.0,
+        roam: str = "all",
     ) -> None:
+        if roam not in ROAM:
+            raise MobilityError(f"roam must be one of {', '.join(ROAM)}, not {roam!r}")
         if migrate not in MIGRATE:
             raise MobilityError(f"migrate must be one of {', '.join(MIGRATE)}, not {migrate!r}")
         if not (state_bytes >= 0 and math.isfinite(state_bytes)):
             raise MobilityError(f"state_bytes must be >= 0, not {state_bytes}")
         self.movement, self.migrate, self.state_bytes = movement, migrate, float(state_bytes)
+        self.roam = roam
         self.counters = MobilityCounters()
 
     # ------------------------------------------------------------------ set-up
-    def bind(self, model: StepModel, seed: int = 0) -> StepModel:
-        """The step model the engine should measure with (a copy this hook updates), the
-        movement started with ``seed``."""
-        p = model.problem
-        self.net: AccessNetwork = build_access_network(p)
-        if self.net.n_sources == 0:
+    def bind(
+        self, problem: CompiledProblem, seed: int = 0
+    ) -> tuple[CompiledProblem, StepModel]:
+        """The problem and step model the run should use, the movement started with
+        ``seed``: ``problem`` with the roaming candidates added (``roam="all"``,
+        :mod:`slimplace.sim.mobility.roaming`), whose network figures this hook keeps at
+        the sources' current antennas (in the problem the policies plan on, which is the
+        run's own copy, and in the step model the engine measures with)."""
+        base = build_access_network(problem)
+        if base.n_sources == 0:
             raise MobilityError(
-                f"scenario {p.scenario.name!r} has no mobile source (a traffic source "
+                f"scenario {problem.scenario.name!r} has no mobile source (a traffic source "
                 "attached by exactly one link): nothing can move"
             )
+        self.roaming = build_roaming(problem, base, self.roam)
+        p = self.roaming.problem
+        self.net: AccessNetwork = base.for_candidates(p, self.roaming.tag)
+        model = build_step_model(p)
         # a handover may leave a candidate's budget negative: the engine must check it
         self.model = replace(model, cand_f=model.cand_f.copy(), any_negative_budget=True)
         self.home_f = model.cand_f[self.net.mc_cand].copy()
+        self.net_e0 = np.array(p.cand_net_energy_j[self.net.mc_cand], dtype=np.float64)
+        self.at_rho_rest = p.cand_latency_s - p.cand_net_latency_s
+        self.slo_tol = p.demand_slo_s[p.cand_demand] * (1 + SLO_TOL)
+        self.net_now = p.cand_net_latency_s  # the problem's own (live) array
         self.movement.start(self.net, seed)
         self.access = self.net.home.copy()
-        self.at_rho_rest = p.cand_latency_s - p.cand_net_latency_s
-        self.net_now = p.cand_net_latency_s.copy()
         self.moved = np.zeros(0, dtype=np.int64)
-        self.counters = MobilityCounters(mobile_sources=self.net.n_sources)
-        return self.model
+        self.counters = MobilityCounters(
+            mobile_sources=self.net.n_sources, roaming_candidates=self.roaming.added
+        )
+        self._retarget(None, np.arange(self.net.n_sources))  # roaming ones: from their tag
+        return p, self.model
+
+    def wrap(self, policy: Policy) -> Policy:
+        """``policy`` with its placement solver planning over the candidates admissible at
+        the sources' current antennas (:class:`RoamingSolver`); unchanged when it has no
+        ``solver`` field."""
+        if dataclasses.is_dataclass(policy) and any(
+            f.name == "solver" for f in dataclasses.fields(policy)
+        ):
+            solver = policy.solver  # type: ignore[attr-defined]
+            if not isinstance(solver, RoamingSolver):
+                return dataclasses.replace(policy, solver=RoamingSolver(solver, self))  # type: ignore[type-var]
+        return policy
+
+    def adapt(self, decision: object) -> object:
+        """A :class:`~slimplace.plan.Plan` made for the problem before the roaming
+        candidates were added, over the run's problem (other decisions as they are)."""
+        orig = self.roaming.original
+        if isinstance(decision, Plan) and decision.x.shape == (len(orig),) and len(orig) != len(
+            self.net.problem.cand_demand
+        ):
+            x = np.zeros(self.net.problem.n_candidates)
+            x[orig] = decision.x
+            return replace(decision, x=x)
+        return decision
+
+    @property
+    def access_key(self) -> bytes:
+        """The current antenna of every mobile source, as bytes (a plan's cache key)."""
+        return self.access.tobytes()
+
+    def admissible_now(self) -> BoolArray:
+        """Per candidate of the run's problem: whether it meets its SLO at ``rho_max`` from
+        the current attachment (every demand keeps at least its fastest candidate)."""
+        p = self.net.problem
+        ok = self.at_rho_rest + self.net_now <= self.slo_tol
+        if ok.all():
+            return ok
+        per = np.add.reduceat(ok.astype(np.int64), p.demand_ptr[:-1]) if len(ok) else ok
+        empty = np.flatnonzero((per == 0) & (np.diff(p.demand_ptr) > 0))
+        if len(empty):
+            lat = self.at_rho_rest + self.net_now
+            cand = _segments(p.demand_ptr[empty], p.demand_ptr[empty + 1])
+            seg = np.repeat(np.arange(len(empty)), np.diff(p.demand_ptr)[empty])
+            order = np.lexsort((lat[cand], seg))
+            first = order[np.searchsorted(seg[order], np.arange(len(empty)))]
+            ok = ok.copy()
+            ok[cand[first]] = True
+        return ok
 
     # ------------------------------------------------------------------ handover
     def observe(self, state: SimState, time_s: float) -> None:
         """Attach every source where the movement puts it at ``time_s``; update the
-        candidates of those that handed over, in the model and in the plan's entries."""
+        candidates of those that handed over, in the model, the run's problem and the
+        plan's entries."""
         new = np.asarray(self.movement.access(time_s), dtype=np.int64)
         moved = np.flatnonzero(new != self.access)
         self.moved = moved
@@ -120,6 +200,9 @@ class Mobility:
             return
         self.counters.handovers += len(moved)
         self.access = new.copy()
+        self._retarget(state, moved)
+
+    def _retarget(self, state: SimState | None, moved: IntArray) -> None:
         net = self.net
         flag = np.zeros(net.n_sources, dtype=bool)
         flag[moved] = True
@@ -137,7 +220,12 @@ class Mobility:
         f[c, F_FIXED] = fixed
         f[c, F_BUDGET] = np.minimum(budget, 1e12)
         f[c, F_NEG] = (budget < 0).astype(np.float64)
-        self.net_now[c] = lat
+        p = net.problem  # the run's own copy (roaming.LIVE_FIELDS)
+        p.cand_net_latency_s[c] = lat
+        p.cand_latency_s[c] = self.at_rho_rest[c] + lat
+        p.cand_net_energy_j[c] = self.net_e0[sel] + d_energy
+        if state is None:
+            return
         changed = np.zeros(len(f), dtype=bool)
         changed[c] = True
         entries = np.flatnonzero(changed[state.e_cand])
@@ -153,8 +241,7 @@ class Mobility:
         if len(ent) == 0:
             return
         cand = state.e_cand[ent]
-        slo = p.demand_slo_s[p.cand_demand[cand]] * (1 + SLO_TOL)
-        broken = self.at_rho_rest[cand] + self.net_now[cand] > slo
+        broken = self.at_rho_rest[cand] + self.net_now[cand] > self.slo_tol[cand]
         if self.migrate == "slo":
             need = broken
         else:
@@ -176,12 +263,10 @@ class Mobility:
         p = self.model.problem
         demand = state.e_demand[entries]
         lo, hi = p.demand_ptr[demand], p.demand_ptr[demand + 1]
-        count = hi - lo
-        seg = np.repeat(np.arange(len(entries)), count)
-        start = np.cumsum(count) - count
-        cand = lo[seg] + np.arange(int(count.sum())) - start[seg]
+        seg = np.repeat(np.arange(len(entries)), hi - lo)
+        cand = _segments(lo, hi)
         lat = self.at_rho_rest[cand] + self.net_now[cand]
-        ok = lat <= p.demand_slo_s[demand[seg]] * (1 + SLO_TOL)
+        ok = lat <= self.slo_tol[cand]
         same = p.cand_variant[cand] == p.cand_variant[state.e_cand[entries]][seg]
         on = state.target[p.cand_node[cand]] > 0
         order = np.lexsort((lat, ~on, ~same, ~ok, seg))
@@ -233,4 +318,50 @@ class Mobility:
             "migration_energy_j": c.migration_energy_j,
             "migration_bytes": c.migration_bytes,
             "stranded_entry_steps": float(c.stranded),
+            "roaming_candidates": float(c.roaming_candidates),
         }
+
+
+class RoamingSolver:
+    """A policy's placement solver, planning with the sources' current antennas.
+
+    Given the run's problem (any copy of it at other rates, objective or intensities:
+    the same candidate arrays), it solves the problem restricted to the candidates
+    admissible now (:meth:`Mobility.admissible_now`), whose network figures are those of
+    the current attachment, and returns the plan over all candidates. A warm-start plan
+    is passed on when it lies within the restriction (after a handover it may not).
+    Other problems go to the solver unchanged.
+    """
+
+    def __init__(self, inner: Solver, mobility: Mobility) -> None:
+        self.inner, self.mobility = inner, mobility
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def solve(self, problem: CompiledProblem, *, seed: int = 0, start: Plan | None = None) -> Plan:
+        """The inner solver's plan for the candidates admissible now (class docstring)."""
+        from slimplace.explain import restrict_candidates
+
+        warm = takes_start(self.inner)
+        own = self.mobility.net.problem
+        if problem.cand_demand is not own.cand_demand:
+            if warm and start is not None:
+                return self.inner.solve(problem, seed=seed, start=start)  # type: ignore[call-arg]
+            return self.inner.solve(problem, seed=seed)
+        keep = self.mobility.admissible_now()
+        cands = np.flatnonzero(keep)
+        sub = restrict_candidates(problem, keep)
+        sub_start = None
+        if warm and start is not None:
+            x = start.x[cands]
+            total = np.add.reduceat(x, sub.demand_ptr[:-1]) if len(x) else x
+            if len(x) and np.allclose(total, 1.0, atol=1e-6):
+                sub_start = dataclasses.replace(start, x=x)
+        if sub_start is not None:
+            plan = self.inner.solve(sub, seed=seed, start=sub_start)  # type: ignore[call-arg]
+        else:
+            plan = self.inner.solve(sub, seed=seed)
+        x_full = np.zeros(problem.n_candidates)
+        x_full[cands] = plan.x
+        return dataclasses.replace(plan, x=x_full)
