@@ -82,6 +82,9 @@ class MobilityCounters:
     stranded: int = 0
     #: candidates the roaming compile added (0 with ``roam="home"``)
     roaming_candidates: int = 0
+    #: mobile demands whose service the policy (a new plan or change) moved to another node
+    #: (their state is charged like a migration's; the engine charges the weights it loads)
+    policy_migrations: int = 0
 
 
 class Mobility:
@@ -192,7 +195,9 @@ class Mobility:
     def observe(self, state: SimState, time_s: float) -> None:
         """Attach every source where the movement puts it at ``time_s``; update the
         candidates of those that handed over, in the model, the run's problem and the
-        plan's entries."""
+        plan's entries. Also notes where each mobile demand is served before the policy
+        decides (a policy's move of it is a migration too, :meth:`after_decision`)."""
+        self._note_serving(state)
         new = np.asarray(self.movement.access(time_s), dtype=np.int64)
         moved = np.flatnonzero(new != self.access)
         self.moved = moved
@@ -232,8 +237,47 @@ class Mobility:
         state.ef[entries] = f[state.e_cand[entries]]
 
     # ------------------------------------------------------------------ migration
+    def _note_serving(self, state: SimState) -> None:
+        """Per demand, the node of its largest-share entry (-1: none, or not mobile)."""
+        p = self.model.problem
+        self.serving = np.full(p.n_demands, -1, dtype=np.int64)
+        ent = np.flatnonzero(self.net.demand_mobile[state.e_demand])
+        if len(ent):
+            order = ent[np.lexsort((-state.e_share[ent], state.e_demand[ent]))]
+            demand = state.e_demand[order]
+            head = np.ones(len(order), dtype=bool)
+            head[1:] = demand[1:] != demand[:-1]
+            self.serving[demand[head]] = p.cand_node[state.e_cand[order[head]]]
+
+    def _charge_policy_moves(self, state: SimState) -> None:
+        """The service state of mobile demands the policy moved to another node (the
+        engine charges the weights it loads): ``state_bytes`` over the route, as
+        :meth:`_move` charges."""
+        serving = getattr(self, "serving", None)
+        if serving is None:
+            return
+        p = self.model.problem
+        ent = np.flatnonzero(self.net.demand_mobile[state.e_demand])
+        demand = state.e_demand[ent]
+        before, now = serving[demand], p.cand_node[state.e_cand[ent]]
+        src = p.demand_source[demand]
+        moved = (before >= 0) & (before != now) & (before != src) & (now != src)
+        if not moved.any():
+            return
+        ent, before, now = ent[moved], before[moved], now[moved]
+        bits = np.full(len(ent), 8.0 * self.state_bytes)
+        time_s, energy_j = self.net.transfer(before, now, bits)
+        state.charge_transfer(ent, now, energy_j, time_s)
+        _, first = np.unique(state.e_demand[ent], return_index=True)
+        c = self.counters
+        c.policy_migrations += len(first)
+        c.migration_energy_j += float(energy_j.sum())
+        c.migration_bytes += self.state_bytes * len(ent)
+
     def after_decision(self, state: SimState) -> None:
-        """Migrate the services the rule (``migrate``) moves; charge their transfers."""
+        """Charge the state of the mobile services the policy moved; migrate the services
+        the rule (``migrate``) moves and charge their transfers."""
+        self._charge_policy_moves(state)
         if self.migrate == "never":
             return
         p = self.model.problem
@@ -319,6 +363,7 @@ class Mobility:
             "migration_bytes": c.migration_bytes,
             "stranded_entry_steps": float(c.stranded),
             "roaming_candidates": float(c.roaming_candidates),
+            "policy_migrations": float(c.policy_migrations),
         }
 
 

@@ -225,6 +225,33 @@ def _keys(
     return np.column_stack([node, variant, mode_name, batch, cut]).astype(np.int64)
 
 
+def _first_of_each(values: IntArray) -> IntArray:
+    """Index of the first occurrence of every distinct value, in ascending value order."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    head = np.ones(len(v), dtype=bool)
+    head[1:] = v[1:] != v[:-1]
+    return order[head]
+
+
+def _member(values: IntArray, of: IntArray) -> np.ndarray:
+    """Whether each of ``values`` is in ``of`` (by sorting; no hashing)."""
+    ref = np.sort(of)
+    if len(ref) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ref, values), len(ref) - 1)
+    return ref[at] == values
+
+
+def _key_ids(keys: np.ndarray) -> IntArray:
+    """One integer per row of ``keys`` (equal rows, equal integers): mixed radix over the
+    columns' ranges (a sort-free ``np.unique(axis=0)``)."""
+    lo = keys.min(axis=0)
+    shifted = keys - lo
+    dims = tuple(int(v) + 1 for v in shifted.max(axis=0))
+    return np.ravel_multi_index(tuple(shifted.T), dims).astype(np.int64)
+
+
 def _mode_name_index(names: tuple[str, ...], mode: IntArray, table: dict[str, int]) -> IntArray:
     out = np.full(len(mode), -1, dtype=np.int64)
     used = np.flatnonzero(mode >= 0)
@@ -271,24 +298,19 @@ def _union(
             ),
         ]
     )
-    _, key_id = np.unique(keys, axis=0, return_inverse=True)
-    key_id = key_id.ravel()
+    key_id = _key_ids(keys)
     n_keys = int(key_id.max()) + 1 if len(key_id) else 1
     p_key, r_key = key_id[: p.n_candidates], key_id[p.n_candidates :]
     # one row per (signature, key): the union over antennas
-    _, first = np.unique(r_sig * n_keys + r_key, return_index=True)
-    u_row, u_sig, u_key = rows[first], r_sig[first], r_key[first]
-    u_ant = r_ant[first]
-    order = np.argsort(u_sig, kind="stable")
-    u_row, u_sig, u_key, u_ant = u_row[order], u_sig[order], u_key[order], u_ant[order]
+    first = _first_of_each(r_sig * n_keys + r_key)  # sorted by signature, then key
+    u_row, u_sig, u_key, u_ant = rows[first], r_sig[first], r_key[first], r_ant[first]
     n_sig = int(sig.max()) + 1
     lo = np.searchsorted(u_sig, np.arange(n_sig))
     hi = np.searchsorted(u_sig, np.arange(n_sig), side="right")
     mobile = np.flatnonzero(sig >= 0)
     pair = _segments(lo[sig[mobile]], hi[sig[mobile]])
     d = np.repeat(mobile, (hi - lo)[sig[mobile]])
-    have = np.unique(p.cand_demand.astype(np.int64) * n_keys + p_key)
-    new = ~np.isin(d * n_keys + u_key[pair], have)
+    new = ~_member(d * n_keys + u_key[pair], p.cand_demand.astype(np.int64) * n_keys + p_key)
     d, pair = d[new], pair[new]
     src_row = u_row[pair]
     node = q.cand_node[src_row]
