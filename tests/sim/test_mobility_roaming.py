@@ -4,6 +4,7 @@ and bad mobility files exit 2 naming file, row and column."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -51,7 +52,7 @@ def nodes_of(p: CompiledProblem, demand: int) -> set[str]:
 def route(p: CompiledProblem, names: list[str]) -> tuple[float, float, float]:
     """Sums along the named node path: latency (s), s/bit, J/bit (by hand, link by link)."""
     lat = spb = ebit = 0.0
-    for u, v in zip(names, names[1:], strict=False):
+    for u, v in itertools.pairwise(names):
         link = next(
             k
             for k in range(len(p.link_a))
@@ -86,9 +87,7 @@ def test_each_antenna_admits_only_its_own_box(problem: CompiledProblem) -> None:
 
 def run(p: CompiledProblem, roam: str, policy: str = "static-peak") -> Any:
     mob = build_mobility(TRACE, roam=roam, state_bytes=STATE_BYTES)
-    return simulate(
-        p, policy, horizon_s=HORIZON_S, step_s=STEP_S, mobility=mob, records="memory"
-    )
+    return simulate(p, policy, horizon_s=HORIZON_S, step_s=STEP_S, mobility=mob, records="memory")
 
 
 def test_handover_a_to_b_is_served_via_b_and_the_migration_costs_weights_and_state(
@@ -212,9 +211,7 @@ def test_cli_reports_roaming_candidates(tmp_path: Path) -> None:
     shutil.copy(TRACE, tmp_path / "trace.csv")
     out = tmp_path / "run"
     args = ["simulate", str(scenario), "-p", "static", "--horizon", "1h", "--step", "5min"]
-    r = CliRunner().invoke(
-        app, [*args, "--out", str(out), "--no-plots", "--mobility", "trace.csv"]
-    )
+    r = CliRunner().invoke(app, [*args, "--out", str(out), "--no-plots", "--mobility", "trace.csv"])
     assert r.exit_code == 0, r.output
     mob = json.loads((out / "summary.json").read_text())["mobility"]
     assert mob["stranded_entry_steps"] == 0 and mob["roaming_candidates"] > 0

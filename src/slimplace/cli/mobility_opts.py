@@ -80,6 +80,14 @@ def mobility_table(figures: dict[str, float]) -> Table:
     table.add_row("handovers", f"{figures.get('handovers', 0):,.0f}")
     table.add_row("migrations", f"{figures.get('migrations', 0):,.0f}")
     table.add_row(
+        "mobile services the policy moved (state charged)",
+        f"{figures.get('policy_migrations', 0):,.0f}",
+    )
+    table.add_row(
+        "roaming candidates (served via other antennas)",
+        f"{figures.get('roaming_candidates', 0):,.0f}",
+    )
+    table.add_row(
         "migration energy",
         f"{figures.get('migration_energy_j', 0):,.4g} J "
         f"({figures.get('migration_bytes', 0) / 1e6:,.4g} MB moved)",

@@ -109,9 +109,7 @@ class Mobility:
         self.counters = MobilityCounters()
 
     # ------------------------------------------------------------------ set-up
-    def bind(
-        self, problem: CompiledProblem, seed: int = 0
-    ) -> tuple[CompiledProblem, StepModel]:
+    def bind(self, problem: CompiledProblem, seed: int = 0) -> tuple[CompiledProblem, StepModel]:
         """The problem and step model the run should use, the movement started with
         ``seed``: ``problem`` with the roaming candidates added (``roam="all"``,
         :mod:`slimplace.sim.mobility.roaming`), whose network figures this hook keeps at
@@ -150,17 +148,19 @@ class Mobility:
         if dataclasses.is_dataclass(policy) and any(
             f.name == "solver" for f in dataclasses.fields(policy)
         ):
-            solver = policy.solver  # type: ignore[attr-defined]
+            solver = policy.solver
             if not isinstance(solver, RoamingSolver):
-                return dataclasses.replace(policy, solver=RoamingSolver(solver, self))  # type: ignore[type-var]
+                return dataclasses.replace(policy, solver=RoamingSolver(solver, self))
         return policy
 
     def adapt(self, decision: object) -> object:
         """A :class:`~slimplace.plan.Plan` made for the problem before the roaming
         candidates were added, over the run's problem (other decisions as they are)."""
         orig = self.roaming.original
-        if isinstance(decision, Plan) and decision.x.shape == (len(orig),) and len(orig) != len(
-            self.net.problem.cand_demand
+        if (
+            isinstance(decision, Plan)
+            and decision.x.shape == (len(orig),)
+            and len(orig) != len(self.net.problem.cand_demand)
         ):
             x = np.zeros(self.net.problem.n_candidates)
             x[orig] = decision.x
@@ -301,7 +301,7 @@ class Mobility:
         if go.any():
             self._move(state, entries[go], target[go])
 
-    def _best(self, state: SimState, entries: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    def _best(self, state: SimState, entries: IntArray) -> tuple[IntArray, IntArray, BoolArray]:
         """Each entry's best candidate of its demand (module docstring) and whether it
         meets the SLO."""
         p = self.model.problem

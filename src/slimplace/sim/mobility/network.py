@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,9 @@ class AccessNetwork:
         e.g. with roaming candidates added), each compiled for antenna ``tag`` (-1: not a
         mobile candidate)."""
         return dataclasses.replace(
-            self, problem=problem, **_mobile_candidates(problem, self.routes, tag, self.source_of_node)
+            self,
+            problem=problem,
+            **_mobile_candidates(problem, self.routes, tag, self.source_of_node),
         )
 
     def transfer(self, from_node: IntArray, to_node: IntArray, bits: FloatArray) -> tuple[
@@ -125,7 +128,7 @@ class AccessNetwork:
 
 def _mobile_candidates(
     p: CompiledProblem, routes: Routes, tag: IntArray, source_of_node: IntArray
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """The ``mc_*`` fields of the candidates with a tag (bits: the request, or a split's
     cut tensor, plus the response)."""
     sel = np.flatnonzero(tag >= 0)

@@ -39,7 +39,7 @@ import numpy as np
 
 from slimplace.arrays import IntArray
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.scenario.model import Application, Node, Scenario, Source
+from slimplace.scenario.model import Application, Scenario, Source
 from slimplace.sim.mobility.network import AccessNetwork, MobilityError
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,7 @@ def build_roaming(problem: CompiledProblem, net: AccessNetwork, roam: str = "all
     extended, tag, original, added = _union(p, q, sig, proto_sig, proto_ant, home_tag)
     seconds = time.perf_counter() - t0
     log.info(
-        "roaming: %d prototypes (%d signatures x %d antennas), %d candidates added to %d "
-        "(%.2fs)",
+        "roaming: %d prototypes (%d signatures x %d antennas), %d candidates added to %d (%.2fs)",
         int((proto_sig >= 0).sum()),
         len(reps),
         len(net.antenna_node),
@@ -160,8 +159,10 @@ def _prototype_scenario(
             antenna = sc.nodes[int(net.antenna_node[a])]
             vid = f"{PROTO_PREFIX}{s}~{a}"
             nodes.append(dataclasses.replace(node, id=vid, position=antenna.position))
-            ends = {"a": vid, "b": antenna.id} if link.a == node.id else {"a": antenna.id, "b": vid}
-            links.append(dataclasses.replace(link, **ends))
+            if link.a == node.id:
+                links.append(dataclasses.replace(link, a=vid, b=antenna.id))
+            else:
+                links.append(dataclasses.replace(link, a=antenna.id, b=vid))
             extra.setdefault(app, []).append(Source(vid, float(p.demand_rate_per_s[d])))
             by_app.setdefault(app, []).append((s, a))
     apps: list[Application] = []
@@ -176,7 +177,9 @@ def _prototype_scenario(
             proto_ant.append(a)
         count += len(more)
         apps.append(dataclasses.replace(application, sources=application.sources + tuple(more)))
-    scenario = dataclasses.replace(sc, nodes=tuple(nodes), links=tuple(links), applications=tuple(apps))
+    scenario = dataclasses.replace(
+        sc, nodes=tuple(nodes), links=tuple(links), applications=tuple(apps)
+    )
     is_proto = np.ones(count, dtype=bool)
     is_proto[q_orig] = False
     sig_of = np.full(count, -1, dtype=np.int64)
@@ -191,10 +194,11 @@ def _compile_matching(
 ) -> tuple[CompiledProblem, str]:
     """Compile the prototype scenario with the variant pruning that gives the original
     demands exactly the problem's candidates."""
-    from slimplace.problem.compile import compile_problem
+    from slimplace.problem.compile import VariantPruning, compile_problem
 
-    for variants in ("all", "pareto", "cheapest"):
-        q = compile_problem(scenario, variants=variants, strict=False)  # type: ignore[arg-type]
+    options: tuple[VariantPruning, ...] = ("all", "pareto", "cheapest")
+    for variants in options:
+        q = compile_problem(scenario, variants=variants, strict=False)
         rows = _segments(q.demand_ptr[q_orig], q.demand_ptr[q_orig + 1])
         if (
             len(rows) == p.n_candidates
@@ -332,7 +336,7 @@ def _union(
         sort = np.argsort(p_mode_key)
         want = node * width + q_mname[src_row]
         at = np.minimum(np.searchsorted(p_mode_key[sort], want), max(len(sort) - 1, 0))
-        found = (len(sort) > 0) & (p_mode_key[sort][at] == want) if len(sort) else np.zeros(len(d), bool)
+        found = (p_mode_key[sort][at] == want) if len(sort) else np.zeros(len(d), dtype=bool)
         keep &= (mode < 0) | found
         fields["cand_mode"] = np.where((mode >= 0) & found, sort[at] if len(sort) else -1, -1)
     if p.power_model:  # the device radio at this demand's rate, not the prototype's
