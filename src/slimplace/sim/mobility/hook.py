@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from slimplace.arrays import BoolArray, IntArray
+from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.placement.registry import Solver, takes_start
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
@@ -67,6 +67,8 @@ from slimplace.sim.state import SimState
 log = logging.getLogger(__name__)
 
 MIGRATE = ("slo", "follow", "never")
+#: Rounds of migration per step: movers whose targets fill up retry on the new loads.
+MOVE_ROUNDS = 4
 
 
 @dataclass
@@ -295,15 +297,56 @@ class Mobility:
             need = moved[src]
         if not need.any():
             return
-        entries, target, ok = self._best(state, ent[need])
-        self.counters.stranded += int(np.count_nonzero(~ok & broken[need]))
-        go = ok & (target != state.e_cand[entries])
-        if go.any():
-            self._move(state, entries[go], target[go])
+        todo, first = ent[need], True
+        for _ in range(MOVE_ROUNDS):  # movers that do not fit together retry on the new loads
+            entries, target, ok, fits = self._best(state, todo)
+            if first:
+                self.counters.stranded += int(np.count_nonzero(~ok & broken[need]))
+                first = False
+            go = ok & (target != state.e_cand[entries])
+            if not go.any():
+                return
+            entries, target, fits = entries[go], target[go], fits[go]
+            accept = ~fits | self._room_for(state, entries, target)
+            self._move(state, entries[accept], target[accept])
+            todo = entries[~accept]
+            if len(todo) == 0:
+                return
 
-    def _best(self, state: SimState, entries: IntArray) -> tuple[IntArray, IntArray, BoolArray]:
-        """Each entry's best candidate of its demand (module docstring) and whether it
-        meets the SLO."""
+    def _extra_load(self, state: SimState, entries: IntArray, cand: IntArray) -> FloatArray:
+        """Busy server-seconds per second each entry would add at ``cand``'s node."""
+        p = self.model.problem
+        load = state.e_flow[entries] * p.cand_service_s[cand]
+        here = p.cand_node[cand] == p.cand_node[state.e_cand[entries]]
+        return load - np.where(here, state.e_load[entries], 0.0)
+
+    def _capacity(self) -> FloatArray:
+        """Busy server-seconds per second each node carries at ``rho_max`` with every
+        server on (the hook wakes the servers a migration needs)."""
+        m = self.model
+        return m.node_count * m.max_utilisation
+
+    def _room_for(self, state: SimState, entries: IntArray, target: IntArray) -> BoolArray:
+        """Which of these moves fit together: per node, in entry order, while the added
+        load stays within the node's room."""
+        node = self.model.problem.cand_node[target]
+        extra = self._extra_load(state, entries, target)
+        order = np.argsort(node, kind="stable")
+        cum = np.cumsum(extra[order])
+        head = np.ones(len(order), dtype=bool)
+        head[1:] = node[order][1:] != node[order][:-1]
+        start = np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))
+        before = np.where(start > 0, cum[start - 1], 0.0)
+        room = self._capacity()[node[order]] - state.busy[node[order]]
+        ok = np.empty(len(order), dtype=bool)
+        ok[order] = cum - before <= room + 1e-12
+        return ok
+
+    def _best(
+        self, state: SimState, entries: IntArray
+    ) -> tuple[IntArray, IntArray, BoolArray, BoolArray]:
+        """Each entry's best candidate of its demand (module docstring), whether it meets
+        the SLO and whether its node has room for the entry's load."""
         p = self.model.problem
         demand = state.e_demand[entries]
         lo, hi = p.demand_ptr[demand], p.demand_ptr[demand + 1]
@@ -311,11 +354,16 @@ class Mobility:
         cand = _segments(lo, hi)
         lat = self.at_rho_rest[cand] + self.net_now[cand]
         ok = lat <= self.slo_tol[cand]
+        node = p.cand_node[cand]
+        fits = (
+            state.busy[node] + self._extra_load(state, entries[seg], cand)
+            <= self._capacity()[node] + 1e-12
+        )
         same = p.cand_variant[cand] == p.cand_variant[state.e_cand[entries]][seg]
-        on = state.target[p.cand_node[cand]] > 0
-        order = np.lexsort((lat, ~on, ~same, ~ok, seg))
+        on = state.target[node] > 0
+        order = np.lexsort((lat, ~on, ~same, ~fits, ~ok, seg))
         first = order[np.searchsorted(seg[order], np.arange(len(entries)))]
-        return entries, cand[first], ok[first]
+        return entries, cand[first], ok[first], fits[first]
 
     def _move(self, state: SimState, entries: IntArray, target: IntArray) -> None:
         m, p, net = self.model, self.model.problem, self.net
