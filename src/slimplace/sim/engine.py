@@ -175,7 +175,10 @@ def simulate(
     :meth:`SimResult.steps`), a sink, or None (summary only). ``policy`` is a policy
     object or the name of a built-in one (:func:`~slimplace.sim.registry.default_policies`).
     ``progress(done, total)`` is called about 200 times. ``mobility``
-    (:func:`slimplace.sim.mobility.build_mobility`) moves sources between antennas.
+    (:func:`slimplace.sim.mobility.build_mobility`) moves sources between antennas: the
+    run then plans and measures on the problem it returns (the roaming candidates added,
+    network figures at the current antennas; ``model`` is not used) and the policy's
+    solver plans over the candidates admissible now (:meth:`Mobility.wrap`).
     """
     t_wall = time.perf_counter()
     if isinstance(policy, str):

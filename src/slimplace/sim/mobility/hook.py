@@ -1,21 +1,29 @@
 """Mobility in the simulation loop: handovers change the access link, services migrate.
 
 :class:`Mobility` is the optional ``mobility`` argument of :func:`slimplace.sim.simulate`.
+At the start (:meth:`Mobility.bind`) it gives the run its own problem: the compiled one
+with the roaming candidates added (:mod:`slimplace.sim.mobility.roaming`), whose network
+figures (latency, latency at ``rho_max``, energy per request) it keeps at the sources'
+current antennas, and wraps the policy's placement solver so that it plans over the
+candidates admissible now (:class:`RoamingSolver`, :meth:`Mobility.wrap`).
+
 Per step, before the policy decides (:meth:`Mobility.observe`), the movement
 (:mod:`slimplace.sim.mobility.movement`) says which antenna every mobile source is
 attached to; each source whose antenna changed is a *handover*, and the network latency
 and energy of its demands' candidates become those of the new access
-(:class:`slimplace.sim.mobility.network.AccessNetwork`), in the step model the engine
-measures with (its own copy: the compiled problem is not touched) and in the current
-plan's entries. Requests whose latency now exceeds their SLO count as late, as any.
+(:class:`slimplace.sim.mobility.network.AccessNetwork`), in the run's problem, in the step
+model the engine measures with and in the current plan's entries. Requests whose latency
+now exceeds their SLO count as late, as any.
 
 After the policy's decision (:meth:`Mobility.after_decision`) services *migrate*:
 
 - ``migrate="slo"`` (default): an entry of a mobile demand whose candidate no longer
   meets the SLO at the planning utilisation (network + compute + M/G/1 wait at
   ``rho_max``, the admissibility test of :mod:`slimplace.problem.candidates`) moves to
-  the demand's candidate that meets it, preferring the same variant, then a node with
-  servers on, then the lowest latency; with none, it stays (and is late);
+  the demand's candidate that meets it, preferring a node with room for its load (busy
+  time within ``rho_max`` x the node's servers), then the same variant, then a node with
+  servers on, then the lowest latency; with none, it stays (and is late). Movers whose
+  targets do not hold them all retry on the new loads (:data:`MOVE_ROUNDS` rounds);
 - ``"follow"``: every entry of a source that handed over moves to that best candidate
   (the service follows its user);
 - ``"never"``: nothing moves (the policy alone may move services).
@@ -28,7 +36,9 @@ forward (plus the model's ``load_time_s`` when the weights were sent). The reque
 the migrated entry arriving during that time, ``min(1, time / step)`` of them, count as
 late (:meth:`slimplace.sim.state.SimState.charge_transfer`); the energy is counted with
 the step's model loads. A switchable destination node is given enough servers for its
-new load at ``rho_max``.
+new load at ``rho_max``. A policy that moves a mobile demand's service to another node (a
+new plan, a change) migrates its state too: ``state_bytes`` over the route, charged the
+same way (the engine charges the weights the new node loads, as for any plan).
 """
 
 from __future__ import annotations
