@@ -126,6 +126,14 @@ class AccessNetwork:
         return time_s, bits * r.energy_j_per_bit[row, col]
 
 
+def home_tags(p: CompiledProblem, source_of_node: IntArray, home: IntArray) -> IntArray:
+    """Per candidate the home antenna of its demand's mobile source (-1: the source is
+    not mobile, or the candidate is served at the source, where no antenna matters)."""
+    src = p.demand_source[p.cand_demand]
+    s = source_of_node[src]
+    return np.where((s >= 0) & (p.cand_node != src), home[np.maximum(s, 0)], -1)
+
+
 def _mobile_candidates(
     p: CompiledProblem, routes: Routes, tag: IntArray, source_of_node: IntArray
 ) -> dict[str, Any]:
@@ -178,12 +186,7 @@ def build_access_network(problem: CompiledProblem) -> AccessNetwork:
     )
     source_of_node = np.full(p.n_nodes, -1, dtype=np.int64)
     source_of_node[mobile] = np.arange(len(mobile))
-    cand_src = source_of_node[p.demand_source[p.cand_demand]]
-    tag = np.where(
-        (cand_src >= 0) & (p.cand_node != p.demand_source[p.cand_demand]),
-        home[np.maximum(cand_src, 0)],
-        -1,
-    )
+    tag = home_tags(p, source_of_node, home)
     positions = [n.position for n in p.scenario.nodes]
     lat_lon = np.array(
         [positions[i] if positions[i] is not None else (np.nan, np.nan) for i in antenna_node],

@@ -14,13 +14,12 @@ for local and split candidates) and on its access link, not on the rate or on wh
 source it is. Sources that share these (the *signature*) share their candidates at every
 antenna, so the compiler runs once on the scenario plus one *prototype* source per
 (signature, antenna): a copy of a representative device attached to that antenna by a
-copy of its access link (the demo: 5 signatures x 37 antennas = 185 prototypes for 259
-devices, where the visited pairs of a random-waypoint day are ~1,900 and every pair is
-9,583). The prototypes' candidates are *unioned* per demand (one candidate per (node,
-variant, mode, batch, cut), whichever antenna admits it), so a demand gains only the
-serving options it lacks at home. Visiting-only would need the movement run ahead of
-the simulation and would tell the planner where each source will go; every antenna
-needs neither, and costs no more here.
+copy of its access link: signatures x antennas prototypes, fewer than the (device,
+antenna) pairs a day visits on the demo (docs/mobility.md gives the figures). The
+prototypes' candidates are *unioned* per demand (one candidate per (node, variant, mode,
+batch, cut), whichever antenna admits it), so a demand gains only the serving options it
+lacks at home. Visiting only would need the movement run ahead of the simulation and would tell the planner
+where each source will go; every antenna needs neither, and costs less here.
 
 The prototypes are compiled by :func:`slimplace.problem.compile.compile_problem` (the
 one implementation of admissibility: accuracy floors, memory, SLO at ``rho_max``,
@@ -40,7 +39,7 @@ import numpy as np
 from slimplace.arrays import IntArray
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Application, Scenario, Source
-from slimplace.sim.mobility.network import AccessNetwork, MobilityError
+from slimplace.sim.mobility.network import AccessNetwork, MobilityError, home_tags
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def build_roaming(problem: CompiledProblem, net: AccessNetwork, roam: str = "all
         raise MobilityError(f"roam must be one of {', '.join(ROAM)}, not {roam!r}")
     t0 = time.perf_counter()
     p = problem
-    home_tag = _home_tags(p, net)
+    home_tag = home_tags(p, net.source_of_node, net.home)
     if roam == "home" or not net.demand_mobile.any():
         live = {name: np.array(getattr(p, name), dtype=np.float64) for name in LIVE_FIELDS}
         same = np.arange(p.n_candidates, dtype=np.int64)
@@ -93,23 +92,17 @@ def build_roaming(problem: CompiledProblem, net: AccessNetwork, roam: str = "all
     q, variants = _compile_matching(scenario, p, q_orig)
     extended, tag, original, added = _union(p, q, sig, proto_sig, proto_ant, home_tag)
     seconds = time.perf_counter() - t0
+    n_proto = int((proto_sig >= 0).sum())
     log.info(
         "roaming: %d prototypes (%d signatures x %d antennas), %d candidates added to %d (%.2fs)",
-        int((proto_sig >= 0).sum()),
+        n_proto,
         len(reps),
         len(net.antenna_node),
         added,
         p.n_candidates,
         seconds,
     )
-    n_proto = int((proto_sig >= 0).sum())
     return Roaming(extended, tag, original, added, n_proto, variants, seconds)
-
-
-def _home_tags(p: CompiledProblem, net: AccessNetwork) -> IntArray:
-    src = p.demand_source[p.cand_demand]
-    s = net.source_of_node[src]
-    return np.where((s >= 0) & (p.cand_node != src), net.home[np.maximum(s, 0)], -1)
 
 
 def _signatures(p: CompiledProblem, net: AccessNetwork) -> tuple[IntArray, list[int]]:
