@@ -18,8 +18,9 @@ copy of its access link: signatures x antennas prototypes, fewer than the (devic
 antenna) pairs a day visits on the demo (docs/mobility.md gives the figures). The
 prototypes' candidates are *unioned* per demand (one candidate per (node, variant, mode,
 batch, cut), whichever antenna admits it), so a demand gains only the serving options it
-lacks at home. Visiting only would need the movement run ahead of the simulation and would tell the planner
-where each source will go; every antenna needs neither, and costs less here.
+lacks at home. Visiting only would need the movement run ahead of the simulation and
+would tell the planner where each source will go; every antenna needs neither, and costs
+less here.
 
 The prototypes are compiled by :func:`slimplace.problem.compile.compile_problem` (the
 one implementation of admissibility: accuracy floors, memory, SLO at ``rho_max``,
