@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +157,27 @@ def test_restricted_flows_keep_the_whole_problems_path_admissibility() -> None:
 
     assert rows(kept) == rows(scope)  # every flow of the whole problem is in r here
     assert rows(own) > rows(scope)  # the fast variants alone would open more paths
+
+
+@pytest.mark.usefixtures("colgen_always")
+def test_colgen_reports_infeasible_only_when_the_whole_lp_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Phase one by artificial columns: a restricted LP is feasible whatever its
+    candidates; when the converged LP still needs them (here the one server of the
+    triangle cannot take 300 times the traffic) the plan is infeasible, as the model
+    with every candidate says."""
+    sc = load_scenario(TRIANGLE)
+    app = sc.applications[0]
+    heavy = tuple(replace(s, rate_per_s=s.rate_per_s * 300) for s in app.sources)
+    sc = replace(sc, applications=(replace(app, sources=heavy),))
+    p = with_k_paths(compile_problem(sc), 3)
+    plan = RoutingMilpSolver(time_limit_s=30, warm_start=None).solve(p)
+    assert plan.status is Status.INFEASIBLE
+    with monkeypatch.context() as m:
+        m.setattr(routing_milp, "COLGEN_MIN_CANDIDATES", p.n_candidates + 1)
+        every = RoutingMilpSolver(time_limit_s=30, warm_start=None).solve(p)
+    assert every.status is Status.INFEASIBLE
+    q = _routed(TRIANGLE)
+    ok = RoutingMilpSolver(time_limit_s=30, warm_start=None).solve(q)
+    assert ok.status is not Status.INFEASIBLE and evaluate(q, ok).feasible

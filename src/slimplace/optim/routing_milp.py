@@ -76,7 +76,15 @@ from scipy import sparse
 
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.optim.arcs import arc_capacity_bps
-from slimplace.optim.colgen import RC_TOL, Restricted, initial_columns, reduced_costs, restrict
+from slimplace.optim.colgen import (
+    RC_TOL,
+    Restricted,
+    artificial_cost,
+    artificial_share,
+    initial_columns,
+    reduced_costs,
+    restrict,
+)
 from slimplace.optim.costs import CostModel, controllable_gap
 from slimplace.optim.extract import extract_plan, start_columns, start_vector
 from slimplace.optim.formulation import (
@@ -195,18 +203,25 @@ def routed_costs(model: CostModel, flows: Flows) -> CostModel:
 
 
 def routing_formulation(
-    problem: CompiledProblem, model: CostModel, scope: Flows | None = None
+    problem: CompiledProblem,
+    model: CostModel,
+    scope: Flows | None = None,
+    artificial: float | None = None,
 ) -> RoutingFormulation:
     """The MILP of the module docstring (without cut rows; see :func:`cut_rows`).
 
     ``scope``: the flows of the whole problem when ``problem`` is restricted to some of
     its candidates (column generation): the big-M of the bandwidth rows and the link
     columns are then the whole problem's, so that the restricted model is the whole
-    one with columns left out (and its duals price the others)."""
+    one with columns left out (and its duals price the others). ``artificial``: the cost
+    of the placement's artificial column per demand (phase one of column generation,
+    :func:`slimplace.optim.colgen.artificial_cost`)."""
     p = problem
     fl = problem_flows(p, model, scope)
     flow_key, away, cand_flow, rm = fl.key, fl.away, fl.cand_flow, fl.rm
-    f = build_formulation(p, routed_costs(model, fl), fixed_routes=False)
+    f = build_formulation(
+        p, routed_costs(model, fl), fixed_routes=False, artificial_cost=artificial
+    )
     scope = fl if scope is None else scope
 
     n_routes = len(rm.rows)
@@ -432,6 +447,9 @@ class RoutingMilpSolver(HighsOptions):
         stop = t0 + COLGEN_TIME_SHARE * max(0.0, deadline - t0)
         scope = problem_flows(problem, model)
         whole = routed_costs(model, scope)
+        # phase one by artificial columns: a restricted LP is feasible whatever its
+        # candidates (Lübbecke & Desrosiers 2005, sec. 4), as in column generation
+        big_m = artificial_cost(problem, model)
         cands = initial_columns(problem, model, COLGEN_START_PER_DEMAND)
         if warm is not None:
             cands = np.union1d(cands, np.flatnonzero(warm.x))
@@ -445,14 +463,12 @@ class RoutingMilpSolver(HighsOptions):
             rounds += 1
             began = time.perf_counter()
             r = restrict(problem, model, cands)
-            rf = routing_formulation(r.problem, r.model, scope)
+            rf = routing_formulation(r.problem, r.model, scope, big_m)
             session, link_keys = _restricted_session(r, rf, self.threads, seed)
             keys = _basis_keys(r, rf, scope, link_keys)
             if basis is not None:
                 basis.apply(session, keys)
             lp = session.solve(time_limit_s=deadline - time.perf_counter())
-            if lp.termination is Termination.INFEASIBLE and last is None and warm is None:
-                return _infeasible(problem, t0)
             if lp.values is None or lp.objective is None:
                 break  # out of time: the last round solved keeps the bound
             last = (r, rf, session)
@@ -478,6 +494,9 @@ class RoutingMilpSolver(HighsOptions):
             )
             if not neg.any():
                 bound = lp.objective
+                if artificial_share(rf.f, lp.values) > 1e-6:
+                    # the whole LP needs artificial columns: no plan serves every demand
+                    return _infeasible(problem, t0)
                 break
             now = time.perf_counter()
             if now > stop or stop - now < now - began:
