@@ -61,7 +61,9 @@ Candidates that price out join R, round after round (the next LP starts from the
 one's basis), for :data:`COLGEN_TIME_SHARE` of the time at most; then the MIP runs over
 the candidates the last LP uses, the warm start's and the :data:`MIP_PER_DEMAND`
 cheapest per demand by reduced cost. That MIP's own bound holds for its candidates
-only: the plan's bound is LB.
+only: the plan's bound is LB. A restricted LP that is infeasible (too few candidates)
+is solved again with the placement's artificial column per demand (phase one); the
+problem is reported infeasible only when the converged LP still uses one.
 """
 
 from __future__ import annotations
@@ -447,9 +449,10 @@ class RoutingMilpSolver(HighsOptions):
         stop = t0 + COLGEN_TIME_SHARE * max(0.0, deadline - t0)
         scope = problem_flows(problem, model)
         whole = routed_costs(model, scope)
-        # phase one by artificial columns: a restricted LP is feasible whatever its
-        # candidates (Lübbecke & Desrosiers 2005, sec. 4), as in column generation
-        big_m = artificial_cost(problem, model)
+        # phase one by artificial columns once a restricted LP is infeasible (too few
+        # candidates): then it is feasible whatever its candidates (Lübbecke &
+        # Desrosiers 2005, sec. 4), as in column generation
+        big_m: float | None = None
         cands = initial_columns(problem, model, COLGEN_START_PER_DEMAND)
         if warm is not None:
             cands = np.union1d(cands, np.flatnonzero(warm.x))
@@ -469,6 +472,10 @@ class RoutingMilpSolver(HighsOptions):
             if basis is not None:
                 basis.apply(session, keys)
             lp = session.solve(time_limit_s=deadline - time.perf_counter())
+            failed = (Termination.INFEASIBLE, Termination.FAILED)
+            if lp.values is None and lp.termination in failed and big_m is None:
+                big_m, basis = artificial_cost(problem, model), None
+                continue
             if lp.values is None or lp.objective is None:
                 break  # out of time: the last round solved keeps the bound
             last = (r, rf, session)
