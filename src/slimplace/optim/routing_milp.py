@@ -123,8 +123,10 @@ CUTS_PER_ROUND = 20_000
 #: MIP's, which keeps the rows).
 CUT_TIME_SHARE = 0.6
 #: From this many candidates on, the LP goes by column generation over the candidates and
-#: the MIP searches the generated ones (the bound is column generation's).
-COLGEN_MIN_CANDIDATES = 20_000
+#: the MIP searches the generated ones (the bound is column generation's); below, every
+#: candidate is in the model and its MIP bound counts (as before; the placement MILP's
+#: threshold, :data:`slimplace.optim.colgen.COLGEN_MIN_CANDIDATES`).
+COLGEN_MIN_CANDIDATES = 50_000
 #: Cheapest candidates per demand that column generation starts from (with the warm
 #: start's).
 COLGEN_START_PER_DEMAND = 4
