@@ -31,7 +31,7 @@ class PeriodicMemory:
     switch_step: int = 0
     planned_key: bytes = b""
     cache: dict[bytes, Plan] = field(default_factory=dict)
-    peak_plan: Plan | None = None
+    peak_plans: dict[bytes, Plan] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +108,9 @@ class PeriodicPolicy:
             )
             memory.solves += 1
             if key is not None:
-                plan = self._cheapest(problem, [plan, self._peak_plan(memory), memory.plan])
+                plan = self._cheapest(
+                    problem, [plan, self._peak_plan(memory, obs.access_key), memory.plan]
+                )
                 memory.cache[key] = plan
         if key is not None:
             memory.planned_key = key
@@ -139,8 +141,11 @@ class PeriodicPolicy:
         return level / self.levels * peak, level.astype(np.int64).tobytes() + obs.access_key
 
     def report(self, memory: PeriodicMemory) -> dict[str, float]:
-        """Solves made (a cached plan reused is no solve)."""
-        return {"placement_solves": float(memory.solves)}
+        """Solves made (a cached plan reused is no solve), the peak plans apart."""
+        out = {"placement_solves": float(memory.solves)}
+        if memory.peak_plans:
+            out["peak_plan_solves"] = float(len(memory.peak_plans))
+        return out
 
     def _due(self, obs: Observation, memory: PeriodicMemory) -> bool:
         if memory.plan is None:
@@ -157,17 +162,19 @@ class PeriodicPolicy:
             return bool((rel > self.carbon_change).any())
         return False
 
-    def _peak_plan(self, memory: PeriodicMemory) -> Plan:
-        """The plan for every demand's stated peak (solved once): feasible at any load."""
-        if memory.peak_plan is None:
-            memory.peak_plan, _ = solve_at(
+    def _peak_plan(self, memory: PeriodicMemory, access: bytes) -> Plan:
+        """The plan for every demand's stated peak (solved once per attachment of the
+        mobile sources): feasible at any load."""
+        plan = memory.peak_plans.get(access)
+        if plan is None:
+            plan, _ = solve_at(
                 memory.context,
                 memory.context.peak_rate_per_s,
                 solver=self.solver,
                 seed=memory.seed,
             )
-            memory.solves += 1
-        return memory.peak_plan
+            memory.peak_plans[access] = plan
+        return plan
 
     @staticmethod
     def _cheapest(problem: CompiledProblem, plans: list[Plan | None]) -> Plan:
