@@ -4,7 +4,6 @@ or an owned T4 (60.1 W on, slow) can serve."""
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -192,37 +191,17 @@ def test_capacity_bound_without_capacity_is_zero(problem: CompiledProblem) -> No
     assert capacity_lower_bound_w(q, q.demand_rate_per_s, step_s=300.0, integer_s=0.0) == 0.0
 
 
-def test_the_most_wasteful_nodes_make_up_half_the_idle_power() -> None:
-    from types import SimpleNamespace
-
-    from slimplace.sim.policies.common import _most_wasteful
-
-    # four nodes, one candidate each at 1 request/s of 0.07 s: 0.1 server at rho 0.7
-    p: Any = SimpleNamespace(
-        cand_demand=np.arange(4),
-        cand_node=np.arange(4),
-        cand_service_s=np.full(4, 0.07),
-        demand_rate_per_s=np.ones(4),
-        n_nodes=4,
-        max_utilisation=0.7,
-    )
-    plan = Plan(np.ones(4), np.array([1, 1, 1, 1]), "toy")
-    open_ = np.ones(4, dtype=bool)
-    # idle power: on_w x (1 - 0.1) = 3.6, 2.7, 1.8, 0.9 of 9: the first two make up half
-    picked = _most_wasteful(p, plan, np.array([4.0, 3.0, 2.0, 1.0]), open_)
-    assert picked.tolist() == [True, True, False, False]
-    # one large server holding most of the idle power: it alone
-    picked = _most_wasteful(p, plan, np.array([281.3, 2.3, 2.3, 2.3]), open_)
-    assert picked.tolist() == [True, False, False, False]
-    # a node closed already (or not open) is never picked; none open: nothing
-    open_[0] = False
-    assert _most_wasteful(p, plan, np.array([281.3, 2.3, 2.3, 2.3]), open_).tolist() == [
-        False,
-        True,
-        True,
-        False,
-    ]
-    assert not _most_wasteful(p, plan, np.zeros(4), open_).any()
+def test_closing_skips_one_of_many_small_servers(problem: CompiledProblem) -> None:
+    # the A100 is 82 % of the plan's server power: closed; with share 0.9, not tried
+    q = at_rates(problem, problem.demand_rate_per_s * 0.05)
+    both = np.where(problem.node_always_on, problem.node_count, 0)
+    both[[DC, METRO]] = 1
+    solver = Fastest()
+    plan = replace(solver.solve(q), servers_on=both.astype(np.int64))
+    assert close_nodes(q, plan, solver=solver, seed=0, share=0.9) is plan
+    assert len(solver.calls) == 1
+    close_nodes(q, plan, solver=solver, seed=0, share=0.5)
+    assert solver.calls[1][[DC, METRO]].tolist() == [0, 1]
 
 
 def test_periodic_keeps_the_peak_plan_when_a_level_plan_costs_more(
