@@ -241,3 +241,17 @@ def test_periodic_keeps_the_peak_plan_when_a_level_plan_costs_more(
     assert periodic.wake_ups == 0 and periodic.moves == 0
     assert periodic.plan_energy_j == pytest.approx(static.plan_energy_j, rel=1e-9)
     assert periodic.policy_report["placement_solves"] >= 2
+
+
+def test_hindsight_fills_dips_shorter_than_the_hold() -> None:
+    from slimplace.sim.policies.hindsight import fill_dips
+
+    level = np.array([[5, 5, 2, 2, 5, 5, 1, 1, 1, 1, 1, 5, 3, 3]]).T
+    # a dip of 2 steps under a 3-step hold is filled; one of 5 is not; the end stays
+    assert fill_dips(level, 3).ravel().tolist() == [5, 5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 5, 3, 3]
+    assert fill_dips(level, 1).ravel().tolist() == level.ravel().tolist()
+    # every column alone, never below the level
+    two = np.hstack([level, level[::-1]])
+    out = fill_dips(two, 3)
+    assert (out >= two).all()
+    assert out[:, 1].tolist() == fill_dips(level[::-1], 3).ravel().tolist()

@@ -77,6 +77,7 @@ class HindsightPolicy:
     solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
     levels: int = 20
     max_plans: int = 64
+    hold_s: float = 3600.0
     name: str = "hindsight"
 
     def start(self, context: Context, *, seed: int) -> HindsightMemory:
@@ -157,11 +158,31 @@ class HindsightPolicy:
             with np.errstate(divide="ignore", invalid="ignore"):
                 raw = np.where(peak > 0, np.ceil(r / peak * self.levels - 1e-9), 0.0)
             level[s : s + size] = np.clip(raw, 0, self.levels).astype(np.int64)
+        level = fill_dips(level, round(self.hold_s / context.step_s))
         coarse = len(np.unique(level, axis=0)) > self.max_plans
         if coarse:
             level = np.repeat(level.max(axis=1, keepdims=True), len(peak), axis=1)
             level[:, peak <= 0] = 0
         return level / self.levels * peak, coarse
+
+
+def fill_dips(level: IntArray, width: int) -> IntArray:
+    """Per column, ``level`` with every dip shorter than ``width`` steps filled: the
+    morphological closing (a running maximum over ``width`` steps, then a running minimum
+    over the same window; Serra, *Image Analysis and Mathematical Morphology*, 1982),
+    never below ``level``, so each step's plan is still made for at least its load."""
+    if width <= 1 or len(level) == 0:
+        return level
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    n = len(level)
+    lo = np.iinfo(np.int64).min
+    pad = np.concatenate([np.full((width - 1, level.shape[1]), lo), level])
+    grown = sliding_window_view(pad, width, axis=0).max(axis=-1)[:n]  # max over [t-w+1, t]
+    # past the horizon the load stays where it ends (no dip is filled at the end)
+    pad = np.concatenate([grown, np.repeat(level[-1:], width - 1, axis=0)])
+    closed = sliding_window_view(pad, width, axis=0).min(axis=-1)[:n]  # min over [t, t+w-1]
+    return np.asarray(np.maximum(closed, level), dtype=np.int64)
 
 
 def _cheaper(problem: CompiledProblem, new: Plan, held: Plan) -> Plan:
