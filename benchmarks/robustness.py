@@ -390,17 +390,16 @@ def _nonfinite(text: str, argv: list[str]) -> str:
 
 
 def _routing_worse(base: Path, routed: Path) -> str:
-    """'' unless routing as a decision gave a worse feasible objective than fixed paths."""
+    """'' unless routing as a decision gave a worse objective than fixed paths (or none)."""
     if not (base.exists() and routed.exists()):
         return ""
     a, b = json.loads(base.read_text()), json.loads(routed.read_text())
-    if a.get("status") not in ("optimal", "feasible") or b.get("status") not in (
-        "optimal",
-        "feasible",
-    ):
-        return f"status {a.get('status')} -> {b.get('status')}"
-    fa, fb = a["reported_objective"], b["reported_objective"]
-    return f"objective {fa:.1f} -> {fb:.1f}" if fb > fa * (1 + 1e-6) else ""
+    fa, fb = a.get("reported_objective"), b.get("reported_objective")
+    if fa is None or fb is None:
+        return f"status {a.get('status')} -> {b.get('status')}" if fa is not None else ""
+    if fb > fa * (1 + 1e-6):
+        return f"objective {fa:.1f} -> {fb:.1f} ({a.get('status')} -> {b.get('status')})"
+    return ""
 
 
 def _check_savings(path: Path) -> str:
