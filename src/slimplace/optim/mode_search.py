@@ -80,7 +80,7 @@ class ModeSearch:
     inner: Solver
     time_limit_s: float = 60.0
     model: CostModel | None = None
-    batch_trials: int = 3
+    batch_trials: int = 2
 
     def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
         """The best plan found; status infeasible when no mode choice gave a plan."""
@@ -583,7 +583,7 @@ def _busy(p: CompiledProblem, idx: IntArray, share: FloatArray) -> FloatArray:
 def _support_fits(p: CompiledProblem, idx: IntArray, share: FloatArray) -> bool:
     """Whether the plan with shares ``share`` on ``idx`` keeps within every node's memory
     and every arc's bandwidth (capacity is checked by the callers)."""
-    pairs = np.unique(p.cand_node[idx] * p.n_models + p.cand_model[idx])
+    pairs = np.unique(p.cand_node[idx] * p.n_models + p.variant_model[p.cand_variant[idx]])
     mem = np.bincount(
         pairs // p.n_models, weights=p.model_memory_bytes[pairs % p.n_models], minlength=p.n_nodes
     )
