@@ -437,7 +437,13 @@ def _close_nodes(p: CompiledProblem, model: CostModel, point: _Point, usable: Bo
     busy = _busy(p, idx, share)
     donors = np.flatnonzero(model.switchable & (on > 0) & (model.server_cost > 0) & ~held)
     changed = False
-    for u in donors[np.argsort(busy[donors], kind="stable")].tolist():
+    gain = np.zeros(len(donors))
+    for i, u in enumerate(donors.tolist()):  # each node's closing on its own, to order them
+        trial = _reassign(
+            p, model, idx, share, np.flatnonzero(p.cand_node[idx] == u), usable, on, u
+        )
+        gain[i] = np.inf if trial is None else support_value(p, model, *trial)[0] - value
+    for u in donors[np.lexsort((busy[donors], gain))].tolist():
         at = np.flatnonzero(p.cand_node[idx] == u)
         trial = _reassign(p, model, idx, share, at, usable, on, u)
         if trial is None:
