@@ -102,6 +102,10 @@ class ModeSearch:
             log.debug("solved in the modes found: %.6g", again.value)
             moved = again if moved.better(again) else moved
         best = moved if best.better(moved) else best
+        closed = _close_nodes(p, self.model, best, _usable(p, best.mode))
+        log.debug("light nodes closed: %.6g (from %.6g)", closed.value, best.value)
+        if best.better(closed) and closed.plan is not None and evaluate(p, closed.plan).feasible:
+            best = self._modes_in_place(p, closed)
         if time.perf_counter() < deadline:
             best = self._shared_batches(p, best, deadline)
             best = self._modes_in_place(p, best)
