@@ -24,7 +24,7 @@ def mobility_from_cli(
     """The hook of ``--mobility SPEC`` with ``--mobility-set`` ``options`` (None without
     ``--mobility``). A relative trace path is looked up in the current folder, then in
     the scenario's."""
-    from slimplace.sim.mobility import RANDOM_WAYPOINT, MobilityError, build_mobility
+    from slimplace.sim.mobility import MODELS, MobilityError, build_mobility
 
     if spec is None:
         if options:
@@ -41,13 +41,14 @@ def mobility_from_cli(
     if problems:
         raise InputError("--mobility-set", problems)
     where: str | Path = spec
-    if spec != RANDOM_WAYPOINT:
+    if spec not in MODELS:
         path = Path(resolve_user_path(spec))
         if not path.is_absolute() and not path.exists():
             path = scenario_file.parent / path
         if not path.is_file():
             raise bad_option(
-                "--mobility", f"{spec}: no such file (expected {RANDOM_WAYPOINT} or a trace CSV)"
+                "--mobility",
+                f"{spec}: no such file (expected {' or '.join(MODELS)} or a trace CSV)",
             )
         where = path
     kwargs: dict[str, Any] = dict(options)
@@ -79,6 +80,14 @@ def mobility_table(figures: dict[str, float]) -> Table:
     table.add_row("mobile sources", f"{figures.get('mobile_sources', 0):,.0f}")
     table.add_row("handovers", f"{figures.get('handovers', 0):,.0f}")
     table.add_row("migrations", f"{figures.get('migrations', 0):,.0f}")
+    table.add_row(
+        "mobile services the policy moved (state charged)",
+        f"{figures.get('policy_migrations', 0):,.0f}",
+    )
+    table.add_row(
+        "roaming candidates (served via other antennas)",
+        f"{figures.get('roaming_candidates', 0):,.0f}",
+    )
     table.add_row(
         "migration energy",
         f"{figures.get('migration_energy_j', 0):,.4g} J "

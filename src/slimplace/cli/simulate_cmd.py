@@ -189,7 +189,7 @@ def simulate(
         str | None,
         typer.Option(
             "--mobility",
-            help="Move sources between antennas: random-waypoint or a trace CSV "
+            help="Move sources between antennas: random-waypoint, taxi or a trace CSV "
             "(docs/mobility.md); also runs without mobility to compare.",
         ),
     ] = None,

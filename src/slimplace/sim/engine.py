@@ -175,16 +175,21 @@ def simulate(
     :meth:`SimResult.steps`), a sink, or None (summary only). ``policy`` is a policy
     object or the name of a built-in one (:func:`~slimplace.sim.registry.default_policies`).
     ``progress(done, total)`` is called about 200 times. ``mobility``
-    (:func:`slimplace.sim.mobility.build_mobility`) moves sources between antennas.
+    (:func:`slimplace.sim.mobility.build_mobility`) moves sources between antennas: the
+    run then plans and measures on the problem it returns (the roaming candidates added,
+    network figures at the current antennas; ``model`` is not used) and the policy's
+    solver plans over the candidates admissible now (:meth:`Mobility.wrap`).
     """
     t_wall = time.perf_counter()
     if isinstance(policy, str):
         from slimplace.sim.registry import default_policies
 
         policy = default_policies().create(policy)
-    m = model or build_step_model(problem)
-    if mobility is not None:
-        m = mobility.bind(m, seed)
+    if mobility is not None:  # the run's problem: roaming candidates, live network figures
+        problem, m = mobility.bind(problem, seed)
+        policy = mobility.wrap(policy)
+    else:
+        m = model or build_step_model(problem)
     wl = workload or build_workload(problem, seed=seed)
     cs = carbon or build_carbon(problem)
     n = n_steps_for(horizon_s, step_s)
@@ -305,12 +310,15 @@ class Stepper:
             state.view_busy,
             state.view_cap,
             state.view_target,
+            b"" if self.mobility is None else self.mobility.access_key,
         )
 
     def advance(self, decision: object, decide_s: float = 0.0) -> FloatArray:
         """Apply ``decision`` to the step :meth:`observe` set, measure it, and return its
         record (columns :data:`slimplace.sim.records.COL`; valid until the next call)."""
         state, t = self.state, self.t
+        if self.mobility is not None:
+            decision = self.mobility.adapt(decision)
         _apply(state, decision, t)
         if t == 0:
             state.start_servers()

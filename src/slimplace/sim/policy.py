@@ -71,6 +71,9 @@ class Observation:
     node_busy_s_per_s: FloatArray
     servers_available: FloatArray
     servers_target: FloatArray
+    #: where mobile sources are attached, as bytes (empty without mobility;
+    #: :mod:`slimplace.sim.mobility`): a plan made for other antennas is not this one's
+    access_key: bytes = b""
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -17,14 +17,17 @@ tables are the route tables of :func:`slimplace.problem.routes.compute_routes`, 
 once from every antenna and every serving node (the latter price a migration's
 transfer), so a handover is a gather, never a recompilation.
 
-A candidate keeps its admissibility from the home attachment: the candidates of a demand
-are those compiled for its home antenna (:func:`slimplace.problem.compile.compile_problem`
-enumerates them once). A source that roams out of reach of all of them is served late.
+Every candidate of a mobile demand carries a *tag*, the antenna its compiled figures hold
+for (the home antenna for the compiled candidates; the antenna that admits it for those
+:mod:`slimplace.sim.mobility.roaming` adds), and the formulas above run from the tag
+instead of ``h``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +54,8 @@ class AccessNetwork:
     (into ``antenna_node``) each is attached to in the scenario. ``antenna_xy_m`` are the
     antennas' positions projected to metres (NaN where a node has no position).
     ``mc_*`` describe the candidates of the mobile sources' demands that are not served
-    at the source itself (the ones a handover changes).
+    at the source itself (the ones a handover changes): ``mc_tag`` the antenna their
+    compiled figures hold for, ``mc_net0`` those figures' network latency (s).
     """
 
     problem: CompiledProblem
@@ -66,6 +70,8 @@ class AccessNetwork:
     mc_source: IntArray
     mc_col: IntArray
     mc_bits: FloatArray
+    mc_tag: IntArray
+    mc_net0: FloatArray
     #: per node, its mobile-source index (-1: not a mobile source)
     source_of_node: IntArray
     #: per demand, whether its source is mobile
@@ -86,18 +92,28 @@ class AccessNetwork:
 
     def candidate_network(self, access: IntArray, sel: IntArray) -> tuple[FloatArray, FloatArray]:
         """Network latency (s) of the mobile candidates ``mc_cand[sel]`` and the change of
-        their network energy per request (J) from the home attachment, with every mobile
-        source attached to antenna ``access[source]`` (the module's formulas)."""
-        p, r = self.problem, self.routes
+        their network energy per request (J) from their tag's, with every mobile source
+        attached to antenna ``access[source]`` (the module's formulas)."""
+        r = self.routes
         src = self.mc_source[sel]
         now = self.antenna_row(access[src])
-        home = self.antenna_row(self.home[src])
+        ref = self.antenna_row(self.mc_tag[sel])
         col, bits = self.mc_col[sel], self.mc_bits[sel]
-        d_lat = r.latency_s[now, col] - r.latency_s[home, col]
-        d_spb = r.seconds_per_bit[now, col] - r.seconds_per_bit[home, col]
-        d_ebit = r.energy_j_per_bit[now, col] - r.energy_j_per_bit[home, col]
-        net = p.cand_net_latency_s[self.mc_cand[sel]] + 2.0 * d_lat + bits * d_spb
+        d_lat = r.latency_s[now, col] - r.latency_s[ref, col]
+        d_spb = r.seconds_per_bit[now, col] - r.seconds_per_bit[ref, col]
+        d_ebit = r.energy_j_per_bit[now, col] - r.energy_j_per_bit[ref, col]
+        net = self.mc_net0[sel] + 2.0 * d_lat + bits * d_spb
         return net, bits * d_ebit
+
+    def for_candidates(self, problem: CompiledProblem, tag: IntArray) -> AccessNetwork:
+        """This network over the candidates of ``problem`` (the same demands and nodes,
+        e.g. with roaming candidates added), each compiled for antenna ``tag`` (-1: not a
+        mobile candidate)."""
+        return dataclasses.replace(
+            self,
+            problem=problem,
+            **_mobile_candidates(problem, self.routes, tag, self.source_of_node),
+        )
 
     def transfer(self, from_node: IntArray, to_node: IntArray, bits: FloatArray) -> tuple[
         FloatArray, FloatArray
@@ -108,6 +124,32 @@ class AccessNetwork:
         row, col = self.node_row(from_node), r.col(to_node)
         time_s = r.latency_s[row, col] + bits * r.seconds_per_bit[row, col]
         return time_s, bits * r.energy_j_per_bit[row, col]
+
+
+def home_tags(p: CompiledProblem, source_of_node: IntArray, home: IntArray) -> IntArray:
+    """Per candidate the home antenna of its demand's mobile source (-1: the source is
+    not mobile, or the candidate is served at the source, where no antenna matters)."""
+    src = p.demand_source[p.cand_demand]
+    s = source_of_node[src]
+    return np.where((s >= 0) & (p.cand_node != src), home[np.maximum(s, 0)], -1)
+
+
+def _mobile_candidates(
+    p: CompiledProblem, routes: Routes, tag: IntArray, source_of_node: IntArray
+) -> dict[str, Any]:
+    """The ``mc_*`` fields of the candidates with a tag (bits: the request, or a split's
+    cut tensor, plus the response)."""
+    sel = np.flatnonzero(tag >= 0)
+    d = p.cand_demand[sel]
+    out = {
+        "mc_cand": sel.astype(np.int64),
+        "mc_col": routes.col(p.cand_node[sel]),
+        "mc_bits": np.asarray(p.cand_request_bits)[sel] + p.demand_response_bits[d],
+        "mc_tag": tag[sel].astype(np.int64),
+        "mc_net0": np.array(p.cand_net_latency_s[sel], dtype=np.float64),
+        "mc_source": source_of_node[p.demand_source[d]],
+    }
+    return out
 
 
 def project_m(lat_lon: FloatArray, lat0_deg: float) -> FloatArray:
@@ -144,9 +186,7 @@ def build_access_network(problem: CompiledProblem) -> AccessNetwork:
     )
     source_of_node = np.full(p.n_nodes, -1, dtype=np.int64)
     source_of_node[mobile] = np.arange(len(mobile))
-    cand_src = source_of_node[p.demand_source[p.cand_demand]]
-    sel = np.flatnonzero((cand_src >= 0) & (p.cand_node != p.demand_source[p.cand_demand]))
-    d = p.cand_demand[sel]
+    tag = home_tags(p, source_of_node, home)
     positions = [n.position for n in p.scenario.nodes]
     lat_lon = np.array(
         [positions[i] if positions[i] is not None else (np.nan, np.nan) for i in antenna_node],
@@ -161,10 +201,7 @@ def build_access_network(problem: CompiledProblem) -> AccessNetwork:
         antenna_xy_m=project_m(lat_lon, lat0),
         lat0_deg=lat0,
         routes=routes,
-        mc_cand=sel.astype(np.int64),
-        mc_source=cand_src[sel],
-        mc_col=routes.col(p.cand_node[sel]),
-        mc_bits=p.demand_request_bits[d] + p.demand_response_bits[d],
+        **_mobile_candidates(p, routes, tag, source_of_node),
         source_of_node=source_of_node,
         demand_mobile=source_of_node[p.demand_source] >= 0,
     )

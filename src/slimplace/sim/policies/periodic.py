@@ -130,7 +130,7 @@ class PeriodicPolicy:
         with np.errstate(divide="ignore", invalid="ignore"):
             level = np.where(peak > 0, np.ceil(rate / peak * self.levels - 1e-9), 0.0)
         level = np.maximum(level, 0.0)
-        return level / self.levels * peak, level.astype(np.int64).tobytes()
+        return level / self.levels * peak, level.astype(np.int64).tobytes() + obs.access_key
 
     def report(self, memory: PeriodicMemory) -> dict[str, float]:
         """Solves made (a cached plan reused is no solve)."""

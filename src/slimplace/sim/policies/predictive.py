@@ -147,7 +147,7 @@ class PredictivePolicy:
         with np.errstate(divide="ignore", invalid="ignore"):
             level = np.where(peak > 0, np.ceil(target / peak * self.levels - 1e-9), 0.0)
         level = np.clip(level, 0, self.levels)  # never plan beyond the stated peak
-        key = level.astype(np.int64).tobytes()
+        key = level.astype(np.int64).tobytes() + obs.access_key  # plans hold for one attachment
         if key == memory.planned_key:
             return
         memory.planned_key = key
