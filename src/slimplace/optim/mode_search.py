@@ -1,29 +1,34 @@
-"""Power modes and shared batches for heuristics: a few solves of plain problems, and
+"""Power modes and shared batches for heuristics: one solve of a plain problem, then
 moves evaluated in place on the plan's support.
 
 With every node's mode fixed and every batch filling on its own demand's traffic, the
 problem is a plain one (:func:`~slimplace.problem.modes.with_fixed_modes`) that the inner
-solver places. The search:
+solver places. Every other step changes that plan in place and values it with
+:func:`support_value` (O(support + nodes), not O(candidates)); the evaluator checks each
+plan kept. The search:
 
-1. places the plain problems of every node at full speed and every node in its most
-   frugal mode, and keeps the better plan;
+1. places the plain problem with every node at full speed (in its most frugal mode if
+   that gives no plan);
 2. *modes in place*: for each serving node and each other mode, moves the node's
-   demands to their own candidates in that mode (same demand, variant and batch size)
-   and values the plan on its support (:func:`support_value`, O(support + nodes)
-   instead of a solve); a change is kept when it is worth less and the node keeps within
-   capacity (first improvement, until a pass improves nothing); the inner solver then
-   places the plain problem of the modes found, from that plan;
-3. *shared batches*: batches that fill only on several demands' traffic. For every
-   batching node at once, each demand takes its cheapest batched option there (only
-   where it costs less than what the demand pays now), and options whose stream then
-   falls short of the rate it needs are dropped, to a fixed point (vectorized over every
-   node, stream and demand). The nodes whose move is worth least on the support are then
-   tried with a solve of the rest: the moved demands are pinned to their batches and the
-   inner solver re-places every other demand (which is where consolidation pays: the
-   edge servers the moved traffic leaves half-empty are emptied and switched off). A
-   trial is kept when the evaluator accepts its plan and it is worth less; rounds go on
-   (other nodes, on top of the pins kept) while one improves;
-4. modes in place again, with the pinned batches kept.
+   demands to their own candidates in that mode (same demand, node, variant and batch
+   size, :class:`_Twins`); kept when worth less and within the node's capacity (first
+   improvement, until a pass improves nothing); the inner solver then places the plain
+   problem of the modes found, from that plan;
+3. *light nodes closed* (:func:`_close_nodes`): a node's demands move to their cheapest
+   candidate at another node with a server on and room, nodes in order of what closing
+   each alone saves;
+4. *shared batches* (batches that fill only on several demands' traffic), in rounds: for
+   every batching node at once (:func:`_batch_moves`, vectorized over nodes, streams and
+   demands) each demand takes its cheapest batched option there, among those cheaper
+   than what it pays now (its candidate's cost, and, in a second variant, with its share
+   of the idle power of the servers it keeps on), and options whose stream (node,
+   variant, batch size) then gets less than the rate it needs are dropped, to a fixed
+   point; capacity and bandwidth trim each node's move. The best-valued moves are
+   completed in place: light nodes closed (which is where consolidation pays: the edge
+   servers the moved traffic leaves half-empty are switched off) and streams that do
+   not pay released (:func:`_release`). The best is kept while a round improves; its
+   demands stay pinned to their batches;
+5. modes in place again (nodes holding pinned batches keep theirs).
 """
 
 from __future__ import annotations
@@ -75,7 +80,8 @@ class _Point:
 @dataclass(frozen=True, kw_only=True)
 class ModeSearch:
     """Modes and shared batches around ``inner`` (a solver of plain problems);
-    ``batch_trials``: batching nodes tried with a solve per round of step 3."""
+    ``batch_trials``: batching nodes whose move is completed per round of step 4 (for
+    each of its two ways of choosing members)."""
 
     inner: Solver
     time_limit_s: float = 60.0
@@ -89,16 +95,15 @@ class ModeSearch:
         p = problem
         assert self.model is not None
         inner = reconfigured(self.inner, time_limit_s=max(0.05, self.time_limit_s / 3))
-        none = np.full(p.n_demands, -1, dtype=np.int64)
-        best = self._solve_fixed(p, inner, fastest_modes(p), none, seed)
+        best = self._solve_fixed(p, inner, fastest_modes(p), seed)
         if best.plan is None:  # the frugal modes give the other start
-            best = self._solve_fixed(p, inner, resting_modes(p), none, seed)
+            best = self._solve_fixed(p, inner, resting_modes(p), seed)
         if best.plan is None:
             return self._plan(p, best, time.perf_counter() - t0)
         moved = self._modes_in_place(p, best)
         log.debug("modes in place: %.6g (from %.6g)", moved.value, best.value)
         if (moved.mode != best.mode).any() and time.perf_counter() < deadline:
-            again = self._solve_fixed(p, inner, moved.mode, none, seed, start=moved.plan)
+            again = self._solve_fixed(p, inner, moved.mode, seed, start=moved.plan)
             log.debug("solved in the modes found: %.6g", again.value)
             moved = again if moved.better(again) else moved
         best = moved if best.better(moved) else best
@@ -116,14 +121,14 @@ class ModeSearch:
         p: CompiledProblem,
         inner: Solver,
         mode: IntArray,
-        pinned: IntArray,
         seed: int,
         start: Plan | None = None,
     ) -> _Point:
-        """The inner solver's plan of the plain problem with ``mode`` fixed and the
-        ``pinned`` demands on their batches (from ``start`` where the solver takes one)."""
+        """The inner solver's plan of the plain problem with ``mode`` fixed (from
+        ``start`` where the solver takes one)."""
         assert self.model is not None
-        sub, kept = with_fixed_modes(p, mode, pinned)
+        sub, kept = with_fixed_modes(p, mode)
+        pinned = np.full(p.n_demands, -1, dtype=np.int64)
         extra = {}
         if start is not None and takes_start(inner):
             pos = np.searchsorted(kept, np.flatnonzero(start.x > 0))
@@ -141,8 +146,8 @@ class ModeSearch:
         return _Point(value, mode, replace(plan, x=x, servers_on=on, objective=value), pinned)
 
     def _modes_in_place(self, p: CompiledProblem, point: _Point) -> _Point:
-        """Step 2 of the module docstring: each serving node's demands moved to their
-        own candidates in another mode, kept when worth less (nodes holding pinned
+        """Steps 2 and 5 of the module docstring: each serving node's demands moved to
+        their own candidates in another mode, kept when worth less (nodes holding pinned
         batches keep their mode)."""
         assert self.model is not None and point.plan is not None
         nodes = mode_choice_nodes(p)
@@ -204,8 +209,8 @@ class ModeSearch:
         return _Point(value, mode, plan, pinned)
 
     def _shared_batches(self, p: CompiledProblem, best: _Point, deadline: float) -> _Point:
-        """Step 3 of the module docstring: rounds of moves valued in place (the moved
-        plan with light nodes switched off, :func:`_close_nodes`), the best kept when the
+        """Step 4 of the module docstring: rounds of moves completed in place (light
+        nodes closed, streams that do not pay released), the best kept when the
         evaluator accepts it."""
         assert self.model is not None
         usable = _usable(p, best.mode)
@@ -275,7 +280,8 @@ class _Twins:
     def _key(self, c: IntArray) -> IntArray:
         p = self.p
         base = (p.cand_demand[c] * p.n_nodes + p.cand_node[c]) * len(p.variant_names)
-        base = (base + p.cand_variant[c]) * BATCH_KEY + p.cand_batch[c]
+        width = int(p.cand_batch.max(initial=1)) + 1
+        base = (base + p.cand_variant[c]) * width + p.cand_batch[c]
         return np.asarray(base * max(len(p.mode_node), 1), dtype=np.int64)
 
     def of(self, c: IntArray, row: int) -> IntArray:

@@ -322,22 +322,11 @@ def fastest_modes(p: CompiledProblem) -> IntArray:
     return _first_rows(p)[0]
 
 
-def with_fixed_modes(
-    p: CompiledProblem, mode: IntArray, pinned: IntArray | None = None
-) -> tuple[CompiledProblem, IntArray]:
+def with_fixed_modes(p: CompiledProblem, mode: IntArray) -> tuple[CompiledProblem, IntArray]:
     """A plain problem (no mode decisions) with every node in mode row ``mode[v]`` and only
     self-filling batches, and the candidates of ``p`` it keeps (its candidate i is
-    ``p``'s ``kept[i]``). Any plan of it is consistent in modes and batch fill.
-
-    ``pinned`` (one candidate of ``p`` per demand, -1: free): a pinned demand keeps only
-    that candidate, counted as self-filling (the caller vouches that its stream fills,
-    e.g. a shared batch whose members are all pinned, and that its mode is ``mode``'s)."""
+    ``p``'s ``kept[i]``). Any plan of it is consistent in modes and batch fill."""
     keep = self_filling(p) & ((p.cand_mode < 0) | (p.cand_mode == mode[p.cand_node]))
-    pin_at = np.zeros(0, dtype=np.int64)
-    if pinned is not None and (pinned >= 0).any():
-        keep &= pinned[p.cand_demand] < 0
-        pin_at = pinned[pinned >= 0]
-        keep[pin_at] = True
     kept = np.flatnonzero(keep).astype(np.int64)
     fields = {
         f.name: getattr(p, f.name)[kept]
@@ -345,8 +334,6 @@ def with_fixed_modes(
         if f.name.startswith("cand_")
     }
     fields["cand_mode"] = np.full(len(kept), -1, dtype=np.int64)
-    if len(pin_at):
-        fields["cand_fill_rate_per_s"][np.searchsorted(kept, pin_at)] = 0.0
     ptr = np.searchsorted(fields["cand_demand"], np.arange(p.n_demands + 1)).astype(np.int64)
     moded = in_modes(p, mode)
     empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
