@@ -296,13 +296,15 @@ class _Twins:
 def _batch_moves(
     p: CompiledProblem, model: CostModel, point: _Point, *, idle_share: bool
 ) -> list[tuple[float, int, IntArray, IntArray, FloatArray]]:
-    """Per batching node v with a shared batch to join: (value on the support of the
-    plan with the demands moved to v's shared batches, v, the pins of the plan's pinned
-    demands plus those moved). Every free demand takes its cheapest batched option at v;
-    options whose stream (node, variant, batch size) then gets less than the rate they
-    need are dropped, to a fixed point (vectorized over every node at once); then, per
-    node, the smallest streams go while the node is over capacity and the farthest
-    members while an arc is over its bandwidth (:func:`_trim`)."""
+    """Per batching node v with a shared batch to join (step 4 of the module docstring;
+    ``idle_share``: members chosen by what they pay with their share of idle power):
+    (value on the support of the plan with the demands moved to v's shared batches, v,
+    the pins of the plan's pinned demands plus those moved, and that plan's support and
+    shares). Every free demand takes its cheapest batched option at v; options whose
+    stream (node, variant, batch size) then gets less than the rate they need are
+    dropped, to a fixed point (vectorized over every node at once); then, per node, the
+    smallest streams go while the node is over capacity and the members with the most
+    traffic on an arc over its bandwidth (:func:`_trim`)."""
     assert point.plan is not None
     x = point.plan.x
     idx = np.flatnonzero(x > 0)
@@ -410,8 +412,8 @@ def _trim(
             return opt[pick]
         cands = opt[pick]
         load = rate[pick] * p.cand_service_s[cands]
-        other = idx[(p.cand_node[idx] == v) & ~np.isin(p.cand_demand[idx], p.cand_demand[cands])]
-        base = float(p.demand_rate_per_s[p.cand_demand[other]] @ p.cand_service_s[other])
+        other = (p.cand_node[idx] == v) & ~np.isin(p.cand_demand[idx], p.cand_demand[cands])
+        base = float(_busy(p, idx[other], share[other])[v])
         if base + load.sum() > limit:  # drop the stream carrying the least traffic
             lam = np.bincount(s_of[pick], weights=rate[pick])
             alive &= s_of != s_of[pick][np.argmin(lam[s_of[pick]])]
