@@ -449,15 +449,15 @@ def _close_nodes(p: CompiledProblem, model: CostModel, point: _Point, usable: Bo
     busy = _busy(p, idx, share)
     donors = np.flatnonzero(model.switchable & (on > 0) & (model.server_cost > 0) & ~held)
     changed = False
+    pool = _pool(p, model, usable & (on[p.cand_node] > 0))  # receivers only get fewer
     gain = np.zeros(len(donors))
     for i, u in enumerate(donors.tolist()):  # each node's closing on its own, to order them
-        trial = _reassign(
-            p, model, idx, share, np.flatnonzero(p.cand_node[idx] == u), usable, on, u
-        )
+        at = np.flatnonzero(p.cand_node[idx] == u)
+        trial = _reassign(p, model, idx, share, at, usable, on, u, pool=pool)
         gain[i] = np.inf if trial is None else support_value(p, model, *trial)[0] - value
     for u in donors[np.lexsort((busy[donors], gain))].tolist():
         at = np.flatnonzero(p.cand_node[idx] == u)
-        trial = _reassign(p, model, idx, share, at, usable, on, u)
+        trial = _reassign(p, model, idx, share, at, usable, on, u, pool=pool)
         if trial is None:
             continue
         t_idx, t_share = trial
@@ -543,18 +543,26 @@ def _reassign(
     avoid: int,
     *,
     open_new: bool = False,
+    pool: tuple[IntArray, IntArray] | None = None,
 ) -> tuple[IntArray, FloatArray] | None:
     """The support with entries ``at`` of ``idx`` moved to their demand's cheapest
     ``usable`` candidate at a node other than ``avoid`` with a server on, when each has
     one and no node then needs more servers than it has on (None otherwise). With
     ``open_new``, any node may receive, a candidate at a node with no server on priced
     with the idle cost of the server share its load takes at rho_max (the greedy's
-    construction price), and nodes may need more servers (within their count)."""
+    construction price), and nodes may need more servers (within their count).
+    ``pool`` (:func:`_pool`, ``usable`` candidates by demand and cost, a superset of
+    those at nodes on) spares the search over every candidate of the demands."""
     if len(at) == 0:
         return None
     d = p.cand_demand[idx[at]]
-    counts = p.demand_ptr[d + 1] - p.demand_ptr[d]
-    alt = concat_ranges(p.demand_ptr[d], counts)
+    if pool is not None and not open_new:
+        cands, ptr = pool
+        counts = ptr[d + 1] - ptr[d]
+        alt = cands[concat_ranges(ptr[d], counts)]
+    else:
+        counts = p.demand_ptr[d + 1] - p.demand_ptr[d]
+        alt = concat_ranges(p.demand_ptr[d], counts)
     owner = np.repeat(np.arange(len(at)), counts)
     ok = usable[alt] & (p.cand_node[alt] != avoid)
     if not open_new:
@@ -582,6 +590,15 @@ def _reassign(
     if (_busy(p, t_idx, t_share) > room).any():
         return None
     return t_idx, t_share
+
+
+def _pool(p: CompiledProblem, model: CostModel, keep: BoolArray) -> tuple[IntArray, IntArray]:
+    """The candidates where ``keep`` holds, by demand then cost, and each demand's start
+    among them (for :func:`_reassign`)."""
+    at = np.flatnonzero(keep)
+    at = at[np.lexsort((model.cand_cost[at], p.cand_demand[at]))]
+    ptr = np.searchsorted(p.cand_demand[at], np.arange(p.n_demands + 1))
+    return at.astype(np.int64), ptr.astype(np.int64)
 
 
 def _usable(p: CompiledProblem, mode: IntArray) -> BoolArray:
