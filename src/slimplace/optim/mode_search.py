@@ -219,7 +219,10 @@ class ModeSearch:
                 m
                 for idle_share in (False, True)
                 for m in sorted(
-                    _batch_moves(p, self.model, best, idle_share=idle_share), key=lambda m: m[0]
+                    _batch_moves(
+                        p, self.model, best, idle_share=idle_share, keep=2 * self.batch_trials
+                    ),
+                    key=lambda m: m[0],
                 )[: self.batch_trials]
             ]
             found = best
@@ -294,7 +297,12 @@ class _Twins:
 
 
 def _batch_moves(
-    p: CompiledProblem, model: CostModel, point: _Point, *, idle_share: bool
+    p: CompiledProblem,
+    model: CostModel,
+    point: _Point,
+    *,
+    idle_share: bool,
+    keep: int | None = None,
 ) -> list[tuple[float, int, IntArray, IntArray, FloatArray]]:
     """Per batching node v with a shared batch to join (step 4 of the module docstring;
     ``idle_share``: members chosen by what they pay with their share of idle power):
@@ -304,7 +312,8 @@ def _batch_moves(
     stream (node, variant, batch size) then gets less than the rate they need are
     dropped, to a fixed point (vectorized over every node at once); then, per node, the
     smallest streams go while the node is over capacity and the members with the most
-    traffic on an arc over its bandwidth (:func:`_trim`)."""
+    traffic on an arc over its bandwidth (:func:`_trim`). ``keep``: only the nodes
+    whose move is worth least before trimming are trimmed, at most that many."""
     assert point.plan is not None
     x = point.plan.x
     idx = np.flatnonzero(x > 0)
@@ -336,23 +345,41 @@ def _batch_moves(
     s_of = np.unique(_stream_key(p, opt), return_inverse=True)[1]
     alive = _fill_fixed_point(p, opt, pair, cost, s_of, np.ones(len(opt), dtype=bool))
     chosen = _cheapest_per_pair(pair, cost, alive)
-    out: list[tuple[float, int, IntArray, IntArray, FloatArray]] = []
     node_of = p.cand_node[opt]
-    for v in np.unique(node_of[chosen]).tolist():
+    nodes = np.unique(node_of[chosen])
+    if keep is not None and len(nodes) > keep:  # the best untrimmed moves are trimmed
+        rough = [
+            _moved(p, model, point, idx, share, opt[chosen & (node_of == v)])[0] for v in nodes
+        ]
+        nodes = nodes[np.argsort(rough, kind="stable")[:keep]]
+    out: list[tuple[float, int, IntArray, IntArray, FloatArray]] = []
+    for v in nodes.tolist():
         at = np.flatnonzero(node_of == v)
         cands = _trim(p, opt[at], pair[at], cost[at], s_of[at], alive[at], idx, share, v)
-        if len(cands) == 0:
-            continue
-        moved = np.zeros(p.n_demands, dtype=bool)
-        moved[p.cand_demand[cands]] = True
-        stay = ~moved[p.cand_demand[idx]]
-        t_idx = np.concatenate([idx[stay], cands])
-        t_share = np.concatenate([share[stay], np.ones(len(cands))])
-        value, _ = support_value(p, model, t_idx, t_share)
-        pins = point.pinned.copy()
-        pins[p.cand_demand[cands]] = cands
-        out.append((value, int(v), pins, t_idx, t_share))
+        if len(cands):
+            out.append(_moved(p, model, point, idx, share, cands))
     return out
+
+
+def _moved(
+    p: CompiledProblem,
+    model: CostModel,
+    point: _Point,
+    idx: IntArray,
+    share: FloatArray,
+    cands: IntArray,
+) -> tuple[float, int, IntArray, IntArray, FloatArray]:
+    """(value, node, pins, support, shares) of the plan with shares ``share`` on ``idx``
+    and the demands of ``cands`` (batched candidates at one node) moved to them."""
+    moved = np.zeros(p.n_demands, dtype=bool)
+    moved[p.cand_demand[cands]] = True
+    stay = ~moved[p.cand_demand[idx]]
+    t_idx = np.concatenate([idx[stay], cands])
+    t_share = np.concatenate([share[stay], np.ones(len(cands))])
+    value, _ = support_value(p, model, t_idx, t_share)
+    pins = point.pinned.copy()
+    pins[p.cand_demand[cands]] = cands
+    return value, int(p.cand_node[cands[0]]), pins, t_idx, t_share
 
 
 def _stream_key(p: CompiledProblem, c: IntArray) -> IntArray:
