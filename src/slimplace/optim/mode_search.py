@@ -23,8 +23,8 @@ plan kept. The search:
    than what it pays now (its candidate's cost, and, in a second variant, with its share
    of the idle power of the servers it keeps on), and options whose stream (node,
    variant, batch size) then gets less than the rate it needs are dropped, to a fixed
-   point; capacity and bandwidth trim each node's move. The best-valued moves are
-   completed in place: light nodes closed (which is where consolidation pays: the edge
+   point; capacity and bandwidth trim the best-valued node moves, and the best of
+   those are completed in place: light nodes closed (which is where consolidation pays: the edge
    servers the moved traffic leaves half-empty are switched off) and streams that do
    not pay released (:func:`_release`). The best is kept while a round improves; its
    demands stay pinned to their batches;
