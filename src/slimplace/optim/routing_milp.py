@@ -34,11 +34,36 @@ round, the most violated first (as the ``link`` rows of
 :func:`slimplace.optim.lp.strengthened_lp`).
 
 The number of paths per flow is at most ``k`` (``settings.k_paths``), so every path
-column is in the model: for the k of the docs (3 to 5) there is nothing to price. The
-candidates are all of them up to :data:`ALL_CANDIDATES_MAX`; above it the model keeps a
-shortlist per demand (the cheapest by :class:`~slimplace.optim.search_state.SearchState`
-and the warm start's), and its bound then holds for the shortlist only: the plan is
-reported without a bound.
+column of a flow in the model is there: for the k of the docs (3 to 5) there is nothing
+to price. Below :data:`COLGEN_MIN_CANDIDATES` candidates the model holds them all and
+its MIP bound is the bound. From there on, **column generation over the candidates**
+(as :mod:`slimplace.optim.colgen` does for the placement): the LP is solved over a
+restricted set R (the cheapest few per demand and the warm start's) with every
+``link`` row and every ``cut`` row of R's flows, and the big-M of the ``bw`` rows and
+the ``o`` columns of the whole problem, so that it is the whole LP with columns left
+out. Its duals, extended to the rows R lacks, price every candidate:
+
+    rc_c = rc_c(placement rows, :func:`slimplace.optim.colgen.reduced_costs` and
+           :func:`~slimplace.optim.link_pricing.missing_link_duals`) + y_route[f(c)]
+
+(``x_c`` has -1 in its flow's ``route`` row). A flow with no candidate in R has no
+``route`` row: its dual is taken as the least reduced cost of its path columns without
+it, ``min_p (cost_fp - sum_e load_fpe y_bw[e] / M_e - sum_l y_cut[d, l])``, the largest
+value that keeps every path column's reduced cost non-negative; missing ``cut`` rows
+get dual 0 (the LP's solution meets them: their flows carry nothing). The extended
+duals are then feasible for every column but the candidates left out, and
+
+    LB = LP(R) + sum_d min(0, min_{c of d not in R} rc_c)
+
+bounds the whole LP, hence every plan (Lübbecke & Desrosiers, "Selected topics in
+column generation", Oper. Res. 53(6), 2005, sec. 2.1; each demand's shares sum to 1).
+Candidates that price out join R, round after round (the next LP starts from the last
+one's basis), for :data:`COLGEN_TIME_SHARE` of the time at most; then the MIP runs over
+the candidates the last LP uses, the warm start's and the :data:`MIP_PER_DEMAND`
+cheapest per demand by reduced cost. That MIP's own bound holds for its candidates
+only: the plan's bound is LB. A restricted LP that is infeasible (too few candidates)
+is solved again with the placement's artificial column per demand (phase one); the
+problem is reported infeasible only when the converged LP still uses one.
 """
 
 from __future__ import annotations
@@ -53,20 +78,37 @@ from scipy import sparse
 
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.optim.arcs import arc_capacity_bps
-from slimplace.optim.colgen import initial_columns, restrict
+from slimplace.optim.colgen import (
+    RC_TOL,
+    Restricted,
+    artificial_cost,
+    artificial_share,
+    initial_columns,
+    reduced_costs,
+    restrict,
+)
 from slimplace.optim.costs import CostModel, controllable_gap
 from slimplace.optim.extract import extract_plan, start_columns, start_vector
-from slimplace.optim.formulation import CONTINUOUS, INTEGER, Formulation, build_formulation
+from slimplace.optim.formulation import (
+    CONTINUOUS,
+    INTEGER,
+    Formulation,
+    build_formulation,
+    link_pairs,
+    link_rows,
+)
 from slimplace.optim.greedy import GreedySolver
-from slimplace.optim.highs import HighsResult, HighsSession, Termination
+from slimplace.optim.highs import AT_LOWER, BASIC, HighsResult, HighsSession, Termination
+from slimplace.optim.link_pricing import missing_link_duals
 from slimplace.optim.lp import HighsOptions, strengthened_lp
 from slimplace.optim.routing_heuristic import route_plan
 from slimplace.optim.routing_model import RoutingModel, routing_model, routing_value
+from slimplace.optim.segments import top_per_demand
 from slimplace.placement.registry import Solver, reconfigured
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.paths import FlowRoutes
-from slimplace.problem.routing import plan_arc_loads_bps, shortest_routes
+from slimplace.problem.routing import flow_slack_s, plan_arc_loads_bps, shortest_routes
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +122,21 @@ CUTS_PER_ROUND = 20_000
 #: Share of the time left after the first LP that cut rounds may take (the rest is the
 #: MIP's, which keeps the rows).
 CUT_TIME_SHARE = 0.6
-#: Up to this many candidates the model holds them all; above, a shortlist per demand.
-ALL_CANDIDATES_MAX = 60_000
-#: Candidates per demand kept in the shortlist of large problems.
-SHORTLIST_PER_DEMAND = 8
+#: From this many candidates on, the LP goes by column generation over the candidates and
+#: the MIP searches the generated ones (the bound is column generation's); below, every
+#: candidate is in the model and its MIP bound counts (as before; the placement MILP's
+#: threshold, :data:`slimplace.optim.colgen.COLGEN_MIN_CANDIDATES`).
+COLGEN_MIN_CANDIDATES = 50_000
+#: Cheapest candidates per demand that column generation starts from (with the warm
+#: start's).
+COLGEN_START_PER_DEMAND = 4
+#: Candidates of each demand added per round at most (the most negative reduced costs).
+COLGEN_ADD_PER_DEMAND = 8
+#: Share of the time limit that column generation may take (the rest is the MIP's).
+COLGEN_TIME_SHARE = 0.5
+#: Candidates per demand of least reduced cost that the MIP after column generation
+#: searches (with those the last LP uses and the warm start's).
+MIP_PER_DEMAND = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,26 +150,86 @@ class RoutingFormulation:
     on_links: IntArray
     cuts: sparse.csr_array
     cut_links: IntArray
+    #: each cut row's ``demand * n_links + link``
+    cut_keys: IntArray
 
 
-def routing_formulation(problem: CompiledProblem, model: CostModel) -> RoutingFormulation:
-    """The MILP of the module docstring (without cut rows; see :func:`cut_block`)."""
+@dataclass(frozen=True, eq=False)
+class Flows:
+    """The flows of a problem's candidates: ``key`` (sorted ``demand * N + node``), the
+    candidates served away from their source (``away``) and each one's flow
+    (``cand_flow``), with their routing model."""
+
+    key: IntArray
+    away: IntArray
+    cand_flow: IntArray
+    rm: RoutingModel
+    #: each flow's SLO slack (:func:`~slimplace.problem.routing.flow_slack_s`)
+    slack_s: FloatArray
+
+    @property
+    def worst_bps(self) -> FloatArray:
+        """The most traffic every arc could see (every flow's every path at once)."""
+        return np.asarray(self.rm.load.sum(axis=0), dtype=np.float64).ravel()
+
+    @property
+    def on_links(self) -> IntArray:
+        """Sleepable links some admissible path crosses (the ``o`` columns)."""
+        crossed = np.unique(self.rm.links.indices)
+        return np.asarray(crossed[self.rm.sleepable[crossed]], dtype=np.int64)
+
+
+def problem_flows(problem: CompiledProblem, model: CostModel, scope: Flows | None = None) -> Flows:
+    """The flows of ``problem``'s candidates and their routing model (``scope``: the
+    flows of the whole problem when ``problem`` holds some of its candidates: a path's
+    admissibility is then the whole problem's, every variant of the flow counted)."""
     p = problem
     n = p.n_nodes
     src = p.demand_source[p.cand_demand]
     away = np.flatnonzero(p.cand_node != src)
     key = p.cand_demand[away] * n + p.cand_node[away]
     flow_key, cand_flow = np.unique(key, return_inverse=True)
-    rm = routing_model(p, model, flow_key // n, flow_key % n)
-    # the placement's network cost of a candidate was its shortest path's: take it out
-    row0 = rm.flow_ptr[:-1]
+    d, v = flow_key // n, flow_key % n
+    if scope is None:
+        slack = flow_slack_s(p, d, v)
+    else:
+        slack = scope.slack_s[np.searchsorted(scope.key, flow_key)]
+    rm = routing_model(p, model, d, v, slack_s=slack)
+    return Flows(flow_key.astype(np.int64), away.astype(np.int64), cand_flow, rm, slack)
+
+
+def routed_costs(model: CostModel, flows: Flows) -> CostModel:
+    """``model`` with each away candidate's network cost less its flow's shortest path's
+    (the path columns carry it)."""
     cand_cost = model.cand_cost.copy()
-    cand_cost[away] -= rm.cost[row0][cand_flow]
-    f = build_formulation(p, replace(model, cand_cost=cand_cost), fixed_routes=False)
+    cand_cost[flows.away] -= flows.rm.cost[flows.rm.flow_ptr[:-1]][flows.cand_flow]
+    return replace(model, cand_cost=cand_cost)
+
+
+def routing_formulation(
+    problem: CompiledProblem,
+    model: CostModel,
+    scope: Flows | None = None,
+    artificial: float | None = None,
+) -> RoutingFormulation:
+    """The MILP of the module docstring (without cut rows; see :func:`cut_rows`).
+
+    ``scope``: the flows of the whole problem when ``problem`` is restricted to some of
+    its candidates (column generation): the big-M of the bandwidth rows and the link
+    columns are then the whole problem's, so that the restricted model is the whole
+    one with columns left out (and its duals price the others). ``artificial``: the cost
+    of the placement's artificial column per demand (phase one of column generation,
+    :func:`slimplace.optim.colgen.artificial_cost`)."""
+    p = problem
+    fl = problem_flows(p, model, scope)
+    flow_key, away, cand_flow, rm = fl.key, fl.away, fl.cand_flow, fl.rm
+    f = build_formulation(
+        p, routed_costs(model, fl), fixed_routes=False, artificial_cost=artificial
+    )
+    scope = fl if scope is None else scope
 
     n_routes = len(rm.rows)
-    crossed = np.unique(rm.links.indices)
-    on_links = crossed[rm.sleepable[crossed]]
+    on_links = scope.on_links
     unsplit = ~p.app_splittable[p.demand_app[rm.fp.demand[rm.row_flow]]]
     route0 = f.n_cols
     on0 = route0 + n_routes
@@ -144,7 +257,7 @@ def routing_formulation(problem: CompiledProblem, model: CostModel) -> RoutingFo
     route_lo = np.zeros(len(flow_key))
     r0 += len(flow_key)
     # bw[e]
-    bw_rows, bw_arcs, bw_up, bw_scale = _bandwidth_block(p, rm, on_col)
+    bw_rows, bw_arcs, bw_up, bw_scale = _bandwidth_block(p, scope.worst_bps, on_col)
     load_t = rm.load.T.tocsr()[bw_arcs].tocoo()
     ent_r += [r0 + load_t.row, r0 + np.flatnonzero(on_col[bw_arcs // 2] >= 0)]
     ent_c += [route0 + load_t.col, on_col[bw_arcs // 2][on_col[bw_arcs // 2] >= 0]]
@@ -178,18 +291,18 @@ def routing_formulation(problem: CompiledProblem, model: CostModel) -> RoutingFo
         row_index={**f.row_index, "route": (flow_key,), "bw_route": (bw_arcs,)},
         row_scale=np.concatenate([f.row_scale, np.ones(len(flow_key)), bw_scale]),
     )
-    cuts, cut_links = _cut_matrix(p, rm, on_col)
-    return RoutingFormulation(ext, rm, flow_key, on_links, cuts, cut_links)
+    cuts, cut_keys = _cut_matrix(p, rm, on_col)
+    cut_links = (cut_keys % len(p.link_a)).astype(np.int64)
+    return RoutingFormulation(ext, rm, flow_key, on_links, cuts, cut_links, cut_keys)
 
 
 def _bandwidth_block(
-    p: CompiledProblem, rm: RoutingModel, on_col: IntArray
+    p: CompiledProblem, worst: FloatArray, on_col: IntArray
 ) -> tuple[int, IntArray, FloatArray, FloatArray]:
     """Arcs that get a bw row: every arc of a link with an on column, and the arcs of
-    other links whose bandwidth all the traffic that could cross them exceeds. Returns
-    (number of rows, arcs, row upper bounds, row scales M_e)."""
+    other links whose bandwidth all the traffic that could cross them (``worst``)
+    exceeds. Returns (number of rows, arcs, row upper bounds, row scales M_e)."""
     cap = arc_capacity_bps(p)
-    worst = np.asarray(rm.load.sum(axis=0), dtype=np.float64).ravel()
     has_on = on_col[np.arange(len(cap)) // 2] >= 0
     arcs = np.flatnonzero((worst > 0) & (has_on | (worst > cap * (1 + 1e-9))))
     scale = np.where(has_on[arcs], np.minimum(cap[arcs], worst[arcs]), cap[arcs])
@@ -201,7 +314,8 @@ def _cut_matrix(
     p: CompiledProblem, rm: RoutingModel, on_col: IntArray
 ) -> tuple[sparse.csr_array, IntArray]:
     """One row per (demand, link with an on column) that some path of the demand crosses:
-    the route columns (relative) on it; returns the matrix and each row's link."""
+    the route columns (relative) on it; returns the matrix and each row's
+    ``demand * n_links + link``."""
     links = rm.links.tocoo()
     keep = on_col[links.col] >= 0
     row, link = links.row[keep], links.col[keep]
@@ -210,7 +324,7 @@ def _cut_matrix(
     uniq, inv = np.unique(key, return_inverse=True)
     m = sparse.csr_array((np.ones(len(inv)), (inv, row)), shape=(len(uniq), len(rm.rows)))
     m.sum_duplicates()
-    return m, (uniq % len(p.link_a)).astype(np.int64)
+    return m, uniq.astype(np.int64)
 
 
 def cut_rows(rf: RoutingFormulation, which: IntArray) -> sparse.csr_array:
@@ -264,23 +378,10 @@ class RoutingMilpSolver(HighsOptions):
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
         warm = self._warm(problem, seed, deadline, start)
-        p, m, cands = problem, model, None
-        if problem.n_candidates > ALL_CANDIDATES_MAX:
-            short = initial_columns(problem, model, SHORTLIST_PER_DEMAND)
-            if warm is not None:
-                short = np.union1d(short, np.flatnonzero(warm.x))
-            r = restrict(problem, model, short)
-            p, m, cands = r.problem, r.model, r.cands
-        plan = self._solve(p, m, warm, cands, seed, t0, deadline)
-        if cands is not None:
-            x = np.zeros(problem.n_candidates)
-            x[cands] = plan.x
-            reason = (
-                "candidates restricted to a shortlist per demand: no bound for the whole problem"
-            )
-            plan = replace(plan, x=x, bound=None, reason=reason)
-            if plan.status is Status.OPTIMAL:
-                plan = replace(plan, status=Status.FEASIBLE)
+        if problem.n_candidates < COLGEN_MIN_CANDIDATES:
+            plan = self._solve(problem, model, warm, seed, t0, deadline)
+        else:
+            plan = self._solve_by_columns(problem, model, warm, seed, t0, deadline)
         return replace(plan, seconds=time.perf_counter() - t0)
 
     def _warm(
@@ -322,28 +423,137 @@ class RoutingMilpSolver(HighsOptions):
         p: CompiledProblem,
         model: CostModel,
         warm: Plan | None,
-        cands: IntArray | None,
         seed: int,
         t0: float,
         deadline: float,
     ) -> Plan:
+        """Every candidate in the model: its MIP bound holds for the whole problem."""
         rf = routing_formulation(p, model)
         strong = strengthened_lp(p, rf.f, deadline=deadline, threads=self.threads, seed=seed)
         session, lp = strong.session, strong.result
         # cuts only raise the LP bound: a round's stays valid if a later one runs out
         lp, bound = _separate_cuts(session, rf, lp, deadline)
         if lp.termination is Termination.INFEASIBLE:
-            return Plan(
-                np.zeros(p.n_candidates),
-                np.where(p.node_always_on, p.node_count, 0),
-                "milp",
-                Status.INFEASIBLE,
-                seconds=time.perf_counter() - t0,
-                reason="no plan meets every constraint with these routes",
-            )
-        warm_p = None
+            return _infeasible(p, t0)
+        return self._mip(p, rf, model, session, bound, warm, t0, deadline, whole=True)
+
+    def _solve_by_columns(
+        self,
+        problem: CompiledProblem,
+        model: CostModel,
+        warm: Plan | None,
+        seed: int,
+        t0: float,
+        deadline: float,
+    ) -> Plan:
+        """Column generation over the candidates (module docstring), then the MIP over
+        the generated ones; the bound is column generation's (valid for every candidate)."""
+        stop = t0 + COLGEN_TIME_SHARE * max(0.0, deadline - t0)
+        scope = problem_flows(problem, model)
+        whole = routed_costs(model, scope)
+        # phase one by artificial columns once a restricted LP is infeasible (too few
+        # candidates): then it is feasible whatever its candidates (Lübbecke &
+        # Desrosiers 2005, sec. 4), as in column generation
+        big_m: float | None = None
+        cands = initial_columns(problem, model, COLGEN_START_PER_DEMAND)
         if warm is not None:
-            warm_p = warm if cands is None else replace(warm, x=warm.x[cands])
+            cands = np.union1d(cands, np.flatnonzero(warm.x))
+        bound: float | None = None
+        last: tuple[Restricted, RoutingFormulation, HighsSession] | None = None
+        basis: _KeyedBasis | None = None
+        last_rc: FloatArray | None = None
+        last_x: FloatArray | None = None
+        rounds = 0
+        while True:
+            rounds += 1
+            began = time.perf_counter()
+            r = restrict(problem, model, cands)
+            rf = routing_formulation(r.problem, r.model, scope, big_m)
+            session, link_keys = _restricted_session(r, rf, self.threads, seed)
+            keys = _basis_keys(r, rf, scope, link_keys)
+            if basis is not None:
+                basis.apply(session, keys)
+            lp = session.solve(time_limit_s=deadline - time.perf_counter())
+            failed = (Termination.INFEASIBLE, Termination.FAILED)
+            if lp.values is None and lp.termination in failed and big_m is None:
+                big_m, basis = artificial_cost(problem, model), None
+                continue
+            if lp.values is None or lp.objective is None:
+                break  # out of time: the last round solved keeps the bound
+            last = (r, rf, session)
+            basis = _KeyedBasis.of(session, keys)
+            rc = pricing(problem, whole, scope, r, rf, session, lp, link_keys)
+            last_rc, last_x = rc, lp.values[rf.f.cols["x"]]
+            outside = np.ones(problem.n_candidates, dtype=bool)
+            outside[r.cands] = False
+            tol = RC_TOL * max(1.0, float(np.abs(whole.cand_cost).max(initial=1.0)))
+            neg = outside & (rc < -tol)
+            worst = np.minimum.reduceat(np.where(neg, rc, 0.0), problem.demand_ptr[:-1])
+            worst = np.where(np.diff(problem.demand_ptr) > 0, worst, 0.0)
+            round_bound = lp.objective + float(worst.sum())
+            bound = round_bound if bound is None else max(bound, round_bound)
+            log.info(
+                "routing column generation round %d: %d candidates, LP %.6g, bound %.6g,"
+                " %d priced out",
+                rounds,
+                len(r.cands),
+                lp.objective,
+                bound,
+                int(neg.sum()),
+            )
+            if not neg.any():
+                bound = lp.objective
+                if artificial_share(rf.f, lp.values) > 1e-6:
+                    # the whole LP needs artificial columns: no plan serves every demand
+                    return _infeasible(problem, t0)
+                break
+            now = time.perf_counter()
+            if now > stop or stop - now < now - began:
+                break
+            idx = np.flatnonzero(neg)
+            cands = np.union1d(cands, top_per_demand(problem, idx, rc[idx], COLGEN_ADD_PER_DEMAND))
+        if last is None:
+            if warm is None:
+                return _infeasible(problem, t0, "no LP solved in time")
+            return replace(warm, method="milp", status=Status.TIME_LIMIT)
+        r, rf, session = last
+        # the MIP searches the candidates the last LP uses, the warm start's and the
+        # cheapest few per demand by reduced cost (a smaller MIP finds better plans in
+        # the time left than one over every generated column)
+        assert last_rc is not None and last_x is not None
+        keep = r.cands[last_x > 1e-9]
+        keep = np.union1d(keep, top_per_demand(problem, r.cands, last_rc[r.cands], MIP_PER_DEMAND))
+        if warm is not None:
+            keep = np.union1d(keep, np.flatnonzero(warm.x))
+        r = restrict(problem, model, keep)
+        rf = routing_formulation(r.problem, r.model, scope)
+        session, _ = _restricted_session(r, rf, self.threads, seed)
+        warm_r = None if warm is None else replace(warm, x=warm.x[r.cands])
+        plan = self._mip(r.problem, rf, r.model, session, bound, warm_r, t0, deadline, whole=False)
+        x = np.zeros(problem.n_candidates)
+        x[r.cands] = plan.x
+        info = {
+            **plan.info,
+            "colgen_rounds": float(rounds),
+            "candidates_in_model": float(len(r.cands)),
+        }
+        return replace(plan, x=x, info=info)
+
+    def _mip(
+        self,
+        p: CompiledProblem,
+        rf: RoutingFormulation,
+        model: CostModel,
+        session: HighsSession,
+        bound: float | None,
+        warm_p: Plan | None,
+        t0: float,
+        deadline: float,
+        *,
+        whole: bool,
+    ) -> Plan:
+        """The MIP from the LP ``session`` (with its cut rows), warm-started from ``warm_p``;
+        its bound counts only when the model holds every candidate (``whole``)."""
         session.make_integer()
         start = _start_values(p, rf, model, warm_p) if warm_p is not None else None
         cols = start_columns(rf.f, complete=not session.presolve)
@@ -356,7 +566,178 @@ class RoutingMilpSolver(HighsOptions):
             start=start,
             start_cols=cols,
         )
-        return _plan(p, rf, model, out, bound, warm_p, self.mip_gap, t0)
+        return _plan(p, rf, model, out, bound, warm_p, self.mip_gap, t0, whole=whole)
+
+
+def _restricted_session(
+    r: Restricted, rf: RoutingFormulation, threads: int | None, seed: int
+) -> tuple[HighsSession, IntArray]:
+    """The LP of a column-generation round: ``rf`` with every ``link`` row of its
+    candidates, then every cut row (the rows :func:`pricing` reads, in that order)."""
+    session = HighsSession(rf.f, threads=threads, seed=seed, relax=True)
+    keys = link_pairs(r.problem, rf.f) if "n" in rf.f.cols else np.zeros(0, dtype=np.int64)
+    if len(keys):
+        session.add_rows(link_rows(r.problem, rf.f, keys))
+    if rf.cuts.shape[0]:
+        _add(session, rf, np.arange(rf.cuts.shape[0]))
+    return session, keys
+
+
+#: Keys of the columns and rows of a restricted LP: per family, its slice and one
+#: integer per member that names it the same way in every round.
+_Keys = tuple[dict[str, tuple[slice, IntArray]], dict[str, tuple[slice, IntArray]]]
+
+
+def _index_key(index: tuple[IntArray, ...]) -> IntArray:
+    key = np.asarray(index[0], dtype=np.int64)
+    for more in index[1:]:
+        key = key * (1 << 24) + np.asarray(more, dtype=np.int64)
+    return key
+
+
+def _basis_keys(r: Restricted, rf: RoutingFormulation, scope: Flows, link_keys: IntArray) -> _Keys:
+    """Keys of the round's columns (x: the candidate in the whole problem; route: the
+    flow in the whole problem and the path rank) and rows (link: demand x node; cut:
+    demand x link; route: the flow)."""
+    f = rf.f
+    flow = np.searchsorted(scope.key, rf.flow_key)
+    cols: dict[str, tuple[slice, IntArray]] = {}
+    for name, sl in f.cols.items():
+        if name == "x":
+            cols[name] = (sl, r.cands)
+        elif name == "route":
+            cols[name] = (sl, flow[rf.rm.row_flow] * (1 << 20) + rf.rm.row_rank)
+        elif name in f.col_index:
+            cols[name] = (sl, _index_key(f.col_index[name]))
+    rows: dict[str, tuple[slice, IntArray]] = {}
+    for name, sl in f.rows.items():
+        if name == "route":
+            rows[name] = (sl, flow)
+        elif name in f.row_index:
+            rows[name] = (sl, _index_key(f.row_index[name]))
+    n0 = f.n_rows
+    rows["link"] = (slice(n0, n0 + len(link_keys)), link_keys)
+    n1 = n0 + len(link_keys)
+    rows["cut"] = (slice(n1, n1 + len(rf.cut_keys)), rf.cut_keys)
+    return cols, rows
+
+
+@dataclass(frozen=True, eq=False)
+class _KeyedBasis:
+    """The final basis of a round, per family (sorted keys, statuses): the next round
+    starts from it (its columns and rows are a superset: kept ones keep their status,
+    new columns start at their lower bound, new rows with their slack basic)."""
+
+    cols: dict[str, tuple[IntArray, IntArray]]
+    rows: dict[str, tuple[IntArray, IntArray]]
+
+    @classmethod
+    def of(cls, session: HighsSession, keys: _Keys) -> _KeyedBasis | None:
+        got = session.basis()
+        if got is None:
+            return None
+        out = []
+        for fams, status in zip(keys, got, strict=True):
+            keyed = {}
+            for name, (sl, key) in fams.items():
+                order = np.argsort(key, kind="stable")
+                keyed[name] = (key[order], status[sl][order])
+            out.append(keyed)
+        return cls(out[0], out[1])
+
+    def apply(self, session: HighsSession, keys: _Keys) -> None:
+        cols = _carry(self.cols, keys[0], session.f.n_cols, AT_LOWER)
+        rows = _carry(self.rows, keys[1], session.n_rows, BASIC)
+        if not session.set_basis(cols, rows):
+            log.debug("routing column generation: previous basis not usable")
+
+
+def _carry(
+    old: dict[str, tuple[IntArray, IntArray]],
+    fams: dict[str, tuple[slice, IntArray]],
+    n: int,
+    default: int,
+) -> IntArray:
+    status = np.full(n, default, dtype=np.int64)
+    for name, (sl, key) in fams.items():
+        if name not in old or len(key) == 0 or len(old[name][0]) == 0:
+            continue
+        old_key, old_status = old[name]
+        pos = np.minimum(np.searchsorted(old_key, key), len(old_key) - 1)
+        hit = old_key[pos] == key
+        block = status[sl]
+        block[hit] = old_status[pos[hit]]
+        status[sl] = block
+    return status
+
+
+def _infeasible(p: CompiledProblem, t0: float, reason: str | None = None) -> Plan:
+    return Plan(
+        np.zeros(p.n_candidates),
+        np.where(p.node_always_on, p.node_count, 0),
+        "milp",
+        Status.INFEASIBLE if reason is None else Status.TIME_LIMIT,
+        seconds=time.perf_counter() - t0,
+        reason=reason or "no plan meets every constraint with these routes",
+    )
+
+
+def pricing(
+    problem: CompiledProblem,
+    whole: CostModel,
+    scope: Flows,
+    r: Restricted,
+    rf: RoutingFormulation,
+    session: HighsSession,
+    lp: HighsResult,
+    link_keys: IntArray,
+) -> FloatArray:
+    """Reduced cost of every candidate of ``problem`` under the duals of the restricted
+    LP ``session`` (rows: ``rf``'s, then the ``link`` rows ``link_keys``, then every cut
+    row of ``rf``), extended to the whole model (module docstring): the placement's by
+    :func:`slimplace.optim.colgen.reduced_costs` and
+    :func:`~slimplace.optim.link_pricing.missing_link_duals` (``whole``: the cost model
+    with path costs taken out, :func:`routed_costs`), plus the dual of the flow's
+    ``route`` row. A flow without candidates in the model has no such row; its dual is
+    the least reduced cost of its path columns without it (the largest that keeps them
+    all non-negative), which keeps the extended duals feasible for every column but
+    the candidates left out."""
+    f = rf.f
+    y = session.row_duals()
+    n_link = len(link_keys)
+    placement = np.concatenate([y[: f.n_rows], y[f.n_rows : f.n_rows + n_link]])
+    rc = reduced_costs(problem, whole, r, f, placement, link_keys)
+    assert lp.values is not None
+    rc += missing_link_duals(problem, whole, f, r.cands, session.col_duals(), lp.values, rc)
+    y_route = _route_duals(problem, scope, rf, y, f.n_rows + n_link)
+    rc[scope.away] += y_route[scope.cand_flow]
+    return rc
+
+
+def _route_duals(
+    p: CompiledProblem, scope: Flows, rf: RoutingFormulation, y: FloatArray, cut0: int
+) -> FloatArray:
+    """Dual of every flow's ``route`` row (the restricted LP's, else the least reduced
+    cost of the flow's paths without it)."""
+    f, rm = rf.f, scope.rm
+    arc_dual = np.zeros(2 * len(p.link_a))
+    bw = f.rows["bw_route"]
+    arcs = f.row_index["bw_route"][0]
+    arc_dual[arcs] = y[bw] / f.row_scale[bw]
+    price = rm.cost - np.asarray(rm.load @ arc_dual, dtype=np.float64)
+    n_cut = rf.cuts.shape[0]
+    if n_cut:
+        # each path's cut rows in the model (cut keys are sorted: np.unique)
+        dual = y[cut0 : cut0 + n_cut]
+        links = rm.links.tocoo()
+        want = rm.fp.demand[rm.row_flow[links.row]] * len(p.link_a) + links.col
+        pos = np.minimum(np.searchsorted(rf.cut_keys, want), n_cut - 1)
+        hit = rf.cut_keys[pos] == want
+        price -= np.bincount(links.row[hit], weights=dual[pos[hit]], minlength=len(price))
+    y_route = np.minimum.reduceat(price, rm.flow_ptr[:-1]) if len(price) else np.zeros(0)
+    present = np.searchsorted(scope.key, rf.flow_key)
+    y_route[present] = y[f.rows["route"]]
+    return y_route
 
 
 def _separate_cuts(
@@ -449,8 +830,11 @@ def _plan(
     warm: Plan | None,
     mip_gap: float,
     t0: float,
+    *,
+    whole: bool = True,
 ) -> Plan:
-    """Read the MIP result back (the warm start when HiGHS has no solution)."""
+    """Read the MIP result back (the warm start when HiGHS has no solution); the MIP's
+    bound counts only when its model holds every candidate (``whole``)."""
     info = {
         "columns": float(rf.f.n_cols),
         "route_columns": float(len(rf.rm.rows)),
@@ -458,6 +842,8 @@ def _plan(
         "cut_rows": float(rf.cuts.shape[0]),
         "solver_seconds": out.seconds,
     }
+    if out.bound is not None:
+        info["model_mip_bound"] = out.bound
     if out.values is not None:
         x, on = extract_plan(p, rf.f, out.values)
         routes = _routes(p, rf, out.values, x)
@@ -483,7 +869,7 @@ def _plan(
             info=info,
             reason="no plan in time",
         )
-    bounds = [b for b in (out.bound, lp_bound) if b is not None]
+    bounds = [b for b in (out.bound if whole else None, lp_bound) if b is not None]
     finished = out.termination is Termination.OPTIMAL
     value = float(plan.objective or 0.0)
     if not bounds:

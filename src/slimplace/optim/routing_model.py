@@ -86,11 +86,14 @@ def routing_model(
     demand: IntArray,
     node: IntArray,
     share: FloatArray | None = None,
+    slack_s: FloatArray | None = None,
 ) -> RoutingModel:
     """The routing model of flows (``demand``, ``node``), each carrying ``share`` of its
-    demand (default 1: the cost and load of sending the whole demand)."""
+    demand (default 1: the cost and load of sending the whole demand); ``slack_s``: the
+    flows' SLO slack (default: from ``problem``'s candidates, see
+    :func:`~slimplace.problem.routing.flow_paths`)."""
     p = problem
-    fp = flow_paths(p, demand, node)
+    fp = flow_paths(p, demand, node, slack_s)
     rows = np.flatnonzero(fp.admissible)
     share = np.ones(len(demand)) if share is None else np.asarray(share, dtype=np.float64)
     row, arc, bits = flow_path_arcs(p, fp, rows)
