@@ -257,25 +257,6 @@ class _Trees:
             hit = self.to_target[t] = self.tree(t, frozenset(), frozenset())[0]
         return hit
 
-    def ingress(self, node: int) -> list[int]:
-        """The forced start of every path from ``node``: while the walk sits on a node of
-        degree one (the start) or two, it has one way on; stops at the first node with
-        another degree. Every simple path from ``node`` to a node off this chain begins
-        with the chain (the chain is a dead end behind its last node)."""
-        nb = self.neighbours
-        chain = [node]
-        if len(nb[node]) != 1:
-            return chain
-        prev, cur = -1, node
-        while True:
-            ahead = [x for x in nb[cur] if x != prev]
-            if len(ahead) != 1:
-                return chain
-            prev, cur = cur, ahead[0]
-            chain.append(cur)
-            if len(nb[cur]) != 2:
-                return chain
-
 
 def k_shortest_paths(
     graph: CoreGraph, src: IntArray, dst: IntArray, k: int
@@ -283,35 +264,107 @@ def k_shortest_paths(
     """The first ``k`` simple paths (node sequences) from ``src[i]`` to ``dst[i]`` in
     order of cost, equal costs in order of the node sequence read from the target back.
 
-    Exact method: the paths of a source whose only way out is a chain of degree-two
-    nodes (an access node hanging off the backbone) are that chain followed by the paths
-    of the chain's end (its *ingress* router), so Yen's algorithm runs once per distinct
-    ingress with the union of its targets, and its spur trees are shared across targets
-    (:meth:`_Trees.yen`). Costs are the integer weights of :func:`integer_weights`, so
-    adding a chain keeps the order. Without equal-cost ties this is the order of
-    :func:`networkx.shortest_simple_paths`."""
+    Exact reductions, so that Yen's algorithm runs on a small graph and few sources:
+
+    * a node whose only way out is a chain of degree-two nodes (an access node or a
+      server hanging off the backbone, :func:`_chain`) reaches everything off the chain
+      through the chain's end, so the paths of (s, t) are s's chain, a path between the
+      two chain ends and t's chain reversed: Yen runs once per distinct *ingress* (end
+      of a source's chain) with the union of its *egress* targets;
+    * nodes of degree one that are no chain end lie on no simple path between chain
+      ends and are removed, repeatedly, before the search (numbering kept in order);
+    * spur trees are shared by all targets of an ingress (:meth:`_Trees.yen`).
+
+    Costs are the integer weights of :func:`integer_weights`, so adding the chains
+    keeps the order. Without equal-cost ties the order is that of
+    :func:`networkx.shortest_simple_paths` (Yen 1971) on the whole graph."""
     keep = graph.a != graph.b
-    trees = _Trees(graph.n, graph.a[keep], graph.b[keep], integer_weights(graph.weight_s[keep]))
+    a, b = graph.a[keep], graph.b[keep]
+    w = integer_weights(graph.weight_s[keep])
+    nb = _neighbours(graph.n, a, b)
     chains: dict[int, list[int]] = {}
-    plan: list[tuple[list[int], int]] = []
+
+    def chain_of(x: int) -> list[int]:
+        hit = chains.get(x)
+        if hit is None:
+            hit = chains[x] = _chain(nb, x)
+        return hit
+
+    direct: dict[int, tuple[int, ...]] = {}
+    ends: list[tuple[int, int, int, tuple[int, ...], tuple[int, ...]]] = []
     by_ingress: dict[int, set[int]] = {}
-    for s, t in zip(src.tolist(), dst.tolist(), strict=True):
-        chain = chains.get(s)
-        if chain is None:
-            chain = chains[s] = trees.ingress(s)
-        pos = chain.index(t) if t in chain else -1
-        if pos < 0:
-            by_ingress.setdefault(chain[-1], set()).add(t)
-        plan.append((chain, pos))
-    found = {e: trees.yen(e, sorted(ts), k) for e, ts in by_ingress.items()}
-    out: list[list[tuple[int, ...]]] = []
-    for (chain, pos), t in zip(plan, dst.tolist(), strict=True):
-        if pos >= 0:
-            out.append([tuple(chain[: pos + 1])])
+    for i, (s, t) in enumerate(zip(src.tolist(), dst.tolist(), strict=True)):
+        cs, ct = chain_of(s), chain_of(t)
+        if t in cs:
+            direct[i] = tuple(cs[: cs.index(t) + 1])
+        elif s in ct:
+            direct[i] = tuple(reversed(ct[: ct.index(s) + 1]))
         else:
-            head = tuple(chain[:-1])
-            out.append([head + path for path in found[chain[-1]][t]])
+            ends.append((i, cs[-1], ct[-1], tuple(cs[:-1]), tuple(reversed(ct[:-1]))))
+            by_ingress.setdefault(cs[-1], set()).add(ct[-1])
+    protected = np.zeros(graph.n, dtype=bool)
+    for e, ts in by_ingress.items():
+        protected[e] = True
+        protected[list(ts)] = True
+    alive = _prune(graph.n, a, b, protected)
+    new_id = np.cumsum(alive) - 1  # increasing: the tie-break order is kept
+    old_id = np.flatnonzero(alive).tolist()
+    on = alive[a] & alive[b]
+    trees = _Trees(int(alive.sum()), new_id[a[on]], new_id[b[on]], w[on])
+    found: dict[int, dict[int, list[tuple[int, ...]]]] = {}
+    for e, ts in by_ingress.items():
+        targets = sorted(int(new_id[t]) for t in ts)
+        paths = trees.yen(int(new_id[e]), targets, k)
+        found[e] = {
+            old_id[t]: [tuple(old_id[x] for x in path) for path in ps] for t, ps in paths.items()
+        }
+    out: list[list[tuple[int, ...]]] = [[] for _ in range(len(src))]
+    for i, path in direct.items():
+        out[i] = [path]
+    for i, e, et, head, tail in ends:
+        out[i] = [head + path + tail for path in found[e][et]]
     return out
+
+
+def _neighbours(n: int, a: IntArray, b: IntArray) -> list[list[int]]:
+    u, v = np.concatenate([a, b]), np.concatenate([b, a])
+    order = np.lexsort((v, u))
+    ptr = np.searchsorted(u[order], np.arange(n + 1)).tolist()
+    vs = v[order].tolist()
+    return [vs[ptr[i] : ptr[i + 1]] for i in range(n)]
+
+
+def _chain(nb: list[list[int]], node: int) -> list[int]:
+    """The forced start of every path from ``node``: from a node of degree one, the walk
+    has one way on while it sits on nodes of degree two; it stops at the first node of
+    another degree (the chain's end). Every simple path from ``node`` to a node off the
+    chain begins with the chain, which is a dead end behind its end; ``[node]`` when
+    ``node`` has another degree than one."""
+    chain = [node]
+    if len(nb[node]) != 1:
+        return chain
+    prev, cur = -1, node
+    while True:
+        ahead = [x for x in nb[cur] if x != prev]
+        if len(ahead) != 1:
+            return chain
+        prev, cur = cur, ahead[0]
+        chain.append(cur)
+        if len(nb[cur]) != 2:
+            return chain
+
+
+def _prune(n: int, a: IntArray, b: IntArray, protected: BoolArray) -> BoolArray:
+    """Nodes left after removing, repeatedly, unprotected nodes of degree one or zero:
+    no simple path between two protected nodes passes through a removed node."""
+    alive = np.ones(n, dtype=bool)
+    while True:
+        on = alive[a] & alive[b]
+        deg = np.bincount(a[on], minlength=n) + np.bincount(b[on], minlength=n)
+        drop = alive & ~protected & (deg <= 1)
+        if not drop.any():
+            return alive
+        alive &= ~drop
 
 
 def _walk(pred: list[int], src: int, t: int) -> tuple[int, ...]:
