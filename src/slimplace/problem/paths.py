@@ -412,9 +412,7 @@ def build_path_table(
     ex_len: list[int] = []
     if k > 1 and len(pair_key):
         root_col = routes.col_of_node[routes.roots]
-        found = k_shortest_paths(
-            core_graph_arrays(routes, link_latency_s), root_col[rows], cols, k
-        )
+        found = k_shortest_paths(core_graph_arrays(routes, link_latency_s), root_col[rows], cols, k)
         col0 = routes.col_of_node[from0].tolist()
         starts = start0.tolist()
         for i, paths in enumerate(found):
