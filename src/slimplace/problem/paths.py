@@ -7,7 +7,9 @@ Path 0 of every pair is the shortest path of the route tables (``Routes.pred``),
 that rank 0 is exactly today's fixed route; ranks 1..k-1 are the next shortest simple
 paths by the same weight (propagation latency plus :data:`HOP_EPSILON_S` per hop), by
 Yen's algorithm (Yen, "Finding the k shortest loopless paths in a network", Management
-Science 17(11), 1971) as :func:`networkx.shortest_simple_paths` implements it.
+Science 17(11), 1971) over a reduced graph (:func:`k_shortest_paths`): the same paths
+in the same order as :func:`networkx.shortest_simple_paths` per pair, equal costs
+ordered by node sequence read from the target.
 This module depends on no compiled problem (see :mod:`slimplace.problem.routing`).
 """
 
@@ -74,7 +76,8 @@ def core_graph(
     routes: Routes, link_a: IntArray, link_b: IntArray, link_latency_s: FloatArray
 ) -> nx.Graph:
     """The core graph over route-table columns, one edge per node pair (the fastest of
-    parallel links, as the route tables keep), with ``weight`` and ``link``."""
+    parallel links, as the route tables keep), with ``weight`` and ``link`` (networkx;
+    for inspection and as the tests' reference, the table uses :func:`core_graph_arrays`)."""
     import networkx as nx
 
     g = nx.Graph()
