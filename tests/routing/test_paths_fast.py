@@ -174,8 +174,18 @@ def test_equal_cost_ties_follow_the_documented_order(k: int) -> None:
     src = np.asarray([s for s, _ in pairs], dtype=np.int64)
     dst = np.asarray([t for _, t in pairs], dtype=np.int64)
     found = k_shortest_paths(graph, src, dst, k)
+    w = integer_weights(graph.weight_s).tolist()
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(graph.a.tolist(), graph.b.tolist(), w, strict=True))
+
+    def cost(path: tuple[int, ...]) -> int:
+        return sum(g[u][v]["weight"] for u, v in itertools.pairwise(path))
+
     for (s, t), paths in zip(pairs, found, strict=True):
         assert paths == _brute_force(graph, s, t, k), (s, t)
+        # networkx may order the ties otherwise, but its costs are the same, rank by rank
+        ref = itertools.islice(nx.shortest_simple_paths(g, s, t, "weight"), k)
+        assert [cost(tuple(x)) for x in ref] == [cost(x) for x in paths], (s, t)
 
 
 def _random_graph(seed: int) -> CoreGraph:
