@@ -145,16 +145,16 @@ def test_table_matches_on_topology_zoo_import(tmp_path: Path) -> None:
 
 def _grid_with_chains() -> tuple[CoreGraph, list[tuple[int, int]]]:
     """A 4 x 4 grid of equal-latency links (many equal-cost paths), with a two-link
-    access chain at 0, a one-link leaf at 15, a dead-end branch at 5 and a chain
-    bridging 3 and 12 (degree-two nodes inside the backbone)."""
+    access chain at 0, one-link leaves at 15 and 0 (two chains ending at 0), a dead-end
+    branch at 5 and a chain bridging 3 and 12 (degree-two nodes inside the backbone)."""
     g = nx.grid_2d_graph(4, 4)
     label = {v: i for i, v in enumerate(sorted(g.nodes))}
     edges = [(label[u], label[v]) for u, v in g.edges]
-    edges += [(0, 16), (16, 17), (15, 18), (5, 19), (19, 20), (3, 21), (21, 12)]
+    edges += [(0, 16), (16, 17), (15, 18), (5, 19), (19, 20), (3, 21), (21, 12), (0, 22)]
     a = np.asarray([e[0] for e in edges], dtype=np.int64)
     b = np.asarray([e[1] for e in edges], dtype=np.int64)
-    graph = CoreGraph(22, a, b, np.full(len(edges), 1e-3))
-    pairs = [(s, t) for s in (17, 16, 0, 6, 21) for t in (18, 15, 9, 12, 20, 17) if s != t]
+    graph = CoreGraph(23, a, b, np.full(len(edges), 1e-3))
+    pairs = [(s, t) for s in (17, 16, 0, 6, 21) for t in (18, 15, 9, 12, 20, 17, 22) if s != t]
     return graph, pairs
 
 
