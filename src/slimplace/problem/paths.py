@@ -16,6 +16,8 @@ This module depends on no compiled problem (see :mod:`slimplace.problem.routing`
 from __future__ import annotations
 
 import heapq
+import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.problem.routes import HOP_EPSILON_S, Routes
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # networkx is imported only when paths are built (k_paths > 1)
     import networkx as nx
@@ -156,12 +160,14 @@ class _Trees:
         self.vu_u, self.vu_v = self.u[self.by_v], self.v[self.by_v]
         self.graph = csr_matrix((self.w.copy(), self.v, self.ptr), shape=(n, n))
         self.to_target: dict[int, list[float]] = {}
+        self.n_trees = 0
 
     def tree(
         self, src: int, blocked_nodes: frozenset[int], blocked_next: frozenset[int]
     ) -> tuple[list[float], list[int]]:
         """Distances and canonical predecessors from ``src`` with the nodes
         ``blocked_nodes`` and the edges (src, x), x in ``blocked_next``, removed."""
+        self.n_trees += 1
         data = self.graph.data
         data[:] = self.w
         if blocked_nodes:
@@ -281,6 +287,7 @@ def k_shortest_paths(
     Costs are the integer weights of :func:`integer_weights`, so adding the chains
     keeps the order. Without equal-cost ties the order is that of
     :func:`networkx.shortest_simple_paths` (Yen 1971) on the whole graph."""
+    t0 = time.perf_counter()
     keep = graph.a != graph.b
     a, b = graph.a[keep], graph.b[keep]
     w = integer_weights(graph.weight_s[keep])
@@ -326,6 +333,17 @@ def k_shortest_paths(
         out[i] = [path]
     for i, e, et, head, tail in ends:
         out[i] = [head + path + tail for path in found[e][et]]
+    log.debug(
+        "k=%d shortest paths of %d pairs: %d ingresses, %d of %d nodes searched, %d spur "
+        "trees, %.2fs",
+        k,
+        len(src),
+        len(by_ingress),
+        trees.n,
+        graph.n,
+        trees.n_trees,
+        time.perf_counter() - t0,
+    )
     return out
 
 
