@@ -2,6 +2,7 @@
 
     python benchmarks/robustness.py [--data /work/shared/data/topologies] [--variants all]
         [--generated 20] [--chunk 0/1] [--time-limit 5] [--sample 10] [--jsonl OUT] [--seed 0]
+        [--routing] [--online TRACE[,TRACE...]]
 
 Networks: every Topology Zoo ``.graphml``/``.gml`` and SNDlib ``.txt`` file under ``--data``
 (recursively, ``.gz`` too), each also as odd variants written the way a user's file could be:
@@ -21,7 +22,12 @@ Per network, in-process through the Typer app (what a user runs): ``slimplace im
 ``validate``, ``solve -m greedy``, ``solve -m milp --time-limit`` (odd variants: only when
 sampled or with ``--milp-variants``), and on every
 ``--sample``-th network ``compare`` (greedy, milp and the baselines) and ``simulate``
-(2 h at 5 min, no plots). Exit code 2 with a message is the contract for bad input; any
+(2 h at 5 min, no plots). ``--routing`` adds ``solve -m greedy`` and ``-m milp`` with
+``--k-paths 3 --link-sleep`` on every network; ``--online`` adds, on every sampled network,
+``simulate-compare --trace T --horizon 1d --step 15min`` per trace given (a file, a
+``requests:FILE`` log, ``trace:NAME``, ``diurnal``). Every step's printed text and JSON are
+checked for non-finite numbers (``nan``/``inf`` printed, or NaN/Infinity in a JSON file, which
+strict JSON readers reject). Exit code 2 with a message is the contract for bad input; any
 other exception is a traceback (a defect); a scenario ``import`` wrote that a solver
 cannot serve is an infeasible generated scenario (a defect); a saving stated against an
 infeasible baseline is a defect. Prints one line per network and a summary; ``--jsonl``
@@ -34,6 +40,7 @@ import argparse
 import itertools
 import json
 import logging
+import re
 import sys
 import tempfile
 import time
@@ -260,7 +267,46 @@ def run_network(label: str, path: str, work: Path, args: argparse.Namespace, sam
                 ],
             )
         )
+    if args.routing:
+        k3 = ["--k-paths", "3", "--link-sleep"]
+        greedy_k3 = ["solve", str(yaml), "-m", "greedy", *k3, "--json", str(work / "gk.json")]
+        steps.append(("greedy-k3", greedy_k3))
+        if sample or "+" not in label or args.milp_variants:
+            steps.append(
+                (
+                    "milp-k3",
+                    [
+                        "solve",
+                        str(yaml),
+                        "-m",
+                        "milp",
+                        *k3,
+                        "--time-limit",
+                        str(args.time_limit),
+                        "--json",
+                        str(work / "mk.json"),
+                    ],
+                )
+            )
     if sample:
+        for j, trace in enumerate(t for t in args.online.split(",") if t):
+            steps.append(
+                (
+                    f"online{j}",
+                    [
+                        "simulate-compare",
+                        str(yaml),
+                        "--trace",
+                        trace,
+                        "--horizon",
+                        "1d",
+                        "--step",
+                        "15min",
+                        "--json",
+                        str(work / f"o{j}.json"),
+                    ],
+                )
+            )
         steps.append(
             (
                 "compare",
@@ -301,14 +347,59 @@ def run_network(label: str, path: str, work: Path, args: argparse.Namespace, sam
         if "traceback" in step:
             row["status"] = f"traceback:{name}"
             return row
-        if name in ("greedy", "milp", "validate", "simulate") and step["rc"] != 0:
+        checked = name in ("greedy", "milp", "greedy-k3", "milp-k3", "validate", "simulate")
+        if (checked or name.startswith("online")) and step["rc"] != 0:
             row["status"] = f"failed:{name}"
             row["why"] = step["first"]
+        bad = _nonfinite(step["text"], argv)
+        if bad and row["status"] == "ok":
+            row["status"] = f"nonfinite:{name}"
+            row["why"] = bad
+    pairs = (("greedy-k3", "g.json", "gk.json"), ("milp-k3", "m.json", "mk.json"))
+    for name, base, routed in pairs:
+        worse = _routing_worse(work / base, work / routed)
+        if worse:
+            row.setdefault("notes", []).append(f"{name}: {worse}")
     if sample:
         row["savings_problem"] = _check_savings(work / "c.json")
         if row["savings_problem"] and row["status"] == "ok":
             row["status"] = "bad-savings"
     return row
+
+
+_NONFINITE = re.compile(r"(?<![\w.])-?(nan|inf|infinity)(?![\w])", re.IGNORECASE)
+
+
+def _nonfinite(text: str, argv: list[str]) -> str:
+    """'' when neither the printed text nor the step's JSON file holds a non-finite number."""
+    m = _NONFINITE.search(text)
+    if m is not None:
+        return f"printed {m.group(0)!r}: ...{text[max(0, m.start() - 60) : m.end() + 20]!r}"
+    if "--json" in argv:
+        path = Path(argv[argv.index("--json") + 1])
+        if path.exists():
+
+            def _reject(token: str) -> float:
+                raise ValueError(token)
+
+            try:
+                json.loads(path.read_text(), parse_constant=_reject)
+            except ValueError as exc:
+                return f"JSON {path.name} holds {exc}"
+    return ""
+
+
+def _routing_worse(base: Path, routed: Path) -> str:
+    """'' unless routing as a decision gave a worse objective than fixed paths (or none)."""
+    if not (base.exists() and routed.exists()):
+        return ""
+    a, b = json.loads(base.read_text()), json.loads(routed.read_text())
+    fa, fb = a.get("reported_objective"), b.get("reported_objective")
+    if fa is None or fb is None:
+        return f"status {a.get('status')} -> {b.get('status')}" if fa is not None else ""
+    if fb > fa * (1 + 1e-6):
+        return f"objective {fa:.1f} -> {fb:.1f} ({a.get('status')} -> {b.get('status')})"
+    return ""
 
 
 def _check_savings(path: Path) -> str:
@@ -350,6 +441,11 @@ def summarise(rows: list[dict[str, Any]]) -> None:
     sims = sum("simulate" in r["steps"] for r in oks)
     cmps = sum("compare" in r["steps"] for r in oks)
     print(f"  pipeline complete on {len(oks)} ({cmps} with compare, {sims} with simulate)")
+    for r in rows:
+        if r["status"].startswith("nonfinite"):
+            print(f"  DEFECT {r['network']} [{r['status']}]: {r.get('why', '')[:160]}")
+        for note in r.get("notes", []):
+            print(f"  note {r['network']}: {note}")
 
 
 def _reason(why: str) -> str:
@@ -370,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help="substring filter on labels")
     p.add_argument("--import-only", action="store_true", help="only slimplace import")
     p.add_argument("--milp-variants", action="store_true", help="also milp on every odd variant")
+    p.add_argument("--routing", action="store_true", help="also --k-paths 3 --link-sleep")
+    p.add_argument("--online", default="", help="simulate-compare on sampled networks per trace")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     variants = (

@@ -171,6 +171,10 @@ def test_bad_scenario_k_paths_and_sleep_power(tmp_path: Path) -> None:
     zero.write_text(text.replace("k_paths: 1", "k_paths: 0"))
     out = runner.invoke(app, ["validate", str(zero)])
     assert out.exit_code == 2 and "k_paths" in out.output
+    boolean = tmp_path / "kbool.yaml"  # YAML's true is not a path count (was read as 1)
+    boolean.write_text(text.replace("k_paths: 1", "k_paths: true"))
+    out = runner.invoke(app, ["validate", str(boolean)])
+    assert out.exit_code == 2 and "settings.k_paths" in out.output
     hot = tmp_path / "hot.yaml"
     hot.write_text(
         text

@@ -108,8 +108,11 @@ def render_explanation(ex: Explanation) -> Table:
         table.add_column(col, justify="left" if col in ("plan", "status", "note") else "right")
     full = ex.full
     table.add_row("every lever", ex.status, _f(full.value), _f(full.plan), "", "", "", style="bold")
+    noise = ex.resolution()
     for o in ex.levers:
         saving = ex.saving(o)
+        if saving is not None and abs(saving) <= noise:  # solver tolerance, not -9.09e-13 W
+            saving = 0.0
         share = "" if saving is None or full.plan + saving <= 0 else saving / (full.plan + saving)
         table.add_row(
             f"no {o.name}",

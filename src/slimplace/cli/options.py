@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import shutil
 import sys
@@ -130,8 +131,13 @@ def writing(path: str | Path) -> Iterator[None]:
 
 
 def write_json(target: str, document: Any, console: Console) -> None:
-    """Write ``document`` to ``target`` (``-``: standard output) atomically."""
-    body = json.dumps(document, indent=2, default=_plain)
+    """Write ``document`` to ``target`` (``-``: standard output) atomically.
+
+    Non-finite numbers (a gap without a bound, a rate of an empty run) are written as
+    ``null``: ``NaN`` and ``Infinity`` are not JSON (RFC 8259, section 6) and strict readers
+    (``jq``, JavaScript's ``JSON.parse``) reject the whole file.
+    """
+    body = dumps_finite(document)
     if target == STDOUT:
         sys.stdout.write(body + "\n")
         sys.stdout.flush()
@@ -149,6 +155,24 @@ def write_with(path: str | Path, write: Callable[[Path], None]) -> None:
 
     with writing(path):
         atomic_write(path, write)
+
+
+def dumps_finite(document: Any) -> str:
+    """``document`` as indented JSON with every non-finite number as ``null``."""
+    return json.dumps(_finite(document), indent=2, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    """A copy of ``value`` with JSON types only and ``None`` for NaN and +-inf."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    return _finite(_plain(value))
 
 
 def _plain(value: Any) -> Any:

@@ -46,6 +46,7 @@ def validate(
 
     with guarded():
         scenario = load_scenario(file, include_dirs=allow_include or ())
+        _check_workloads(scenario, file)
         unservable = () if schema_only else _unservable(scenario)
     if unservable:
         err_console.print(
@@ -72,3 +73,17 @@ def _unservable(scenario: Scenario) -> tuple[Unservable, ...]:
     from slimplace.problem.compile import compile_problem
 
     return compile_problem(scenario, strict=False).unservable
+
+
+def _check_workloads(scenario: Scenario, file: Path) -> None:
+    """Read every application's ``workload`` (a trace CSV, a request log) as ``simulate``
+    would, so that a missing or broken trace is reported here (exit 2), not at run time."""
+    specs = [(i, a.workload) for i, a in enumerate(scenario.applications) if a.workload]
+    if not specs:
+        return
+    from slimplace.sim.workload import pattern_from_spec
+
+    for i, spec in specs:
+        pattern_from_spec(
+            spec, base_dir=file.parent, where=f"applications[{i}].workload", file=str(file)
+        )

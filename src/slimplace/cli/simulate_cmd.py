@@ -251,9 +251,9 @@ def simulate(
 
 
 def _dumps(document: dict[str, Any]) -> str:
-    import json
+    from slimplace.cli.options import dumps_finite
 
-    return json.dumps(document, indent=2)
+    return dumps_finite(document)
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ def build_formulation(
     relax: bool = False,
     artificial_cost: float | None = None,
     fixed_routes: bool = True,
+    fill_rows: bool = True,
 ) -> Formulation:
     """The MILP (or, with ``relax``, its LP relaxation) of ``problem`` under ``model``.
 
@@ -214,7 +215,9 @@ def build_formulation(
     its cover row at that cost (the big-M phase one of column generation: a restricted
     set of candidates then always has an LP solution and duals to price with).
     ``fixed_routes=False`` leaves the bandwidth rows out (routing as a decision adds its
-    own over path columns, :mod:`slimplace.optim.routing_milp`).
+    own over path columns, :mod:`slimplace.optim.routing_milp`). ``fill_rows=False``
+    leaves the batch-fill rows out (a relaxation: column generation's LPs,
+    :func:`slimplace.optim.mode_rows.add_fill_rows`).
     """
     p, b = problem, _Builder()
     unsplit = ~p.app_splittable[p.demand_app[p.cand_demand]]
@@ -243,7 +246,8 @@ def build_formulation(
     _cover_rows(p, b, art)
     _capacity_rows(p, b, model, used, n_col)
     add_mode_rows(p, b, model.kappa, model.cand_load, used, n_col, relax)
-    add_fill_rows(p, b)
+    if fill_rows:
+        add_fill_rows(p, b)
     _curve_rows(p, b, model, used, n_col, relax)
     _memory_rows(p, b, relax)
     if fixed_routes:

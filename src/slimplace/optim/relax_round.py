@@ -37,6 +37,7 @@ from slimplace.optim.verify import verified
 from slimplace.placement.assign import cumsum_in_groups, fits
 from slimplace.plan import Plan, Status
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.modes import needs_mode_search
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +45,35 @@ class LpRoundSolver(HighsOptions):
     """Relax and round (see the module docstring); options as for ``milp``."""
 
     def solve(self, problem: CompiledProblem, *, seed: int = 0) -> Plan:
-        """A feasible plan with a proven bound, or status infeasible."""
+        """A feasible plan with a proven bound, or status infeasible.
+
+        With power modes or shared batches (:func:`~slimplace.problem.modes.
+        needs_mode_search`), a rounded plan the evaluator rejects (rounding does not know
+        the mode rows: one mode per node, batches that fill) is followed by the mode search
+        greedy uses (:class:`~slimplace.optim.mode_search.ModeSearch`) with lp-round inside,
+        in the time left; the first LP's value stays its lower bound."""
+        plan = self._rounded(problem, seed=seed)
+        left = self.time_limit_s - plan.seconds
+        if plan.status is not Status.INFEASIBLE or left <= 0 or not needs_mode_search(problem):
+            return plan
+        from slimplace.optim.mode_search import ModeSearch
+
+        model = self.cost_model(problem)
+        found = ModeSearch(inner=self, time_limit_s=left, model=model).solve(problem, seed=seed)
+        if found.status is Status.INFEASIBLE or found.objective is None:
+            return plan
+        bound = None if plan.bound is None else min(plan.bound, found.objective)
+        return replace(
+            found,
+            method="lp-round",
+            status=Status.FEASIBLE,
+            bound=bound,
+            seconds=plan.seconds + found.seconds,
+            reason="the rounded plan broke a mode or batch rule: mode search around lp-round",
+        )
+
+    def _rounded(self, problem: CompiledProblem, *, seed: int) -> Plan:
+        """Relax and round (the module docstring)."""
         t0 = time.perf_counter()
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)

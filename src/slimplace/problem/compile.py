@@ -115,7 +115,8 @@ def compile_problem(
                     Problem(
                         field,
                         "routing as a decision (k_paths > 1) and link sleep do not "
-                        "support split computing yet; use k_paths: 1, link_sleep: false",
+                        "support split computing yet; use k_paths: 1, link_sleep: false "
+                        "(or drop --k-paths / --link-sleep)",
                     )
                 ],
             )

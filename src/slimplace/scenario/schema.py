@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 from pydantic_core import PydanticCustomError
 
 from slimplace.scenario import validate as rules
@@ -93,7 +93,7 @@ class SettingsModel(_Model):
     default_region: Name = default(Settings, "default_region")
     slo_quantile: Annotated[float, _unit("fraction"), _rule(rules.quantile)] | None = None
     network_energy: NetworkEnergy = default(Settings, "network_energy")
-    k_paths: Annotated[int, _rule(rules.at_least_one)] = default(Settings, "k_paths")
+    k_paths: Annotated[int, Strict(), _rule(rules.at_least_one)] = default(Settings, "k_paths")
     link_sleep: bool | None = None
 
 

@@ -12,10 +12,37 @@ from rich.table import Table
 from slimplace.sim.compare import Comparison
 
 
-def _num(x: Any, fmt: str) -> str:
+def _num(x: Any, fmt: str, unit: str = "") -> str:
+    """``x`` formatted, ``-`` (without the unit) when missing or not finite; a value that
+    rounds to zero is printed as 0, not -0.00."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "-"
-    return format(x, fmt)
+    text = format(x, fmt)
+    if text.lstrip("+-").strip("0.,") == "":
+        text = format(0.0, fmt)
+    return text + unit
+
+
+#: Served share below which a policy is said to drop requests.
+_SERVED = 1.0 - 1e-6
+
+
+def dropped_note(c: Comparison) -> str:
+    """'' when every policy served the offered load; else which did not, and that the
+    fixed part and the bound (which assume every request served) do not apply to them."""
+    short = {
+        name: row["served_fraction"]
+        for name, row in c.rows.items()
+        if row.get("served_fraction") is not None and row["served_fraction"] < _SERVED
+    }
+    if not short:
+        return ""
+    listed = ", ".join(f"{name} {100 * v:.1f} %" for name, v in short.items())
+    return (
+        f"served less than the offered load: {listed}; the fixed part and the lower bound "
+        "assume every request served, so their plan-dependent energy and savings are not "
+        "comparable"
+    )
 
 
 def comparison_table(c: Comparison) -> Table:
@@ -44,16 +71,19 @@ def comparison_table(c: Comparison) -> Table:
         "seconds",
     ):
         table.add_column(col, justify="left" if col == "policy" else "right")
+    note = dropped_note(c)
+    if note:
+        table.caption = note
     for name, row in c.rows.items():
         table.add_row(
             name,
             _num(row["energy_kwh"], ",.2f"),
             _num(row["plan_energy_kwh"], ",.3f"),
             _num(row.get("servers_static_kwh"), ",.3f"),
-            _num(row.get("saving_vs_static_peak_pct"), "+.2f") + " %",
-            _num(row.get("regret_pct"), "+.2f") + " %",
-            _num(100 * row["slo_attainment"], ".4f") + " %",
-            _num(100 * row["mean_accuracy"], ".2f") + " %",
+            _num(row.get("saving_vs_static_peak_pct"), "+.2f", " %"),
+            _num(row.get("regret_pct"), "+.2f", " %"),
+            _num(100 * row["slo_attainment"], ".4f", " %"),
+            _num(100 * row["mean_accuracy"], ".2f", " %"),
             str(row["switches"]),
             str(row["wakeups"]),
             _num(row["seconds"], ",.1f"),

@@ -10,8 +10,9 @@ no loop over samples or steps.
 Reading a CSV (:func:`read_series_csv`) handles imperfect traces as follows; every
 repair is described in :attr:`PeriodicSeries.notes` and logged as a warning:
 
-- values that are not numbers (empty, NaN, text) or are negative: an error naming the
-  file and the rows;
+- values that are not numbers (empty, NaN, text), are infinite or negative: an error naming
+  the file and the rows; values so large that their integral overflows: an error;
+- date-times with different UTC offsets (a daylight-saving change): read as UTC;
 - unsorted rows: an error by default; with ``repair=True`` the rows are sorted by time;
 - duplicate timestamps: an error by default; with ``repair=True`` their values are
   averaged into one sample;
@@ -127,6 +128,9 @@ def read_series_csv(
     problems = [
         Problem(f"row {i + 2}", f"{name} is not a number >= 0 (NaN, empty or negative)")
         for i in np.nonzero(~(v >= 0))[0][:10]
+    ] + [
+        Problem(f"row {i + 2}", f"{name} is infinite")
+        for i in np.nonzero(np.isinf(v) & (v > 0))[0][:10]
     ]
     notes: list[str] = []
     if not repair:
@@ -145,6 +149,13 @@ def read_series_csv(
         if len(t) < 2:
             raise InputError(file, [Problem("", "fewer than two distinct times")])
     t, v = _fill_gaps(t, v, notes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        integral = np.sum(v[:-1] * np.diff(t)) + v[-1]
+    if not np.isfinite(integral):
+        raise InputError(
+            file,
+            [Problem(name, f"values up to {float(v.max()):g} overflow when integrated over time")],
+        )
     for note in notes:
         log.warning("%s: %s", file, note)
     return PeriodicSeries(t - t[0], v, name=Path(file).stem, notes=tuple(notes))
@@ -152,6 +163,8 @@ def read_series_csv(
 
 #: Default bin width (s) of :func:`read_request_log_csv`.
 REQUEST_BIN_S = 60.0
+#: Most bins a request log may span (10 million: 80 MB of counts; 19 years of 60 s bins).
+MAX_REQUEST_BINS = 10_000_000
 
 
 def read_request_log_csv(path: str | Path, *, bin_s: float = REQUEST_BIN_S) -> PeriodicSeries:
@@ -174,7 +187,20 @@ def read_request_log_csv(path: str | Path, *, bin_s: float = REQUEST_BIN_S) -> P
     if str(frame.columns[0]).lower().endswith("_ms"):
         t = t / 1000.0
     t = t - t.min()
-    n_bins = int(np.floor(t.max() / bin_s)) + 1
+    n_bins_f = np.floor(t.max() / bin_s) + 1
+    if n_bins_f > MAX_REQUEST_BINS:
+        wider = float(np.ceil(t.max() / MAX_REQUEST_BINS))
+        raise InputError(
+            file,
+            [
+                Problem(
+                    "",
+                    f"the requests span {float(t.max()):g} s, {n_bins_f:.3g} bins of {bin_s:g} s "
+                    f"(at most {MAX_REQUEST_BINS:,}); give a wider bin, e.g. @{wider:g}",
+                )
+            ],
+        )
+    n_bins = int(n_bins_f)
     if n_bins < 2:
         raise InputError(
             file,
@@ -227,10 +253,17 @@ def _fill_gaps(t: FloatArray, v: FloatArray, notes: list[str]) -> tuple[FloatArr
 def _seconds(column: pd.Series, file: str) -> FloatArray:
     numeric = pd.to_numeric(column, errors="coerce")
     if numeric.notna().all():
-        return numeric.to_numpy(dtype=np.float64)
+        seconds = numeric.to_numpy(dtype=np.float64)
+        bad = np.nonzero(~np.isfinite(seconds))[0]
+        if len(bad):
+            raise InputError(file, [Problem(f"row {i + 2}", "time is infinite") for i in bad[:10]])
+        return seconds
     with warnings.catch_warnings():  # mixed formats are parsed one by one; that is fine here
         warnings.simplefilter("ignore", UserWarning)
-        stamps = pd.to_datetime(column, errors="coerce", format="mixed")
+        try:
+            stamps = pd.to_datetime(column, errors="coerce", format="mixed")
+        except ValueError:  # mixed UTC offsets (a daylight-saving change): read all as UTC
+            stamps = pd.to_datetime(column, errors="coerce", format="mixed", utc=True)
     bad = np.nonzero(stamps.isna().to_numpy())[0]
     if len(bad):
         raise InputError(

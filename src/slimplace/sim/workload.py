@@ -209,7 +209,39 @@ def pattern_from_spec(
                 )
             ],
         )
-    return Trace(read_series_csv(path, repair=True), name=str(path))
+    _refuse_request_log(path, text, where=where, file=file)
+    series = read_series_csv(path, repair=True)
+    if not (series.values > 0).any():
+        raise InputError(
+            file,
+            [Problem(where, f"{text!r}: every value is 0, so the load has no shape to scale")],
+        )
+    return Trace(series, name=str(path))
+
+
+#: Value-column names of a request log (one row per request), never a load: token counts.
+_REQUEST_LOG_COLUMNS = ("token", "_length")
+
+
+def _refuse_request_log(path: Path, text: str, *, where: str, file: str) -> None:
+    """A request log given as a (time, value) series would read token counts as the load."""
+    import pandas as pd
+
+    try:
+        header = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except (OSError, ValueError, pd.errors.ParserError):
+        return  # read_series_csv says what is wrong with the file
+    if len(header) > 1 and any(k in header[1].lower() for k in _REQUEST_LOG_COLUMNS):
+        raise InputError(
+            file,
+            [
+                Problem(
+                    where,
+                    f"{text!r} looks like a request log (column {header[1]!r} counts tokens, "
+                    f"it is not a load); give it as requests:{text}",
+                )
+            ],
+        )
 
 
 def _request_log(text: str, *, base_dir: Path | None, where: str, file: str) -> Trace:
@@ -285,7 +317,7 @@ class DemandWorkload:
         for pattern in self.patterns:
             if not isinstance(pattern, Trace):
                 continue
-            out += [f"{pattern.name}: {n}" for n in pattern.series.notes]
+            out += [f"{pattern.name}: {n}" for n in pattern.series.notes]  # logged when read
             period = pattern.series.period_s
             if horizon_s > period + 1e-9:
                 out.append(
@@ -293,8 +325,7 @@ class DemandWorkload:
                     f"trace ({period / 3600:g} h): the trace repeats "
                     f"{horizon_s / period:.2f} times"
                 )
-        for note in out:
-            log.warning("%s", note)
+                log.warning("%s", out[-1])
         return out
 
     def scaled_to_peak(self, n_steps: int, step_s: float) -> DemandWorkload:
