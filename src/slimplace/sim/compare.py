@@ -11,6 +11,16 @@ plan-dependent energy (``100 (E - E_h) / E_h``) and the saving against ``static-
 ``servers_static_kwh``, the plan-dependent static energy of the servers the policy kept
 on (what switching servers can save; the rest of the plan-dependent energy is compute,
 network and radio energy per request).
+
+**Overload.** The fixed part (``fixed_kwh``) and the lower bound hold for a policy that
+serves every request: the radio no plan avoids is charged at the offered rates. A policy
+that drops requests (``served_fraction`` < 1) does not draw the radio of what it dropped,
+so its own fixed part (the row's ``fixed_kwh``) counts the servers' and links' fixed power
+and, per step, its served requests times the least unavoidable radio energy per request
+over the demands with requests (:func:`served_fixed_w`; at most the radio it drew, so its
+plan-dependent energy is >= 0). Such a row gets no saving and no regret (``null``, with
+``not_compared`` saying why), and the lower bound and the ceiling on savings are stated
+only for policies that serve every request (a policy that serves less can use less).
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from slimplace.arrays import FloatArray
-from slimplace.energy.accounting import server_fixed_w
+from slimplace.energy.accounting import link_fixed_w, server_fixed_w, unavoidable_radio_at
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.bounds import lower_bound_parts_w, server_static_lower_bound_j
 from slimplace.sim.engine import n_steps_for, simulate
@@ -36,6 +46,8 @@ from slimplace.sim.workload import DemandWorkload, build_workload
 log = logging.getLogger(__name__)
 
 J_PER_KWH = 3.6e6
+#: Served share below which a policy is said to drop requests (rounding of the served sums).
+SERVED_ALL = 1.0 - 1e-6
 #: The policies compared by default (issue 15).
 DEFAULT_POLICIES = ("static-peak", "reactive", "periodic", "predictive", "hindsight")
 
@@ -57,11 +69,21 @@ class Comparison:
     servers_lower_bound_kwh: float = 0.0
     uncoupled_lower_bound_kwh: float = 0.0
 
+    def dropping(self) -> dict[str, float]:
+        """Policies that served less than the offered load, with their served share."""
+        return {
+            name: float(row["served_fraction"])
+            for name, row in self.rows.items()
+            if not serves_all(row)
+        }
+
     def max_saving_pct(self) -> float:
         """The most any policy serving every request could save against static-peak on
-        the plan-dependent energy, by the proven lower bound (NaN without static-peak)."""
-        peak = self.rows.get("static-peak", {}).get("plan_energy_kwh")
-        if not peak:
+        the plan-dependent energy, by the proven lower bound (NaN without static-peak, or
+        when static-peak itself dropped requests: the bound is not comparable to it)."""
+        row = self.rows.get("static-peak", {})
+        peak = row.get("plan_energy_kwh")
+        if not peak or not serves_all(row):
             return math.nan
         return 100.0 * (1.0 - self.lower_bound_kwh / peak)
 
@@ -81,6 +103,8 @@ class Comparison:
             "servers_static_lower_bound_kwh": self.servers_lower_bound_kwh,
             "uncoupled_lower_bound_kwh": self.uncoupled_lower_bound_kwh,
             "max_saving_vs_static_peak_pct": self.max_saving_pct(),
+            "dropped_requests": self.dropping(),
+            "bounds_apply_to": "policies serving every request (served_fraction 1)",
             "notes": self.notes,
             "policies": self.rows,
         }
@@ -126,6 +150,7 @@ def compare(
     power: dict[str, FloatArray] = {}
     fixed_j = math.nan
     fixed_servers_w = float(server_fixed_w(problem).sum())
+    radio_floor_j = least_unavoidable_radio_j(problem, workload, n_steps=n, step_s=step_s)
     for name in policies:
         policy = registry.create(name, **(options or {}).get(name, {}))
         result = simulate(
@@ -140,10 +165,18 @@ def compare(
         s = result.summary
         fixed_j = s.fixed_energy_j
         steps = result.steps()
-        power[name] = np.asarray(steps["power_w"] - steps["fixed_w"], dtype=np.float64)
+        fixed_w = np.asarray(steps["fixed_w"], dtype=np.float64)
+        if s.served_fraction < SERVED_ALL:
+            fixed_w = served_fixed_w(
+                problem, np.asarray(steps["served"], dtype=np.float64), radio_floor_j, step_s
+            )
+            fixed_w = np.minimum(fixed_w, np.asarray(steps["fixed_w"], dtype=np.float64))
+        own_fixed_j = float(fixed_w.sum()) * step_s
+        power[name] = np.asarray(steps["power_w"] - fixed_w, dtype=np.float64)
         rows[name] = {
             "energy_kwh": s.energy_j / J_PER_KWH,
-            "plan_energy_kwh": s.plan_energy_j / J_PER_KWH,
+            "plan_energy_kwh": (s.energy_j - own_fixed_j) / J_PER_KWH,
+            "fixed_kwh": own_fixed_j / J_PER_KWH,
             "slo_attainment": s.slo_attainment,
             "mean_accuracy": s.mean_accuracy,
             "switches": s.variant_switches + s.moves,
@@ -177,15 +210,76 @@ def compare(
     )
 
 
+def serves_all(row: dict[str, Any]) -> bool:
+    """Whether a row's policy served the offered load (rows without the figure: yes)."""
+    served = row.get("served_fraction")
+    return served is None or not served < SERVED_ALL
+
+
+def least_unavoidable_radio_j(
+    problem: CompiledProblem, workload: DemandWorkload, *, n_steps: int, step_s: float
+) -> FloatArray:
+    """Per step, the least device radio energy per request that no plan avoids over the
+    demands with requests (J; :func:`slimplace.energy.accounting.unavoidable_radio_at` at
+    the step's rates; 0 without a radio model)."""
+    out = np.zeros(n_steps)
+    if not problem.power_model or not (problem.demand_radio >= 0).any():
+        return out
+    block = 256
+    for s in range(0, n_steps, block):
+        rates = workload.rates(s, min(block, n_steps - s), step_s)
+        for i, r in enumerate(rates):
+            busy = r > 0
+            if busy.any():
+                out[s + i] = float(unavoidable_radio_at(problem, r)[busy].min())
+    return out
+
+
+def served_fixed_w(
+    problem: CompiledProblem, served: FloatArray, radio_floor_j: FloatArray, step_s: float
+) -> FloatArray:
+    """Per step, the fixed power of a policy that served ``served`` requests (counts per
+    step): the servers' and links' fixed power plus the served rate times the least
+    unavoidable radio energy per request (``radio_floor_j``). Each served request is one
+    of some demand's, whose radio is at least that demand's unavoidable part, so this is
+    at most the radio the policy drew (the engine charges the radio of every request it
+    routes, dropped ones included)."""
+    const_w = float(server_fixed_w(problem).sum() + link_fixed_w(problem).sum())
+    return np.asarray(const_w + served / step_s * radio_floor_j, dtype=np.float64)
+
+
+#: Why a row is not compared with another (``not_compared``).
+_DROPPED = (
+    "served {pct:.1f} % of the offered load: energy is not comparable with a policy "
+    "serving every request"
+)
+
+
 def relative(rows: dict[str, dict[str, Any]]) -> None:
-    """Regret against hindsight and saving against static-peak, where both ran (in place)."""
+    """Regret against hindsight and saving against static-peak, where both ran and both
+    served every request (in place); else ``None`` and ``not_compared`` says why."""
     hind = rows.get("hindsight")
     peak = rows.get("static-peak")
-    for row in rows.values():
+    for name, row in rows.items():
+        why = []
+        if not serves_all(row):
+            why.append(f"{name} " + _DROPPED.format(pct=100 * row["served_fraction"]))
         if hind is not None:
-            row["regret_pct"] = regret_pct(row["plan_energy_kwh"], hind["plan_energy_kwh"])
-            row["regret_total_pct"] = regret_pct(row["energy_kwh"], hind["energy_kwh"])
+            if serves_all(row) and serves_all(hind):
+                row["regret_pct"] = regret_pct(row["plan_energy_kwh"], hind["plan_energy_kwh"])
+                row["regret_total_pct"] = regret_pct(row["energy_kwh"], hind["energy_kwh"])
+            else:
+                row["regret_pct"] = row["regret_total_pct"] = None
+                if not serves_all(hind):
+                    why.append("hindsight " + _DROPPED.format(pct=100 * hind["served_fraction"]))
         if peak is not None and peak["plan_energy_kwh"] > 0:
-            row["saving_vs_static_peak_pct"] = 100.0 * (
-                1.0 - row["plan_energy_kwh"] / peak["plan_energy_kwh"]
-            )
+            if serves_all(row) and serves_all(peak):
+                row["saving_vs_static_peak_pct"] = 100.0 * (
+                    1.0 - row["plan_energy_kwh"] / peak["plan_energy_kwh"]
+                )
+            else:
+                row["saving_vs_static_peak_pct"] = None
+                if not serves_all(peak):
+                    why.append("static-peak " + _DROPPED.format(pct=100 * peak["served_fraction"]))
+        if why:
+            row["not_compared"] = "; ".join(dict.fromkeys(why))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from slimplace.sim.compare import Comparison
+from slimplace.sim.compare import Comparison, serves_all
 
 
 def _num(x: Any, fmt: str, unit: str = "") -> str:
@@ -23,25 +23,43 @@ def _num(x: Any, fmt: str, unit: str = "") -> str:
     return text + unit
 
 
-#: Served share below which a policy is said to drop requests.
-_SERVED = 1.0 - 1e-6
-
-
 def dropped_note(c: Comparison) -> str:
-    """'' when every policy served the offered load; else which did not, and that the
-    fixed part and the bound (which assume every request served) do not apply to them."""
-    short = {
-        name: row["served_fraction"]
-        for name, row in c.rows.items()
-        if row.get("served_fraction") is not None and row["served_fraction"] < _SERVED
-    }
+    """'' when every policy served the offered load; else which did not, how their fixed
+    part is counted, and that they get no saving, regret or bound."""
+    short = c.dropping()
     if not short:
         return ""
     listed = ", ".join(f"{name} {100 * v:.1f} %" for name, v in short.items())
     return (
-        f"served less than the offered load: {listed}; the fixed part and the lower bound "
-        "assume every request served, so their plan-dependent energy and savings are not "
-        "comparable"
+        f"served less than the offered load: {listed}. Their fixed part counts only what "
+        "they served (servers, links, least unavoidable radio per served request), so "
+        "their plan-dependent energy is not comparable with a policy serving every request: "
+        "no saving, regret or lower bound is given for them"
+    )
+
+
+def _title(c: Comparison) -> str:
+    """The table's title: horizon, fixed part, bound and ceiling on savings, each said
+    for whom it holds."""
+    head = (
+        f"{c.scenario} / {Path(c.trace).name}: {c.horizon_s / 3600:g} h in steps of {c.step_s:g} s"
+    )
+    fixed = f"fixed {c.fixed_kwh:,.2f} kWh (drawn whatever the plan"
+    bound = f"plan-dependent >= {c.lower_bound_kwh:,.3f} kWh for any policy"
+    if not c.dropping():
+        return (
+            f"{head}; {fixed}); {bound} (proven), so at most "
+            f"{_num(c.max_saving_pct(), '.1f')} % to save against static-peak"
+        )
+    peak = c.rows.get("static-peak")
+    ceiling = (
+        f"so at most {_num(c.max_saving_pct(), '.1f')} % to save against static-peak"
+        if peak is not None and serves_all(peak)
+        else "no ceiling on savings (static-peak did not serve every request)"
+    )
+    return (
+        f"{head}; {fixed} when every request is served); {bound} serving every request "
+        f"(proven), {ceiling}"
     )
 
 
@@ -49,16 +67,10 @@ def comparison_table(c: Comparison) -> Table:
     """One row per policy: energy (total, plan-dependent), saving against static-peak and
     regret against hindsight (both on the plan-dependent part), SLO attainment, accuracy,
     switches, wake-ups, seconds."""
-    table = Table(
-        title=(
-            f"{c.scenario} / {Path(c.trace).name}: {c.horizon_s / 3600:g} h in steps of "
-            f"{c.step_s:g} s; fixed {c.fixed_kwh:,.2f} kWh (drawn whatever the plan); "
-            f"plan-dependent >= {c.lower_bound_kwh:,.3f} kWh for any policy (proven), so at "
-            f"most {_num(c.max_saving_pct(), '.1f')} % to save against static-peak"
-        )
-    )
+    table = Table(title=_title(c))
     for col in (
         "policy",
+        "served",
         "energy kWh",
         "plan-dep. kWh",
         "servers kWh",
@@ -77,6 +89,7 @@ def comparison_table(c: Comparison) -> Table:
     for name, row in c.rows.items():
         table.add_row(
             name,
+            _num(100 * row["served_fraction"], ".1f", " %"),
             _num(row["energy_kwh"], ",.2f"),
             _num(row["plan_energy_kwh"], ",.3f"),
             _num(row.get("servers_static_kwh"), ",.3f"),
