@@ -88,7 +88,7 @@ def test_overload_on_an_imported_network_with_radio(tmp_path: Path) -> None:
     assert doc["max_saving_vs_static_peak_pct"] is None  # NaN is written as null
     for row in doc["policies"].values():
         assert row["served_fraction"] < 1.0
-        assert 0.0 <= row["plan_energy_kwh"]
+        assert row["plan_energy_kwh"] >= 0.0
         assert row["fixed_kwh"] <= doc["fixed_kwh"] + 1e-9
         assert row["fixed_kwh"] + row["plan_energy_kwh"] == pytest.approx(row["energy_kwh"])
         assert row["saving_vs_static_peak_pct"] is None
