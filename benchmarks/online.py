@@ -16,10 +16,12 @@ included). The JSON (issue 15)::
 
     {"fixed_kwh": F, "hindsight_energy_kwh": H, "hindsight_plan_energy_kwh": Hp,
      "plan_energy_lower_bound_kwh": L, "uncoupled_lower_bound_kwh": U,
-     "max_saving_vs_static_peak_pct": C, "notes": [...],
-     "policies": {NAME: {"energy_kwh", "plan_energy_kwh", "slo_attainment",
-                         "mean_accuracy", "switches", "wakeups", "seconds", "regret_pct",
-                         "regret_total_pct", "saving_vs_static_peak_pct", "report"}}}
+     "max_saving_vs_static_peak_pct": C, "dropped_requests": {NAME: served share},
+     "bounds_apply_to": "...", "notes": [...],
+     "policies": {NAME: {"energy_kwh", "plan_energy_kwh", "fixed_kwh", "served_fraction",
+                         "slo_attainment", "mean_accuracy", "switches", "wakeups",
+                         "seconds", "regret_pct", "regret_total_pct",
+                         "saving_vs_static_peak_pct", "not_compared", "report"}}}
 
 ``regret_pct`` is the plan-dependent energy above hindsight's, in percent;
 ``regret_total_pct`` the same on total energy; ``saving_vs_static_peak_pct`` the
@@ -27,7 +29,11 @@ plan-dependent energy saved against ``static-peak``; ``L`` the proven lower boun
 :func:`slimplace.sim.bounds.plan_energy_lower_bound` (any policy serving every request;
 per step the larger of the capacitated bound and ``U``'s per-request floor plus
 facility location) and ``C = 100 (1 - L / E_static-peak)`` the proven ceiling on any
-saving.
+saving. With the load above capacity (``served_fraction`` < 1, listed in
+``dropped_requests``) ``F`` and ``L`` hold only for policies serving every request: a
+policy that drops requests has its own ``fixed_kwh`` (at what it served, see
+:mod:`slimplace.sim.compare`), ``null`` saving and regret with ``not_compared`` saying why,
+and ``C`` is ``NaN`` when static-peak itself dropped requests.
 """
 
 from __future__ import annotations
