@@ -122,8 +122,11 @@ class TraceMovement:
         return self.current
 
 
-class RandomWaypoint:
-    """Random waypoint model over the antennas' bounding box (module docstring)."""
+class _Speeds:
+    """Seeded movers with a speed range (drawn per leg), a pause at each stop and the
+    attachment's hysteresis; ``name`` is the model's name in the CLI."""
+
+    name = ""
 
     def __init__(
         self,
@@ -137,7 +140,12 @@ class RandomWaypoint:
         self.speed = (float(min_speed_m_s), float(max_speed_m_s))
         self.pause_s = float(pause_s)
         self.hysteresis = hysteresis
-        self.name = "random-waypoint"
+
+
+class RandomWaypoint(_Speeds):
+    """Random waypoint model over the antennas' bounding box (module docstring)."""
+
+    name = "random-waypoint"
 
     def start(self, net: AccessNetwork, seed: int) -> None:
         """Every source at its home antenna, pausing; the seeded generator."""
@@ -192,7 +200,7 @@ class RandomWaypoint:
         return self.attachment.attach(self.positions(time_s))
 
 
-class RoadTaxis:
+class RoadTaxis(_Speeds):
     """Taxi-like vehicles on the scenario's road-like graph (module docstring of
     :func:`road_graph`): each mobile source pauses ``U[0, pause_s]`` at its home antenna,
     then drives to an antenna drawn uniformly among the others it can reach, along the
@@ -210,19 +218,7 @@ class RoadTaxis:
     mobile sources, always on the road or waiting.
     """
 
-    def __init__(
-        self,
-        *,
-        min_speed_m_s: float = 5.0,
-        max_speed_m_s: float = 15.0,
-        pause_s: float = 300.0,
-        hysteresis: float = 0.1,
-    ) -> None:
-        _check_speeds(min_speed_m_s, max_speed_m_s, pause_s)
-        self.speed = (float(min_speed_m_s), float(max_speed_m_s))
-        self.pause_s = float(pause_s)
-        self.hysteresis = hysteresis
-        self.name = "taxi"
+    name = "taxi"
 
     def start(self, net: AccessNetwork, seed: int) -> None:
         """The road graph, its shortest routes between antennas, every vehicle waiting at
