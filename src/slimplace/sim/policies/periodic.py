@@ -109,9 +109,12 @@ class PeriodicPolicy:
         if carbon is not None:
             changes["region_carbon_g_per_kwh"] = carbon.astype(np.float64)
         here = at_rates(ctx.problem, rate, **changes)
-        if key is not None and key == memory.planned_key:
-            if not exact or _fits(here, memory.plan):
-                return None
+        if (
+            key is not None
+            and key == memory.planned_key
+            and (not exact or _fits(here, memory.plan))
+        ):
+            return None
         cached = None if key is None else memory.cache.get(key)
         if cached is not None and exact and not _fits(here, cached):
             cached = None
