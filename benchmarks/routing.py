@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from slimplace.cli.options import dumps_finite
 from slimplace.errors import SlimplaceError
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.optim.costs import ObjectiveOptions
@@ -266,7 +267,8 @@ def main() -> None:
     if args.scale_20k:
         doc["scale_20k"] = run_scale("20k", args.seed, args.time_limit, False, args.scale_nodes)
         print(json.dumps(doc["scale_20k"], default=float))
-    args.json.write_text(json.dumps(doc, indent=1, default=_json))
+    # strict JSON: a gap without a bound (NaN) is written as null
+    args.json.write_text(dumps_finite(json.loads(json.dumps(doc, default=_json))) + "\n")
 
 
 def _json(value: object) -> object:
