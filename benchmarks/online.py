@@ -46,6 +46,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from slimplace.cli.options import dumps_finite
 from slimplace.errors import SlimplaceError
 from slimplace.problem.compile import compile_problem
 from slimplace.scenario.io import load_scenario
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     except SlimplaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    text = json.dumps(out, indent=2, default=float)
+    text = dumps_finite(json.loads(json.dumps(out, default=float)))  # NaN (no ceiling) as null
     if args.json is not None:
         args.json.write_text(text + "\n")
     print(text)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from slimplace.cli import app
 from slimplace.energy.accounting import link_fixed_w, server_fixed_w
 from slimplace.problem.compile import compile_problem
-from slimplace.sim.compare import compare, served_fixed_w
+from slimplace.sim.compare import compare, relative, served_fixed_w
 from slimplace.testing import tiny_scenario
 
 HOURS = 6
@@ -41,6 +41,40 @@ def test_served_fixed_power_by_hand() -> None:
     # 3600 requests in a 3600 s step at 2 J each, then nothing served
     out = served_fixed_w(problem, np.array([3600.0, 0.0]), np.array([2.0, 5.0]), 3600.0)
     assert out == pytest.approx([const_w + 2.0, const_w])
+
+
+def test_served_fixed_power_takes_the_tighter_of_two_lower_bounds() -> None:
+    problem = compile_problem(tiny_scenario(4, seed=0), variants="all")
+    const_w = float(server_fixed_w(problem).sum() + link_fixed_w(problem).sum())
+    # offered: 1800 requests at 2 J and 1800 at 6 J in a 3600 s step -> radio 4 W offered;
+    # 360 dropped (at most 6 J each) -> at least 4 - 0.6 = 3.4 W of it was served, more
+    # than the 3240 served x 2 J (1.8 W) the least floor gives
+    offered_w = np.array([const_w + 4.0])
+    out = served_fixed_w(
+        problem,
+        np.array([3240.0]),
+        np.array([2.0]),
+        3600.0,
+        offered_w=offered_w,
+        dropped=np.array([360.0]),
+        radio_top_j=np.array([6.0]),
+    )
+    assert out == pytest.approx([const_w + 3.4])
+
+
+def test_rows_serving_99_percent_are_compared_below_not() -> None:
+    rows = {
+        "static-peak": {"plan_energy_kwh": 10.0, "energy_kwh": 20.0, "served_fraction": 1.0},
+        "hindsight": {"plan_energy_kwh": 6.0, "energy_kwh": 16.0, "served_fraction": 1.0},
+        "a": {"plan_energy_kwh": 7.0, "energy_kwh": 17.0, "served_fraction": 0.995},
+        "b": {"plan_energy_kwh": 5.0, "energy_kwh": 15.0, "served_fraction": 0.98},
+    }
+    relative(rows)
+    assert rows["a"]["saving_vs_static_peak_pct"] == pytest.approx(30.0)
+    assert rows["a"]["regret_pct"] == pytest.approx(100 * (7.0 / 6.0 - 1))
+    assert "not_compared" not in rows["a"]
+    assert rows["b"]["saving_vs_static_peak_pct"] is None and rows["b"]["regret_pct"] is None
+    assert "98.0 %" in rows["b"]["not_compared"]
 
 
 def test_overloaded_policies_are_not_compared_as_if_they_served_everything() -> None:
