@@ -266,7 +266,7 @@ def _snapshot(session: HighsSession, cands: IntArray, link_keys: IntArray) -> _B
     return _Basis(out[0], out[1])
 
 
-def _carry(
+def carry_statuses(
     previous: dict[str, tuple[IntArray, IntArray]],
     fam: dict[str, tuple[slice, IntArray]],
     n: int,
@@ -301,9 +301,11 @@ def _warm_start(
 
     def warm(session: HighsSession, link_keys: IntArray) -> None:
         f = session.f
-        cols = _carry(prev.cols, _family_keys(f.cols, f.col_index, cands), f.n_cols, AT_LOWER)
+        cols = carry_statuses(
+            prev.cols, _family_keys(f.cols, f.col_index, cands), f.n_cols, AT_LOWER
+        )
         rows_fam = _family_keys(*_row_blocks(session, link_keys), cands)
-        rows = _carry(prev.rows, rows_fam, session.n_rows, BASIC)
+        rows = carry_statuses(prev.rows, rows_fam, session.n_rows, BASIC)
         if not session.set_basis(cols, rows):
             log.debug("column generation: previous basis not usable, solving from scratch")
 

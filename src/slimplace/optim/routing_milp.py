@@ -83,6 +83,7 @@ from slimplace.optim.colgen import (
     Restricted,
     artificial_cost,
     artificial_share,
+    carry_statuses,
     initial_columns,
     reduced_costs,
     restrict,
@@ -646,29 +647,10 @@ class _KeyedBasis:
         return cls(out[0], out[1])
 
     def apply(self, session: HighsSession, keys: _Keys) -> None:
-        cols = _carry(self.cols, keys[0], session.f.n_cols, AT_LOWER)
-        rows = _carry(self.rows, keys[1], session.n_rows, BASIC)
+        cols = carry_statuses(self.cols, keys[0], session.f.n_cols, AT_LOWER)
+        rows = carry_statuses(self.rows, keys[1], session.n_rows, BASIC)
         if not session.set_basis(cols, rows):
             log.debug("routing column generation: previous basis not usable")
-
-
-def _carry(
-    old: dict[str, tuple[IntArray, IntArray]],
-    fams: dict[str, tuple[slice, IntArray]],
-    n: int,
-    default: int,
-) -> IntArray:
-    status = np.full(n, default, dtype=np.int64)
-    for name, (sl, key) in fams.items():
-        if name not in old or len(key) == 0 or len(old[name][0]) == 0:
-            continue
-        old_key, old_status = old[name]
-        pos = np.minimum(np.searchsorted(old_key, key), len(old_key) - 1)
-        hit = old_key[pos] == key
-        block = status[sl]
-        block[hit] = old_status[pos[hit]]
-        status[sl] = block
-    return status
 
 
 def _infeasible(p: CompiledProblem, t0: float, reason: str | None = None) -> Plan:
