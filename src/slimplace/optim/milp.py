@@ -183,6 +183,9 @@ class MilpSolver(HighsOptions):
             cap = min(cap, int(len(cands) * 0.5 * left / max(took, 1e-3)))
             if cap <= len(cands):
                 best = _with_bound(best, best.bound, self.mip_gap, model, finished=False)
+                if best.status is Status.TIME_LIMIT:
+                    why = "stopped early: a search over more columns would not finish in time"
+                    best = replace(best, reason=why)
                 return replace(best, seconds=time.perf_counter() - t0)
             more, exact = priced_in(problem, cg, best, widen=room, cap=cap)
             if len(more) == len(cands):
