@@ -69,11 +69,9 @@ from scipy import sparse
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.optim.arcs import arc_capacity_bps, candidate_arcs
 from slimplace.optim.costs import CostModel
-from slimplace.optim.mode_rows import add_fill_rows, add_mode_rows
+from slimplace.optim.mode_rows import CONTINUOUS, INTEGER, add_fill_rows, add_mode_rows
 from slimplace.optim.segments import model_pairs, weighted_sum
 from slimplace.problem.compiled import CompiledProblem
-
-CONTINUOUS, INTEGER = 0, 1
 
 
 @dataclass(frozen=True, eq=False)

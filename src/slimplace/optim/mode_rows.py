@@ -41,6 +41,8 @@ from slimplace.arrays import FloatArray, IntArray
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.modes import node_modes
 
+#: column integrality codes of HiGHS (``kContinuous``, ``kInteger``); the formulation
+#: imports them from here (it imports these rows, so they cannot live there)
 CONTINUOUS, INTEGER = 0, 1
 
 
