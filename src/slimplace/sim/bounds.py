@@ -169,36 +169,10 @@ def plan_energy_lower_bound(
     ``levels`` (``levels=0``: not used; its linear relaxation, or with ``integer_s`` > 0 also
     HiGHS's dual bound with binary ``y`` within that many seconds). Demands without candidates
     count 0."""
-    return float(
-        plan_energy_lower_bound_steps(
-            problem, workload, n_steps=n_steps, step_s=step_s, levels=levels, integer_s=integer_s
-        ).sum()
-        * step_s
+    uncoupled_w, capacity_w = lower_bound_parts_w(
+        problem, workload, n_steps=n_steps, step_s=step_s, levels=levels, integer_s=integer_s
     )
-
-
-def plan_energy_lower_bound_steps(
-    problem: CompiledProblem,
-    workload: DemandWorkload,
-    *,
-    n_steps: int,
-    step_s: float,
-    levels: int = 20,
-    integer_s: float = 0.0,
-    max_levels: int = 64,
-) -> FloatArray:
-    """:func:`plan_energy_lower_bound` per step, as average power (W): the larger of the
-    two parts of :func:`lower_bound_parts_w`."""
-    uncoupled, capacity = lower_bound_parts_w(
-        problem,
-        workload,
-        n_steps=n_steps,
-        step_s=step_s,
-        levels=levels,
-        integer_s=integer_s,
-        max_levels=max_levels,
-    )
-    return np.asarray(np.maximum(uncoupled, capacity), dtype=np.float64)
+    return float(np.maximum(uncoupled_w, capacity_w).sum()) * step_s
 
 
 def lower_bound_parts_w(
