@@ -251,43 +251,20 @@ def run_network(label: str, path: str, work: Path, args: argparse.Namespace, sam
         ("validate", ["validate", str(yaml)]),
         ("greedy", ["solve", str(yaml), "-m", "greedy", "--json", str(work / "g.json")]),
     ]
-    if sample or "+" not in label or args.milp_variants:
-        steps.append(
-            (
-                "milp",
-                [
-                    "solve",
-                    str(yaml),
-                    "-m",
-                    "milp",
-                    "--time-limit",
-                    str(args.time_limit),
-                    "--json",
-                    str(work / "m.json"),
-                ],
-            )
-        )
+    with_milp = sample or "+" not in label or args.milp_variants
+
+    def milp(extra: list[str], out: str) -> list[str]:
+        limit = ["--time-limit", str(args.time_limit)]
+        return ["solve", str(yaml), "-m", "milp", *extra, *limit, "--json", str(work / out)]
+
+    if with_milp:
+        steps.append(("milp", milp([], "m.json")))
     if args.routing:
         k3 = ["--k-paths", "3", "--link-sleep"]
         greedy_k3 = ["solve", str(yaml), "-m", "greedy", *k3, "--json", str(work / "gk.json")]
         steps.append(("greedy-k3", greedy_k3))
-        if sample or "+" not in label or args.milp_variants:
-            steps.append(
-                (
-                    "milp-k3",
-                    [
-                        "solve",
-                        str(yaml),
-                        "-m",
-                        "milp",
-                        *k3,
-                        "--time-limit",
-                        str(args.time_limit),
-                        "--json",
-                        str(work / "mk.json"),
-                    ],
-                )
-            )
+        if with_milp:
+            steps.append(("milp-k3", milp(k3, "mk.json")))
     if sample:
         for j, trace in enumerate(t for t in args.online.split(",") if t):
             steps.append(
