@@ -156,9 +156,7 @@ def compare(
     power: dict[str, FloatArray] = {}
     fixed_j = math.nan
     fixed_servers_w = float(server_fixed_w(problem).sum())
-    radio_floor_j, radio_top_j = unavoidable_radio_range_j(
-        problem, workload, n_steps=n, step_s=step_s
-    )
+    radio_range_j: tuple[FloatArray, FloatArray] | None = None  # only if a policy drops
     for name in policies:
         policy = registry.create(name, **(options or {}).get(name, {}))
         result = simulate(
@@ -173,21 +171,24 @@ def compare(
         s = result.summary
         fixed_j = s.fixed_energy_j
         steps = result.steps()
-        fixed_w = np.asarray(steps["fixed_w"], dtype=np.float64)
+        fixed_w = np.asarray(steps["fixed_w"], dtype=np.float64)  # at the offered load
         if s.served_fraction < SERVED_ALL:
-            offered_w = np.asarray(steps["fixed_w"], dtype=np.float64)
+            if radio_range_j is None:
+                radio_range_j = unavoidable_radio_range_j(
+                    problem, workload, n_steps=n, step_s=step_s
+                )
             served = np.asarray(steps["served"], dtype=np.float64)
             dropped = np.maximum(np.asarray(steps["requests"], dtype=np.float64) - served, 0.0)
-            fixed_w = served_fixed_w(
+            own_w = served_fixed_w(
                 problem,
                 served,
-                radio_floor_j,
+                radio_range_j[0],
                 step_s,
-                offered_w=offered_w,
+                offered_w=fixed_w,
                 dropped=dropped,
-                radio_top_j=radio_top_j,
+                radio_top_j=radio_range_j[1],
             )
-            fixed_w = np.minimum(fixed_w, offered_w)
+            fixed_w = np.minimum(own_w, fixed_w)
         own_fixed_j = float(fixed_w.sum()) * step_s
         power[name] = np.asarray(steps["power_w"] - fixed_w, dtype=np.float64)
         rows[name] = {
