@@ -52,12 +52,13 @@ from typing import Any
 import numpy as np
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
+from slimplace.optim.segments import concat_ranges
 from slimplace.placement.registry import Solver, takes_start
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.mobility.movement import Movement
 from slimplace.sim.mobility.network import AccessNetwork, MobilityError, build_access_network
-from slimplace.sim.mobility.roaming import ROAM, _segments, build_roaming
+from slimplace.sim.mobility.roaming import ROAM, build_roaming
 from slimplace.sim.model import (
     F_BUDGET,
     F_COMPUTE,
@@ -195,8 +196,9 @@ class Mobility:
         empty = np.flatnonzero((per == 0) & (np.diff(p.demand_ptr) > 0))
         if len(empty):
             lat = self.at_rho_rest + self.net_now
-            cand = _segments(p.demand_ptr[empty], p.demand_ptr[empty + 1])
-            seg = np.repeat(np.arange(len(empty)), np.diff(p.demand_ptr)[empty])
+            count = np.diff(p.demand_ptr)[empty]
+            cand = concat_ranges(p.demand_ptr[empty], count)
+            seg = np.repeat(np.arange(len(empty)), count)
             order = np.lexsort((lat[cand], seg))
             first = order[np.searchsorted(seg[order], np.arange(len(empty)))]
             ok = ok.copy()
@@ -361,7 +363,7 @@ class Mobility:
         demand = state.e_demand[entries]
         lo, hi = p.demand_ptr[demand], p.demand_ptr[demand + 1]
         seg = np.repeat(np.arange(len(entries)), hi - lo)
-        cand = _segments(lo, hi)
+        cand = concat_ranges(lo, hi - lo)
         lat = self.at_rho_rest[cand] + self.net_now[cand]
         ok = lat <= self.slo_tol[cand]
         node = p.cand_node[cand]

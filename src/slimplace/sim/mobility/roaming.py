@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slimplace.arrays import IntArray
+from slimplace.optim.segments import concat_ranges
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Application, Scenario, Source
 from slimplace.sim.mobility.network import AccessNetwork, MobilityError, home_tags
@@ -193,7 +194,8 @@ def _compile_matching(
     options: tuple[VariantPruning, ...] = ("all", "pareto", "cheapest")
     for variants in options:
         q = compile_problem(scenario, variants=variants, strict=False)
-        rows = _segments(q.demand_ptr[q_orig], q.demand_ptr[q_orig + 1])
+        start = q.demand_ptr[q_orig]
+        rows = concat_ranges(start, q.demand_ptr[q_orig + 1] - start)
         if (
             len(rows) == p.n_candidates
             and np.array_equal(q.cand_node[rows], p.cand_node)
@@ -207,14 +209,6 @@ def _compile_matching(
         "with options other than variants=all|pareto|cheapest, a node cap or a custom "
         "latency model); use --mobility-set roam=home to keep the home candidates"
     )
-
-
-def _segments(lo: IntArray, hi: IntArray) -> IntArray:
-    """The indices ``lo[i] .. hi[i] - 1`` of every segment, concatenated."""
-    count = hi - lo
-    seg = np.repeat(np.arange(len(lo)), count)
-    start = np.cumsum(count) - count
-    return (lo[seg] + np.arange(int(count.sum())) - start[seg]).astype(np.int64)
 
 
 def _keys(
@@ -306,8 +300,9 @@ def _union(
     lo = np.searchsorted(u_sig, np.arange(n_sig))
     hi = np.searchsorted(u_sig, np.arange(n_sig), side="right")
     mobile = np.flatnonzero(sig >= 0)
-    pair = _segments(lo[sig[mobile]], hi[sig[mobile]])
-    d = np.repeat(mobile, (hi - lo)[sig[mobile]])
+    count = (hi - lo)[sig[mobile]]
+    pair = concat_ranges(lo[sig[mobile]], count)
+    d = np.repeat(mobile, count)
     new = ~_member(d * n_keys + u_key[pair], p.cand_demand.astype(np.int64) * n_keys + p_key)
     d, pair = d[new], pair[new]
     src_row = u_row[pair]
