@@ -42,13 +42,13 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from slimplace.cli.options import dumps_finite
 from slimplace.errors import SlimplaceError
 from slimplace.problem.compile import compile_problem
+from slimplace.problem.rates import at_rates
 from slimplace.scenario.io import load_scenario
 from slimplace.sim.compare import DEFAULT_POLICIES as POLICIES
 from slimplace.sim.compare import compare
@@ -74,7 +74,7 @@ def run(
     """Simulate every policy on the scenario with every application following ``trace``
     (:func:`slimplace.sim.compare.compare`)."""
     problem = compile_problem(load_scenario(scenario), variants="all")
-    problem = replace(problem, demand_rate_per_s=problem.demand_rate_per_s * rate_scale)
+    problem = at_rates(problem, problem.demand_rate_per_s * rate_scale)
     online = {"method": method, **({} if time_limit_s is None else {"time_limit_s": time_limit_s})}
     options = {name: dict(online) for name in policies if name not in ("continuum-first",)}
     options["hindsight"] = {"method": hindsight_method, "time_limit_s": hindsight_time_limit_s}

@@ -624,3 +624,30 @@ def test_the_evaluators_fixed_part_is_the_cost_models_constant(objective: str) -
         e.fixed_w if objective == "energy" else e.carbon_fixed_g_per_h + e.embodied_fixed_g_per_h
     )
     assert model.constant == pytest.approx(fixed, rel=1e-12)
+
+
+@pytest.mark.parametrize("rate_scale", [0.01, 0.3, 30.0])
+def test_a_problem_at_other_rates_prices_the_radio_at_those_rates(rate_scale: float) -> None:
+    """``at_rates`` recomputes each offloaded candidate's radio energy per request at the
+    new rates (the LTE tail is shared by fewer requests at a lower rate), so evaluating
+    on the rescaled problem, its cost model and its fixed part agree with evaluating the
+    original problem at those rates (the simulator's rule)."""
+    from slimplace.problem.rates import at_rates
+
+    p = compile_problem(_two_phones())
+    rate = p.demand_rate_per_s * rate_scale
+    q = at_rates(p, rate)
+    radio = p.demand_radio_j(rate)
+    by_hand = np.where(q.cand_offloaded, radio[q.cand_demand], 0.0)
+    np.testing.assert_allclose(q.cand_radio_j, by_hand, rtol=1e-12)
+    np.testing.assert_allclose(
+        q.cand_net_energy_j - q.cand_radio_j, p.cand_net_energy_j - p.cand_radio_j, rtol=1e-12
+    )
+    for where in ({"phone": "antenna", "smart": "smart"}, {"phone": "antenna", "smart": "antenna"}):
+        plan = _plan(p, where, {"antenna": 1})
+        on_q, on_p = evaluate(q, plan), evaluate(p, plan, rate_per_s=rate)
+        assert on_q.fixed_w == pytest.approx(on_p.fixed_w, rel=1e-12)
+        assert on_q.plan_w == pytest.approx(on_p.plan_w, rel=1e-9, abs=1e-12)
+        weights = objective_weights(q, "energy")
+        value = plan_value(q, cost_model(q, weights), plan.x, plan.servers_on)
+        assert value == pytest.approx(weights.value(on_q), rel=1e-9)

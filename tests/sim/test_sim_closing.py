@@ -17,7 +17,7 @@ from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.io import load_scenario
 from slimplace.sim.bounds import capacity_lower_bound_w, min_dynamic_slope_w
 from slimplace.sim.policies.common import close_nodes
-from slimplace.sim.policy import at_rates
+from slimplace.problem.rates import at_rates
 
 SCENARIO = """\
 name: closing

@@ -57,9 +57,8 @@ def simulate_compare(
 ) -> None:
     """Run policies side by side on one trace: energy (plan-dependent and total), SLO
     attainment, accuracy, switches, wake-ups, regret against hindsight."""
-    from dataclasses import replace
-
     from slimplace.problem.compile import compile_problem
+    from slimplace.problem.rates import at_rates
     from slimplace.scenario.io import load_scenario
     from slimplace.sim import default_policies
     from slimplace.sim.compare import compare
@@ -84,7 +83,7 @@ def simulate_compare(
         check_output_file(json_out, "--json")
         check_output_file(plot, "--plot")
         problem = compile_problem(load_scenario(file), variants="all", file=str(file))
-        problem = replace(problem, demand_rate_per_s=problem.demand_rate_per_s * rate_scale)
+        problem = at_rates(problem, problem.demand_rate_per_s * rate_scale)
         options = {n: {"method": method} for n in names if "method" in _params(registry, n)}
         if "hindsight" in options:
             options["hindsight"] = {"method": hindsight_method}

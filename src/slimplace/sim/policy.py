@@ -109,13 +109,3 @@ class Policy(Protocol):
     def decide(self, obs: Observation, memory: Any) -> Decision:
         """The decision for this step."""
         ...
-
-
-def at_rates(problem: CompiledProblem, rate_per_s: FloatArray, **changes: Any) -> CompiledProblem:
-    """``problem`` with other demand rates (and any other field changes) for a solver call.
-
-    Admissibility of candidates does not depend on rates, so the candidate set is shared.
-    """
-    from dataclasses import replace
-
-    return replace(problem, demand_rate_per_s=np.asarray(rate_per_s, dtype=np.float64), **changes)

@@ -14,7 +14,8 @@ from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import Objective
 from slimplace.sim.policies.common import solve_at, wake_steps
-from slimplace.sim.policy import Change, Context, Decision, Observation, at_rates
+from slimplace.problem.rates import at_rates
+from slimplace.sim.policy import Change, Context, Decision, Observation
 
 
 @dataclass

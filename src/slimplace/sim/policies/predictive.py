@@ -46,7 +46,8 @@ from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import solve_at, wake_steps
 from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
-from slimplace.sim.policy import Context, Decision, Observation, at_rates
+from slimplace.problem.rates import at_rates
+from slimplace.sim.policy import Context, Decision, Observation
 
 
 @dataclass
