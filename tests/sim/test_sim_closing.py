@@ -14,10 +14,10 @@ from slimplace.methods import default_registry
 from slimplace.plan import Plan, Status, servers_for_load
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.rates import at_rates
 from slimplace.scenario.io import load_scenario
 from slimplace.sim.bounds import capacity_lower_bound_w, min_dynamic_slope_w
 from slimplace.sim.policies.common import close_nodes
-from slimplace.problem.rates import at_rates
 
 SCENARIO = """\
 name: closing

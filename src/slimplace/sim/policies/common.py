@@ -27,8 +27,8 @@ from slimplace.arrays import FloatArray, IntArray
 from slimplace.placement.registry import Solver, takes_start
 from slimplace.plan import Plan, Status, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.scenario.model import Objective
 from slimplace.problem.rates import at_rates
+from slimplace.scenario.model import Objective
 from slimplace.sim.policy import Context
 
 #: Rounds of the closing search after each solve (module docstring); 0 turns it off.

@@ -12,9 +12,9 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.rates import at_rates
 from slimplace.scenario.model import Objective
 from slimplace.sim.policies.common import solve_at, wake_steps
-from slimplace.problem.rates import at_rates
 from slimplace.sim.policy import Change, Context, Decision, Observation
 
 

@@ -43,10 +43,10 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.rates import at_rates
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import solve_at, wake_steps
 from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
-from slimplace.problem.rates import at_rates
 from slimplace.sim.policy import Context, Decision, Observation
 
 
