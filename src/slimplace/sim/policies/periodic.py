@@ -14,7 +14,14 @@ from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.scenario.model import Objective
-from slimplace.sim.policies.common import solve_at, wake_steps
+from slimplace.sim.policies.common import (
+    RateWindow,
+    overloaded,
+    servers_for,
+    solve_at,
+    switch_w,
+    wake_steps,
+)
 from slimplace.sim.policy import Change, Context, Decision, Observation
 
 
@@ -33,6 +40,9 @@ class PeriodicMemory:
     planned_key: bytes = b""
     cache: dict[bytes, Plan] = field(default_factory=dict)
     peak_plans: dict[bytes, Plan] = field(default_factory=dict)
+    window: RateWindow | None = None
+    rescues: int = 0
+    adopted: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,14 +92,22 @@ class PeriodicPolicy:
     carbon_change: float | None = None
     levels: int = 20
     carbon_grid: float | None = None
+    window_s: float = 3600.0
+    rescue: bool = True
+    follow: bool = True
     name: str = "periodic"
 
     def start(self, context: Context, *, seed: int) -> PeriodicMemory:
-        """Empty memory."""
-        return PeriodicMemory(context, seed)
+        """Empty memory (and the window of recent rates)."""
+        steps = max(1, round(self.window_s / context.step_s)) if self.window_s > 0 else 1
+        window = RateWindow(context.problem.n_demands, steps)
+        return PeriodicMemory(context, seed, window=window)
 
     def decide(self, obs: Observation, memory: PeriodicMemory) -> Decision:
-        """A new plan when due and better (its extra servers woken first), else None."""
+        """A new plan when due and better (its extra servers woken first, unless the plan
+        in force overloads a node now), else the servers the load needs, else None."""
+        assert memory.window is not None
+        memory.window.push(obs.rate_per_s)
         if memory.pending is not None:
             if obs.step < memory.switch_step:
                 return None
@@ -97,7 +115,7 @@ class PeriodicPolicy:
             memory.plan = plan
             return plan
         if not self._due(obs, memory):
-            return None
+            return self._follow(obs, memory)
         ctx = memory.context
         carbon = np.array(obs.carbon_g_per_kwh) if self.objective == "carbon" else None
         rate, key = self._rates(obs, memory)
@@ -139,13 +157,21 @@ class PeriodicPolicy:
                 memory.cache[key] = plan
         if key is not None:
             memory.planned_key = key
-        if memory.plan is not None and not self._better(problem, plan, memory.plan):
-            return None
+        if memory.plan is not None and not self._better(problem, plan, memory.plan, obs):
+            return self._follow(obs, memory)
         wait = (
             0
             if memory.plan is None
             else wake_steps(ctx.problem, obs.servers_target, plan.servers_on, obs.step_s)
         )
+        if (
+            wait > 0
+            and self.rescue
+            and overloaded(obs.node_busy_s_per_s, obs.servers_available, 1.0)
+        ):
+            wait = 0  # requests fail now: the new servers' partial step is better
+            memory.rescues += 1
+        memory.adopted += 1
         if wait == 0:
             memory.plan = plan
             return plan
@@ -154,9 +180,12 @@ class PeriodicPolicy:
         return Change(servers_on=target)
 
     def _rates(self, obs: Observation, memory: PeriodicMemory) -> tuple[FloatArray, bytes | None]:
-        """The rates to solve for (current x ``1 + headroom``, rounded up to the grid of
-        ``levels`` when that is on) and the grid key (None when off)."""
-        rate = np.asarray(obs.rate_per_s) * (1.0 + self.headroom)
+        """The rates to solve for (the largest over the last ``window_s`` x ``1 +
+        headroom``, rounded up to the grid of ``levels`` when that is on) and the grid key
+        (None when off)."""
+        assert memory.window is not None
+        recent = np.maximum(np.asarray(obs.rate_per_s), memory.window.peak())
+        rate = recent * (1.0 + self.headroom)
         if self.levels <= 0:
             return rate, None
         peak = memory.context.peak_rate_per_s
@@ -181,7 +210,11 @@ class PeriodicPolicy:
 
     def report(self, memory: PeriodicMemory) -> dict[str, float]:
         """Solves made (a cached plan reused is no solve), the peak plans apart."""
-        out = {"placement_solves": float(memory.solves)}
+        out = {
+            "placement_solves": float(memory.solves),
+            "placements_adopted": float(memory.adopted),
+            "rescues": float(memory.rescues),
+        }
         if memory.peak_plans:
             out["peak_plan_solves"] = float(len(memory.peak_plans))
         return out
@@ -230,13 +263,45 @@ class PeriodicPolicy:
                 best, best_value = plan, value
         return best
 
-    def _better(self, problem: CompiledProblem, new: Plan, old: Plan) -> bool:
+    def _follow(self, obs: Observation, memory: PeriodicMemory) -> Decision:
+        """Between re-plans (``follow``): wake the servers a node's load at this step needs
+        beyond its target (at ``max_utilisation / (1 + headroom)``, at most the servers
+        present), as the reactive policy does; never fewer (the next plan sets those)."""
+        if not self.follow or memory.plan is None:
+            return None
+        p = memory.context.problem
+        target = np.asarray(obs.servers_target, dtype=np.float64)
+        need = np.minimum(
+            servers_for(np.asarray(obs.node_busy_s_per_s), p.max_utilisation, self.headroom),
+            p.node_count,
+        )
+        can = (p.node_profile >= 0) & ~p.node_always_on
+        more = can & (need > target)
+        if not more.any():
+            return None
+        return Change(servers_on=np.where(more, need, target))
+
+    def _better(self, problem: CompiledProblem, new: Plan, old: Plan, obs: Observation) -> bool:
+        """Whether ``new`` replaces ``old``: ``old`` no longer fits, or ``new`` saves more
+        than ``hysteresis`` of ``old``'s plan-dependent objective once the cost of the move
+        (waking its extra servers, :func:`~slimplace.sim.policies.common.switch_w`) is
+        spread over the period (energy objective; for carbon the relative test alone)."""
         e_old = evaluate(problem, old)
         if not e_old.feasible:
             return True
         e_new = evaluate(problem, new)
         objective = problem.objective
-        return e_new.feasible and e_new.plan_objective(objective) < e_old.plan_objective(
+        move = 0.0
+        if objective == "energy":
+            move = switch_w(
+                problem,
+                new.servers_on,
+                old.servers_on,
+                np.asarray(obs.servers_target),
+                idle_s=0.0,
+                period_s=self.period_s,
+            )
+        return e_new.feasible and e_new.plan_objective(objective) + move < e_old.plan_objective(
             objective
         ) * (1 - self.hysteresis)
 

@@ -45,7 +45,13 @@ from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.sim.forecast import Forecaster
-from slimplace.sim.policies.common import solve_at, wake_steps
+from slimplace.sim.policies.common import (
+    RateWindow,
+    overloaded,
+    solve_at,
+    switch_w,
+    wake_steps,
+)
 from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
 from slimplace.sim.policy import Context, Decision, Observation
 
@@ -67,6 +73,8 @@ class PredictiveMemory:
     cache: dict[bytes, Plan] = field(default_factory=dict)
     solves: int = 0
     adopted: int = 0
+    window: RateWindow | None = None
+    rescues: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +91,8 @@ class PredictivePolicy:
     idle_s: float = 900.0
     ceiling: str = "plan"
     slo_target: float | None = 0.995
+    window_s: float = 3600.0
+    rescue: bool = True
     name: str = "predictive"
 
     def start(self, context: Context, *, seed: int) -> PredictiveMemory:
@@ -100,6 +110,7 @@ class PredictivePolicy:
         p = context.problem
         switchable = (p.node_profile >= 0) & ~p.node_always_on & (p.node_count > 0)
         wake_s = float(p.node_wake_time_s[switchable].max()) if switchable.any() else 0.0
+        steps = max(1, round(self.window_s / step)) if self.window_s > 0 else 1
         return PredictiveMemory(
             context,
             seed,
@@ -108,16 +119,21 @@ class PredictivePolicy:
             Forecaster(p.n_demands, step, horizon),
             wake=math.ceil(wake_s / step - 1e-9),
             period=max(1, round(self.period_s / step)),
+            window=RateWindow(p.n_demands, steps),
         )
 
     def decide(self, obs: Observation, memory: PredictiveMemory) -> Decision:
         """Forecast, re-plan when due, then follow the forecast load (module docstring)."""
         memory.forecaster.observe(obs.rate_per_s)
         memory.forecast = memory.forecaster.forecast()
+        assert memory.window is not None
+        memory.window.push(obs.rate_per_s)
         if obs.step == 0:
             return memory.layer.decide(obs, memory.inner)
-        if obs.step - memory.last_plan_step >= memory.period and memory.inner.pending is None:
-            self._replan(obs, memory)
+        if memory.inner.pending is None:
+            hot = self.rescue and overloaded(obs.node_busy_s_per_s, obs.servers_available, 1.0)
+            if hot or obs.step - memory.last_plan_step >= memory.period:
+                self._replan(obs, memory, now=hot)
         ahead = self._peak_ahead(obs, memory, memory.wake)
         return memory.layer.decide(replace(obs, rate_per_s=ahead), memory.inner)
 
@@ -126,6 +142,7 @@ class PredictivePolicy:
         out = memory.forecaster.report()
         out["placement_solves"] = float(memory.solves)
         out["placements_adopted"] = float(memory.adopted)
+        out["rescues"] = float(memory.rescues)
         return out
 
     @staticmethod
@@ -139,12 +156,18 @@ class PredictivePolicy:
         ahead.flags.writeable = False
         return ahead
 
-    def _replan(self, obs: Observation, memory: PredictiveMemory) -> None:
-        """Solve at the forecast peak of the coming period; hand a better plan to the
-        load-following layer as its pending placement."""
+    def _replan(self, obs: Observation, memory: PredictiveMemory, *, now: bool = False) -> None:
+        """Solve at the forecast peak of the coming period (at least the largest rate of
+        the last ``window_s``); hand a better plan to the load-following layer as its
+        pending placement, due once its servers are up, or at once with ``now`` (the
+        plan in force overloads a node at this step)."""
         memory.last_plan_step = obs.step
         peak = memory.context.peak_rate_per_s
-        target = self._peak_ahead(obs, memory, memory.period + memory.wake) * (1 + self.headroom)
+        assert memory.window is not None
+        ahead = np.maximum(
+            self._peak_ahead(obs, memory, memory.period + memory.wake), memory.window.peak()
+        )
+        target = ahead * (1 + self.headroom)
         with np.errstate(divide="ignore", invalid="ignore"):
             level = np.where(peak > 0, np.ceil(target / peak * self.levels - 1e-9), 0.0)
         level = np.clip(level, 0, self.levels)  # never plan beyond the stated peak
@@ -172,6 +195,9 @@ class PredictivePolicy:
         inner.switch_step = obs.step + wake_steps(
             problem, obs.servers_target, plan.servers_on, obs.step_s
         )
+        if now and inner.switch_step > obs.step:
+            inner.switch_step = obs.step  # requests fail now: the new servers' partial step
+            memory.rescues += 1
         memory.adopted += 1
 
     def _better(
@@ -196,14 +222,16 @@ class PredictivePolicy:
 
     def _switch_w(self, new: Plan, old: Plan, obs: Observation, memory: PredictiveMemory) -> float:
         """What moving to ``new`` costs, spread over the period (W): waking the servers it
-        adds, and keeping those it frees on for ``idle_s`` before they sleep."""
-        p = memory.context.problem
-        target = np.asarray(obs.servers_target)
-        extra = np.maximum(0.0, new.servers_on - target)
-        freed = np.maximum(0.0, np.minimum(old.servers_on, target) - new.servers_on)
-        wake_j = extra * p.node_pue * p.node_wake_energy_j
-        idle_j = freed * p.node_pue * (p.node_idle_w - p.node_sleep_w) * self.idle_s
-        return float((wake_j + idle_j).sum()) / self.period_s
+        adds, and keeping those it frees on for ``idle_s`` before they sleep
+        (:func:`~slimplace.sim.policies.common.switch_w`)."""
+        return switch_w(
+            memory.context.problem,
+            new.servers_on,
+            old.servers_on,
+            np.asarray(obs.servers_target),
+            idle_s=self.idle_s,
+            period_s=self.period_s,
+        )
 
 
 def _resized(problem: CompiledProblem, plan: Plan) -> Plan:
