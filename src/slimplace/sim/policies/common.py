@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.placement.registry import Solver, takes_start
@@ -203,3 +204,27 @@ def switch_w(
     wake_j = extra * p.node_pue * p.node_wake_energy_j
     idle_j = freed * p.node_pue * (p.node_idle_w - p.node_sleep_w) * idle_s
     return float((wake_j + idle_j).sum()) / max(period_s, 1e-9)
+
+
+def follow_load(
+    target: FloatArray,
+    need: FloatArray,
+    switchable: npt.NDArray[np.bool_],
+    surplus_s: FloatArray,
+    step_s: float,
+    idle_s: float | None,
+) -> FloatArray:
+    """Servers that follow the load: a switchable node gets ``need`` at once when it needs
+    more than its ``target`` (wake on rise), and drops to ``need`` once it has had surplus
+    servers for ``idle_s`` (``surplus_s``, per node, is updated in place; ``idle_s=None``
+    never lowers the target). The timeout rule of Gandhi et al., "AutoScale", ACM TOCS
+    30(4), 2012: a server idle for the timeout sleeps."""
+    target = np.where(switchable & (need > target), need, target)
+    if idle_s is None:
+        surplus_s[:] = 0.0
+        return target
+    surplus = switchable & (target > need)
+    surplus_s[:] = np.where(surplus, surplus_s + step_s, 0.0)
+    off = surplus_s >= idle_s - 1e-9
+    surplus_s[off] = 0.0
+    return np.where(off, need, target)

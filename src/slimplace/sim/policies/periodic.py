@@ -16,6 +16,7 @@ from slimplace.problem.rates import at_rates
 from slimplace.scenario.model import Objective
 from slimplace.sim.policies.common import (
     RateWindow,
+    follow_load,
     overloaded,
     servers_for,
     solve_at,
@@ -41,26 +42,41 @@ class PeriodicMemory:
     cache: dict[bytes, Plan] = field(default_factory=dict)
     peak_plans: dict[bytes, Plan] = field(default_factory=dict)
     window: RateWindow | None = None
+    surplus_s: FloatArray = field(default_factory=lambda: np.zeros(0))
     rescues: int = 0
     adopted: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class PeriodicPolicy:
-    """Re-solve every ``period_s`` at the current rates x ``1 + headroom`` with ``solver``
-    (default: ``greedy`` with a 10 s limit), warm-started from the plan in force when the
-    solver takes a start plan (``greedy`` and ``milp`` do).
+    """Re-solve every ``period_s`` for the largest rate of each demand over the last
+    ``window_s`` (1 h; the current rate included) x ``1 + headroom`` (0 by default: the
+    window's peak is the margin) with ``solver`` (default: ``greedy`` with a 10 s limit),
+    warm-started from the plan in force when the solver takes a start plan (``greedy`` and
+    ``milp`` do). A consolidated plan (the ``milp`` planner's: two edge boxes at 40 %
+    on polska) has no room for a spike within the period; a spiky trace returns to its
+    recent peaks (AWS ELB exceeds its last hour's maximum one 10-minute sample in seven,
+    its current rate nearly one in two), so the placement is made for the recent peak and
+    kept until the load has stayed lower for a window (``window_s=0``: the current rate).
 
     Hysteresis: the new plan replaces the old one only when the old one is infeasible at
-    the current rates (capacity, SLO) or the new one is better by more than ``hysteresis``
-    (relative, in the objective). A re-solve also happens early when some node's load
-    exceeds ``trigger_utilisation`` x the servers it has switched on (waking ones
-    included) or, with ``carbon_change``, when a
-    region's intensity moved by more than that fraction since the last solve.
+    the rates planned for (capacity, SLO) or the new one is better by more than
+    ``hysteresis`` (relative, in the plan-dependent objective) once the cost of the move
+    (waking the servers it adds, spread over the period;
+    :func:`~slimplace.sim.policies.common.switch_w`) is added to it. A re-solve also
+    happens early when some node's load exceeds ``trigger_utilisation`` x the servers it
+    has switched on (waking ones included) or, with ``carbon_change``, when a region's
+    intensity moved by more than that fraction since the last solve.
     ``objective="carbon"`` solves for carbon at the current intensities: that is the
     carbon-aware policy, which moves flexible load (every admissible candidate meets the
     SLO) to low-carbon regions. A new plan that needs more servers on some node first
-    wakes them and moves the traffic once they are up ("make before break").
+    wakes them and moves the traffic once they are up ("make before break"), except with
+    ``rescue`` when the plan in force overloads a node at this step (load above the
+    servers available now): its requests fail whatever happens, and the new servers' part
+    of the step is better, so the traffic moves at once. Between re-plans, with
+    ``follow``, servers follow the load on the placement in force as the reactive
+    policy's do: a node whose load needs more servers gets them at once (wake on rise),
+    surplus ones sleep after ``idle_s`` (never with ``idle_s=None``).
 
     With ``levels`` > 0 (energy objective only) the rates solved for are each demand's
     rounded *up* to a grid of ``levels`` steps of its peak (the scenario's rate; a plan
@@ -85,7 +101,7 @@ class PeriodicPolicy:
 
     solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=10.0))
     period_s: float = 900.0
-    headroom: float = 0.15
+    headroom: float = 0.0
     hysteresis: float = 0.05
     trigger_utilisation: float = 1.0
     objective: Objective | None = None
@@ -95,6 +111,7 @@ class PeriodicPolicy:
     window_s: float = 3600.0
     rescue: bool = True
     follow: bool = True
+    idle_s: float | None = 600.0
     name: str = "periodic"
 
     def start(self, context: Context, *, seed: int) -> PeriodicMemory:
@@ -264,22 +281,26 @@ class PeriodicPolicy:
         return best
 
     def _follow(self, obs: Observation, memory: PeriodicMemory) -> Decision:
-        """Between re-plans (``follow``): wake the servers a node's load at this step needs
-        beyond its target (at ``max_utilisation / (1 + headroom)``, at most the servers
-        present), as the reactive policy does; never fewer (the next plan sets those)."""
+        """Between re-plans (``follow``): servers follow the load on the placement in force,
+        as the reactive policy's do (:func:`~slimplace.sim.policies.common.follow_load`): a
+        node gets the servers its load at this step needs (at ``max_utilisation / (1 +
+        headroom)``, at most the servers present) at once, and surplus ones sleep after
+        ``idle_s`` (never with ``idle_s=None``: the plan's servers stay until the next)."""
         if not self.follow or memory.plan is None:
             return None
         p = memory.context.problem
-        target = np.asarray(obs.servers_target, dtype=np.float64)
+        if len(memory.surplus_s) != p.n_nodes:
+            memory.surplus_s = np.zeros(p.n_nodes)
+        current = np.asarray(obs.servers_target, dtype=np.float64)
         need = np.minimum(
             servers_for(np.asarray(obs.node_busy_s_per_s), p.max_utilisation, self.headroom),
             p.node_count,
         )
-        can = (p.node_profile >= 0) & ~p.node_always_on
-        more = can & (need > target)
-        if not more.any():
+        can = (p.node_profile >= 0) & ~p.node_always_on & (p.node_count > 0)
+        target = follow_load(current, need, can, memory.surplus_s, obs.step_s, self.idle_s)
+        if np.array_equal(target, current):
             return None
-        return Change(servers_on=np.where(more, need, target))
+        return Change(servers_on=target)
 
     def _better(self, problem: CompiledProblem, new: Plan, old: Plan, obs: Observation) -> bool:
         """Whether ``new`` replaces ``old``: ``old`` no longer fits, or ``new`` saves more

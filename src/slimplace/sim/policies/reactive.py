@@ -30,7 +30,7 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan, node_busy_s_per_s, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.sim.policies.common import servers_for, solve_at, wake_steps
+from slimplace.sim.policies.common import follow_load, servers_for, solve_at, wake_steps
 from slimplace.sim.policy import Change, Context, Decision, Observation
 from slimplace.sim.state import late_probability
 
@@ -136,14 +136,14 @@ class ReactivePolicy:
         need = np.minimum(servers_for(plan_busy, p.max_utilisation, self.headroom), p.node_count)
         if self.slo_target is not None:
             need = self._slo_need(memory, flow, plan_busy, need)
-        target = np.array(obs.servers_target, dtype=np.float64)
-        target = np.where(memory.switchable & (need > target), need, target)  # wake
-        if self.sleep:
-            surplus = memory.switchable & (target > need)
-            memory.surplus_s = np.where(surplus, memory.surplus_s + obs.step_s, 0.0)
-            off = memory.surplus_s >= self.idle_s - 1e-9
-            target = np.where(off, need, target)
-            memory.surplus_s[off] = 0.0
+        target = follow_load(
+            np.array(obs.servers_target, dtype=np.float64),
+            need,
+            memory.switchable,
+            memory.surplus_s,
+            obs.step_s,
+            self.idle_s if self.sleep else None,
+        )
         if memory.pending is not None:  # servers of the coming placement wake before it moves
             target = np.maximum(
                 target, np.where(memory.switchable, memory.pending.servers_on, target)
