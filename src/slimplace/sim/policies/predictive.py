@@ -91,7 +91,7 @@ class PredictivePolicy:
     idle_s: float = 900.0
     ceiling: str = "plan"
     slo_target: float | None = 0.995
-    window_s: float = 3600.0
+    window_s: float = 0.0
     rescue: bool = True
     name: str = "predictive"
 
