@@ -128,3 +128,20 @@ def test_predictive_keeps_the_spikes_within_the_slo(spiky) -> None:  # type: ign
     assert s.served_fraction == pytest.approx(1.0)
     assert met[list(SPIKES)] == pytest.approx([1.0, 1.0])
     assert s.policy_report["rescues"] == 0.0  # nothing was overloaded to rescue
+
+
+def test_follow_load_wakes_at_once_and_sleeps_after_idle_hand_worked() -> None:
+    """Three nodes, 300 s steps, idle 600 s: node 0 needs more (woken at once), node 1 has
+    one surplus server (kept two steps, then dropped), node 2 is not switchable."""
+    from slimplace.sim.policies.common import follow_load
+
+    can = np.array([True, True, False])
+    surplus = np.zeros(3)
+    need = np.array([3.0, 1.0, 0.0])
+    t = follow_load(np.array([1.0, 2.0, 4.0]), need, can, surplus, 300.0, 600.0)
+    assert t.tolist() == [3.0, 2.0, 4.0] and surplus.tolist() == [0.0, 300.0, 0.0]
+    t = follow_load(t, need, can, surplus, 300.0, 600.0)
+    assert t.tolist() == [3.0, 1.0, 4.0] and surplus.tolist() == [0.0, 0.0, 0.0]
+    # idle_s=None: never lower
+    t = follow_load(np.array([1.0, 2.0, 4.0]), need, can, surplus, 300.0, None)
+    assert t.tolist() == [3.0, 2.0, 4.0]

@@ -76,7 +76,10 @@ class PeriodicPolicy:
     of the step is better, so the traffic moves at once. Between re-plans, with
     ``follow``, servers follow the load on the placement in force as the reactive
     policy's do: a node whose load needs more servers gets them at once (wake on rise),
-    surplus ones sleep after ``idle_s`` (never with ``idle_s=None``).
+    surplus ones sleep after ``idle_s`` seconds; by default (``idle_s=None``) never below
+    the plan's own servers until the next plan: those are sized for the window's peak, and
+    sleeping them defeats it (on demo / Alibaba, ``idle_s=600`` woke 259 servers and
+    dropped 0.18 % of the requests when the load came back).
 
     With ``levels`` > 0 (energy objective only) the rates solved for are each demand's
     rounded *up* to a grid of ``levels`` steps of its peak (the scenario's rate; a plan
@@ -111,7 +114,7 @@ class PeriodicPolicy:
     window_s: float = 3600.0
     rescue: bool = True
     follow: bool = True
-    idle_s: float | None = 600.0
+    idle_s: float | None = None
     name: str = "periodic"
 
     def start(self, context: Context, *, seed: int) -> PeriodicMemory:
@@ -285,7 +288,8 @@ class PeriodicPolicy:
         as the reactive policy's do (:func:`~slimplace.sim.policies.common.follow_load`): a
         node gets the servers its load at this step needs (at ``max_utilisation / (1 +
         headroom)``, at most the servers present) at once, and surplus ones sleep after
-        ``idle_s`` (never with ``idle_s=None``: the plan's servers stay until the next)."""
+        ``idle_s`` (never with ``idle_s=None``, the default: the plan's servers stay until
+        the next)."""
         if not self.follow or memory.plan is None:
             return None
         p = memory.context.problem
