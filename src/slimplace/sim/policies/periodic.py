@@ -50,7 +50,7 @@ class PeriodicMemory:
 @dataclass(frozen=True, kw_only=True)
 class PeriodicPolicy:
     """Re-solve every ``period_s`` for the largest rate of each demand over the last
-    ``window_s`` (1 h; the current rate included) x ``1 + headroom`` (0 by default: the
+    ``window_s`` (30 min; the current rate included) x ``1 + headroom`` (0 by default: the
     window's peak is the margin) with ``solver`` (default: ``greedy`` with a 10 s limit),
     warm-started from the plan in force when the solver takes a start plan (``greedy`` and
     ``milp`` do). A consolidated plan (the ``milp`` planner's: two edge boxes at 40 %
@@ -111,7 +111,7 @@ class PeriodicPolicy:
     carbon_change: float | None = None
     levels: int = 20
     carbon_grid: float | None = None
-    window_s: float = 3600.0
+    window_s: float = 1800.0
     rescue: bool = True
     follow: bool = True
     idle_s: float | None = None
