@@ -36,13 +36,18 @@ log = logging.getLogger(__name__)
 
 #: Passes per try: demands whose best receiver filled up try their next best.
 PASSES = 3
+#: Most nodes closed in one try.
+MAX_BATCH = 16
 
 
 def close_nodes(
     state: SearchState, chosen: IntArray, deadline: float, max_tries: int = 64
 ) -> IntArray:
     """Try to switch off the last server of each switchable node on, most idle cost
-    saved per unit of load first, keeping every close that lowers the objective."""
+    saved per unit of load first, keeping every close that lowers the objective.
+    Nodes with one server on are tried in batches that double after a batch pays and
+    halve after one does not (down to single nodes), so a pass that closes most nodes
+    takes a few tries."""
     p, m = state.p, state.model
     busy, on, _ = state.node_state(chosen)
     cap = np.broadcast_to(p.max_utilisation, (p.n_nodes,))
@@ -51,22 +56,26 @@ def close_nodes(
     nodes = nodes[~_stuck(state, chosen, nodes, on)[nodes]]
     if len(nodes) == 0:
         return chosen
-    key = m.server_cost[nodes] / last[nodes]
+    order = nodes[np.argsort(-m.server_cost[nodes] / last[nodes], kind="stable")]
     value = assignment_cost(state, chosen, busy)
-    tried = closed = 0
-    for v in nodes[np.argsort(-key, kind="stable")][:max_tries]:
-        if time.perf_counter() > deadline:
-            break
+    i, size, tried, closed = 0, 1, 0, 0
+    while i < len(order) and tried < max_tries and time.perf_counter() <= deadline:
+        one = state.servers(busy)[order[i : i + size]] == 1  # batches: one server on each
+        n = len(one) if one.all() else max(1, int(np.argmin(one)))
+        batch = order[i : i + n]
         tried += 1
-        new = _close_one(state, chosen, int(v), busy)
-        if new is None:
-            continue
-        new_chosen, new_busy = new
-        new_value = assignment_cost(state, new_chosen, new_busy)
-        if new_value < value - 1e-9 * max(1.0, abs(value)):
-            chosen, busy, value = new_chosen, new_busy, new_value
-            closed += 1
-    log.debug("close: %d of %d nodes tried closed a server", closed, tried)
+        new = _close(state, chosen, batch, busy)
+        if new is not None:
+            new_value = assignment_cost(state, new[0], new[1])
+            if new_value < value - 1e-9 * max(1.0, abs(value)):
+                chosen, busy, value = new[0], new[1], new_value
+                i, closed, size = i + len(batch), closed + len(batch), min(2 * size, MAX_BATCH)
+                continue
+        if len(batch) > 1:
+            size = len(batch) // 2
+        else:
+            i += 1
+    log.debug("close: %d nodes closed a server in %d tries", closed, tried)
     return chosen
 
 
@@ -97,25 +106,26 @@ def assignment_cost(state: SearchState, chosen: IntArray, busy: FloatArray) -> f
     )
 
 
-def _close_one(
-    state: SearchState, chosen: IntArray, v: int, busy: FloatArray
+def _close(
+    state: SearchState, chosen: IntArray, batch: IntArray, busy: FloatArray
 ) -> tuple[IntArray, FloatArray] | None:
-    """``chosen`` with enough of node ``v``'s demands moved elsewhere that ``v`` needs
-    one server fewer (all of them when it has one on), and its load per node; None when
-    they do not fit. Receivers: spare capacity of servers on at other nodes first, then
-    servers those nodes can wake (switchable nodes already on). ``busy``: the load per
-    node under ``chosen``."""
+    """``chosen`` with every demand of the nodes in ``batch`` moved elsewhere (a single
+    node with several servers on: enough of them that it needs one server fewer), and
+    its load per node; None when they do not fit or cannot pay. Receivers: spare
+    capacity of servers on at other nodes first, then servers those nodes can wake
+    (switchable nodes already on). ``busy``: the load per node under ``chosen``."""
     p, m = state.p, state.model
     on = state.servers(busy)
     cap = np.broadcast_to(p.max_utilisation, (p.n_nodes,))
-    need = busy[v] - cap[v] * (on[v] - 1)
-    others = (on > 0) & (np.arange(p.n_nodes) != v)
+    shut = np.zeros(p.n_nodes, dtype=bool)
+    shut[batch] = True
+    partial = len(batch) == 1 and on[batch[0]] > 1
+    need = busy[batch[0]] - cap[batch[0]] * (on[batch[0]] - 1) if partial else np.inf
+    others = (on > 0) & ~shut
     wake = others & m.switchable & (on < p.node_count)
-    src = np.zeros(p.n_nodes, dtype=bool)
-    src[v] = True
-    here = p.cand_node[chosen] == v  # every candidate of these, not only the shortlist
+    here = shut[p.cand_node[chosen]]  # every candidate of these, not only the shortlist
     c, delta, extra, loss = state.alternatives(
-        chosen, others, from_nodes=src, among=state.candidates_of(here)
+        chosen, others, from_nodes=shut, among=state.candidates_of(here)
     )
     keep = state.keeps_floor(p.demand_app[p.cand_demand[c]], loss)
     c, delta, extra = c[keep], delta[keep], extra[keep]
@@ -126,12 +136,11 @@ def _close_one(
     used = np.zeros(p.n_nodes)
     moves: list[IntArray] = []
     moved = 0.0
-    left = np.ones(p.n_demands, dtype=bool)
+    left = here.copy()
     for tier in (room, full):
         for _ in range(PASSES):
             room_left = tier - used
-            node = p.cand_node[c]
-            sel = left[p.cand_demand[c]] & fits(extra, room_left[node])
+            sel = left[p.cand_demand[c]] & fits(extra, room_left[p.cand_node[c]])
             if not sel.any():
                 break
             cs, ds, es = c[sel], delta[sel], extra[sel]
@@ -145,14 +154,14 @@ def _close_one(
             left[p.cand_demand[cs]] = False
             moves.append(cs)
             moved += float(state.load[chosen[p.cand_demand[cs]]].sum())
-            if moved >= need * (1 - 1e-9):
+            if moved >= need * (1 - 1e-9) or not left.any():
                 break
-        if moved >= need * (1 - 1e-9):
+        if moved >= need * (1 - 1e-9) or not left.any():
             break
-    if not moves or moved < need * (1 - 1e-9):
+    if not moves or (moved < need * (1 - 1e-9) if partial else left.any()):
         return None
     all_moves = np.concatenate(moves)
-    if on[v] > 1:  # keep only the cheapest moves per unit of load that free a server
+    if partial:  # keep only the cheapest moves per unit of load that free a server
         all_moves = _cheapest_enough(state, chosen, all_moves, need)
     cur = chosen[p.cand_demand[all_moves]]
     est = (  # the load after the moves, heads aside: skip the checks when it cannot pay
@@ -170,8 +179,10 @@ def _close_one(
         return None
     new = state.apply_moves(chosen, all_moves)
     after = node_busy(p, new, state.load)
-    if state.servers(after)[v] >= on[v]:
+    if (state.servers(after)[batch] >= on[batch]).any():
         return None
+    if not partial and shut[p.cand_node[new]].any():
+        return None  # a move was undone (memory, a link): the node keeps a demand
     return new, after
 
 
