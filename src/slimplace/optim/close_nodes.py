@@ -7,22 +7,29 @@ Arya et al., "Local search heuristics for k-median and facility location problem
 SIAM J. Comput. 33(3), 2004), opposite of the *add* move in
 :func:`slimplace.optim.local_search._open_nodes`. Unlike the consolidation step, whose
 receivers are only nodes that are not lightly used themselves, a close sends the demands
-of one node to any other node that stays on: servers already on, the servers a node
-already on can wake, and always-on devices. At low load this finds what consolidation
-cannot: when every edge box is lightly used, consolidation has nowhere to send their
-demands, while closing them one by one, lightest first, fills the ones left on.
+of a node to any other node that stays on: servers already on, the servers a node
+already on can wake, and always-on devices, through every candidate of those demands (not
+only the search's shortlist, which at low load may hold no other box). At low load this
+finds what consolidation cannot: when every edge box is lightly used, consolidation has
+nowhere to send their demands, while closing them in turn fills the ones left on.
 
-Nodes are tried one at a time (the only Python loop, bounded by ``max_tries`` and the
-deadline), in order of the idle cost their last server saves per unit of the load it
-carries; each try is vectorized over the node's demands and their shortlisted
-alternatives, and is kept when the objective (servers switched on, their dynamic cost
-and every candidate's cost) falls.
+Nodes are tried in a fixed order: most idle cost saved per unit of the load they could
+attract first (:func:`_reach`: every demand's lightest candidate there). That load scales
+with the rates, so the order is the same at every load level and the boxes a plan keeps
+at a lower level tend to be a subset of those kept at a higher one: plans of neighbouring
+levels that keep different sets of small servers cost wake-ups when a policy moves
+between them (docs/simulation.md, "Closing search"). Nodes with one server on are tried in
+batches that double after a close pays and halve after one does not (the only Python
+loop, over tries, bounded by ``max_tries`` and the deadline); each try is vectorized over
+the batch's demands and their candidates and is kept when the objective (every chosen
+candidate's cost, the servers switched on and their dynamic cost) falls.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
 
 import numpy as np
 
@@ -38,13 +45,15 @@ log = logging.getLogger(__name__)
 PASSES = 3
 #: Most nodes closed in one try.
 MAX_BATCH = 16
+_REACH: weakref.WeakKeyDictionary[SearchState, FloatArray] = weakref.WeakKeyDictionary()
 
 
 def close_nodes(
     state: SearchState, chosen: IntArray, deadline: float, max_tries: int = 64
 ) -> IntArray:
     """Try to switch off the last server of each switchable node on, most idle cost
-    saved per unit of load first, keeping every close that lowers the objective.
+    saved per unit of the load it could attract first, keeping every close that lowers
+    the objective.
     Nodes with one server on are tried in batches that double after a batch pays and
     halve after one does not (down to single nodes), so a pass that closes most nodes
     takes a few tries."""
@@ -56,7 +65,7 @@ def close_nodes(
     nodes = nodes[~_stuck(state, chosen, nodes, on)[nodes]]
     if len(nodes) == 0:
         return chosen
-    order = nodes[np.argsort(-m.server_cost[nodes] / last[nodes], kind="stable")]
+    order = nodes[np.argsort(-m.server_cost[nodes] / _reach(state)[nodes], kind="stable")]
     value = assignment_cost(state, chosen, busy)
     i, size, tried, closed = 0, 1, 0, 0
     while i < len(order) and tried < max_tries and time.perf_counter() <= deadline:
@@ -77,6 +86,23 @@ def close_nodes(
             i += 1
     log.debug("close: %d nodes closed a server in %d tries", closed, tried)
     return chosen
+
+
+def _reach(state: SearchState) -> FloatArray:
+    """Load each node could attract: the sum over demands of the load of each demand's
+    lightest candidate there. It scales with the rates, so the order it gives is the
+    same at every load level (computed once per search state)."""
+    if state in _REACH:
+        return _REACH[state]
+    p = state.p
+    key = p.cand_demand * p.n_nodes + p.cand_node
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    lightest = np.minimum.reduceat(state.load[order], start)
+    reach = weighted_sum(k[start] % p.n_nodes, lightest, p.n_nodes)
+    _REACH[state] = reach
+    return reach
 
 
 def _stuck(state: SearchState, chosen: IntArray, nodes: IntArray, on: FloatArray) -> BoolArray:
