@@ -1,8 +1,9 @@
 """Local search on an assignment, in vectorized rounds: moves of demands into spare
 capacity of servers already on, opening servers where the demands that move there save
 more than their idle cost, consolidation that empties lightly used nodes, downgrades of
-average-floor applications while their average holds, and (for splittable demands)
-partial moves into spare capacity."""
+average-floor applications while their average holds, then closing nodes
+(:mod:`slimplace.optim.close_nodes`), and (for splittable demands) partial moves into
+spare capacity."""
 
 from __future__ import annotations
 
