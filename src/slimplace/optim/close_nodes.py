@@ -106,15 +106,18 @@ def _reach(state: SearchState) -> FloatArray:
 
 
 def _stuck(state: SearchState, chosen: IntArray, nodes: IntArray, on: FloatArray) -> BoolArray:
-    """Nodes among ``nodes`` holding a demand with no candidate at any other node on
-    (closes only switch servers off, so such a node stays stuck for the whole pass)."""
-    p = state.p
+    """Nodes among ``nodes`` holding a demand with no candidate at any other node on,
+    nor at a closed one cheaper to run (closes only switch servers off, and swaps open
+    cheaper nodes, so such a node stays stuck for the whole pass)."""
+    p, m = state.p, state.model
     at = p.cand_node[chosen]
     mask = np.zeros(p.n_nodes, dtype=bool)
     mask[nodes] = True
     here = mask[at]
     c = state.candidates_of(here)
-    ok = c[(on[p.cand_node[c]] > 0) & (p.cand_node[c] != at[p.cand_demand[c]])]
+    node, src = p.cand_node[c], at[p.cand_demand[c]]
+    cheaper = m.switchable[node] & (on[node] == 0) & (m.server_cost[node] < m.server_cost[src])
+    ok = c[((on[node] > 0) | cheaper) & (node != src)]
     movable = np.zeros(p.n_demands, dtype=bool)
     movable[p.cand_demand[ok]] = True
     return weighted_sum(at[here & ~movable], np.ones(int((here & ~movable).sum())), p.n_nodes) > 0
@@ -149,9 +152,11 @@ def _close(
     need = busy[batch[0]] - cap[batch[0]] * (on[batch[0]] - 1) if partial else np.inf
     others = (on > 0) & ~shut
     wake = others & m.switchable & (on < p.node_count)
+    # a swap: one closed node cheaper to run than the batch may take what is left
+    closed = m.switchable & (on == 0) & ~shut & (m.server_cost < m.server_cost[batch].sum())
     here = shut[p.cand_node[chosen]]  # every candidate of these, not only the shortlist
     c, delta, extra, loss = state.alternatives(
-        chosen, others, from_nodes=shut, among=state.candidates_of(here)
+        chosen, others | closed, from_nodes=shut, among=state.candidates_of(here)
     )
     keep = state.keeps_floor(p.demand_app[p.cand_demand[c]], loss)
     c, delta, extra = c[keep], delta[keep], extra[keep]
@@ -163,10 +168,24 @@ def _close(
     moves: list[IntArray] = []
     moved = 0.0
     left = here.copy()
-    for tier in (room, full):
+    opened = -1
+    for tier in range(3):
+        if tier == 2:  # the swap tier: open the closed node that takes every demand left
+            if partial or not closed.any():
+                break
+            opened = _swap_target(state, c, delta, extra, left, closed)
+            if opened < 0:
+                break
+        limit = room if tier == 0 else full
+        allowed = others.copy()
+        if opened >= 0:
+            limit = limit.copy()
+            limit[opened] = cap[opened] * p.node_count[opened]
+            allowed[opened] = True
         for _ in range(PASSES):
-            room_left = tier - used
-            sel = left[p.cand_demand[c]] & fits(extra, room_left[p.cand_node[c]])
+            room_left = limit - used
+            node = p.cand_node[c]
+            sel = left[p.cand_demand[c]] & allowed[node] & fits(extra, room_left[node])
             if not sel.any():
                 break
             cs, ds, es = c[sel], delta[sel], extra[sel]
@@ -209,7 +228,40 @@ def _close(
         return None
     if not partial and shut[p.cand_node[new]].any():
         return None  # a move was undone (memory, a link): the node keeps a demand
+    if opened >= 0 and (p.cand_node[new] == opened).any() and state.servers(after)[opened] < 1:
+        return None  # only demands without load went to the opened node
     return new, after
+
+
+def _swap_target(
+    state: SearchState,
+    c: IntArray,
+    delta: FloatArray,
+    extra: FloatArray,
+    left: BoolArray,
+    closed: BoolArray,
+) -> int:
+    """The closed node (in mask ``closed``) with a candidate for every demand in
+    ``left`` and room for them all whose servers and cheapest moves cost least; -1
+    when none has. ``c``, ``delta``, ``extra``: the moves on offer."""
+    p, m = state.p, state.model
+    sel = left[p.cand_demand[c]] & closed[p.cand_node[c]]
+    if not sel.any():
+        return -1
+    d, u, dl, ex = p.cand_demand[c[sel]], p.cand_node[c[sel]], delta[sel], extra[sel]
+    key = u * p.n_demands + d
+    order = np.lexsort((dl, key))  # the cheapest move of each demand to each node
+    k = key[order]
+    pick = order[np.r_[True, k[1:] != k[:-1]]]
+    u, dl, ex = u[pick], dl[pick], ex[pick]
+    covered = np.bincount(u, minlength=p.n_nodes)
+    load = weighted_sum(u, ex, p.n_nodes)
+    cap = np.broadcast_to(p.max_utilisation, (p.n_nodes,))
+    ok = (covered == int(left.sum())) & (load <= cap * p.node_count * (1 - 1e-9))
+    if not ok.any():
+        return -1
+    cost = weighted_sum(u, dl, p.n_nodes) + m.server_cost * state.servers(load)
+    return int(np.argmin(np.where(ok, cost, np.inf)))
 
 
 def _cheapest_enough(
