@@ -260,8 +260,9 @@ def _swap_target(
     ok = (covered == int(left.sum())) & (load <= cap * p.node_count * (1 - 1e-9))
     if not ok.any():
         return -1
-    cost = weighted_sum(u, dl, p.n_nodes) + m.server_cost * state.servers(load)
-    return int(np.argmin(np.where(ok, cost, np.inf)))
+    # the node the close order keeps longest: the same choice at every load level
+    key = m.server_cost / np.maximum(_reach(state), 1e-300)
+    return int(np.argmin(np.where(ok, key, np.inf)))
 
 
 def _cheapest_enough(
