@@ -241,9 +241,10 @@ def _swap_target(
     left: BoolArray,
     closed: BoolArray,
 ) -> int:
-    """The closed node (in mask ``closed``) with a candidate for every demand in
-    ``left`` and room for them all whose servers and cheapest moves cost least; -1
-    when none has. ``c``, ``delta``, ``extra``: the moves on offer."""
+    """Among the closed nodes (mask ``closed``) with a candidate for every demand in
+    ``left`` and room for them all (at each demand's cheapest move there), the one the
+    close order keeps longest; -1 when none has. ``c``, ``delta``, ``extra``: the moves
+    on offer."""
     p, m = state.p, state.model
     sel = left[p.cand_demand[c]] & closed[p.cand_node[c]]
     if not sel.any():
@@ -253,7 +254,7 @@ def _swap_target(
     order = np.lexsort((dl, key))  # the cheapest move of each demand to each node
     k = key[order]
     pick = order[np.r_[True, k[1:] != k[:-1]]]
-    u, dl, ex = u[pick], dl[pick], ex[pick]
+    u, ex = u[pick], ex[pick]
     covered = np.bincount(u, minlength=p.n_nodes)
     load = weighted_sum(u, ex, p.n_nodes)
     cap = np.broadcast_to(p.max_utilisation, (p.n_nodes,))
@@ -261,8 +262,8 @@ def _swap_target(
     if not ok.any():
         return -1
     # the node the close order keeps longest: the same choice at every load level
-    key = m.server_cost / np.maximum(_reach(state), 1e-300)
-    return int(np.argmin(np.where(ok, key, np.inf)))
+    rank = m.server_cost / np.maximum(_reach(state), 1e-300)
+    return int(np.argmin(np.where(ok, rank, np.inf)))
 
 
 def _cheapest_enough(
