@@ -45,6 +45,14 @@ def simulate_compare(
     hindsight_method: Annotated[
         str, typer.Option("--hindsight-method", help="Planning method of hindsight's plans.")
     ] = "greedy",
+    static_method: Annotated[
+        str,
+        typer.Option(
+            "--static-method",
+            help="Planning method of static-peak, the reference of every saving (the best "
+            "static plan: milp, warm-started from greedy).",
+        ),
+    ] = "milp",
     rate_scale: Annotated[
         float, typer.Option("--rate-scale", help="Multiply every source's peak rate.")
     ] = 1.0,
@@ -87,6 +95,8 @@ def simulate_compare(
         options = {n: {"method": method} for n in names if "method" in _params(registry, n)}
         if "hindsight" in options:
             options["hindsight"] = {"method": hindsight_method}
+        if "static-peak" in options:
+            options["static-peak"] = {"method": static_method}
         result = compare(
             problem,
             str(resolve_user_path(trace)),

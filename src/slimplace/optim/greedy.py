@@ -18,7 +18,12 @@
    elsewhere when the idle power saved exceeds the extra cost; and, for
    average-floor applications, downgrades to cheaper variants in order of
    saving per accuracy point while the average holds (the last one partial
-   when the application is splittable).
+   when the application is splittable). When these rounds stop improving, the
+   *close* move (:mod:`slimplace.optim.close_nodes`, the drop move of
+   facility-location local search) tries to switch off the last server of each
+   switchable node, sending its demands through any of their candidates to
+   nodes that stay on (waking servers at nodes already on), in a fixed order;
+   after a close that pays, the rounds run again (at most three times).
 
 Heuristics work on the best ``keep_per_demand`` candidates of each demand (by
 the construction price) and fall back to all candidates for demands that do

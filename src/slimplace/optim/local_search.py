@@ -1,8 +1,9 @@
 """Local search on an assignment, in vectorized rounds: moves of demands into spare
 capacity of servers already on, opening servers where the demands that move there save
 more than their idle cost, consolidation that empties lightly used nodes, downgrades of
-average-floor applications while their average holds, and (for splittable demands)
-partial moves into spare capacity."""
+average-floor applications while their average holds, then closing nodes
+(:mod:`slimplace.optim.close_nodes`), and (for splittable demands) partial moves into
+spare capacity."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import numpy as np
 
 from slimplace.optim.arcs import arc_capacity_bps, arc_loads_bps, candidate_arcs
+from slimplace.optim.close_nodes import close_nodes
 from slimplace.optim.costs import BoolArray, FloatArray, IntArray
 from slimplace.optim.search_state import SearchState
 from slimplace.optim.segments import first_per, model_pairs, weighted_sum
@@ -18,8 +20,32 @@ from slimplace.placement.assign import accept_in_order, cumsum_in_groups, fits
 
 
 def improve(state: SearchState, chosen: IntArray, deadline: float) -> tuple[IntArray, FloatArray]:
-    """Moves, consolidation and downgrades until nothing improves or time is up."""
+    """Moves, consolidation and downgrades until nothing improves or time is up; then
+    closing lightly used nodes, and the rounds again after a close that paid."""
     value = state.value(chosen)
+    for _ in range(3):
+        chosen, value = _rounds(state, chosen, value, deadline)
+        if time.perf_counter() > deadline:
+            break
+        closed = close_nodes(state, chosen, deadline)
+        if closed is chosen:
+            break
+        new = state.value(closed)
+        if not new < value - 1e-9 * abs(value):
+            break
+        chosen, value = closed, new
+    x = state.shares(chosen)
+    if state.p.app_splittable.any():
+        x = _checked(state, x, _split_moves(state, chosen, x))
+    if state.p.app_average.any():
+        x = _checked(state, x, _partial_downgrade(state, chosen, x))
+    return chosen, x
+
+
+def _rounds(
+    state: SearchState, chosen: IntArray, value: float, deadline: float
+) -> tuple[IntArray, float]:
+    """Rounds of moves, opening, consolidation and downgrades while the value falls."""
     for _ in range(20):
         if time.perf_counter() > deadline:
             break
@@ -29,15 +55,11 @@ def improve(state: SearchState, chosen: IntArray, deadline: float) -> tuple[IntA
         if state.p.app_average.any():
             chosen = _moves(state, chosen, downgrade=True)
         new = state.value(chosen)
-        if not new < value - 1e-9 * abs(value):
-            break
+        improved = new < value - 1e-9 * abs(value)
         value = new
-    x = state.shares(chosen)
-    if state.p.app_splittable.any():
-        x = _checked(state, x, _split_moves(state, chosen, x))
-    if state.p.app_average.any():
-        x = _checked(state, x, _partial_downgrade(state, chosen, x))
-    return chosen, x
+        if not improved:
+            break
+    return chosen, value
 
 
 def _checked(state: SearchState, before: FloatArray, after: FloatArray) -> FloatArray:

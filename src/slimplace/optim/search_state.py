@@ -237,12 +237,13 @@ class SearchState:
         chosen: IntArray,
         open_nodes: BoolArray,
         from_nodes: BoolArray | None = None,
+        among: IntArray | None = None,
     ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-        """Alternatives of placed demands: candidates in the shortlist at open nodes
-        (or another variant at the same node), memory permitting. Returns the
-        candidates, their cost change, extra load at their node and accuracy loss."""
+        """Alternatives of placed demands: candidates in the shortlist (or in ``among``)
+        at open nodes (or another variant at the same node), memory permitting. Returns
+        the candidates, their cost change, extra load at their node and accuracy loss."""
         p, m = self.p, self.model
-        c = self.shortlisted
+        c = self.shortlisted if among is None else among
         d = p.cand_demand[c]
         cur = chosen[d]
         busy, on, _ = self.node_state(chosen)

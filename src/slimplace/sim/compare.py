@@ -310,8 +310,8 @@ def relative(rows: dict[str, dict[str, Any]]) -> None:
                 row["regret_pct"] = row["regret_total_pct"] = None
                 if not serves_all(hind):
                     why.append("hindsight " + _DROPPED.format(pct=100 * hind["served_fraction"]))
-        if peak is not None and peak["plan_energy_kwh"] > 0:
-            if comparable(row) and serves_all(peak):
+        if peak is not None:
+            if comparable(row) and serves_all(peak) and peak["plan_energy_kwh"] > 0:
                 row["saving_vs_static_peak_pct"] = 100.0 * (
                     1.0 - row["plan_energy_kwh"] / peak["plan_energy_kwh"]
                 )

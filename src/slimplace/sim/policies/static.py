@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
-from slimplace.plan import Plan
+from slimplace.plan import Plan, Status
 from slimplace.sim.policies.common import solve_at
 from slimplace.sim.policy import Context, Decision, Observation
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
 class StaticPolicy:
     """Plan for every demand's peak rate over the horizon (x ``1 + headroom``) with
     ``solver`` (default: ``greedy`` with a 30 s limit) and keep that plan and its servers all along:
-    what an operator who provisions for the peak does."""
+    what an operator who provisions for the peak does.
+
+    When ``solver`` finds no plan that serves every request at the peak (``milp`` proves
+    the overload infeasible and returns none), the best-effort plan of ``fallback`` is
+    held instead (``greedy`` places what fits), so that an overloaded run still compares
+    what each policy served (:mod:`slimplace.sim.compare`)."""
 
     solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
     headroom: float = 0.0
     name: str = "static"
+    fallback: Solver | None = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
 
     def start(self, context: Context, *, seed: int) -> Plan:
         """The peak plan."""
-        plan, _ = solve_at(
-            context,
-            context.peak_rate_per_s * (1.0 + self.headroom),
-            solver=self.solver,
-            seed=seed,
-        )
+        rate = context.peak_rate_per_s * (1.0 + self.headroom)
+        plan, _ = solve_at(context, rate, solver=self.solver, seed=seed)
+        if plan.status is Status.INFEASIBLE and self.fallback is not None:
+            log.warning("%s: %s; holding the fallback's best-effort plan", self.name, plan.reason)
+            plan, _ = solve_at(context, rate, solver=self.fallback, seed=seed)
         return plan
 
     def decide(self, obs: Observation, memory: Plan) -> Decision:
