@@ -20,9 +20,9 @@ from slimplace.sim.policies.common import (
     overloaded,
     servers_for,
     solve_at,
-    switch_w,
     wake_steps,
 )
+from slimplace.sim.policies.hindsight import switch_cost_j
 from slimplace.sim.policy import Change, Context, Decision, Observation
 
 
@@ -62,8 +62,9 @@ class PeriodicPolicy:
     Hysteresis: the new plan replaces the old one only when the old one is infeasible at
     the rates planned for (capacity, SLO) or the new one is better by more than
     ``hysteresis`` (relative, in the plan-dependent objective) once the cost of the move
-    (waking the servers it adds, spread over the period;
-    :func:`~slimplace.sim.policies.common.switch_w`) is added to it. A re-solve also
+    (waking the servers it adds and fetching the models it loads, spread over the period;
+    :func:`~slimplace.sim.policies.hindsight.switch_cost_j`, the cost ``hindsight``'s plan
+    sequence uses) is added to it. A re-solve also
     happens early when some node's load exceeds ``trigger_utilisation`` x the servers it
     has switched on (waking ones included) or, with ``carbon_change``, when a region's
     intensity moved by more than that fraction since the last solve.
@@ -309,8 +310,9 @@ class PeriodicPolicy:
     def _better(self, problem: CompiledProblem, new: Plan, old: Plan, obs: Observation) -> bool:
         """Whether ``new`` replaces ``old``: ``old`` no longer fits, or ``new`` saves more
         than ``hysteresis`` of ``old``'s plan-dependent objective once the cost of the move
-        (waking its extra servers, :func:`~slimplace.sim.policies.common.switch_w`) is
-        spread over the period (energy objective; for carbon the relative test alone)."""
+        (waking its extra servers ahead of need and fetching the models it loads,
+        :func:`~slimplace.sim.policies.hindsight.switch_cost_j`) is spread over the period
+        (energy objective; for carbon the relative test alone)."""
         e_old = evaluate(problem, old)
         if not e_old.feasible:
             return True
@@ -318,13 +320,9 @@ class PeriodicPolicy:
         objective = problem.objective
         move = 0.0
         if objective == "energy":
-            move = switch_w(
-                problem,
-                new.servers_on,
-                old.servers_on,
-                np.asarray(obs.servers_target),
-                idle_s=0.0,
-                period_s=self.period_s,
+            step_s = float(obs.step_s)
+            move = float(switch_cost_j(problem, [old, new], step_s)[0, 1]) / max(
+                self.period_s, step_s
             )
         return e_new.feasible and e_new.plan_objective(objective) + move < e_old.plan_objective(
             objective
