@@ -14,7 +14,7 @@ finds what consolidation cannot: when every edge box is lightly used, consolidat
 nowhere to send their demands, while closing them in turn fills the ones left on.
 
 Nodes are tried in a fixed order: most idle cost saved per unit of the load they could
-attract first (:func:`_reach`: every demand's lightest candidate there). That load scales
+attract first (:attr:`SearchState.reach`: every demand's lightest candidate there). That load scales
 with the rates, so the order is the same at every load level and the boxes a plan keeps
 at a lower level tend to be a subset of those kept at a higher one: plans of neighbouring
 levels that keep different sets of small servers cost wake-ups when a policy moves
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 
 import numpy as np
 
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 PASSES = 3
 #: Most nodes closed in one try.
 MAX_BATCH = 16
-_REACH: weakref.WeakKeyDictionary[SearchState, FloatArray] = weakref.WeakKeyDictionary()
 
 
 def close_nodes(
@@ -65,7 +63,7 @@ def close_nodes(
     nodes = nodes[~_stuck(state, chosen, nodes, on)[nodes]]
     if len(nodes) == 0:
         return chosen
-    order = nodes[np.argsort(-m.server_cost[nodes] / _reach(state)[nodes], kind="stable")]
+    order = nodes[np.argsort(-m.server_cost[nodes] / state.reach[nodes], kind="stable")]
     value = assignment_cost(state, chosen, busy)
     i, size, tried, closed = 0, 1, 0, 0
     while i < len(order) and tried < max_tries and time.perf_counter() <= deadline:
@@ -86,23 +84,6 @@ def close_nodes(
             i += 1
     log.debug("close: %d nodes closed a server in %d tries", closed, tried)
     return chosen
-
-
-def _reach(state: SearchState) -> FloatArray:
-    """Load each node could attract: the sum over demands of the load of each demand's
-    lightest candidate there. It scales with the rates, so the order it gives is the
-    same at every load level (computed once per search state)."""
-    if state in _REACH:
-        return _REACH[state]
-    p = state.p
-    key = p.cand_demand * p.n_nodes + p.cand_node
-    order = np.argsort(key, kind="stable")
-    k = key[order]
-    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    lightest = np.minimum.reduceat(state.load[order], start)
-    reach = weighted_sum(k[start] % p.n_nodes, lightest, p.n_nodes)
-    _REACH[state] = reach
-    return reach
 
 
 def _stuck(state: SearchState, chosen: IntArray, nodes: IntArray, on: FloatArray) -> BoolArray:
@@ -262,7 +243,7 @@ def _swap_target(
     if not ok.any():
         return -1
     # the node the close order keeps longest: the same choice at every load level
-    rank = m.server_cost / np.maximum(_reach(state), 1e-300)
+    rank = m.server_cost / np.maximum(state.reach, 1e-300)
     return int(np.argmin(np.where(ok, rank, np.inf)))
 
 

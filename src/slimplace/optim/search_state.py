@@ -10,6 +10,8 @@ call; :mod:`slimplace.optim.construction` builds assignments on it and
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from slimplace.optim.arcs import arc_capacity_bps, arc_loads_bps
@@ -48,6 +50,19 @@ class SearchState:
         self.base_rate = self._full_rate()
         self.shortlisted = self._shortlist(keep_per_demand)
         self.mem_safe = self._memory_safe_nodes()
+
+    @functools.cached_property
+    def reach(self) -> FloatArray:
+        """Load each node could attract: the sum over demands of the load of each demand's
+        lightest candidate there (the close move's order, :mod:`slimplace.optim.close_nodes`).
+        It scales with the rates, so the order it gives is the same at every load level."""
+        p = self.p
+        key = p.cand_demand * p.n_nodes + p.cand_node
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        lightest = np.minimum.reduceat(self.load[order], start)
+        return weighted_sum(k[start] % p.n_nodes, lightest, p.n_nodes)
 
     def _full_rate(self) -> FloatArray:
         """Cost per server-second of work at the most efficient utilisation of each node."""
