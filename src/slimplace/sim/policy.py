@@ -21,8 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-
 from slimplace.arrays import FloatArray, IntArray
 from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
