@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from slimplace.arrays import FloatArray, IntArray
+from slimplace.arrays import BoolArray, FloatArray, IntArray
+from slimplace.energy.accounting import switchable
 from slimplace.placement.registry import Solver, takes_start
 from slimplace.plan import Plan, Status, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
@@ -129,6 +130,12 @@ def servers_for(busy_s_per_s: FloatArray, max_utilisation: float, headroom: floa
     """Servers that carry ``busy`` at ``max_utilisation / (1 + headroom)`` (at least 0):
     :func:`slimplace.plan.servers_for_load` as floats."""
     return servers_for_load(busy_s_per_s, max_utilisation, headroom=headroom).astype(np.float64)
+
+
+def switchable_nodes(problem: CompiledProblem) -> BoolArray:
+    """Nodes whose servers a policy switches on and off: those of
+    :func:`slimplace.energy.accounting.switchable` that have a hardware profile."""
+    return np.asarray(switchable(problem) & (problem.node_profile >= 0), dtype=bool)
 
 
 def wake_steps(

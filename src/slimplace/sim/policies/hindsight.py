@@ -64,7 +64,7 @@ from typing import Literal
 import numpy as np
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
-from slimplace.energy.accounting import server_on_w, switchable
+from slimplace.energy.accounting import server_on_w
 from slimplace.errors import SlimplaceError
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
@@ -73,7 +73,7 @@ from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.sim.model import fetch_j_per_byte
-from slimplace.sim.policies.common import solve_at
+from slimplace.sim.policies.common import solve_at, switchable_nodes
 from slimplace.sim.policy import Change, Context, Decision, Observation
 from slimplace.sim.state import SHARE_EPS
 from slimplace.sim.switching import fill_short_gaps, schedule_cost_j, wake_ahead
@@ -316,7 +316,7 @@ def switch_cost_j(problem: CompiledProblem, plans: list[Plan], step_s: float) ->
     ``ceil(wake / step)`` steps ahead), and the energy of fetching every model k runs
     on a node where j runs none (model weights from the nearest cloud node)."""
     p = problem
-    can = switchable(p) & (p.node_profile >= 0)
+    can = switchable_nodes(p)
     ahead_s = np.ceil(p.node_wake_time_s / step_s - 1e-9) * step_s - p.node_wake_time_s
     per_server = np.where(
         can, p.node_wake_energy_j * p.node_pue + server_on_w(p) * np.maximum(ahead_s, 0.0), 0.0
@@ -373,7 +373,7 @@ def _schedule(context: Context, servers: IntArray) -> tuple[IntArray, float, flo
     cannot switch keep the plan's. Also the schedule's cost and that of switching every
     server off as soon as it is not needed (both J, server static power and wake-ups)."""
     p = context.problem
-    can = switchable(p) & (p.node_profile >= 0)
+    can = switchable_nodes(p)
     wake = np.where(can, p.node_wake_time_s, 0.0)
     steps = np.ceil(wake / context.step_s - 1e-9).astype(np.int64)
     on_w = server_on_w(p)

@@ -20,6 +20,7 @@ from slimplace.sim.policies.common import (
     overloaded,
     servers_for,
     solve_at,
+    switchable_nodes,
     wake_steps,
 )
 from slimplace.sim.policies.hindsight import switch_cost_j
@@ -301,8 +302,9 @@ class PeriodicPolicy:
             servers_for(np.asarray(obs.node_busy_s_per_s), p.max_utilisation, self.headroom),
             p.node_count,
         )
-        can = (p.node_profile >= 0) & ~p.node_always_on & (p.node_count > 0)
-        target = follow_load(current, need, can, memory.surplus_s, obs.step_s, self.idle_s)
+        target = follow_load(
+            current, need, switchable_nodes(p), memory.surplus_s, obs.step_s, self.idle_s
+        )
         if np.array_equal(target, current):
             return None
         return Change(servers_on=target)

@@ -57,6 +57,7 @@ from slimplace.sim.policies.common import (
     overloaded,
     solve_at,
     switch_w,
+    switchable_nodes,
     wake_steps,
 )
 from slimplace.sim.policies.reactive import ReactiveMemory, ReactivePolicy
@@ -116,7 +117,7 @@ class PredictivePolicy:
         step = context.step_s
         horizon = max(1, math.ceil(self.lookahead_s / step - 1e-9))
         p = context.problem
-        switchable = (p.node_profile >= 0) & ~p.node_always_on & (p.node_count > 0)
+        switchable = switchable_nodes(p)
         wake_s = float(p.node_wake_time_s[switchable].max()) if switchable.any() else 0.0
         steps = max(1, round(self.window_s / step)) if self.window_s > 0 else 1
         return PredictiveMemory(

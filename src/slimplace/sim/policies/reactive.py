@@ -30,7 +30,13 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
 from slimplace.plan import Plan, node_busy_s_per_s, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
-from slimplace.sim.policies.common import follow_load, servers_for, solve_at, wake_steps
+from slimplace.sim.policies.common import (
+    follow_load,
+    servers_for,
+    solve_at,
+    switchable_nodes,
+    wake_steps,
+)
 from slimplace.sim.policy import Change, Context, Decision, Observation
 from slimplace.sim.state import late_probability
 
@@ -284,7 +290,7 @@ class ReactivePolicy:
         memory.entry_node = p.cand_node[plan]
         if len(memory.surplus_s) != p.n_nodes:  # timers survive a re-plan
             memory.surplus_s = np.zeros(p.n_nodes)
-        memory.switchable = (p.node_profile >= 0) & ~p.node_always_on & (p.node_count > 0)
+        memory.switchable = switchable_nodes(p)
 
 
 def variant_ladders(
