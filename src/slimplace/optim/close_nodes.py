@@ -32,11 +32,14 @@ import time
 
 import numpy as np
 
+from slimplace.optim.arcs import arc_loads_bps
 from slimplace.optim.costs import BoolArray, FloatArray, IntArray
 from slimplace.optim.repair import node_busy
+from slimplace.optim.routing_model import links_on_cost
 from slimplace.optim.search_state import SearchState
 from slimplace.optim.segments import first_per, weighted_sum
 from slimplace.placement.assign import accept_in_order, fits
+from slimplace.problem.routing import can_sleep
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def close_nodes(
     if len(nodes) == 0:
         return chosen
     order = nodes[np.argsort(-m.server_cost[nodes] / state.reach[nodes], kind="stable")]
-    value = assignment_cost(state, chosen, busy)
+    value = assignment_cost(state, chosen, busy) + links_cost(state, chosen)
     i, size, tried, closed = 0, 1, 0, 0
     while i < len(order) and tried < max_tries and time.perf_counter() <= deadline:
         one = state.servers(busy)[order[i : i + size]] == 1  # batches: one server on each
@@ -73,7 +76,7 @@ def close_nodes(
         tried += 1
         new = _close(state, chosen, batch, busy)
         if new is not None:
-            new_value = assignment_cost(state, new[0], new[1])
+            new_value = assignment_cost(state, new[0], new[1]) + links_cost(state, new[0])
             if new_value < value - 1e-9 * max(1.0, abs(value)):
                 chosen, busy, value = new[0], new[1], new_value
                 i, closed, size = i + len(batch), closed + len(batch), min(2 * size, MAX_BATCH)
@@ -114,6 +117,15 @@ def assignment_cost(state: SearchState, chosen: IntArray, busy: FloatArray) -> f
     return float(
         m.cand_cost[chosen].sum() + (m.server_cost * on).sum() + state.curve_cost(busy, on).sum()
     )
+
+
+def links_cost(state: SearchState, chosen: IntArray) -> float:
+    """On-cost of the sleepable links that ``chosen`` keeps awake with every flow on its
+    shortest path (0 without link sleep)."""
+    p = state.p
+    if not can_sleep(p).any():
+        return 0.0
+    return links_on_cost(p, state.model, arc_loads_bps(p, chosen, np.ones(len(chosen))))
 
 
 def _close(
