@@ -11,6 +11,13 @@ plus 1.208e6 bit/s x 1e-10 J/bit = 1.208e-4 W of marginal network energy, 13.860
 more. The ethernet links carry each camera's requests whatever box serves them (on in
 both plans). Without link sleep the metro link's baseload is fixed, so the close pays
 (2.34 W for 1.208e-4 W) and greedy makes it, as before.
+
+With two ``wan`` links through a hub beside the metro link (5 ms each, longer than the
+metro link's 1 ms; a wan link never sleeps) and k = 3 paths, the close pays after all:
+camera 1's requests take the wan path, 2 x 1.208e6 bit/s x 3e-8 J/bit = 0.07248 W of
+marginal energy for the 2.34 W saved, and the metro link sleeps. On shortest paths the
+close still wakes the metro link, so only the check with the routing heuristic's routes
+keeps it.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from slimplace.evaluate import evaluate
+from slimplace.optim import close_nodes
 from slimplace.optim.greedy import GreedySolver
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
@@ -36,10 +44,12 @@ nodes:
   - {id: cam-2, tier: device}
   - {id: edge-1, tier: edge, hardware: jetson-orin-nano}
   - {id: edge-2, tier: edge, hardware: jetson-orin-nano}
+#HUB
 links:
   - {a: cam-1, b: edge-1, kind: ethernet}
   - {a: cam-2, b: edge-2, kind: ethernet}
   - {a: edge-1, b: edge-2, kind: metro, latency: 1 ms}
+#WAN
 applications:
   - id: classify
     family: s-mobilenet-v1
@@ -50,12 +60,17 @@ applications:
     accuracy_floor: 65 %
 """
 
+HUB = "  - {id: hub, tier: metro}"
+WAN = """  - {a: edge-1, b: hub, kind: wan, latency: 5 ms}
+  - {a: hub, b: edge-2, kind: wan, latency: 5 ms}"""
+
 EDGES = ("edge-1", "edge-2")
 
 
-def _problem(tmp_path: Path) -> CompiledProblem:
+def _problem(tmp_path: Path, *, wan: bool = False) -> CompiledProblem:
+    text = SCENARIO.replace("#HUB", HUB if wan else "").replace("#WAN", WAN if wan else "")
     path = tmp_path / "two-boxes.yaml"
-    path.write_text(SCENARIO)
+    path.write_text(text)
     return compile_problem(load_scenario(path))
 
 
@@ -79,3 +94,22 @@ def test_close_that_wakes_a_link_is_refused_with_link_sleep(tmp_path: Path) -> N
     # the better plan is the optimum (the routing MILP proves it)
     best = solve(sleep, "milp", time_limit_s=10)
     assert aware.evaluation.power_w == pytest.approx(best.evaluation.power_w, rel=1e-9)
+
+
+def test_close_kept_when_routes_avoid_the_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    q = with_k_paths(_problem(tmp_path, wan=True), 3, sleep=True)
+    got = solve(q, "greedy")
+    assert got.evaluation.feasible, got.evaluation.violations
+    assert _boxes_on(q, got.plan.servers_on) == 1
+    assert got.plan.routes is not None and (got.plan.routes.rank > 0).sum() == 1  # the wan path
+    best = solve(q, "milp", time_limit_s=10)
+    assert got.evaluation.power_w == pytest.approx(best.evaluation.power_w, rel=1e-9)
+    # priced on shortest paths only (no check with routes), the close is refused
+    monkeypatch.setattr(close_nodes, "links_routed", lambda *_: float("inf"))
+    both = solve(q, "greedy")
+    assert _boxes_on(q, both.plan.servers_on) == 2
+    assert both.evaluation.power_w - got.evaluation.power_w == pytest.approx(
+        2.34 - 2 * 1.208e6 * 3e-8, abs=1e-6
+    )
