@@ -29,11 +29,17 @@ that objective also counts the on-power of the sleepable links the assignment ke
 awake with every flow on its shortest path (:func:`links_cost`: the evaluator's
 objective for shortest-path routes, ``docs/routing.md``): the candidates' costs price
 each request's marginal network energy only, so without it a close that saves a box's
-idle power can wake a link whose on-power costs more. A close must still pay on the
-placement alone (its estimated gain, and the pass as a whole in
-:func:`slimplace.optim.local_search.improve`), so the term only refuses closes; letting
-it also accept closes that pay only through links asleep changed nothing on the 1k scale
-instance (measured). Without link sleep the term is 0 and the move is as before.
+idle power can wake a link whose on-power costs more. Shortest paths overstate what a
+close wakes when other paths avoid the link, so a close that pays on the placement but
+not with those links is checked once more with the routes of the routing heuristic
+(:func:`links_routed`, :func:`~slimplace.optim.routing_heuristic.energy_aware_routes`,
+run on the assignments before and after; at most one run per try) and kept when the
+objective with them falls. A close must still pay on the placement alone (its estimated
+gain, and the pass as a whole in :func:`slimplace.optim.local_search.improve`), so link
+sleep only refuses closes; letting it also accept closes that pay only through links
+asleep changed nothing on the 1k scale instance (measured with shortest paths). Without
+link sleep the term
+is 0 and the move is as before.
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@
    facility-location local search) tries to switch off the last server of each
    switchable node, sending its demands through any of their candidates to
    nodes that stay on (waking servers at nodes already on), in a fixed order;
-   after a close that pays, the rounds run again (at most three times).
+   after a close that pays, the rounds run again (at most three times). With link
+   sleep a close must also pay for the on-power of the links it keeps awake
+   (``docs/routing.md``).
 
 Heuristics work on the best ``keep_per_demand`` candidates of each demand (by
 the construction price) and fall back to all candidates for demands that do
