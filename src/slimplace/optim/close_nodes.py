@@ -38,8 +38,7 @@ objective with them falls. A close must still pay on the placement alone (its es
 gain, and the pass as a whole in :func:`slimplace.optim.local_search.improve`), so link
 sleep only refuses closes; letting it also accept closes that pay only through links
 asleep changed nothing on the 1k scale instance (measured with shortest paths). Without
-link sleep the term
-is 0 and the move is as before.
+link sleep the term is 0 and the move is as before.
 """
 
 from __future__ import annotations
