@@ -18,6 +18,9 @@ smoothing, whichever erred less lately). Two loops act on the forecast:
   started from the plan in force; nothing is solved while the rounded load is the one
   last planned for, and a plan solved once for a rounded load is reused when that load
   comes back (a daily cycle needs a few dozen solves a week, not one per period); the
+  plan solved for a load level is compared there with the peak placement (the context's
+  reference plan when the harness solved one) and the cheaper kept, so the policy never
+  plans worse than holding the peak placement; the
   new placement replaces the one in force only when the old one no longer fits that load or
   the new one is better by more than ``hysteresis`` in the part of the objective a plan
   controls (``Evaluation.plan_objective``: plan-dependent power for energy) once the cost of
@@ -83,6 +86,9 @@ class PredictiveMemory:
     adopted: int = 0
     window: RateWindow | None = None
     rescues: int = 0
+    #: the peak placement (the load-following layer's first base plan): every plan solved
+    #: for a load level is compared with it there, and the cheaper kept
+    peak: Plan | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,15 +126,17 @@ class PredictivePolicy:
         switchable = switchable_nodes(p)
         wake_s = float(p.node_wake_time_s[switchable].max()) if switchable.any() else 0.0
         steps = max(1, round(self.window_s / step)) if self.window_s > 0 else 1
+        inner = layer.start(context, seed=seed)
         return PredictiveMemory(
             context,
             seed,
             layer,
-            layer.start(context, seed=seed),
+            inner,
             Forecaster(p.n_demands, step, horizon),
             wake=math.ceil(wake_s / step - 1e-9),
             period=max(1, round(self.period_s / step)),
             window=RateWindow(p.n_demands, steps),
+            peak=inner.base,
         )
 
     def decide(self, obs: Observation, memory: PredictiveMemory) -> Decision:
@@ -196,6 +204,7 @@ class PredictivePolicy:
                 seed=memory.seed + 1 + memory.solves,
                 start=inner.base,
             )
+            plan = _cheaper(problem, plan, memory.peak)
             memory.cache[key] = plan
             memory.solves += 1
         if not self._better(problem, plan, inner.base, obs, memory):
@@ -241,6 +250,24 @@ class PredictivePolicy:
             idle_s=self.idle_s,
             period_s=self.period_s,
         )
+
+
+def _cheaper(problem: CompiledProblem, new: Plan, peak: Plan | None) -> Plan:
+    """The cheaper at ``problem``'s rates of ``new`` and the ``peak`` placement (feasible
+    at any load up to the peak), both run with the servers their placement needs there
+    (:func:`_resized`; the plan-dependent objective): a heuristic's plan for less load can
+    cost more than the peak plan (``greedy`` on the imported GEANT network, against
+    ``milp``'s peak plan), and then the policy keeps the peak placement instead."""
+    if peak is None or peak is new:
+        return new
+    e_new = evaluate(problem, _resized(problem, new))
+    e_peak = evaluate(problem, _resized(problem, peak))
+    if not e_peak.feasible:
+        return new
+    objective = problem.objective
+    if e_new.feasible and e_new.plan_objective(objective) <= e_peak.plan_objective(objective):
+        return new
+    return peak
 
 
 def _resized(problem: CompiledProblem, plan: Plan) -> Plan:

@@ -32,6 +32,7 @@ from slimplace.plan import Plan, node_busy_s_per_s, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.sim.policies.common import (
     follow_load,
+    peak_plan,
     servers_for,
     solve_at,
     switchable_nodes,
@@ -81,7 +82,9 @@ class ReactivePolicy:
     new placement's extra servers are woken first and the traffic moves once they are up
     (:func:`~slimplace.sim.policies.common.wake_steps`). ``solver`` plans the placement
     (default: ``greedy`` with a 30 s limit; warm-started from the plan in force when it
-    takes a start plan)."""
+    takes a start plan); the peak placement is the context's ``reference_plan`` when the
+    harness solved one with a stronger planner (``milp``), so that the servers follow the
+    load on the best static placement found."""
 
     solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
     headroom: float = 0.1
@@ -96,13 +99,9 @@ class ReactivePolicy:
     name: str = "reactive"
 
     def start(self, context: Context, *, seed: int) -> ReactiveMemory:
-        """The base placement: a plan for the peak rates."""
-        plan, _ = solve_at(
-            context,
-            context.peak_rate_per_s,
-            solver=self.solver,
-            seed=seed,
-        )
+        """The base placement: a plan for the peak rates (the context's reference plan
+        when the harness solved one, :func:`~slimplace.sim.policies.common.peak_plan`)."""
+        plan = peak_plan(context, solver=self.solver, seed=seed)
         return ReactiveMemory(plan, context.problem, context, seed)
 
     def decide(self, obs: Observation, memory: ReactiveMemory) -> Decision:
