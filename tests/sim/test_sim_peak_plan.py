@@ -7,12 +7,17 @@ what reactive and predictive start from, and what periodic and predictive keep w
 their own plan for a load level costs more.
 """
 
+import json
+import shutil
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from slimplace.arrays import BoolArray
+from slimplace.cli import app
 from slimplace.evaluate import evaluate
 from slimplace.methods import default_registry
 from slimplace.optim.greedy import GreedySolver
@@ -27,6 +32,8 @@ from slimplace.sim.workload import build_workload
 from slimplace.testing import tiny_scenario
 
 METHODS = default_registry()
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "minimal.yaml"
+runner = CliRunner()
 HOURS = 12
 
 
@@ -136,3 +143,17 @@ def test_compare_solves_the_peak_plan_once_for_every_policy() -> None:
     assert compare(
         problem, "diurnal", horizon_s=6 * 3600.0, step_s=3600.0, policies=["reactive"]
     ).to_dict()["peak_plan_seconds"] is None
+
+
+def test_simulate_cli_takes_the_peak_method(tmp_path: Path) -> None:
+    scenario = tmp_path / "minimal.yaml"
+    shutil.copy(EXAMPLE, scenario)
+    base = ["simulate", str(scenario), "--policy", "static", "--horizon", "2h", "--step", "1h"]
+    base += ["--no-plots", "--method", "greedy"]
+    res = runner.invoke(app, [*base, "--peak-method", "milp", "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["steps"] == 2 and summary["served_fraction"] == pytest.approx(1.0)
+    res = runner.invoke(app, [*base, "--peak-method", "oracle", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 2 and "--peak-method" in res.output
+    assert "Traceback" not in res.output
