@@ -100,7 +100,7 @@ def test_solve_at_keeps_the_solvers_plan_when_it_finds_one() -> None:
 
 
 def test_the_reference_plan_is_every_policys_peak_plan() -> None:
-    problem, workload, context, good, bad = _setup()
+    problem, _, context, good, bad = _setup()
     ctx = replace(context, reference_plan=good)
     own = peak_plan(context, solver=bad, seed=0)
     at_peak = evaluate(problem, own)
@@ -140,9 +140,12 @@ def test_compare_solves_the_peak_plan_once_for_every_policy() -> None:
     doc = c.to_dict()
     assert doc["peak_plan_seconds"] is not None and doc["peak_plan_seconds"] > 0
     assert doc["policies"]["static-peak"]["seconds"] >= doc["peak_plan_seconds"]
-    assert compare(
-        problem, "diurnal", horizon_s=6 * 3600.0, step_s=3600.0, policies=["reactive"]
-    ).to_dict()["peak_plan_seconds"] is None
+    assert (
+        compare(
+            problem, "diurnal", horizon_s=6 * 3600.0, step_s=3600.0, policies=["reactive"]
+        ).to_dict()["peak_plan_seconds"]
+        is None
+    )
 
 
 def test_simulate_cli_takes_the_peak_method(tmp_path: Path) -> None:
