@@ -24,10 +24,11 @@ from slimplace.optim.greedy import GreedySolver
 from slimplace.plan import Plan, Status
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.compiled import CompiledProblem
+from slimplace.problem.rates import at_rates
 from slimplace.sim import PeriodicPolicy, PredictivePolicy, ReactivePolicy, StaticPolicy, simulate
 from slimplace.sim.compare import compare
 from slimplace.sim.engine import context_for
-from slimplace.sim.policies.common import peak_plan, solve_at
+from slimplace.sim.policies.common import peak_plan, resized, solve_at
 from slimplace.sim.workload import build_workload
 from slimplace.testing import tiny_scenario
 
@@ -110,6 +111,21 @@ def test_the_reference_plan_is_every_policys_peak_plan() -> None:
     assert StaticPolicy(solver=bad).start(ctx, seed=0) is good
     assert ReactivePolicy(solver=bad).start(ctx, seed=0).base is good
     assert PredictivePolicy(solver=bad).start(ctx, seed=0).inner.base is good
+
+
+def test_reactive_holds_the_placement_cheaper_at_the_mean_load() -> None:
+    # reactive holds its placement all along: of the reference and its own peak plan it
+    # keeps the one that costs less at the mean rates with the servers it needs there
+    problem, _, context, good, bad = _setup("constant")
+    worse = peak_plan(context, solver=bad, seed=0)
+    typical = at_rates(problem, context.mean_rate_per_s)
+    e = [evaluate(typical, resized(typical, p)) for p in (good, worse)]
+    assert e[0].feasible and e[1].feasible and e[0].plan_w < e[1].plan_w  # premise
+    greedy = GreedySolver(time_limit_s=10.0)
+    own = ReactivePolicy(solver=greedy).start(replace(context, reference_plan=worse), seed=0)
+    np.testing.assert_array_equal(own.base.x, good.x)
+    held = ReactivePolicy(solver=bad).start(replace(context, reference_plan=good), seed=0)
+    assert held.base is good
 
 
 @pytest.mark.parametrize("policy", [PeriodicPolicy, PredictivePolicy, ReactivePolicy])

@@ -37,9 +37,10 @@ import numpy.typing as npt
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy.accounting import switchable
+from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver, takes_start
-from slimplace.plan import Plan, Status, servers_for_load
+from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_for_load, servers_needed
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.scenario.model import Objective
@@ -181,6 +182,27 @@ def _proven(plan: Plan, rtol: float = 1e-4) -> bool:
     if plan.bound is None or plan.objective is None:
         return False
     return plan.objective - plan.bound <= rtol * max(abs(plan.objective), 1e-12)
+
+
+def resized(problem: CompiledProblem, plan: Plan) -> Plan:
+    """``plan`` with the servers its placement needs at ``problem``'s rates (at most the
+    servers present): how a load-following policy runs any placement."""
+    busy = node_busy_s_per_s(problem, plan.x)
+    on = np.minimum(servers_needed(problem, busy), problem.node_count)
+    return Plan(plan.x, on, plan.method)
+
+
+def cheapest_resized(problem: CompiledProblem, plans: list[Plan]) -> Plan:
+    """The plan of ``plans`` whose placement, run with the servers it needs at
+    ``problem``'s rates (:func:`resized`), has the lowest plan-dependent objective
+    there among the feasible ones (the first on a tie, or when none is feasible)."""
+    best, best_value = plans[0], np.inf
+    for plan in plans:
+        e = evaluate(problem, resized(problem, plan))
+        value = e.plan_objective(problem.objective)
+        if e.feasible and value < best_value:
+            best, best_value = plan, value
+    return best
 
 
 def servers_for(busy_s_per_s: FloatArray, max_utilisation: float, headroom: float) -> FloatArray:

@@ -51,13 +51,15 @@ from slimplace.arrays import FloatArray
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
-from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
+from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import (
     RateWindow,
+    cheapest_resized,
     overloaded,
+    resized,
     solve_at,
     switch_w,
     switchable_nodes,
@@ -136,7 +138,7 @@ class PredictivePolicy:
             wake=math.ceil(wake_s / step - 1e-9),
             period=max(1, round(self.period_s / step)),
             window=RateWindow(p.n_demands, steps),
-            peak=inner.base,
+            peak=context.reference_plan if context.reference_plan is not None else inner.base,
         )
 
     def decide(self, obs: Observation, memory: PredictiveMemory) -> Decision:
@@ -228,10 +230,10 @@ class PredictivePolicy:
     ) -> bool:
         # both with the servers their placement needs at these rates: the load-following
         # layer sizes servers to the load whichever placement is in force
-        e_new = evaluate(problem, _resized(problem, new))
+        e_new = evaluate(problem, resized(problem, new))
         if not e_new.feasible:
             return False
-        e_old = evaluate(problem, _resized(problem, old))
+        e_old = evaluate(problem, resized(problem, old))
         if not e_old.feasible:
             return True
         return e_new.plan_objective(problem.objective) + self._switch_w(
@@ -255,24 +257,10 @@ class PredictivePolicy:
 def _cheaper(problem: CompiledProblem, new: Plan, peak: Plan | None) -> Plan:
     """The cheaper at ``problem``'s rates of ``new`` and the ``peak`` placement (feasible
     at any load up to the peak), both run with the servers their placement needs there
-    (:func:`_resized`; the plan-dependent objective): a heuristic's plan for less load can
-    cost more than the peak plan (``greedy`` on the imported GEANT network, against
-    ``milp``'s peak plan), and then the policy keeps the peak placement instead."""
+    (:func:`~slimplace.sim.policies.common.cheapest_resized`; ``new`` on a tie): a
+    heuristic's plan for less load can cost more than the peak plan (``greedy`` on the
+    imported GEANT network, against ``milp``'s peak plan), and then the policy keeps the
+    peak placement instead."""
     if peak is None or peak is new:
         return new
-    e_new = evaluate(problem, _resized(problem, new))
-    e_peak = evaluate(problem, _resized(problem, peak))
-    if not e_peak.feasible:
-        return new
-    objective = problem.objective
-    if e_new.feasible and e_new.plan_objective(objective) <= e_peak.plan_objective(objective):
-        return new
-    return peak
-
-
-def _resized(problem: CompiledProblem, plan: Plan) -> Plan:
-    """``plan`` with the servers its placement needs at ``problem``'s rates (at most the
-    servers present): how the load-following layer runs any placement."""
-    busy = node_busy_s_per_s(problem, plan.x)
-    on = np.minimum(servers_needed(problem, busy), problem.node_count)
-    return Plan(plan.x, on, plan.method)
+    return cheapest_resized(problem, [new, peak])
