@@ -77,9 +77,12 @@ def solve_at(
     """Solve the problem at ``rate_per_s`` (and, for carbon, at the given intensities)
     with ``solver``; a solver that takes a warm start (``start``) gets the ``start`` plan;
     then the closing search of the module docstring (``close_tries`` rounds). When the
-    solver finds no plan (status infeasible) and ``fallback`` is another kind of solver,
-    the fallback's best-effort plan is solved and returned instead (module docstring,
-    "Overload"; ``fallback=None`` returns the solver's plan as it is).
+    solver finds no plan (status infeasible, nothing placed) and ``fallback`` is another
+    kind of solver, the fallback's best-effort plan is solved and returned instead (module
+    docstring, "Overload"; ``fallback=None`` returns the solver's plan as it is). The
+    fallback plans over every candidate: a solver restricted to some (mobility's
+    :class:`~slimplace.sim.mobility.hook.RoamingSolver` around ``milp``) is not
+    restricted in its fallback.
 
     Returns the plan and the problem it was solved on (to evaluate it there).
     """
@@ -98,6 +101,7 @@ def solve_at(
     if (
         plan.status is Status.INFEASIBLE
         and fallback is not None
+        and not (plan.x > 0).any()  # a best-effort plan (greedy's) is kept as it is
         and type(fallback) is not type(solver)  # the same kind finds the same plan
     ):
         log.info(
