@@ -148,27 +148,6 @@ def test_follow_load_wakes_at_once_and_sleeps_after_idle_hand_worked() -> None:
     assert t.tolist() == [3.0, 2.0, 4.0]
 
 
-def test_break_even_is_wake_energy_over_the_idle_power_sleep_saves_hand_worked() -> None:
-    """Ski rental per node: wake energy / (idle - sleep power); never where sleeping saves
-    nothing. Per-node timeouts drive ``follow_load`` node by node."""
-    from slimplace.sim.policies.common import break_even_s, follow_load
-
-    p = dataclasses.replace(
-        PROBLEM,
-        node_wake_energy_j=np.full(PROBLEM.n_nodes, 600.0),
-        node_idle_w=np.full(PROBLEM.n_nodes, 5.0),
-        node_sleep_w=np.r_[np.full(PROBLEM.n_nodes - 1, 1.0), 5.0],
-    )
-    be = break_even_s(p)
-    assert be[:-1].tolist() == [150.0] * (p.n_nodes - 1) and be[-1] == np.inf
-    surplus = np.zeros(2)
-    idle = np.array([150.0, 900.0])  # one step of 300 s covers the first only
-    t = follow_load(
-        np.array([2.0, 2.0]), np.array([1.0, 1.0]), np.array([True, True]), surplus, 300.0, idle
-    )
-    assert t.tolist() == [1.0, 2.0]
-
-
 @pytest.fixture(scope="module")
 def gap(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Full load, three steps without requests, full load again."""

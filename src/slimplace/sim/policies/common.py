@@ -213,33 +213,18 @@ def switch_w(
     return float((wake_j + idle_j).sum()) / max(period_s, 1e-9)
 
 
-def break_even_s(problem: CompiledProblem) -> FloatArray:
-    """Per node, the idle time whose energy equals a server's wake energy (s): ``wake
-    energy / (idle - sleep power)`` (PUE on both sides cancels). Keeping a surplus server
-    on for this long before it sleeps spends at most twice the energy of the best choice
-    made knowing when the load returns: the deterministic *ski-rental* rule (Karlin,
-    Manasse, Rudolph & Sleator, "Competitive snoopy caching", Algorithmica 3, 1988; for
-    power-down, Irani, Shukla & Gupta, "Online strategies for dynamic power management in
-    systems with multiple power-saving states", ACM TECS 2(3), 2003). Infinite where a
-    sleeping server draws its idle power (sleeping saves nothing)."""
-    saved_w = problem.node_idle_w - problem.node_sleep_w
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(saved_w > 0, problem.node_wake_energy_j / saved_w, np.inf)
-    return np.asarray(out, dtype=np.float64)
-
-
 def follow_load(
     target: FloatArray,
     need: FloatArray,
     switchable: npt.NDArray[np.bool_],
     surplus_s: FloatArray,
     step_s: float,
-    idle_s: float | FloatArray | None,
+    idle_s: float | None,
 ) -> FloatArray:
     """Servers that follow the load: a switchable node gets ``need`` at once when it needs
     more than its ``target`` (wake on rise), and drops to ``need`` once it has had surplus
-    servers for ``idle_s`` (one figure, or one per node; ``surplus_s``, per node, is
-    updated in place; ``idle_s=None`` never lowers the target). The timeout rule of
+    servers for ``idle_s`` (``surplus_s``, per node, is updated in place; ``idle_s=None``
+    never lowers the target). The timeout rule of
     Gandhi et al., "AutoScale", ACM TOCS 30(4), 2012: a server idle for the timeout
     sleeps."""
     target = np.where(switchable & (need > target), need, target)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
@@ -17,7 +16,6 @@ from slimplace.problem.rates import at_rates
 from slimplace.scenario.model import Objective
 from slimplace.sim.policies.common import (
     RateWindow,
-    break_even_s,
     follow_load,
     overloaded,
     servers_for,
@@ -80,16 +78,15 @@ class PeriodicPolicy:
     of the step is better, so the traffic moves at once. Between re-plans, with
     ``follow``, servers follow the load on the placement in force as the reactive
     policy's do: a node whose load needs more servers gets them at once (wake on rise),
-    and surplus ones sleep after ``idle_s``: by default (``"break-even"``) each node's
-    ski-rental time, the idle time whose energy equals a wake
-    (:func:`~slimplace.sim.policies.common.break_even_s`, 150-942 s for the built-in
-    hardware); ``None`` keeps the plan's servers until the next plan. A node the plan
-    places load on keeps one server whatever its load at a step: the placement is the
-    plan's (before, a node without requests for a step slept and dropped them when they
-    came back: on demo / Alibaba ``idle_s=600`` dropped 0.18 % of the requests, on
-    Aarnet / Alibaba ``idle_s=300`` 0.21 %). Following pays where a node holds several
-    servers sized for the window's peak (Aarnet's datacenters: 155.70 -> 147.34 kWh a
-    week on Aarnet / Alibaba at the same SLO attainment, docs/simulation.md).
+    and surplus ones sleep after ``idle_s`` (300 s; ``None`` keeps the plan's servers until
+    the next plan). A node the plan places load on keeps one server whatever its load at a
+    step: the placement is the plan's (before, a node without requests for a step slept
+    and dropped them when they came back: on demo / Alibaba ``idle_s=600`` dropped 0.18 %
+    of the requests, on Aarnet / Alibaba ``idle_s=300`` 0.21 %). Following pays where a
+    node holds several servers sized for the window's peak (Aarnet's datacenters: on
+    Aarnet / Alibaba 155.94 kWh a week without, 147.34 with 300 s, 149.75 with 600 s and
+    151.55 with each node's ski-rental break-even time, wake energy / (idle - sleep
+    power), 667-942 s there; the same SLO attainment; docs/simulation.md).
 
     With ``levels`` > 0 (energy objective only) the rates solved for are each demand's
     rounded *up* to a grid of ``levels`` steps of its peak (the scenario's rate; a plan
@@ -124,7 +121,7 @@ class PeriodicPolicy:
     window_s: float = 1800.0
     rescue: bool = True
     follow: bool = True
-    idle_s: float | Literal["break-even"] | None = "break-even"
+    idle_s: float | None = 300.0
     name: str = "periodic"
 
     def start(self, context: Context, *, seed: int) -> PeriodicMemory:
@@ -313,8 +310,9 @@ class PeriodicPolicy:
         # the placement is the plan's: a node it uses keeps one server whatever this
         # step's load (a node idle for one step gets its requests back the next)
         need = np.maximum(need, np.minimum(np.asarray(memory.plan.servers_on), 1.0))
-        idle = break_even_s(p) if self.idle_s == "break-even" else self.idle_s
-        target = follow_load(current, need, switchable_nodes(p), memory.surplus_s, obs.step_s, idle)
+        target = follow_load(
+            current, need, switchable_nodes(p), memory.surplus_s, obs.step_s, self.idle_s
+        )
         if np.array_equal(target, current):
             return None
         return Change(servers_on=target)
