@@ -6,7 +6,10 @@ each demand) and follow the load with the servers switched on: a node gets the s
 its load needs at the plan's variants (at ``rho_max / (1 + headroom)``, and, with
 ``slo_target``, up to three more while the estimated share of late requests exceeds
 ``1 - slo_target``) as soon as it needs them (they become available after their wake-up
-time) and keeps surplus servers for ``idle_s`` before they sleep.
+time) and keeps surplus servers for ``idle_s`` before they sleep, never the last one of
+a node the placement routes requests to (a minimum of one instance, as Kubernetes'
+HorizontalPodAutoscaler's default ``minReplicas``; ``scale_to_zero=True`` lets it sleep
+too, as Knative's scale-to-zero, and the requests that come back wait for its wake).
 
 Reactive variant scaling also moves each entry along a *ladder* of variants of its family
 on the same node (:func:`variant_ladders`): every step a node uses the heaviest (most
@@ -101,6 +104,7 @@ class ReactivePolicy:
     sleep: bool = True
     replan_s: float | None = None
     hysteresis: float = 0.05
+    scale_to_zero: bool = False
     name: str = "reactive"
 
     def start(self, context: Context, *, seed: int) -> ReactiveMemory:
@@ -154,6 +158,9 @@ class ReactivePolicy:
         need = np.minimum(servers_for(plan_busy, p.max_utilisation, self.headroom), p.node_count)
         if self.slo_target is not None:
             need = self._slo_need(memory, flow, plan_busy, need)
+        if not self.scale_to_zero:  # the placement's nodes keep one server (docstring)
+            routed = np.bincount(node, weights=obs.entry_share > 0, minlength=p.n_nodes) > 0
+            need = np.maximum(need, np.minimum(routed, p.node_count))
         target = follow_load(
             np.array(obs.servers_target, dtype=np.float64),
             need,
