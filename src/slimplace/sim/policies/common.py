@@ -307,9 +307,8 @@ def follow_load(
     """Servers that follow the load: a switchable node gets ``need`` at once when it needs
     more than its ``target`` (wake on rise), and drops to ``need`` once it has had surplus
     servers for ``idle_s`` (``surplus_s``, per node, is updated in place; ``idle_s=None``
-    never lowers the target). The timeout rule of
-    Gandhi et al., "AutoScale", ACM TOCS 30(4), 2012: a server idle for the timeout
-    sleeps."""
+    never lowers the target). The timeout rule of Gandhi et al., "AutoScale", ACM TOCS
+    30(4), 2012: a server idle for the timeout sleeps."""
     target = np.where(switchable & (need > target), need, target)
     if idle_s is None:
         surplus_s[:] = 0.0
