@@ -49,7 +49,7 @@ def _seconds(text: str, option: str) -> float:
     return value
 
 
-def _options(items: list[str]) -> dict[str, object]:
+def parse_options(items: list[str]) -> dict[str, object]:
     """``KEY=VALUE`` texts as policy options: numbers, true/false/none, else text."""
     out: dict[str, object] = {}
     problems = []
@@ -73,7 +73,7 @@ def _options(items: list[str]) -> dict[str, object]:
     return out
 
 
-def _check_options(factory: Callable[..., Any], options: dict[str, object]) -> None:
+def check_options(factory: Callable[..., Any], options: dict[str, object]) -> None:
     """Refuse ``--set`` keys the policy does not take and values of the wrong type."""
     try:
         params = inspect.signature(factory).parameters
@@ -228,7 +228,7 @@ def simulate(
             run = replace(run, peak_solver=_peak_solver(peak_method))
         for note in run.workload.notes(n * step_s):  # trace repairs, repetition
             human.print(text(f"note: {note}"), highlight=False)
-        mob = mobility_from_cli(mobility, _options(mobility_set or []), file)
+        mob = mobility_from_cli(mobility, parse_options(mobility_set or []), file)
         if mob is not None and peak_method is not None:
             raise bad_option("--peak-method", "not with --mobility (the candidates change)")
         with writing(folder / "steps.parquet"), atomic_path(folder / "steps.parquet") as tmp:
@@ -308,8 +308,8 @@ def _prepare(
 
     registry = default_policies()
     options: dict[str, object] = {"method": method} if method else {}
-    options.update(_options(option))
-    _check_options(registry.info(policy).factory, options)
+    options.update(parse_options(option))
+    check_options(registry.info(policy).factory, options)
     pol = registry.create(policy, **options)
     scenario = load_scenario(file)
     problem = compile_problem(scenario, variants="all", file=str(file))
