@@ -4,6 +4,7 @@
         [--policies static-peak,reactive,periodic,predictive,hindsight] [--method greedy]
         [--rate-scale 1] [--seed 0] [--time-limit S] [--hindsight-method greedy]
         [--hindsight-time-limit 30] [--static-method milp] [--static-time-limit 60]
+        [--set POLICY.KEY=VALUE ...]
 
 Every application follows the trace (a CSV of ``time,value``, timestamps or seconds; gaps,
 duplicates and unsorted rows are repaired as :mod:`slimplace.sim.series` documents), all
@@ -14,12 +15,20 @@ policy runs through :func:`slimplace.sim.simulate` with the ``greedy`` planner (
 stronger reference; ``static-peak`` with ``--static-method``, ``milp`` by default: the
 reference of every saving is the best static plan found, not the online planner's, so
 a weak heuristic peak plan does not inflate savings); ``seconds`` is the time of that
-call (for ``hindsight``, its solves included). The JSON (issue 15)::
+call (for ``hindsight``, its solves included). The peak plan is solved once, with
+``--static-method`` (and ``--static-time-limit``), before the policies run, and handed to
+every policy (:func:`slimplace.sim.compare.compare`, ``peak_solver``): static-peak holds
+it, and the online policies start from it (reactive, predictive) and keep it wherever
+their ``--method`` plan for a load level costs more (periodic, predictive), so their peak
+plan is static-peak's, not ``greedy``'s; its time is ``peak_plan_seconds`` and counts in
+static-peak's ``seconds`` only. ``--set periodic.idle_s=300`` (repeatable) passes an
+option to one policy, as ``slimplace simulate --set`` does (unknown options exit 2).
+The JSON (issue 15)::
 
     {"fixed_kwh": F, "hindsight_energy_kwh": H, "hindsight_plan_energy_kwh": Hp,
      "plan_energy_lower_bound_kwh": L, "uncoupled_lower_bound_kwh": U,
      "max_saving_vs_static_peak_pct": C, "dropped_requests": {NAME: served share},
-     "bounds_apply_to": "...", "notes": [...],
+     "bounds_apply_to": "...", "notes": [...], "peak_plan_seconds": S,
      "policies": {NAME: {"energy_kwh", "plan_energy_kwh", "fixed_kwh", "served_fraction",
                          "slo_attainment", "mean_accuracy", "switches", "wakeups",
                          "seconds", "regret_pct", "regret_total_pct",
@@ -48,12 +57,15 @@ from pathlib import Path
 from typing import Any
 
 from slimplace.cli.options import dumps_finite
-from slimplace.errors import SlimplaceError
+from slimplace.cli.simulate_cmd import check_options, parse_options
+from slimplace.errors import InputError, Problem, SlimplaceError
+from slimplace.methods import default_registry
 from slimplace.problem.compile import compile_problem
 from slimplace.problem.rates import at_rates
 from slimplace.scenario.io import load_scenario
 from slimplace.sim.compare import DEFAULT_POLICIES as POLICIES
 from slimplace.sim.compare import compare
+from slimplace.sim.registry import default_policies
 from slimplace.units import UnitError, parse
 
 DEFAULT_POLICIES = ",".join(POLICIES)
@@ -74,15 +86,24 @@ def run(
     time_limit_s: float | None = None,
     static_method: str = "milp",
     static_time_limit_s: float = 60.0,
+    policy_options: dict[str, dict[str, object]] | None = None,
 ) -> dict[str, Any]:
     """Simulate every policy on the scenario with every application following ``trace``
     (:func:`slimplace.sim.compare.compare`)."""
+    registry = default_policies()
+    for name, extra in (policy_options or {}).items():  # checked before the slow part
+        if name not in policies or name == "continuum-first":
+            raise InputError("--set", [Problem(name, f"not among --policies {policies}")])
+        check_options(registry.info(name).factory, extra)
     problem = compile_problem(load_scenario(scenario), variants="all")
     problem = at_rates(problem, problem.demand_rate_per_s * rate_scale)
     online = {"method": method, **({} if time_limit_s is None else {"time_limit_s": time_limit_s})}
     options = {name: dict(online) for name in policies if name not in ("continuum-first",)}
     options["hindsight"] = {"method": hindsight_method, "time_limit_s": hindsight_time_limit_s}
     options["static-peak"] = {"method": static_method, "time_limit_s": static_time_limit_s}
+    for name, extra in (policy_options or {}).items():
+        options[name].update(extra)
+    peak_solver = default_registry().create(static_method, time_limit_s=static_time_limit_s)
     result = compare(
         problem,
         str(trace.resolve()),
@@ -93,6 +114,7 @@ def run(
         seed=seed,
         scenario=str(scenario),
         progress=lambda name, row: print(f"{name}: {json.dumps(row)}", file=sys.stderr),
+        peak_solver=peak_solver,
     )
     return {
         **result.to_dict(),
@@ -118,8 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=None, help="online planners' limit (s)")
     ap.add_argument("--hindsight-method", default="greedy")
     ap.add_argument("--hindsight-time-limit", type=float, default=30.0)
-    ap.add_argument("--static-method", default="milp", help="static-peak's planner")
+    ap.add_argument(
+        "--static-method",
+        default="milp",
+        help="planner of the peak plan: static-peak's, and the online policies' start/fallback",
+    )
     ap.add_argument("--static-time-limit", type=float, default=60.0)
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="POLICY.KEY=VALUE",
+        help="a policy's option, e.g. periodic.idle_s=300 (repeatable)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -144,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             time_limit_s=args.time_limit,
             static_method=args.static_method,
             static_time_limit_s=args.static_time_limit,
+            policy_options=_policy_options(args.set),
         )
     except SlimplaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -153,6 +187,18 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(text + "\n")
     print(text)
     return 0
+
+
+def _policy_options(items: list[str]) -> dict[str, dict[str, object]]:
+    """``POLICY.KEY=VALUE`` texts grouped by policy (values as ``slimplace simulate
+    --set`` reads them)."""
+    grouped: dict[str, list[str]] = {}
+    for item in items:
+        name, dot, rest = item.partition(".")
+        if not dot or not name.strip():
+            raise InputError("--set", [Problem(item, "expected POLICY.KEY=VALUE")])
+        grouped.setdefault(name.strip(), []).append(rest)
+    return {name: parse_options(texts) for name, texts in grouped.items()}
 
 
 if __name__ == "__main__":

@@ -49,10 +49,14 @@ def simulate_compare(
         str,
         typer.Option(
             "--static-method",
-            help="Planning method of static-peak, the reference of every saving (the best "
-            "static plan: milp, warm-started from greedy).",
+            help="Planning method of the peak plan, solved once: static-peak holds it (the "
+            "reference of every saving; milp, warm-started from greedy) and the online "
+            "policies start from it and keep it where their own plans cost more.",
         ),
     ] = "milp",
+    static_time_limit: Annotated[
+        float, typer.Option("--static-time-limit", help="Time limit of the peak plan (s).")
+    ] = 30.0,
     rate_scale: Annotated[
         float, typer.Option("--rate-scale", help="Multiply every source's peak rate.")
     ] = 1.0,
@@ -65,6 +69,7 @@ def simulate_compare(
 ) -> None:
     """Run policies side by side on one trace: energy (plan-dependent and total), SLO
     attainment, accuracy, switches, wake-ups, regret against hindsight."""
+    from slimplace.methods import default_registry
     from slimplace.problem.compile import compile_problem
     from slimplace.problem.rates import at_rates
     from slimplace.scenario.io import load_scenario
@@ -97,6 +102,9 @@ def simulate_compare(
             options["hindsight"] = {"method": hindsight_method}
         if "static-peak" in options:
             options["static-peak"] = {"method": static_method}
+        if not static_time_limit > 0:
+            raise bad_option("--static-time-limit", f"must be positive, got {static_time_limit}")
+        peak_solver = default_registry().create(static_method, time_limit_s=static_time_limit)
         result = compare(
             problem,
             str(resolve_user_path(trace)),
@@ -110,6 +118,7 @@ def simulate_compare(
             progress=lambda name, row: human.print(
                 text(f"{name}: {row['seconds']:.1f} s"), highlight=False
             ),
+            peak_solver=peak_solver,
         )
     for note in result.notes:
         human.print(text(f"note: {note}"), highlight=False)

@@ -6,7 +6,7 @@ import contextlib
 import difflib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,7 +49,7 @@ def _seconds(text: str, option: str) -> float:
     return value
 
 
-def _options(items: list[str]) -> dict[str, object]:
+def parse_options(items: list[str]) -> dict[str, object]:
     """``KEY=VALUE`` texts as policy options: numbers, true/false/none, else text."""
     out: dict[str, object] = {}
     problems = []
@@ -73,7 +73,7 @@ def _options(items: list[str]) -> dict[str, object]:
     return out
 
 
-def _check_options(factory: Callable[..., Any], options: dict[str, object]) -> None:
+def check_options(factory: Callable[..., Any], options: dict[str, object]) -> None:
     """Refuse ``--set`` keys the policy does not take and values of the wrong type."""
     try:
         params = inspect.signature(factory).parameters
@@ -169,6 +169,15 @@ def simulate(
             "--method", "-m", help="Planning method of the policy (default: greedy, if registered)."
         ),
     ] = None,
+    peak_method: Annotated[
+        str | None,
+        typer.Option(
+            "--peak-method",
+            help="Planning method of the peak plan, solved once before the run (60 s limit): "
+            "static holds it, the online policies start from it and keep it where their own "
+            "plans cost more, e.g. milp (default: the policy's own method; not with --mobility).",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Output folder (default: <scenario>-<policy>)."),
@@ -215,9 +224,13 @@ def simulate(
         n = n_steps_for(horizon_s, step_s)
         _check_steps(n, horizon, step, folder, yes)
         run = _prepare(file, policy, method, option or [], trace, carbon, seed)
+        if peak_method is not None:
+            run = replace(run, peak_solver=_peak_solver(peak_method))
         for note in run.workload.notes(n * step_s):  # trace repairs, repetition
             human.print(text(f"note: {note}"), highlight=False)
-        mob = mobility_from_cli(mobility, _options(mobility_set or []), file)
+        mob = mobility_from_cli(mobility, parse_options(mobility_set or []), file)
+        if mob is not None and peak_method is not None:
+            raise bad_option("--peak-method", "not with --mobility (the candidates change)")
         with writing(folder / "steps.parquet"), atomic_path(folder / "steps.parquet") as tmp:
             result = _run(run, horizon_s, step_s, n, seed, tmp, human, mob)
         if mob is not None:  # the same run without mobility, a fresh policy
@@ -266,6 +279,18 @@ class _Run:
     workload: Any
     grid: Any
     name: str
+    #: the solver of the peak plan (``--peak-method``), or None
+    peak_solver: Any = None
+
+
+def _peak_solver(name: str) -> Any:
+    """The ``--peak-method`` solver (60 s limit, the benchmark's for the static plan)."""
+    from slimplace.methods import default_registry
+
+    methods = default_registry()
+    if name not in methods.names():
+        raise bad_option("--peak-method", f"unknown {name}; known: {', '.join(methods.names())}")
+    return methods.create(name, time_limit_s=60.0)
 
 
 def _prepare(
@@ -283,8 +308,8 @@ def _prepare(
 
     registry = default_policies()
     options: dict[str, object] = {"method": method} if method else {}
-    options.update(_options(option))
-    _check_options(registry.info(policy).factory, options)
+    options.update(parse_options(option))
+    check_options(registry.info(policy).factory, options)
     pol = registry.create(policy, **options)
     scenario = load_scenario(file)
     problem = compile_problem(scenario, variants="all", file=str(file))
@@ -329,6 +354,7 @@ def _run(run: _Run, horizon_s: float, step_s: float, n: int, seed: int, records:
             records=records,
             progress=lambda done, total: bar.update(task, completed=done),
             mobility=mobility,
+            peak_solver=run.peak_solver,
         )
 
 

@@ -42,6 +42,7 @@ from slimplace.sim.workload import DemandWorkload, build_workload
 if TYPE_CHECKING:
     import pandas as pd
 
+    from slimplace.placement.registry import Solver
     from slimplace.sim.mobility import Mobility
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,18 @@ def n_steps_for(horizon_s: float, step_s: float) -> int:
     return max(1, round(horizon_s / step_s))
 
 
+def context_for(
+    problem: CompiledProblem, workload: DemandWorkload, *, n_steps: int, step_s: float
+) -> Context:
+    """What a policy knows before a run of ``n_steps`` steps of ``workload`` on
+    ``problem`` (no reference plan): :func:`simulate`'s context."""
+    if workload.constant:
+        peak = mean = workload.mean_rate_per_s
+    else:
+        peak, mean = workload.peak_and_mean(n_steps, step_s)
+    return Context(problem, step_s, n_steps, peak, mean, workload)
+
+
 def simulate(
     problem: CompiledProblem,
     policy: Policy | str,
@@ -166,6 +179,8 @@ def simulate(
     model: StepModel | None = None,
     progress: Callable[[int, int], None] | None = None,
     mobility: Mobility | None = None,
+    reference_plan: Plan | None = None,
+    peak_solver: Solver | None = None,
 ) -> SimResult:
     """Run ``policy`` on ``problem`` for ``horizon_s`` in steps of ``step_s``.
 
@@ -179,6 +194,12 @@ def simulate(
     run then plans and measures on the problem it returns (the roaming candidates added,
     network figures at the current antennas; ``model`` is not used) and the policy's
     solver plans over the candidates admissible now (:meth:`Mobility.wrap`).
+
+    ``reference_plan`` (a plan for the workload's peak rates on ``problem``) or, without
+    one, the plan ``peak_solver`` finds there (solved once before the run, its time
+    counted in the run's) is the policy's peak plan (``Context.reference_plan``): what
+    static-peak holds and the online policies start from or fall back to. Not with
+    ``mobility`` (the run's problem has other candidates): the policy then solves its own.
     """
     t_wall = time.perf_counter()
     if isinstance(policy, str):
@@ -193,11 +214,21 @@ def simulate(
     wl = workload or build_workload(problem, seed=seed)
     cs = carbon or build_carbon(problem)
     n = n_steps_for(horizon_s, step_s)
-    if wl.constant:
-        peak = mean = wl.mean_rate_per_s
-    else:
-        peak, mean = wl.peak_and_mean(n, step_s)
-    context = Context(problem, step_s, n, peak, mean, wl)
+    context = context_for(problem, wl, n_steps=n, step_s=step_s)
+    if mobility is not None and (reference_plan is not None or peak_solver is not None):
+        log.warning("with mobility the policy solves its own peak plan (other candidates)")
+    elif reference_plan is not None or peak_solver is not None:
+        if reference_plan is None:
+            from slimplace.sim.policies.common import peak_plan
+
+            assert peak_solver is not None
+            reference_plan = peak_plan(context, solver=peak_solver, seed=seed)
+        if len(reference_plan.x) != problem.n_candidates:
+            raise ValueError(
+                f"reference_plan has {len(reference_plan.x)} candidate shares, the problem "
+                f"{problem.n_candidates}"
+            )
+        context = replace(context, reference_plan=reference_plan)
     state = SimState(m, step_s)
     state.memory = policy.start(context, seed=seed)
     memory = MemorySink() if isinstance(records, str) and records == "memory" else None

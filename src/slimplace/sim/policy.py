@@ -36,6 +36,15 @@ class Context:
 
     ``workload`` is the whole future load: only an offline reference (the ``hindsight``
     policy) may read it; an online policy learns rates step by step from observations.
+
+    ``reference_plan`` is a plan for ``peak_rate_per_s`` that the harness solved once
+    with a stronger planner (``milp``: static-peak's plan in
+    :func:`slimplace.sim.compare.compare`, or ``simulate(peak_solver=...)``), or None. A
+    policy that starts from or falls back to a peak plan uses it instead of solving its
+    own (:func:`slimplace.sim.policies.common.peak_plan`): an operator running an online
+    policy already has the best static plan, and a policy should never hold one worse
+    than it. It is shared through the context, not solved per policy, so a 60 s ``milp``
+    solve is made once per comparison instead of once per policy.
     """
 
     problem: CompiledProblem
@@ -44,6 +53,7 @@ class Context:
     peak_rate_per_s: FloatArray
     mean_rate_per_s: FloatArray
     workload: DemandWorkload | None = None
+    reference_plan: Plan | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -71,7 +71,10 @@ def planning(
     ]
     params += [
         inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, default=fixed.get(f.name, f.default)
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=fixed.get(f.name, f.default),
+            annotation=f.type,  # a string under postponed annotations: what --set checks
         )
         for f in dataclasses.fields(policy)
         if f.default is not dataclasses.MISSING and f.init and f.name != "solver"

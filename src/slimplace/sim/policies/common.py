@@ -14,10 +14,21 @@ efficient utilisation, which at low load keeps one large server (an elastic A100
 281 W) where one small one (a T4 at 60 W) carries the load; closing
 the large one, and the next-largest the solver falls back to, finds the small one.
 A plan the solver proved optimal (to 0.01 %) is kept as it is.
+
+**Overload.** When the solver finds no plan that serves every request (``milp`` proves
+the overload infeasible and returns an empty plan), :func:`solve_at` returns the
+best-effort plan of a *fallback* solver instead (``greedy``, which places what fits), so
+a policy planning with ``milp`` under overload still serves what it can; a plan the
+solver finds is returned unchanged.
+
+**Peak plan.** :func:`peak_plan` is the plan for every demand's peak rate: the context's
+``reference_plan`` when the harness solved one (static-peak's plan, solved once with a
+stronger planner; :class:`slimplace.sim.policy.Context`), else the policy's own solve.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -26,12 +37,16 @@ import numpy.typing as npt
 
 from slimplace.arrays import BoolArray, FloatArray, IntArray
 from slimplace.energy.accounting import switchable
+from slimplace.evaluate import evaluate
+from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver, takes_start
-from slimplace.plan import Plan, Status, servers_for_load
+from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_for_load, servers_needed
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.scenario.model import Objective
 from slimplace.sim.policy import Context
+
+log = logging.getLogger(__name__)
 
 #: Rounds of the closing search after each solve (module docstring); 0 turns it off.
 CLOSE_TRIES = 3
@@ -42,6 +57,9 @@ CLOSE_TRIES = 3
 #: polska and Aarnet, but different small sets at neighbouring levels: on Aarnet / AWS ELB
 #: hindsight then woke 2,363 servers a week (28 before) and used 19 % more energy.
 CLOSE_SHARE = 0.1
+#: The best-effort planner :func:`solve_at` falls back to when the solver finds no plan
+#: (module docstring, "Overload"); stateless, so one object serves every policy.
+FALLBACK: Solver = GreedySolver(time_limit_s=30.0)
 
 
 def solve_at(
@@ -54,10 +72,17 @@ def solve_at(
     objective: Objective | None = None,
     carbon_g_per_kwh: FloatArray | None = None,
     close_tries: int = CLOSE_TRIES,
+    fallback: Solver | None = FALLBACK,
 ) -> tuple[Plan, CompiledProblem]:
     """Solve the problem at ``rate_per_s`` (and, for carbon, at the given intensities)
     with ``solver``; a solver that takes a warm start (``start``) gets the ``start`` plan;
-    then the closing search of the module docstring (``close_tries`` rounds).
+    then the closing search of the module docstring (``close_tries`` rounds). When the
+    solver finds no plan (status infeasible, nothing placed) and ``fallback`` is another
+    kind of solver, the fallback's best-effort plan is solved and returned instead (module
+    docstring, "Overload"; ``fallback=None`` returns the solver's plan as it is). The
+    fallback plans over every candidate: a solver restricted to some (mobility's
+    :class:`~slimplace.sim.mobility.hook.RoamingSolver` around ``milp``) is not
+    restricted in its fallback.
 
     Returns the plan and the problem it was solved on (to evaluate it there).
     """
@@ -72,11 +97,48 @@ def solve_at(
     # scenario's: the heuristics' ties then break alike whatever the trace
     rate = np.where(np.abs(rate - stated) <= 1e-9 * np.abs(stated), stated, rate)
     problem = at_rates(context.problem, rate, **changes)
-    if start is not None and takes_start(solver):
-        plan = solver.solve(problem, seed=seed, start=start)  # type: ignore[call-arg]
-    else:
-        plan = solver.solve(problem, seed=seed)
+    plan = _solve(solver, problem, seed, start)
+    if (
+        plan.status is Status.INFEASIBLE
+        and fallback is not None
+        and not (plan.x > 0).any()  # a best-effort plan (greedy's) is kept as it is
+        and type(fallback) is not type(solver)  # the same kind finds the same plan
+    ):
+        log.info(
+            "%s found no plan (%s); using %s's best-effort plan",
+            plan.method,
+            plan.reason,
+            type(fallback).__name__,
+        )
+        solver = fallback
+        plan = _solve(solver, problem, seed, start)
     return close_nodes(problem, plan, solver=solver, seed=seed, tries=close_tries), problem
+
+
+def _solve(solver: Solver, problem: CompiledProblem, seed: int, start: Plan | None) -> Plan:
+    """``solver``'s plan, warm-started from ``start`` when it takes one."""
+    if start is not None and takes_start(solver):
+        return solver.solve(problem, seed=seed, start=start)  # type: ignore[call-arg]
+    return solver.solve(problem, seed=seed)
+
+
+def peak_plan(
+    context: Context,
+    *,
+    solver: Solver,
+    seed: int,
+    headroom: float = 0.0,
+    fallback: Solver | None = FALLBACK,
+) -> Plan:
+    """The plan for every demand's peak rate (x ``1 + headroom``): the context's
+    ``reference_plan`` when there is one and ``headroom`` is 0 (the harness solved it
+    once with a stronger planner), else :func:`solve_at` with ``solver`` (and its
+    best-effort ``fallback`` under overload)."""
+    if context.reference_plan is not None and headroom == 0.0:
+        return context.reference_plan
+    rate = context.peak_rate_per_s * (1.0 + headroom)
+    plan, _ = solve_at(context, rate, solver=solver, seed=seed, fallback=fallback)
+    return plan
 
 
 def close_nodes(
@@ -124,6 +186,27 @@ def _proven(plan: Plan, rtol: float = 1e-4) -> bool:
     if plan.bound is None or plan.objective is None:
         return False
     return plan.objective - plan.bound <= rtol * max(abs(plan.objective), 1e-12)
+
+
+def resized(problem: CompiledProblem, plan: Plan) -> Plan:
+    """``plan`` with the servers its placement needs at ``problem``'s rates (at most the
+    servers present): how a load-following policy runs any placement."""
+    busy = node_busy_s_per_s(problem, plan.x)
+    on = np.minimum(servers_needed(problem, busy), problem.node_count)
+    return Plan(plan.x, on, plan.method)
+
+
+def cheapest_resized(problem: CompiledProblem, plans: list[Plan]) -> Plan:
+    """The plan of ``plans`` whose placement, run with the servers it needs at
+    ``problem``'s rates (:func:`resized`), has the lowest plan-dependent objective
+    there among the feasible ones (the first on a tie, or when none is feasible)."""
+    best, best_value = plans[0], np.inf
+    for plan in plans:
+        e = evaluate(problem, resized(problem, plan))
+        value = e.plan_objective(problem.objective)
+        if e.feasible and value < best_value:
+            best, best_value = plan, value
+    return best
 
 
 def servers_for(busy_s_per_s: FloatArray, max_utilisation: float, headroom: float) -> FloatArray:

@@ -18,6 +18,9 @@ smoothing, whichever erred less lately). Two loops act on the forecast:
   started from the plan in force; nothing is solved while the rounded load is the one
   last planned for, and a plan solved once for a rounded load is reused when that load
   comes back (a daily cycle needs a few dozen solves a week, not one per period); the
+  plan solved for a load level is compared there with the peak placement (the context's
+  reference plan when the harness solved one) and the cheaper kept, so the policy never
+  plans worse than holding the peak placement; the
   new placement replaces the one in force only when the old one no longer fits that load or
   the new one is better by more than ``hysteresis`` in the part of the objective a plan
   controls (``Evaluation.plan_objective``: plan-dependent power for energy) once the cost of
@@ -48,13 +51,15 @@ from slimplace.arrays import FloatArray
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
-from slimplace.plan import Plan, node_busy_s_per_s, servers_needed
+from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import (
     RateWindow,
+    cheapest_resized,
     overloaded,
+    resized,
     solve_at,
     switch_w,
     switchable_nodes,
@@ -83,6 +88,9 @@ class PredictiveMemory:
     adopted: int = 0
     window: RateWindow | None = None
     rescues: int = 0
+    #: the peak placement (the load-following layer's first base plan): every plan solved
+    #: for a load level is compared with it there, and the cheaper kept
+    peak: Plan | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,15 +128,17 @@ class PredictivePolicy:
         switchable = switchable_nodes(p)
         wake_s = float(p.node_wake_time_s[switchable].max()) if switchable.any() else 0.0
         steps = max(1, round(self.window_s / step)) if self.window_s > 0 else 1
+        inner = layer.start(context, seed=seed)
         return PredictiveMemory(
             context,
             seed,
             layer,
-            layer.start(context, seed=seed),
+            inner,
             Forecaster(p.n_demands, step, horizon),
             wake=math.ceil(wake_s / step - 1e-9),
             period=max(1, round(self.period_s / step)),
             window=RateWindow(p.n_demands, steps),
+            peak=context.reference_plan if context.reference_plan is not None else inner.base,
         )
 
     def decide(self, obs: Observation, memory: PredictiveMemory) -> Decision:
@@ -196,6 +206,7 @@ class PredictivePolicy:
                 seed=memory.seed + 1 + memory.solves,
                 start=inner.base,
             )
+            plan = _cheaper(problem, plan, memory.peak)
             memory.cache[key] = plan
             memory.solves += 1
         if not self._better(problem, plan, inner.base, obs, memory):
@@ -219,10 +230,10 @@ class PredictivePolicy:
     ) -> bool:
         # both with the servers their placement needs at these rates: the load-following
         # layer sizes servers to the load whichever placement is in force
-        e_new = evaluate(problem, _resized(problem, new))
+        e_new = evaluate(problem, resized(problem, new))
         if not e_new.feasible:
             return False
-        e_old = evaluate(problem, _resized(problem, old))
+        e_old = evaluate(problem, resized(problem, old))
         if not e_old.feasible:
             return True
         return e_new.plan_objective(problem.objective) + self._switch_w(
@@ -243,9 +254,13 @@ class PredictivePolicy:
         )
 
 
-def _resized(problem: CompiledProblem, plan: Plan) -> Plan:
-    """``plan`` with the servers its placement needs at ``problem``'s rates (at most the
-    servers present): how the load-following layer runs any placement."""
-    busy = node_busy_s_per_s(problem, plan.x)
-    on = np.minimum(servers_needed(problem, busy), problem.node_count)
-    return Plan(plan.x, on, plan.method)
+def _cheaper(problem: CompiledProblem, new: Plan, peak: Plan | None) -> Plan:
+    """The cheaper at ``problem``'s rates of ``new`` and the ``peak`` placement (feasible
+    at any load up to the peak), both run with the servers their placement needs there
+    (:func:`~slimplace.sim.policies.common.cheapest_resized`; ``new`` on a tie): a
+    heuristic's plan for less load can cost more than the peak plan (``greedy`` on the
+    imported GEANT network, against ``milp``'s peak plan), and then the policy keeps the
+    peak placement instead."""
+    if peak is None or peak is new:
+        return new
+    return cheapest_resized(problem, [new, peak])
