@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from slimplace.sim.compare import Comparison, serves_all
+from slimplace.sim.compare import MIN_SERVED_COMPARED, Comparison, comparable, serves_all
 
 
 def _num(x: Any, fmt: str, unit: str = "") -> str:
@@ -23,19 +23,43 @@ def _num(x: Any, fmt: str, unit: str = "") -> str:
     return text + unit
 
 
+def served_pct(fraction: float) -> str:
+    """A served share in percent with one decimal, or as many more (up to four) as it
+    takes not to print a share below the offered load as ``100.0 %``."""
+    if not math.isfinite(fraction):
+        return "-"
+    for digits in range(1, 5):
+        text = f"{100 * fraction:.{digits}f}"
+        if serves_all({"served_fraction": fraction}) or float(text) < 100.0:
+            return f"{text} %"
+    return "> 99.9999 %"
+
+
 def dropped_note(c: Comparison) -> str:
     """'' when every policy served the offered load; else which did not, how their fixed
-    part is counted, and that they get no saving, regret or bound."""
+    part is counted, and which of them still get a saving and regret (those serving at
+    least :data:`~slimplace.sim.compare.MIN_SERVED_COMPARED`, on a plan-dependent energy
+    that is if anything overstated) and which get none."""
     short = c.dropping()
     if not short:
         return ""
-    listed = ", ".join(f"{name} {100 * v:.1f} %" for name, v in short.items())
-    return (
+    listed = ", ".join(f"{name} {served_pct(v)}" for name, v in short.items())
+    kept = [name for name in short if comparable(c.rows[name])]
+    left = [name for name in short if name not in kept]
+    parts = [
         f"served less than the offered load: {listed}. Their fixed part counts only what "
         "they served (servers, links, least unavoidable radio per served request), so "
-        "their plan-dependent energy is not comparable with a policy serving every request: "
-        "no saving, regret or lower bound is given for them"
-    )
+        "their plan-dependent energy is if anything overstated and not comparable with the "
+        "lower bound, which holds for a policy serving every request"
+    ]
+    if kept:
+        parts.append(
+            f"{', '.join(kept)} served at least {100 * MIN_SERVED_COMPARED:g} % and keep "
+            "their saving and regret on that energy (if anything understated)"
+        )
+    if left:
+        parts.append(f"no saving or regret is given for {', '.join(left)}")
+    return "; ".join(parts)
 
 
 def _title(c: Comparison) -> str:
@@ -89,7 +113,7 @@ def comparison_table(c: Comparison) -> Table:
     for name, row in c.rows.items():
         table.add_row(
             name,
-            _num(100 * row["served_fraction"], ".1f", " %"),
+            served_pct(row["served_fraction"]),
             _num(row["energy_kwh"], ",.2f"),
             _num(row["plan_energy_kwh"], ",.3f"),
             _num(row.get("servers_static_kwh"), ",.3f"),
