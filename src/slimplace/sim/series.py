@@ -258,6 +258,17 @@ def _seconds(column: pd.Series, file: str) -> FloatArray:
         if len(bad):
             raise InputError(file, [Problem(f"row {i + 2}", "time is infinite") for i in bad[:10]])
         return seconds
+    if numeric.notna().sum() * 2 > len(numeric):
+        # Mostly seconds: the rows that are not numbers are the typos (read as date-times,
+        # the numbers would fail instead, or parse as years: "1200" -> 1200-01-01).
+        bad = np.nonzero(numeric.isna().to_numpy())[0]
+        raise InputError(
+            file,
+            [
+                Problem(f"row {i + 2}", "time is not a number of seconds like the other rows")
+                for i in bad[:10]
+            ],
+        )
     with warnings.catch_warnings():  # mixed formats are parsed one by one; that is fine here
         warnings.simplefilter("ignore", UserWarning)
         try:
