@@ -158,7 +158,7 @@ def _options(
             ("antennas-per-pop", antennas_per_pop, 1),
             ("datacenters", datacenters, 0),
             ("sites", sites, 0),
-            ("apps", apps, 0),
+            ("apps", apps, 1),
             ("devices-per-antenna", devices_per_antenna, 0),
             *((f"{k}-per-antenna", v, 0) for k, v in counts.items()),
         )
@@ -184,6 +184,14 @@ def _options(
         classes = tuple(replace(c, families=names) for c in classes)
     if apps is not None:
         classes = share_apps(classes, apps)
+    slack = defaults.slo_slack if slo_slack is None else parse_range(slo_slack, "--slo-slack")
+    if slack[0] < 1:
+        problem = Problem(
+            "--slo-slack",
+            f"needs 1 <= LO <= HI (an SLO below the reachable latency cannot be met), "
+            f"got {slo_slack!r}",
+        )
+        raise InputError("slimplace import", [problem])
     settings = replace(defaults.settings, slo_quantile=slo_quantile or None)
     return replace(
         defaults,
@@ -193,8 +201,6 @@ def _options(
         else antennas_per_pop,
         n_datacenters=defaults.n_datacenters if datacenters is None else datacenters,
         max_sites=defaults.max_sites if sites is None else (sites or None),
-        slo_slack=defaults.slo_slack
-        if slo_slack is None
-        else parse_range(slo_slack, "--slo-slack"),
+        slo_slack=slack,
         settings=settings,
     )
