@@ -62,6 +62,23 @@ def dropped_note(c: Comparison) -> str:
     return "; ".join(parts)
 
 
+def hindsight_note(c: Comparison) -> str:
+    """'' unless some policy's regret against hindsight is negative (below -0.005 %, so
+    printed as such); else which, and that hindsight is then no lower bound."""
+    below = [
+        name
+        for name, row in c.rows.items()
+        if row.get("regret_pct") is not None and row["regret_pct"] <= -0.005
+    ]
+    if not below:
+        return ""
+    return (
+        f"negative regret: {', '.join(below)} used less plan-dependent energy than hindsight, "
+        "whose plans come from its own planning method (--hindsight-method) and are no lower "
+        "bound; the proven lower bound is in the title"
+    )
+
+
 def _title(c: Comparison) -> str:
     """The table's title: horizon, fixed part, bound and ceiling on savings, each said
     for whom it holds."""
@@ -107,7 +124,7 @@ def comparison_table(c: Comparison) -> Table:
         "seconds",
     ):
         table.add_column(col, justify="left" if col == "policy" else "right")
-    note = dropped_note(c)
+    note = "; ".join(n for n in (dropped_note(c), hindsight_note(c)) if n)
     if note:
         table.caption = note
     for name, row in c.rows.items():
