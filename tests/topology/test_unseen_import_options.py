@@ -40,3 +40,12 @@ def test_option_that_cannot_give_a_scenario_is_named(
     assert expected in " ".join(res.output.split())
     assert "0.5-0.9" in res.output or option == "--apps"
     assert not out.exists()
+
+
+def test_output_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
+    """``-o`` naming a folder ended in a traceback (IsADirectoryError, exit 1)."""
+    source = _ring(tmp_path)
+    for out in (tmp_path, source / "x.yaml"):
+        res = CliRunner().invoke(app, ["import", str(source), "-o", str(out)])
+        assert res.exit_code == 2, res.output
+        assert "--out" in res.output and "Traceback" not in res.output

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from slimplace.cli.app import app, console, guarded
+from slimplace.cli.options import check_output_file, writing
 from slimplace.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def import_(
         if source is None or out is None:
             missing = [p for p, v in (("SOURCE", source), ("--out", out)) if v is None]
             raise InputError("slimplace import", [Problem(m, "required") for m in missing])
+        check_output_file(out, "--out")
         options = _options(
             mix=mix,
             counts={
@@ -113,7 +115,8 @@ def import_(
         scenario = generate_realistic(graph, options, seed=seed, name=name)
         from slimplace.scenario.io import save_scenario
 
-        save_scenario(scenario, out)
+        with writing(out):
+            save_scenario(scenario, out)
     demands = sum(len(a.sources) for a in scenario.applications)
     owned = sum(n.count for n in scenario.nodes if n.hardware and n.tier in ("edge", "metro"))
     slos = sorted(a.latency_slo_s * 1e3 for a in scenario.applications)
