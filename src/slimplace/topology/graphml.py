@@ -168,7 +168,21 @@ def _coordinate(value: object) -> float | None:
 
 
 def _warn_unusable_coordinates(file: str, nodes: list[RawNode], raw: nx.Graph) -> None:
-    """Log the nodes whose file gives coordinates that are not a valid latitude/longitude."""
+    """Log the nodes whose file gives coordinates that are not a valid latitude/longitude,
+    or, when no node has ``Latitude``/``Longitude``, the node attributes the file has (a
+    graph written with ``lat``/``lon`` or ``x``/``y`` otherwise reads as one without
+    coordinates, with only the default link latency to say so)."""
+    if raw.number_of_nodes() and not any(
+        "Latitude" in d or "Longitude" in d for _, d in raw.nodes(data=True)
+    ):
+        keys = sorted({str(k) for _, d in raw.nodes(data=True) for k in d})
+        log.warning(
+            "%s: no node has the attributes Latitude/Longitude (degrees, as in the Topology "
+            "Zoo); node attributes in this file: %s",
+            file,
+            ", ".join(keys) or "none",
+        )
+        return
     bad = [
         f"{n.label or n.key} ({d.get('Latitude')!r}, {d.get('Longitude')!r})"
         for n, (_, d) in zip(nodes, raw.nodes(data=True), strict=True)
