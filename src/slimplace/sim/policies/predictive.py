@@ -97,7 +97,9 @@ class PredictiveMemory:
 class PredictivePolicy:
     """See the module docstring. ``solver`` plans the placement (default: ``greedy`` with a
     30 s limit; warm-started from the plan in force when it takes a start plan);
-    ``window_s`` and ``rescue`` as in :class:`~slimplace.sim.policies.periodic.PeriodicPolicy`."""
+    ``window_s`` and ``rescue`` as in :class:`~slimplace.sim.policies.periodic.PeriodicPolicy`;
+    ``idle_s``, ``ceiling``, ``slo_target`` and ``scale_to_zero`` are the load-following
+    layer's (:class:`~slimplace.sim.policies.reactive.ReactivePolicy`)."""
 
     solver: Solver = field(default_factory=lambda: GreedySolver(time_limit_s=30.0))
     period_s: float = 3600.0
@@ -110,6 +112,7 @@ class PredictivePolicy:
     slo_target: float | None = 0.995
     window_s: float = 0.0
     rescue: bool = True
+    scale_to_zero: bool = True
     name: str = "predictive"
 
     def start(self, context: Context, *, seed: int) -> PredictiveMemory:
@@ -120,6 +123,7 @@ class PredictivePolicy:
             idle_s=self.idle_s,
             ceiling=self.ceiling,
             slo_target=self.slo_target,
+            scale_to_zero=self.scale_to_zero,
             name=self.name,
         )
         step = context.step_s
