@@ -1,4 +1,4 @@
-"""Regression from the unseen-trace sweep: one non-numeric time in a trace in seconds.
+"""Regressions from the unseen-trace sweep: one non-numeric time in a trace in seconds.
 
 A (time_s, value) CSV whose fifth row reads ``yesterday`` was parsed as date-times, where
 ``1200``, ``2400``... read as years and ``0``, ``600``, ``3000``... failed: the error named
@@ -32,3 +32,15 @@ def test_date_times_still_read(tmp_path: Path) -> None:
     )
     series = read_series_csv(path)
     assert series.period_s == pytest.approx(5400.0)
+
+
+def test_semicolon_separated_trace_says_what_was_found(tmp_path: Path) -> None:
+    """A trace saved with ';' (a European spreadsheet default) was refused as "needs a time
+    column, a value column and two rows or more", with nothing to say it read one column."""
+    path = tmp_path / "load.csv"
+    path.write_text("time_s;value\n" + "\n".join(f"{600 * i};{i + 1}" for i in range(5)) + "\n")
+    with pytest.raises(InputError) as info:
+        read_series_csv(path)
+    message = info.value.problems[0].message
+    assert "found 1 column(s) ('time_s;value') and 5 row(s)" in message
+    assert "separated by commas" in message

@@ -112,8 +112,13 @@ def read_series_csv(
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(file, [Problem("", f"cannot read as CSV: {exc}")]) from None
     if frame.shape[1] < 2 or len(frame) < 2:
+        found = (
+            f"found {frame.shape[1]} column(s) ({', '.join(repr(str(c)) for c in frame.columns)}) "
+            f"and {len(frame)} row(s); columns are separated by commas"
+        )
         raise InputError(
-            file, [Problem("", "needs a time column, a value column and two rows or more")]
+            file,
+            [Problem("", f"needs a time column, a value column and two rows or more: {found}")],
         )
     try:
         values = frame[column] if isinstance(column, str) else frame.iloc[:, column]
