@@ -69,7 +69,9 @@ def import_(
     slo_quantile: Annotated[
         float, typer.Option(help="Latency quantile the SLOs bound (0.99); 0 for the mean.")
     ] = 0.99,
-    seed: Annotated[int, typer.Option(help="Random seed (mixed with the topology).")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Random seed, 0 or more (mixed with the topology).")
+    ] = 0,
     list_: Annotated[
         bool, typer.Option("--list", help="List built-in topologies and exit.")
     ] = False,
