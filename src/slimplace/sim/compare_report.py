@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from slimplace.sim.compare import MIN_SERVED_COMPARED, Comparison, comparable, serves_all
+from slimplace.sim.compare import (
+    MIN_SERVED_COMPARED,
+    SLO_ATTAINMENT_COUNTED,
+    Comparison,
+    comparable,
+    serves_all,
+)
 
 
 def _num(x: Any, fmt: str, unit: str = "") -> str:
@@ -60,6 +66,27 @@ def dropped_note(c: Comparison) -> str:
     if left:
         parts.append(f"no saving or regret is given for {', '.join(left)}")
     return "; ".join(parts)
+
+
+def slo_note(c: Comparison) -> str:
+    """'' unless some policy other than hindsight attains less than
+    :data:`~slimplace.sim.compare.SLO_ATTAINMENT_COUNTED` of its requests within the SLO;
+    else which, and that a saving bought with late requests is not counted."""
+    low = {
+        name: row["slo_attainment"]
+        for name, row in c.rows.items()
+        if name != "hindsight"
+        and row.get("slo_attainment") is not None
+        and row["slo_attainment"] < SLO_ATTAINMENT_COUNTED
+    }
+    if not low:
+        return ""
+    listed = ", ".join(f"{name} {100 * v:.1f} %" for name, v in low.items())
+    return (
+        f"SLO attainment below {100 * SLO_ATTAINMENT_COUNTED:g} %: {listed}; a saving bought "
+        "with late requests is not counted (the best online policy needs at least "
+        f"{100 * SLO_ATTAINMENT_COUNTED:g} %)"
+    )
 
 
 def hindsight_note(c: Comparison) -> str:
@@ -124,7 +151,7 @@ def comparison_table(c: Comparison) -> Table:
         "seconds",
     ):
         table.add_column(col, justify="left" if col == "policy" else "right")
-    note = "; ".join(n for n in (dropped_note(c), hindsight_note(c)) if n)
+    note = "; ".join(n for n in (dropped_note(c), slo_note(c), hindsight_note(c)) if n)
     if note:
         table.caption = note
     for name, row in c.rows.items():
