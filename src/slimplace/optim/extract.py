@@ -17,6 +17,10 @@ from slimplace.problem.compiled import CompiledProblem
 
 log = logging.getLogger(__name__)
 
+#: Relative difference between the plan's recomputed value and the solver's objective
+#: above which a warning is logged (below it, an info line: solver tolerances).
+VALUE_RTOL_WARN = 1e-3
+
 #: Shares below this are treated as zero when a solution is read back.
 SHARE_EPS = 1e-9
 
@@ -98,10 +102,7 @@ def plan_from_result(
         )
     status = Status.OPTIMAL if out.termination is Termination.OPTIMAL else Status.TIME_LIMIT
     value = plan_value(p, model, x, on)
-    if abs(value - out.objective) > 1e-6 * max(1.0, abs(value)):
-        log.warning(
-            "%s: plan value %.9g differs from the solver's %.9g", method, value, out.objective
-        )
+    note_value_drift(method, value, out.objective)
     bound = out.bound if out.bound is not None else None
     if bound is not None:
         bound = min(bound, value)
@@ -202,3 +203,18 @@ def _start_curves(
     v[f.cols["lam"]] = lam
     if "seg" in f.cols:
         v[f.cols["seg"]] = seg
+
+
+def note_value_drift(method: str, value: float, solver_value: float) -> None:
+    """Log where the plan's recomputed ``value`` differs from the solver's objective by
+    more than 1e-6 relative: a warning above :data:`VALUE_RTOL_WARN`, else an info line.
+    Within the solver's feasibility tolerances a MIP's objective drifts from the plan's
+    value by about 1e-5 (0.0013 % on a 30-node line): a note, not something a user must
+    act on; the plan's own value is the one reported either way."""
+    diff, scale = abs(value - solver_value), max(1.0, abs(value))
+    if diff <= 1e-6 * scale:
+        return
+    level = logging.WARNING if diff > VALUE_RTOL_WARN * scale else logging.INFO
+    log.log(
+        level, "%s: plan value %.9g differs from the solver's %.9g", method, value, solver_value
+    )
