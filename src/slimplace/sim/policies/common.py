@@ -29,6 +29,7 @@ stronger planner; :class:`slimplace.sim.policy.Context`), else the policy's own 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -196,13 +197,17 @@ def resized(problem: CompiledProblem, plan: Plan) -> Plan:
     return Plan(plan.x, on, plan.method)
 
 
-def cheapest_resized(problem: CompiledProblem, plans: list[Plan]) -> Plan:
-    """The plan of ``plans`` whose placement, run with the servers it needs at
-    ``problem``'s rates (:func:`resized`), has the lowest plan-dependent objective
-    there among the feasible ones (the first on a tie, or when none is feasible)."""
-    best, best_value = plans[0], np.inf
-    for plan in plans:
-        e = evaluate(problem, resized(problem, plan))
+def cheapest(
+    problem: CompiledProblem, plans: Sequence[Plan | None], *, resize: bool = False
+) -> Plan:
+    """The plan of ``plans`` (None skipped) with the lowest plan-dependent objective at
+    ``problem``'s rates among the feasible ones, the first on a tie or when none is
+    feasible; each evaluated with its own servers, or with ``resize`` with the servers its
+    placement needs there (:func:`resized`: how a load-following policy runs it)."""
+    kept = [plan for plan in plans if plan is not None]
+    best, best_value = kept[0], np.inf
+    for plan in kept:
+        e = evaluate(problem, resized(problem, plan) if resize else plan)
         value = e.plan_objective(problem.objective)
         if e.feasible and value < best_value:
             best, best_value = plan, value
@@ -250,6 +255,12 @@ class RateWindow:
     def __init__(self, n_demands: int, steps: int) -> None:
         self._buf = np.zeros((max(int(steps), 1), n_demands), dtype=np.float64)
         self._seen = 0
+
+    @classmethod
+    def over(cls, n_demands: int, window_s: float, step_s: float) -> RateWindow:
+        """The window of the steps in the last ``window_s`` (one step, the current one,
+        when ``window_s`` is 0)."""
+        return cls(n_demands, max(1, round(window_s / step_s)) if window_s > 0 else 1)
 
     def push(self, rate_per_s: FloatArray) -> None:
         """Record this step's rates."""
@@ -303,12 +314,17 @@ def follow_load(
     surplus_s: FloatArray,
     step_s: float,
     idle_s: float | None,
+    keep: BoolArray | None = None,
 ) -> FloatArray:
     """Servers that follow the load: a switchable node gets ``need`` at once when it needs
     more than its ``target`` (wake on rise), and drops to ``need`` once it has had surplus
     servers for ``idle_s`` (``surplus_s``, per node, is updated in place; ``idle_s=None``
     never lowers the target). The timeout rule of Gandhi et al., "AutoScale", ACM TOCS
-    30(4), 2012: a server idle for the timeout sleeps."""
+    30(4), 2012: a server idle for the timeout sleeps. Nodes in ``keep`` (those the
+    placement in force uses) never drop below one server, whatever their load at a step:
+    closing a node is the placement's decision, not the timeout's."""
+    if keep is not None:
+        need = np.where(keep, np.maximum(need, 1.0), need)
     target = np.where(switchable & (need > target), need, target)
     if idle_s is None:
         surplus_s[:] = 0.0

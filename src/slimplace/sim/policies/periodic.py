@@ -16,6 +16,7 @@ from slimplace.problem.rates import at_rates
 from slimplace.scenario.model import Objective
 from slimplace.sim.policies.common import (
     RateWindow,
+    cheapest,
     follow_load,
     overloaded,
     peak_plan,
@@ -127,8 +128,7 @@ class PeriodicPolicy:
 
     def start(self, context: Context, *, seed: int) -> PeriodicMemory:
         """Empty memory (and the window of recent rates)."""
-        steps = max(1, round(self.window_s / context.step_s)) if self.window_s > 0 else 1
-        window = RateWindow(context.problem.n_demands, steps)
+        window = RateWindow.over(context.problem.n_demands, self.window_s, context.step_s)
         return PeriodicMemory(context, seed, window=window)
 
     def decide(self, obs: Observation, memory: PeriodicMemory) -> Decision:
@@ -179,7 +179,7 @@ class PeriodicPolicy:
             )
             memory.solves += 1
             if key is not None:
-                plan = self._cheapest(
+                plan = cheapest(
                     problem, [plan, self._peak_plan(memory, obs.access_key), memory.plan]
                 )
                 memory.cache[key] = plan
@@ -271,21 +271,6 @@ class PeriodicPolicy:
             memory.peak_plans[access] = plan
         return plan
 
-    @staticmethod
-    def _cheapest(problem: CompiledProblem, plans: list[Plan | None]) -> Plan:
-        """The cheapest feasible plan at ``problem``'s rates (the first when none is)."""
-        first = plans[0]
-        assert first is not None
-        best, best_value = first, np.inf
-        for plan in plans:
-            if plan is None:
-                continue
-            e = evaluate(problem, plan)
-            value = e.plan_objective(problem.objective)
-            if e.feasible and value < best_value:
-                best, best_value = plan, value
-        return best
-
     def _follow(self, obs: Observation, memory: PeriodicMemory) -> Decision:
         """Between re-plans (``follow``): servers follow the load on the placement in force,
         as the reactive policy's do (:func:`~slimplace.sim.policies.common.follow_load`): a
@@ -303,11 +288,14 @@ class PeriodicPolicy:
             servers_for(np.asarray(obs.node_busy_s_per_s), p.max_utilisation, self.headroom),
             p.node_count,
         )
-        # the placement is the plan's: a node it uses keeps one server whatever this
-        # step's load (a node idle for one step gets its requests back the next)
-        need = np.maximum(need, np.minimum(np.asarray(memory.plan.servers_on), 1.0))
         target = follow_load(
-            current, need, switchable_nodes(p), memory.surplus_s, obs.step_s, self.idle_s
+            current,
+            need,
+            switchable_nodes(p),
+            memory.surplus_s,
+            obs.step_s,
+            self.idle_s,
+            keep=np.asarray(memory.plan.servers_on) > 0,  # the plan's nodes keep one server
         )
         if np.array_equal(target, current):
             return None

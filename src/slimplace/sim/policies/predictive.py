@@ -57,7 +57,7 @@ from slimplace.problem.rates import at_rates
 from slimplace.sim.forecast import Forecaster
 from slimplace.sim.policies.common import (
     RateWindow,
-    cheapest_resized,
+    cheapest,
     overloaded,
     resized,
     solve_at,
@@ -131,7 +131,6 @@ class PredictivePolicy:
         p = context.problem
         switchable = switchable_nodes(p)
         wake_s = float(p.node_wake_time_s[switchable].max()) if switchable.any() else 0.0
-        steps = max(1, round(self.window_s / step)) if self.window_s > 0 else 1
         inner = layer.start(context, seed=seed)
         return PredictiveMemory(
             context,
@@ -141,7 +140,7 @@ class PredictivePolicy:
             Forecaster(p.n_demands, step, horizon),
             wake=math.ceil(wake_s / step - 1e-9),
             period=max(1, round(self.period_s / step)),
-            window=RateWindow(p.n_demands, steps),
+            window=RateWindow.over(p.n_demands, self.window_s, step),
             peak=context.reference_plan if context.reference_plan is not None else inner.base,
         )
 
@@ -261,10 +260,10 @@ class PredictivePolicy:
 def _cheaper(problem: CompiledProblem, new: Plan, peak: Plan | None) -> Plan:
     """The cheaper at ``problem``'s rates of ``new`` and the ``peak`` placement (feasible
     at any load up to the peak), both run with the servers their placement needs there
-    (:func:`~slimplace.sim.policies.common.cheapest_resized`; ``new`` on a tie): a
+    (:func:`~slimplace.sim.policies.common.cheapest`; ``new`` on a tie): a
     heuristic's plan for less load can cost more than the peak plan (``greedy`` on the
     imported GEANT network, against ``milp``'s peak plan), and then the policy keeps the
     peak placement instead."""
     if peak is None or peak is new:
         return new
-    return cheapest_resized(problem, [new, peak])
+    return cheapest(problem, [new, peak], resize=True)

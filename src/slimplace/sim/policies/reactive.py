@@ -39,7 +39,7 @@ from slimplace.plan import Plan, node_busy_s_per_s, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.sim.policies.common import (
-    cheapest_resized,
+    cheapest,
     follow_load,
     peak_plan,
     servers_for,
@@ -115,14 +115,14 @@ class ReactivePolicy:
         """The base placement: a plan for the peak rates. With a reference plan in the
         context (:func:`~slimplace.sim.policies.common.peak_plan`), the reference or the
         policy's own peak plan, whichever placement costs less at the mean rates with the
-        servers it needs there (:func:`~slimplace.sim.policies.common.cheapest_resized`):
+        servers it needs there (:func:`~slimplace.sim.policies.common.cheapest`):
         the placement is held all along while the servers follow the load, so it is
         chosen for the typical load, not the peak (both serve the peak)."""
         plan = peak_plan(context, solver=self.solver, seed=seed)
         if context.reference_plan is not None and plan is context.reference_plan:
             own, _ = solve_at(context, context.peak_rate_per_s, solver=self.solver, seed=seed)
             typical = at_rates(context.problem, context.mean_rate_per_s)
-            plan = cheapest_resized(typical, [plan, own])
+            plan = cheapest(typical, [plan, own], resize=True)
         return ReactiveMemory(plan, context.problem, context, seed)
 
     def decide(self, obs: Observation, memory: ReactiveMemory) -> Decision:
@@ -162,9 +162,9 @@ class ReactivePolicy:
         need = np.minimum(servers_for(plan_busy, p.max_utilisation, self.headroom), p.node_count)
         if self.slo_target is not None:
             need = self._slo_need(memory, flow, plan_busy, need)
+        routed = None
         if not self.scale_to_zero:  # the placement's nodes keep one server (docstring)
             routed = np.bincount(node, weights=obs.entry_share > 0, minlength=p.n_nodes) > 0
-            need = np.maximum(need, np.minimum(routed, p.node_count))
         target = follow_load(
             np.array(obs.servers_target, dtype=np.float64),
             need,
@@ -172,6 +172,7 @@ class ReactivePolicy:
             memory.surplus_s,
             obs.step_s,
             self.idle_s if self.sleep else None,
+            keep=routed,
         )
         if memory.pending is not None:  # servers of the coming placement wake before it moves
             target = np.maximum(
