@@ -83,7 +83,7 @@ def close_nodes(
     nodes = nodes[~_stuck(state, chosen, nodes, on)[nodes]]
     if len(nodes) == 0:
         return chosen
-    order = nodes[np.argsort(-m.server_cost[nodes] / state.reach[nodes], kind="stable")]
+    order = nodes[np.argsort(-_close_rank(state)[nodes], kind="stable")]
     place, links = assignment_cost(state, chosen, busy), links_cost(state, chosen)
     sleep = bool(can_sleep(p).any())
     routed: float | None = None  # links_routed of ``chosen``, computed when first needed
@@ -125,6 +125,13 @@ def close_nodes(
         checks,
     )
     return chosen
+
+
+def _close_rank(state: SearchState) -> FloatArray:
+    """The close order's key per node: idle cost saved per unit of the load it could
+    attract (:attr:`SearchState.reach`); the highest is tried first, the lowest kept
+    longest."""
+    return state.model.server_cost / np.maximum(state.reach, 1e-300)
 
 
 def _stuck(state: SearchState, chosen: IntArray, nodes: IntArray, on: FloatArray) -> BoolArray:
@@ -294,15 +301,12 @@ def _swap_target(
     ``left`` and room for them all (at each demand's cheapest move there), the one the
     close order keeps longest; -1 when none has. ``c``, ``delta``, ``extra``: the moves
     on offer."""
-    p, m = state.p, state.model
+    p = state.p
     sel = left[p.cand_demand[c]] & closed[p.cand_node[c]]
     if not sel.any():
         return -1
     d, u, dl, ex = p.cand_demand[c[sel]], p.cand_node[c[sel]], delta[sel], extra[sel]
-    key = u * p.n_demands + d
-    order = np.lexsort((dl, key))  # the cheapest move of each demand to each node
-    k = key[order]
-    pick = order[np.r_[True, k[1:] != k[:-1]]]
+    pick = first_per(u * p.n_demands + d, dl)  # the cheapest move of each demand to each node
     u, ex = u[pick], ex[pick]
     covered = np.bincount(u, minlength=p.n_nodes)
     load = weighted_sum(u, ex, p.n_nodes)
@@ -311,8 +315,7 @@ def _swap_target(
     if not ok.any():
         return -1
     # the node the close order keeps longest: the same choice at every load level
-    rank = m.server_cost / np.maximum(state.reach, 1e-300)
-    return int(np.argmin(np.where(ok, rank, np.inf)))
+    return int(np.argmin(np.where(ok, _close_rank(state), np.inf)))
 
 
 def _cheapest_enough(

@@ -25,7 +25,13 @@ from slimplace.optim.costs import (
 )
 from slimplace.optim.heads import capacity_evictions, has_heads, head_busy_of_shares
 from slimplace.optim.repair import bandwidth_evictions, memory_evictions, node_busy
-from slimplace.optim.segments import concat_ranges, model_pairs, top_per_demand, weighted_sum
+from slimplace.optim.segments import (
+    concat_ranges,
+    first_per,
+    model_pairs,
+    top_per_demand,
+    weighted_sum,
+)
 from slimplace.optim.verify import verified
 from slimplace.plan import Plan, Status, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
@@ -57,12 +63,8 @@ class SearchState:
         lightest candidate there (the close move's order, :mod:`slimplace.optim.close_nodes`).
         It scales with the rates, so the order it gives is the same at every load level."""
         p = self.p
-        key = p.cand_demand * p.n_nodes + p.cand_node
-        order = np.argsort(key, kind="stable")
-        k = key[order]
-        start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        lightest = np.minimum.reduceat(self.load[order], start)
-        return weighted_sum(k[start] % p.n_nodes, lightest, p.n_nodes)
+        lightest = first_per(p.cand_demand * p.n_nodes + p.cand_node, self.load)
+        return weighted_sum(p.cand_node[lightest], self.load[lightest], p.n_nodes)
 
     def _full_rate(self) -> FloatArray:
         """Cost per server-second of work at the most efficient utilisation of each node."""
