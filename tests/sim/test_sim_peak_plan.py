@@ -176,3 +176,15 @@ def test_simulate_cli_takes_the_peak_method(tmp_path: Path) -> None:
     res = runner.invoke(app, [*base, "--peak-method", "oracle", "--out", str(tmp_path / "b")])
     assert res.exit_code == 2 and "--peak-method" in res.output
     assert "Traceback" not in res.output
+
+
+def test_simulate_compare_names_an_unknown_static_method(tmp_path: Path) -> None:
+    """``simulate-compare --static-method`` is checked as ``simulate --peak-method`` is
+    (one function, ``cli.simulate_cmd.peak_solver``): exit 2 naming the option."""
+    scenario = tmp_path / "s.yaml"
+    shutil.copy(EXAMPLE, scenario)
+    args = ["simulate-compare", str(scenario), "--trace", "trace:nyc_taxi", "--horizon", "1h"]
+    args += ["--step", "30min", "--policies", "static-peak", "--static-method", "oracle"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "--static-method: unknown oracle" in " ".join(res.output.split())
+    assert "Traceback" not in res.output

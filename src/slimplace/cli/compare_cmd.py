@@ -20,7 +20,7 @@ from slimplace.cli.options import (
     write_json,
     writing,
 )
-from slimplace.cli.simulate_cmd import _seconds
+from slimplace.cli.simulate_cmd import _seconds, peak_solver
 
 
 @app.command("simulate-compare")
@@ -69,7 +69,6 @@ def simulate_compare(
 ) -> None:
     """Run policies side by side on one trace: energy (plan-dependent and total), SLO
     attainment, accuracy, switches, wake-ups, regret against hindsight."""
-    from slimplace.methods import default_registry
     from slimplace.problem.compile import compile_problem
     from slimplace.problem.rates import at_rates
     from slimplace.scenario.io import load_scenario
@@ -104,7 +103,7 @@ def simulate_compare(
             options["static-peak"] = {"method": static_method}
         if not static_time_limit > 0:
             raise bad_option("--static-time-limit", f"must be positive, got {static_time_limit}")
-        peak_solver = default_registry().create(static_method, time_limit_s=static_time_limit)
+        solver = peak_solver(static_method, "--static-method", static_time_limit)
         result = compare(
             problem,
             str(resolve_user_path(trace)),
@@ -118,7 +117,7 @@ def simulate_compare(
             progress=lambda name, row: human.print(
                 text(f"{name}: {row['seconds']:.1f} s"), highlight=False
             ),
-            peak_solver=peak_solver,
+            peak_solver=solver,
         )
     for note in result.notes:
         human.print(text(f"note: {note}"), highlight=False)

@@ -225,7 +225,7 @@ def simulate(
         _check_steps(n, horizon, step, folder, yes)
         run = _prepare(file, policy, method, option or [], trace, carbon, seed)
         if peak_method is not None:
-            run = replace(run, peak_solver=_peak_solver(peak_method))
+            run = replace(run, peak_solver=peak_solver(peak_method))
         for note in run.workload.notes(n * step_s):  # trace repairs, repetition
             human.print(text(f"note: {note}"), highlight=False)
         mob = mobility_from_cli(mobility, parse_options(mobility_set or []), file)
@@ -283,14 +283,15 @@ class _Run:
     peak_solver: Any = None
 
 
-def _peak_solver(name: str) -> Any:
-    """The ``--peak-method`` solver (60 s limit, the benchmark's for the static plan)."""
+def peak_solver(name: str, option: str = "--peak-method", time_limit_s: float = 60.0) -> Any:
+    """The solver of the peak plan named by ``option`` (60 s limit by default, the
+    benchmark's for the static plan); an unknown name exits 2 naming the option."""
     from slimplace.methods import default_registry
 
     methods = default_registry()
     if name not in methods.names():
-        raise bad_option("--peak-method", f"unknown {name}; known: {', '.join(methods.names())}")
-    return methods.create(name, time_limit_s=60.0)
+        raise bad_option(option, f"unknown {name}; known: {', '.join(methods.names())}")
+    return methods.create(name, time_limit_s=time_limit_s)
 
 
 def _prepare(
