@@ -73,7 +73,7 @@ from slimplace.plan import Plan
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.sim.model import fetch_j_per_byte
-from slimplace.sim.policies.common import solve_at, switchable_nodes
+from slimplace.sim.policies.common import cheapest, solve_at, switchable_nodes
 from slimplace.sim.policy import Change, Context, Decision, Observation
 from slimplace.sim.state import SHARE_EPS
 from slimplace.sim.switching import fill_short_gaps, schedule_cost_j, wake_ahead
@@ -157,7 +157,9 @@ class HindsightPolicy:
                 start=None if best is None else best[0],
             )
             if best is not None and (best[1] >= rates[k] - 1e-12).all():
-                plan = _cheaper(problem, plan, best[0])
+                # a plan for rates at least as high fits here too, and the solver is a
+                # heuristic: it can beat the new one (the held one wins a tie)
+                plan = cheapest(problem, [best[0], plan])
             plans[k] = plan
             best = (plan, rates[k])
         spent = time.perf_counter() - t0
@@ -355,16 +357,6 @@ def fill_dips(level: IntArray, width: int) -> IntArray:
     pad = np.concatenate([grown, np.repeat(level[-1:], width - 1, axis=0)])
     closed = sliding_window_view(pad, width, axis=0).min(axis=-1)[:n]  # min over [t, t+w-1]
     return np.asarray(np.maximum(closed, level), dtype=np.int64)
-
-
-def _cheaper(problem: CompiledProblem, new: Plan, held: Plan) -> Plan:
-    """The cheaper at these rates of a new plan and one made for rates at least as high
-    (feasible here too): the solver is a heuristic, so a plan for more load can beat it."""
-    e_new, e_held = evaluate(problem, new), evaluate(problem, held)
-    if not e_new.feasible:
-        return held
-    objective = problem.objective
-    return held if e_held.objective(objective) <= e_new.objective(objective) else new
 
 
 def _schedule(context: Context, servers: IntArray) -> tuple[IntArray, float, float]:
