@@ -181,3 +181,26 @@ def test_colgen_reports_infeasible_only_when_the_whole_lp_is(
     q = _routed(TRIANGLE)
     ok = RoutingMilpSolver(time_limit_s=30, warm_start=None).solve(q)
     assert ok.status is not Status.INFEASIBLE and evaluate(q, ok).feasible
+
+
+def test_the_columns_option_picks_the_whole_model_or_column_generation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``columns="all"`` holds every candidate whatever the size (its MIP bound is the
+    bound), ``"generated"`` prices them in whatever the size; ``"auto"`` goes by size.
+    Before, the routing MILP went by size alone and ignored the option."""
+    p = _routed(TRIANGLE)
+    monkeypatch.setattr(routing_milp, "COLGEN_MIN_CANDIDATES", 0)  # "auto": generated
+    rounds = {
+        columns: RoutingMilpSolver(time_limit_s=30, columns=columns).solve(p).info
+        for columns in ("all", "generated", "auto")
+    }
+    assert "colgen_rounds" not in rounds["all"]
+    assert rounds["generated"]["colgen_rounds"] >= 1
+    assert rounds["auto"]["colgen_rounds"] >= 1
+    monkeypatch.setattr(routing_milp, "COLGEN_MIN_CANDIDATES", p.n_candidates + 1)
+    assert "colgen_rounds" not in RoutingMilpSolver(time_limit_s=30).solve(p).info
+    generated = RoutingMilpSolver(time_limit_s=30, columns="generated").solve(p)
+    assert generated.info["colgen_rounds"] >= 1
+    whole = RoutingMilpSolver(time_limit_s=30, columns="all").solve(p)
+    assert generated.objective == pytest.approx(whole.objective, rel=1e-6)

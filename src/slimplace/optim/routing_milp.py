@@ -35,8 +35,9 @@ round, the most violated first (as the ``link`` rows of
 
 The number of paths per flow is at most ``k`` (``settings.k_paths``), so every path
 column of a flow in the model is there: for the k of the docs (3 to 5) there is nothing
-to price. Below :data:`COLGEN_MIN_CANDIDATES` candidates the model holds them all and
-its MIP bound is the bound. From there on, **column generation over the candidates**
+to price. Below :data:`COLGEN_MIN_CANDIDATES` candidates (or with ``columns="all"``) the
+model holds them all and its MIP bound is the bound. From there on (or with
+``columns="generated"``), **column generation over the candidates**
 (as :mod:`slimplace.optim.colgen` does for the placement): the LP is solved over a
 restricted set R (the cheapest few per demand and the warm start's) with every
 ``link`` row and every ``cut`` row of R's flows, and the big-M of the ``bw`` rows and
@@ -379,11 +380,21 @@ class RoutingMilpSolver(HighsOptions):
         deadline = t0 + self.time_limit_s
         model = self.cost_model(problem)
         warm = self._warm(problem, seed, deadline, start)
-        if problem.n_candidates < COLGEN_MIN_CANDIDATES:
+        if self._whole(problem):
             plan = self._solve(problem, model, warm, seed, t0, deadline)
         else:
             plan = self._solve_by_columns(problem, model, warm, seed, t0, deadline)
         return replace(plan, seconds=time.perf_counter() - t0)
+
+    def _whole(self, problem: CompiledProblem) -> bool:
+        """Whether every candidate goes in the model (``columns="all"``, or ``"auto"``
+        below :data:`COLGEN_MIN_CANDIDATES`): its MIP bound then holds for the whole
+        problem and tightens as the search branches, where column generation's bound is
+        the LP's (on the 1k scale problem, 30 minutes of the whole model gave a bound
+        106 W above the LP's and a better plan; docs/routing.md, Scale)."""
+        if self.columns == "auto":
+            return problem.n_candidates < COLGEN_MIN_CANDIDATES
+        return self.columns == "all"
 
     def _warm(
         self, problem: CompiledProblem, seed: int, deadline: float, given: Plan | None
