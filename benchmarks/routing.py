@@ -51,6 +51,7 @@ from slimplace.cli.options import dumps_finite
 from slimplace.errors import SlimplaceError
 from slimplace.evaluate import Evaluation, evaluate
 from slimplace.optim.costs import ObjectiveOptions
+from slimplace.optim.lp import Columns
 from slimplace.optim.milp import MilpSolver
 from slimplace.optim.routing_milp import links_asleep
 from slimplace.plan import Plan
@@ -214,7 +215,7 @@ def run_scale(
     limit: float,
     exact: bool,
     nodes: int = SCALE_NODES_PER_DEMAND,
-    columns: str = "auto",
+    columns: Columns = "auto",
 ) -> dict[str, Any]:
     """k = 3 on the generated scale scenario ``size`` (1k or 20k), candidates capped at
     ``nodes`` target nodes per demand; the MILP's ``columns`` option (``"all"``: every
@@ -279,7 +280,7 @@ def main() -> None:
     if args.scale:
         doc["scale_1k"] = run_scale(
             "1k", args.seed, args.time_limit, True, args.scale_nodes, args.scale_columns
-        )
+        )  # argparse's choices are Columns' values
         print(json.dumps(doc["scale_1k"], default=float))
     if args.scale_20k:
         doc["scale_20k"] = run_scale("20k", args.seed, args.time_limit, False, args.scale_nodes)
