@@ -188,3 +188,45 @@ def test_simulate_compare_names_an_unknown_static_method(tmp_path: Path) -> None
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2 and "--static-method: unknown oracle" in " ".join(res.output.split())
     assert "Traceback" not in res.output
+
+
+def test_mean_placement_holds_a_placement_no_costlier_at_the_mean_that_serves_the_peak() -> None:
+    """``reactive(mean_placement=True)`` adds the solver's plan for the mean rates to the
+    candidates of its held placement when that placement serves the peak with the
+    servers present; off (the default) nothing changes. Here the peak plans, resized to
+    the mean rates, miss the accuracy floor there (the mix of requests differs), so the
+    plan for the mean rates is the one feasible candidate and is held."""
+    problem, _, context, good, _ = _setup("diurnal")
+    ctx = replace(context, reference_plan=good)
+    assert (ctx.mean_rate_per_s < 0.8 * ctx.peak_rate_per_s).any()
+    greedy = GreedySolver(time_limit_s=10.0)
+    off = ReactivePolicy(solver=greedy).start(ctx, seed=0).base
+    on = ReactivePolicy(solver=greedy, mean_placement=True).start(ctx, seed=0).base
+    typical = at_rates(problem, ctx.mean_rate_per_s)
+    peak = at_rates(problem, ctx.peak_rate_per_s)
+    e_off, e_on = (evaluate(typical, resized(typical, plan)) for plan in (off, on))
+    assert np.array_equal(off.x, good.x)  # off: the former rule's placement
+    assert e_on.feasible and evaluate(peak, resized(peak, on)).feasible
+    if e_off.feasible:
+        assert e_on.plan_objective(typical.objective) <= e_off.plan_objective(typical.objective)
+    else:
+        assert [v.kind for v in e_off.violations] == ["accuracy"]
+    mean_plan, _ = solve_at(ctx, ctx.mean_rate_per_s, solver=greedy, seed=0)
+    assert np.array_equal(on.x, mean_plan.x)
+
+
+def test_mean_placement_refuses_a_plan_for_the_mean_that_cannot_serve_the_peak() -> None:
+    """With only the servers the mean load needs, the plan for the mean rates cannot
+    serve the peak: it is not a candidate."""
+    problem = compile_problem(tiny_scenario(16, seed=5, rate_scale=10.0), variants="all")
+    workload = build_workload(problem, override="diurnal", seed=0, aligned=True)
+    workload = workload.scaled_to_peak(HOURS, 3600.0)
+    context = context_for(problem, workload, n_steps=HOURS, step_s=3600.0)
+    greedy = GreedySolver(time_limit_s=10.0)
+    mean_plan, typical = solve_at(context, context.mean_rate_per_s, solver=greedy, seed=0)
+    need = np.maximum(resized(typical, mean_plan).servers_on, 0)
+    tight = replace(problem, node_count=need.astype(problem.node_count.dtype))
+    ctx = context_for(tight, workload, n_steps=HOURS, step_s=3600.0)
+    peak = at_rates(tight, ctx.peak_rate_per_s)
+    assert not evaluate(peak, resized(peak, mean_plan)).feasible
+    assert ReactivePolicy(solver=greedy, mean_placement=True)._mean_placement(ctx, seed=0) is None
