@@ -35,14 +35,13 @@ from slimplace.arrays import FloatArray, IntArray
 from slimplace.evaluate import evaluate
 from slimplace.optim.greedy import GreedySolver
 from slimplace.placement.registry import Solver
-from slimplace.plan import Plan, Status, node_busy_s_per_s, servers_for_load
+from slimplace.plan import Plan, node_busy_s_per_s, servers_for_load
 from slimplace.problem.compiled import CompiledProblem
 from slimplace.problem.rates import at_rates
 from slimplace.sim.policies.common import (
     cheapest,
     follow_load,
     peak_plan,
-    resized,
     servers_for,
     solve_at,
     switchable_nodes,
@@ -110,7 +109,6 @@ class ReactivePolicy:
     replan_s: float | None = None
     hysteresis: float = 0.05
     scale_to_zero: bool = True
-    mean_placement: bool = False
     name: str = "reactive"
 
     def start(self, context: Context, *, seed: int) -> ReactiveMemory:
@@ -119,34 +117,13 @@ class ReactivePolicy:
         policy's own peak plan, whichever placement costs less at the mean rates with the
         servers it needs there (:func:`~slimplace.sim.policies.common.cheapest`):
         the placement is held all along while the servers follow the load, so it is
-        chosen for the typical load, not the peak (both serve the peak). With
-        ``mean_placement`` the solver's plan for the mean rates is a third candidate
-        when it serves the peak too (:meth:`_mean_placement`)."""
+        chosen for the typical load, not the peak (both serve the peak)."""
         plan = peak_plan(context, solver=self.solver, seed=seed)
-        typical = at_rates(context.problem, context.mean_rate_per_s)
-        plans: list[Plan | None] = [plan]
         if context.reference_plan is not None and plan is context.reference_plan:
             own, _ = solve_at(context, context.peak_rate_per_s, solver=self.solver, seed=seed)
-            plans.append(own)
-        if self.mean_placement:
-            plans.append(self._mean_placement(context, seed))
-        if len(plans) > 1:
-            plan = cheapest(typical, plans, resize=True)
+            typical = at_rates(context.problem, context.mean_rate_per_s)
+            plan = cheapest(typical, [plan, own], resize=True)
         return ReactiveMemory(plan, context.problem, context, seed)
-
-    def _mean_placement(self, context: Context, seed: int) -> Plan | None:
-        """With ``mean_placement``: the solver's plan for the mean rates when its placement
-        also serves the peak with the servers present (at the peak rates, :func:`resized`
-        is feasible), else None. A placement held all along is best chosen for the
-        typical load among those that serve the peak, and a peak plan is chosen for the
-        peak: on Aarnet / Alibaba ``milp``'s peak plan draws 1,182.6 W at the mean rates
-        with the servers it needs there, ``milp``'s plan for the mean rates 859.1 W, and
-        both serve the peak (docs/simulation.md)."""
-        plan, _ = solve_at(context, context.mean_rate_per_s, solver=self.solver, seed=seed)
-        peak = at_rates(context.problem, context.peak_rate_per_s)
-        if plan.status is Status.INFEASIBLE or not evaluate(peak, resized(peak, plan)).feasible:
-            return None
-        return plan
 
     def decide(self, obs: Observation, memory: ReactiveMemory) -> Decision:
         """Base plan with servers for the current load at step 0; then variants and servers."""
