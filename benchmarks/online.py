@@ -100,6 +100,11 @@ def run(
         if name not in policies or name == "continuum-first":
             raise InputError("--set", [Problem(name, f"not among --policies {policies}")])
         check_options(registry.info(name).factory, extra)
+    methods = default_registry()
+    named = [method, hindsight_method, static_method]
+    named += [str(o["method"]) for o in (policy_options or {}).values() if "method" in o]
+    for name in named:  # an unknown planner exits 2 before any policy runs
+        methods.info(name)
     problem = compile_problem(load_scenario(scenario), variants="all")
     problem = at_rates(problem, problem.demand_rate_per_s * rate_scale)
     online = {"method": method, **({} if time_limit_s is None else {"time_limit_s": time_limit_s})}
@@ -108,7 +113,7 @@ def run(
     options["static-peak"] = {"method": static_method, "time_limit_s": static_time_limit_s}
     for name, extra in (policy_options or {}).items():
         options[name].update(extra)
-    peak_solver = default_registry().create(static_method, time_limit_s=static_time_limit_s)
+    peak_solver = methods.create(static_method, time_limit_s=static_time_limit_s)
     result = compare(
         problem,
         str(trace.resolve()),

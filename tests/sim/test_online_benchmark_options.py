@@ -33,3 +33,11 @@ def test_an_option_reaches_the_policy_and_bad_ones_exit_2() -> None:
     other = _run("reactive.idle_s=3")
     assert other.returncode == 2 and "not among --policies" in other.stderr
     assert "Traceback" not in typo.stderr + wrong.stderr + other.stderr
+
+
+def test_an_unknown_planner_exits_2_before_any_policy_runs() -> None:
+    """``--set periodic.method=...`` names a planner: an unknown one is refused before the
+    slow part (before, static-peak ran first)."""
+    bad = _run("periodic.method=milpx")
+    assert bad.returncode == 2 and "unknown method 'milpx' (did you mean milp" in bad.stderr
+    assert "static-peak:" not in bad.stderr and "Traceback" not in bad.stderr
