@@ -27,6 +27,7 @@ from slimplace.problem.compiled import CompiledProblem
 from slimplace.scenario.model import TIERS
 from slimplace.sim.carbon import CarbonSeries, build_carbon
 from slimplace.sim.model import StepModel, build_step_model
+from slimplace.sim.policies.common import peak_plan
 from slimplace.sim.policy import Change, Context, Observation, Policy
 from slimplace.sim.records import (
     COL,
@@ -219,8 +220,6 @@ def simulate(
         log.warning("with mobility the policy solves its own peak plan (other candidates)")
     elif reference_plan is not None or peak_solver is not None:
         if reference_plan is None:
-            from slimplace.sim.policies.common import peak_plan
-
             assert peak_solver is not None
             reference_plan = peak_plan(context, solver=peak_solver, seed=seed)
         if len(reference_plan.x) != problem.n_candidates:
