@@ -43,7 +43,7 @@ import math
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
@@ -262,7 +262,7 @@ def main() -> None:
     ap.add_argument("--scale-nodes", type=int, default=SCALE_NODES_PER_DEMAND)
     ap.add_argument(
         "--scale-columns",
-        choices=["auto", "all", "generated"],
+        choices=get_args(Columns),
         default="auto",
         help="the scale MILP's candidates: all in the model, or by column generation",
     )
@@ -280,7 +280,7 @@ def main() -> None:
     if args.scale:
         doc["scale_1k"] = run_scale(
             "1k", args.seed, args.time_limit, True, args.scale_nodes, args.scale_columns
-        )  # argparse's choices are Columns' values
+        )
         print(json.dumps(doc["scale_1k"], default=float))
     if args.scale_20k:
         doc["scale_20k"] = run_scale("20k", args.seed, args.time_limit, False, args.scale_nodes)
