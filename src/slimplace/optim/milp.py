@@ -161,7 +161,11 @@ class MilpSolver(HighsOptions):
             )
             took = time.perf_counter() - began
             bound = cg.bound
-            if exact and finished and plan.bound is not None and best.objective is not None:
+            whole = len(cands) == problem.n_candidates
+            if whole and plan.bound is not None:
+                # the MIP over every candidate: its bound is the problem's, finished or not
+                bound = plan.bound if bound is None else max(bound, plan.bound)
+            elif exact and finished and plan.bound is not None and best.objective is not None:
                 # every plan outside ``cands`` is worth more than the incumbent they were priced for
                 global_bound = min(plan.bound, best.objective)
                 bound = global_bound if bound is None else max(bound, global_bound)
@@ -173,14 +177,31 @@ class MilpSolver(HighsOptions):
             if plan.objective is not None and plan.objective <= (best.objective or np.inf):
                 best = mip_start = plan
             left = deadline - time.perf_counter()
-            if plan.status is Status.OPTIMAL or not finished:
+            if plan.status is Status.OPTIMAL or not finished or whole:
+                # this search's bound holds for the best plan too (an earlier one's)
+                best = _with_bound(best, bound, self.mip_gap, model, finished=finished)
                 return replace(best, seconds=time.perf_counter() - t0)
             if left < 0.2 * self.time_limit_s:  # stopped by the clock, not by the gap
                 best = _with_bound(best, best.bound, self.mip_gap, model, finished=False)
                 return replace(best, seconds=time.perf_counter() - t0)
             # a search over more columns should take at most half the time left, at the
             # rate (seconds per column) of the search that just finished
-            cap = min(cap, int(len(cands) * 0.5 * left / max(took, 1e-3)))
+            fits = int(len(cands) * 0.5 * left / max(took, 1e-3))
+            log.debug(
+                "milp search %d: %d columns in %.2fs, %.1fs left: %d columns fit",
+                searches,
+                len(cands),
+                took,
+                left,
+                fits,
+            )
+            if fits >= problem.n_candidates:
+                # the MIP over every candidate fits: its bound holds for every plan,
+                # splittable demands included, so it can prove a plan optimal where no
+                # restricted search can (it starts from the best plan found so far)
+                cands = np.arange(problem.n_candidates, dtype=np.int64)
+                continue
+            cap = min(cap, fits)
             if cap <= len(cands):
                 best = _with_bound(best, best.bound, self.mip_gap, model, finished=False)
                 if best.status is Status.TIME_LIMIT:
