@@ -87,7 +87,8 @@ def _connect(g: nx.Graph, pos: dict[Any, tuple[float, float]]) -> None:
 def topology_specs(args: argparse.Namespace, tmp: Path) -> list[tuple[str, str]]:
     """(label, spec or path) of every topology to try."""
     specs = [("demo", "demo")] if args.demo else []
-    specs += [(s, s) for s in list_builtin_topologies()]
+    if not args.skip_builtin:
+        specs += [(s, s) for s in list_builtin_topologies()]
     for i in range(args.generated):
         g = generated_graph(i, args.seed)
         path = tmp / f"{g.graph['name']}.graphml"
@@ -177,8 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         specs = topology_specs(args, Path(tmp))
-        if args.skip_builtin:
-            specs = [s for s in specs if not s[0].startswith(("zoo:", "sndlib:"))]
         for label, spec in specs:
             row = run_one(label, spec, args)
             rows.append(row)
