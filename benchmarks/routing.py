@@ -101,7 +101,10 @@ def backbone_scenario(topology: str, datacenters: int, seed: int) -> tuple[Scena
         p = compile_problem(sc, max_nodes_per_demand=datacenters)
     on = solve(p, "greedy").plan.servers_on
     total = int(sum(on[i] for i, t in enumerate(p.node_tier_names) if t == "cloud"))
-    room = max(1, math.ceil(1.2 * total / datacenters))
+    # the generator places fewer datacenters than asked on a network with fewer PoPs:
+    # the share is over those it placed
+    placed = sum(1 for n in sc.nodes if n.tier == "cloud")
+    room = max(1, math.ceil(1.2 * total / placed))
     sized = tuple(replace(n, count=room) if n.tier == "cloud" else n for n in sc.nodes)
     return replace(sc, nodes=sized), dropped
 

@@ -62,3 +62,18 @@ def test_backbone_scenario_leaves_out_average_floors_no_datacenter_reaches(
     for method in ("greedy", "milp"):
         r = solve(p, method, time_limit_s=10)
         assert r.evaluation.feasible, (method, r.evaluation.violations[:3])
+
+
+def test_backbone_scenario_sizes_the_datacenters_it_has(bench: ModuleType, tmp_path: Path) -> None:
+    # 8 datacenters asked for on a 6-PoP network: the generator places 6; each must get
+    # room for 1.2 x its share of the load over those 6, not over 8 (before the fix the
+    # 6 together had room for 0.9 x the load and every plan was infeasible)
+    sc, _ = bench.backbone_scenario(str(_serbia(tmp_path)), 8, 0)
+    clouds = [n for n in sc.nodes if n.tier == "cloud"]
+    assert len(clouds) < 8
+    p = compile_problem(sc, max_nodes_per_demand=8)
+    for method in ("greedy", "milp"):
+        r = solve(p, method, time_limit_s=10)
+        assert r.evaluation.feasible, (method, r.evaluation.violations[:3])
+        on = r.plan.servers_on[p.node_tier == p.node_tier_names.index("cloud")]
+        assert on.sum() <= sum(n.count for n in clouds)
