@@ -429,3 +429,15 @@ def test_simulate_steps_as_a_data_frame(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(on_disk.steps().drop(columns=timing), steps.drop(columns=timing))
     with pytest.raises(ValueError, match="records='memory'"):
         slimplace.simulate(problem, "reactive", horizon_s=600, step_s=60).steps()
+
+
+def test_python_dash_m_runs_the_same_command_line() -> None:
+    """``python -m slimplace`` is the ``slimplace`` script (``src/slimplace/__main__.py``)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "slimplace", "solve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "--method" in out.stdout

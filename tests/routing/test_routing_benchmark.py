@@ -16,7 +16,7 @@ from slimplace.solve import solve
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "routing.py"
 
 #: The six PoPs and the ring of the Topology Zoo's BackboneSerbiaMontenegro
-#: (graphml/BackboneSerbiaMontenegro.graphml, CC BY 3.0, Knight et al., IEEE JSAC 2011).
+#: (graphml/BackboneSerbiaMontenegro.graphml, CC BY 4.0, Knight et al., IEEE JSAC 2011).
 _SERBIA = (
     ("Novi Sad", 45.25167, 19.83694),
     ("Belgrade", 44.80401, 20.46513),
