@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -14,17 +12,10 @@ import pytest
 from slimplace.calibration.features import VariantFeatures
 from slimplace.calibration.published import published_measurements
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "latency_fidelity.py"
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("latency_fidelity", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["latency_fidelity"] = module
-    spec.loader.exec_module(module)
-    return module
+def bench(benchmark_script: Callable[[str], ModuleType]) -> ModuleType:
+    return benchmark_script("latency_fidelity")
 
 
 def test_once_for_all_latencies_are_targets_not_measurements(bench: ModuleType) -> None:

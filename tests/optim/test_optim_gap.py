@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -15,7 +16,6 @@ from slimplace.optim.milp import MilpSolver
 from slimplace.plan import Status
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gap"
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "gap_orlib.py"
 
 
 def _optima() -> dict[str, float]:
@@ -53,12 +53,11 @@ def test_multi_problem_file_and_bad_input(tmp_path: Path) -> None:
 
 
 def test_benchmark_script_reports_and_writes_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    benchmark_script: Callable[[str], ModuleType],
 ) -> None:
-    spec = importlib.util.spec_from_file_location("gap_orlib", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark_script("gap_orlib")
     out = tmp_path / "gap.json"
     code = module.main(
         [

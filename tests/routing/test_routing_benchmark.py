@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -12,8 +12,6 @@ import pytest
 
 from slimplace.problem.compile import compile_problem
 from slimplace.solve import solve
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "routing.py"
 
 #: The six PoPs and the ring of the Topology Zoo's BackboneSerbiaMontenegro
 #: (graphml/BackboneSerbiaMontenegro.graphml, CC BY 4.0, Knight et al., IEEE JSAC 2011).
@@ -28,12 +26,8 @@ _SERBIA = (
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("routing_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(benchmark_script: Callable[[str], ModuleType]) -> ModuleType:
+    return benchmark_script("routing")
 
 
 def _serbia(tmp_path: Path) -> Path:

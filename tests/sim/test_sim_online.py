@@ -1,10 +1,11 @@
 """static-peak, predictive and hindsight policies, the plan-energy lower bound, the
 online benchmark and the simulate command with the new policies."""
 
-import importlib.util
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -18,7 +19,6 @@ from slimplace.sim.bounds import energy_per_request_floor_j, plan_energy_lower_b
 from slimplace.sim.policies.hindsight import HindsightError, HindsightPolicy, regret_pct
 from slimplace.testing import check_policy, tiny_scenario
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "online.py"
 REGISTRY = default_policies()
 SCENARIO = tiny_scenario(16, seed=5, rate_scale=10.0)  # peak load needs several servers
 PROBLEM = compile_problem(SCENARIO, variants="all")
@@ -34,14 +34,6 @@ def _trace(tmp_path: Path) -> Path:
     f = tmp_path / "trace.csv"
     f.write_text("time,value\n" + "\n".join(f"{a},{b:.6f}" for a, b in zip(t, v, strict=True)))
     return f
-
-
-def _bench_main():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("online_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +131,10 @@ def test_regret() -> None:
     assert math.isnan(regret_pct(1.0, 0.0))
 
 
-def test_online_benchmark_json(tmp_path: Path) -> None:
-    main = _bench_main()
+def test_online_benchmark_json(
+    tmp_path: Path, benchmark_script: Callable[[str], ModuleType]
+) -> None:
+    main = benchmark_script("online").main
     scenario = tmp_path / "tiny.yaml"
     save_scenario(SCENARIO, scenario)
     out = tmp_path / "out.json"
@@ -179,8 +173,10 @@ def test_online_benchmark_json(tmp_path: Path) -> None:
     assert doc["fixed_kwh"] > 0
 
 
-def test_online_benchmark_bad_trace_exits_2(tmp_path: Path) -> None:
-    main = _bench_main()
+def test_online_benchmark_bad_trace_exits_2(
+    tmp_path: Path, benchmark_script: Callable[[str], ModuleType]
+) -> None:
+    main = benchmark_script("online").main
     scenario = tmp_path / "tiny.yaml"
     save_scenario(SCENARIO, scenario)
     bad = tmp_path / "bad.csv"
