@@ -204,3 +204,24 @@ def test_the_columns_option_picks_the_whole_model_or_column_generation(
     assert generated.info["colgen_rounds"] >= 1
     whole = RoutingMilpSolver(time_limit_s=30, columns="all").solve(p)
     assert generated.objective == pytest.approx(whole.objective, rel=1e-6)
+
+
+def test_auto_follows_column_generation_with_the_whole_model_in_the_middle_band(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From ``COLGEN_FIRST_MIN_CANDIDATES`` to ``COLGEN_MIN_CANDIDATES``, ``"auto"`` runs
+    column generation, then the whole model warm-started from its plan: on Abilene column
+    generation alone stops above its LP bound, the whole model's MIP bound proves the
+    optimum, and the plan is the whole model's optimum."""
+    p = _routed(ABILENE)
+    monkeypatch.setattr(routing_milp, "COLGEN_FIRST_MIN_CANDIDATES", 0)
+    generated = RoutingMilpSolver(time_limit_s=60, columns="generated").solve(p)
+    whole = RoutingMilpSolver(time_limit_s=60, columns="all").solve(p)
+    auto = RoutingMilpSolver(time_limit_s=60).solve(p)
+    assert generated.status is not Status.OPTIMAL  # the LP bound alone proves nothing here
+    assert whole.status is Status.OPTIMAL
+    assert auto.info["colgen_rounds"] >= 1 and auto.info["whole_after_columns"] == 1.0
+    assert auto.status is Status.OPTIMAL
+    assert auto.objective == pytest.approx(whole.objective, rel=2e-4)
+    assert auto.bound is not None and auto.bound <= whole.objective * (1 + 1e-9)
+    assert evaluate(p, auto).feasible

@@ -35,9 +35,9 @@ round, the most violated first (as the ``link`` rows of
 
 The number of paths per flow is at most ``k`` (``settings.k_paths``), so every path
 column of a flow in the model is there: for the k of the docs (3 to 5) there is nothing
-to price. Below :data:`COLGEN_MIN_CANDIDATES` candidates (or with ``columns="all"``) the
-model holds them all and its MIP bound is the bound. From there on (or with
-``columns="generated"``), **column generation over the candidates**
+to price. Below :data:`COLGEN_FIRST_MIN_CANDIDATES` candidates (or with
+``columns="all"``) the model holds them all and its MIP bound is the bound. From there on
+(or with ``columns="generated"``), **column generation over the candidates**
 (as :mod:`slimplace.optim.colgen` does for the placement): the LP is solved over a
 restricted set R (the cheapest few per demand and the warm start's) with every
 ``link`` row and every ``cut`` row of R's flows, and the big-M of the ``bw`` rows and
@@ -64,7 +64,10 @@ the candidates the last LP uses, the warm start's and the :data:`MIP_PER_DEMAND`
 cheapest per demand by reduced cost. That MIP's own bound holds for its candidates
 only: the plan's bound is LB. A restricted LP that is infeasible (too few candidates)
 is solved again with the placement's artificial column per demand (phase one); the
-problem is reported infeasible only when the converged LP still uses one.
+problem is reported infeasible only when the converged LP still uses one. Below
+:data:`COLGEN_MIN_CANDIDATES` (``columns="auto"``), a plan that column generation does
+not prove optimal is then the warm start of the model with every candidate, for the
+time left; the better plan and the better bound are kept.
 """
 
 from __future__ import annotations
@@ -129,6 +132,15 @@ CUT_TIME_SHARE = 0.6
 #: candidate is in the model and its MIP bound counts (as before; the placement MILP's
 #: threshold, :data:`slimplace.optim.colgen.COLGEN_MIN_CANDIDATES`).
 COLGEN_MIN_CANDIDATES = 50_000
+#: From this many candidates up to :data:`COLGEN_MIN_CANDIDATES`, ``columns="auto"`` runs
+#: column generation first (a plan and a bound in about a second), then, unless that plan
+#: is proven optimal, the model with every candidate, warm-started from it, for the time
+#: left: its MIP bound holds for the whole problem. On default imports of 37,650-42,465
+#: candidates (Topology Zoo Nordu, Hibernia; k = 3) the whole model alone solved no root
+#: LP in 10 s and returned the warm start without a bound, where column generation proves
+#: the optimum in under a second; on the routing benchmark's backbones (5,807-12,158)
+#: the whole model alone gives the better plans and bounds (docs/routing.md).
+COLGEN_FIRST_MIN_CANDIDATES = 15_000
 #: Cheapest candidates per demand that column generation starts from (with the warm
 #: start's).
 COLGEN_START_PER_DEMAND = 4
@@ -384,6 +396,10 @@ class RoutingMilpSolver(HighsOptions):
             plan = self._solve(problem, model, warm, seed, t0, deadline)
         else:
             plan = self._solve_by_columns(problem, model, warm, seed, t0, deadline)
+            if self._then_whole(problem, plan, deadline):
+                first = plan if plan.objective is not None else warm
+                whole = self._solve(problem, model, first, seed, t0, deadline)
+                plan = _best_of(plan, whole, model, self.mip_gap)
         return replace(plan, seconds=time.perf_counter() - t0)
 
     def _whole(self, problem: CompiledProblem) -> bool:
@@ -393,8 +409,20 @@ class RoutingMilpSolver(HighsOptions):
         the LP's (on the 1k scale problem, 30 minutes of the whole model gave a bound
         106 W above the LP's and a better plan; docs/routing.md, Scale)."""
         if self.columns == "auto":
-            return problem.n_candidates < COLGEN_MIN_CANDIDATES
+            return problem.n_candidates < min(COLGEN_FIRST_MIN_CANDIDATES, COLGEN_MIN_CANDIDATES)
         return self.columns == "all"
+
+    def _then_whole(self, problem: CompiledProblem, plan: Plan, deadline: float) -> bool:
+        """Whether the model with every candidate follows column generation
+        (:data:`COLGEN_FIRST_MIN_CANDIDATES`): ``columns="auto"``, below
+        :data:`COLGEN_MIN_CANDIDATES`, a plan not proven optimal, and a quarter of the
+        time limit left."""
+        return (
+            self.columns == "auto"
+            and problem.n_candidates < COLGEN_MIN_CANDIDATES
+            and plan.status in (Status.FEASIBLE, Status.TIME_LIMIT)
+            and deadline - time.perf_counter() >= 0.25 * self.time_limit_s
+        )
 
     def _warm(
         self, problem: CompiledProblem, seed: int, deadline: float, given: Plan | None
@@ -579,6 +607,26 @@ class RoutingMilpSolver(HighsOptions):
             start_cols=cols,
         )
         return _plan(p, rf, model, out, bound, warm_p, self.mip_gap, t0, whole=whole)
+
+
+def _best_of(first: Plan, second: Plan, model: CostModel, mip_gap: float) -> Plan:
+    """The cheaper of two plans of the same problem, with the better of their bounds
+    (each holds for every plan) and the status that bound gives: optimal within
+    ``mip_gap``, else the status of the search that ran last (``second``)."""
+    plans = [q for q in (first, second) if q.objective is not None]
+    if not plans:
+        return second
+    best = min(plans, key=lambda q: float(q.objective or 0.0))
+    bounds = [q.bound for q in (first, second) if q.bound is not None]
+    info = {**first.info, **second.info, "whole_after_columns": 1.0}
+    if not bounds:
+        return replace(best, info=info)
+    value = float(best.objective or 0.0)
+    bound = min(max(bounds), value)
+    gap = controllable_gap(value, bound, model.constant)
+    last = second.status if second.status is not Status.OPTIMAL else Status.FEASIBLE
+    status = Status.OPTIMAL if gap <= mip_gap * (1 + 1e-9) + 1e-12 else last
+    return replace(best, bound=bound, status=status, info={**info, "mip_gap": gap})
 
 
 def _restricted_session(
@@ -860,7 +908,12 @@ def _plan(
             "milp",
             Status.TIME_LIMIT,
             info=info,
-            reason="no plan in time",
+            reason=(
+                f"no integer plan among the {p.n_candidates} candidates the MIP searched"
+                " (column generation's LP has a fractional one), and no warm start"
+                if out.termination is Termination.INFEASIBLE and not whole
+                else "no plan in time"
+            ),
         )
     bounds = [b for b in (out.bound if whole else None, lp_bound) if b is not None]
     finished = out.termination is Termination.OPTIMAL
