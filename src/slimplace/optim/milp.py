@@ -134,7 +134,9 @@ class MilpSolver(HighsOptions):
         MILP over them plus every column whose reduced-cost slack could beat the
         incumbent (:func:`priced_in`), widening that set while time is left and the gap
         to the bound is open. When no demand is splittable and the set holds every such
-        column, the MILP's own bound on it is valid for the whole problem."""
+        column, the MILP's own bound on it is valid for the whole problem. When the MILP
+        over every candidate fits in half the time left (at the last search's rate), it is
+        searched instead: its bound is valid whatever the demands."""
         initial = np.union1d(initial_columns(problem, model), np.nonzero(start_plan.x)[0])
         cg_deadline = t0 + 0.6 * self.time_limit_s
         cg = column_generation(
