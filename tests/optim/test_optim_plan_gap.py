@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from slimplace.optim.costs import controllable_gap, cost_model, objective_weights
+from slimplace.optim.extract import with_bound
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.highs import solve_formulation
-from slimplace.optim.milp import _with_bound
 from slimplace.plan import Plan, Status
 from slimplace.results import relative_gap, relative_gaps
 from slimplace.testing import small_problem
@@ -46,10 +46,10 @@ def test_milp_status_uses_the_gap_on_the_plan_part() -> None:
     fixed = SimpleNamespace(constant=1000.0)
     none = SimpleNamespace(constant=0.0)
     # 0.1 W above the bound: 1e-4 of the total but 1e-2 of the plan part
-    not_proven = _with_bound(plan, 1009.9, 1e-3, fixed, finished=True)  # type: ignore[arg-type]
+    not_proven = with_bound(plan, 1009.9, 1e-3, fixed, finished=True)  # type: ignore[arg-type]
     assert not_proven.status is Status.FEASIBLE
     assert not_proven.info["mip_gap"] == pytest.approx(0.01)
-    old_rule = _with_bound(plan, 1009.9, 1e-3, none, finished=True)  # type: ignore[arg-type]
+    old_rule = with_bound(plan, 1009.9, 1e-3, none, finished=True)  # type: ignore[arg-type]
     assert old_rule.status is Status.OPTIMAL
 
 

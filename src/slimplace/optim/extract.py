@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from slimplace.optim.costs import CostModel, FloatArray, IntArray, plan_value
+from slimplace.optim.costs import CostModel, FloatArray, IntArray, controllable_gap, plan_value
 from slimplace.optim.formulation import Formulation
 from slimplace.optim.highs import HighsResult, Termination
 from slimplace.optim.mode_rows import start_modes
@@ -218,3 +219,27 @@ def note_value_drift(method: str, value: float, solver_value: float) -> None:
     log.log(
         level, "%s: plan value %.9g differs from the solver's %.9g", method, value, solver_value
     )
+
+
+def with_bound(
+    plan: Plan, lp_bound: float | None, mip_gap: float, model: CostModel, *, finished: bool
+) -> Plan:
+    """Take the better of the MIP's and the LP's bound; re-derive the status from the gap
+    on the plan-dependent part of the objective (optimal within ``mip_gap``; else
+    feasible when the search ``finished``, time-limit if not)."""
+    if plan.objective is None or plan.status is Status.INFEASIBLE:
+        return plan
+    bounds = [b for b in (plan.bound, lp_bound) if b is not None]
+    if not bounds:  # nothing proves optimality (the LP did not finish in time)
+        if plan.status is not Status.OPTIMAL:
+            return plan
+        status = Status.FEASIBLE if finished else Status.TIME_LIMIT
+        reason = plan.reason or "no lower bound in time: the plan is not proven optimal"
+        return replace(plan, status=status, reason=reason)
+    bound = min(max(bounds), plan.objective)
+    gap = controllable_gap(plan.objective, bound, model.constant)
+    if gap <= mip_gap * (1 + 1e-9) + 1e-12:
+        status = Status.OPTIMAL
+    else:
+        status = Status.FEASIBLE if finished else Status.TIME_LIMIT
+    return replace(plan, bound=bound, status=status, info={**plan.info, "mip_gap": gap})

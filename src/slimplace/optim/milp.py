@@ -30,6 +30,7 @@ from slimplace.optim.extract import (
     plan_from_result,
     start_columns,
     start_vector,
+    with_bound,
 )
 from slimplace.optim.formulation import build_formulation
 from slimplace.optim.greedy import GreedySolver
@@ -96,7 +97,7 @@ class MilpSolver(HighsOptions):
         start_plan = self._start(problem, seed, deadline, start)
         if self._short_of_time(deadline) or not root_fits(lp_s, deadline):
             timed_out = _out_of_time(problem, start_plan, t0, "before the MILP search")
-            return _with_bound(timed_out, lp.bound, self.mip_gap, model, finished=False)
+            return with_bound(timed_out, lp.bound, self.mip_gap, model, finished=False)
         if (
             start_plan is not None
             and lp.bound is not None
@@ -117,7 +118,7 @@ class MilpSolver(HighsOptions):
             allow_restart=root_fits(2.0 * lp_s, deadline),
         )
         plan = plan_from_result(problem, f, model, out, "milp", t0, fallback=start_plan)
-        return _with_bound(
+        return with_bound(
             plan, lp.bound, self.mip_gap, model, finished=out.termination is Termination.OPTIMAL
         )
 
@@ -150,7 +151,7 @@ class MilpSolver(HighsOptions):
             return _proven(best, cg.bound, t0, model)
         if self._short_of_time(deadline):
             timed_out = _out_of_time(problem, best, t0, "after column generation")
-            return _with_bound(timed_out, cg.bound, self.mip_gap, model, finished=False)
+            return with_bound(timed_out, cg.bound, self.mip_gap, model, finished=False)
         exact = False
         room, cap = 1.0, max(4 * len(cg.restricted.cands), 20_000)
         cands = core_columns(problem, cg, best, mip_start)
@@ -171,7 +172,7 @@ class MilpSolver(HighsOptions):
                 # every plan outside ``cands`` is worth more than the incumbent they were priced for
                 global_bound = min(plan.bound, best.objective)
                 bound = global_bound if bound is None else max(bound, global_bound)
-            plan = _with_bound(
+            plan = with_bound(
                 replace(plan, bound=None), bound, self.mip_gap, model, finished=finished
             )
             info = {**plan.info, **_colgen_info(cg, cands), "restricted_searches": float(searches)}
@@ -181,10 +182,10 @@ class MilpSolver(HighsOptions):
             left = deadline - time.perf_counter()
             if plan.status is Status.OPTIMAL or not finished or whole:
                 # this search's bound holds for the best plan too (an earlier one's)
-                best = _with_bound(best, bound, self.mip_gap, model, finished=finished)
+                best = with_bound(best, bound, self.mip_gap, model, finished=finished)
                 return replace(best, seconds=time.perf_counter() - t0)
             if left < 0.2 * self.time_limit_s:  # stopped by the clock, not by the gap
-                best = _with_bound(best, best.bound, self.mip_gap, model, finished=False)
+                best = with_bound(best, best.bound, self.mip_gap, model, finished=False)
                 return replace(best, seconds=time.perf_counter() - t0)
             # a search over more columns should take at most half the time left, at the
             # rate (seconds per column) of the search that just finished
@@ -205,7 +206,7 @@ class MilpSolver(HighsOptions):
                 continue
             cap = min(cap, fits)
             if cap <= len(cands):
-                best = _with_bound(best, best.bound, self.mip_gap, model, finished=False)
+                best = with_bound(best, best.bound, self.mip_gap, model, finished=False)
                 if best.status is Status.TIME_LIMIT:
                     why = "stopped early: a search over more columns would not finish in time"
                     best = replace(best, reason=why)
@@ -441,27 +442,3 @@ def _proven(plan: Plan, bound: float, t0: float, model: CostModel) -> Plan:
         info=info,
         reason="the warm start is within the gap of the LP bound",
     )
-
-
-def _with_bound(
-    plan: Plan, lp_bound: float | None, mip_gap: float, model: CostModel, *, finished: bool
-) -> Plan:
-    """Take the better of the MIP's and the LP's bound; re-derive the status from the gap
-    on the plan-dependent part of the objective (optimal within ``mip_gap``; else
-    feasible when the search ``finished``, time-limit if not)."""
-    if plan.objective is None or plan.status is Status.INFEASIBLE:
-        return plan
-    bounds = [b for b in (plan.bound, lp_bound) if b is not None]
-    if not bounds:  # nothing proves optimality (the LP did not finish in time)
-        if plan.status is not Status.OPTIMAL:
-            return plan
-        status = Status.FEASIBLE if finished else Status.TIME_LIMIT
-        reason = plan.reason or "no lower bound in time: the plan is not proven optimal"
-        return replace(plan, status=status, reason=reason)
-    bound = min(max(bounds), plan.objective)
-    gap = controllable_gap(plan.objective, bound, model.constant)
-    if gap <= mip_gap * (1 + 1e-9) + 1e-12:
-        status = Status.OPTIMAL
-    else:
-        status = Status.FEASIBLE if finished else Status.TIME_LIMIT
-    return replace(plan, bound=bound, status=status, info={**plan.info, "mip_gap": gap})

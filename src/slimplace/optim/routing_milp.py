@@ -93,7 +93,7 @@ from slimplace.optim.colgen import (
     restrict,
 )
 from slimplace.optim.costs import CostModel, controllable_gap
-from slimplace.optim.extract import extract_plan, start_columns, start_vector
+from slimplace.optim.extract import extract_plan, start_columns, start_vector, with_bound
 from slimplace.optim.formulation import (
     CONTINUOUS,
     INTEGER,
@@ -618,15 +618,11 @@ def _best_of(first: Plan, second: Plan, model: CostModel, mip_gap: float) -> Pla
         return second
     best = min(plans, key=lambda q: float(q.objective or 0.0))
     bounds = [q.bound for q in (first, second) if q.bound is not None]
-    info = {**first.info, **second.info, "whole_after_columns": 1.0}
+    best = replace(best, info={**first.info, **second.info, "whole_after_columns": 1.0})
     if not bounds:
-        return replace(best, info=info)
-    value = float(best.objective or 0.0)
-    bound = min(max(bounds), value)
-    gap = controllable_gap(value, bound, model.constant)
-    last = second.status if second.status is not Status.OPTIMAL else Status.FEASIBLE
-    status = Status.OPTIMAL if gap <= mip_gap * (1 + 1e-9) + 1e-12 else last
-    return replace(best, bound=bound, status=status, info={**info, "mip_gap": gap})
+        return best
+    finished = second.status is not Status.TIME_LIMIT
+    return with_bound(best, max(bounds), mip_gap, model, finished=finished)
 
 
 def _restricted_session(
